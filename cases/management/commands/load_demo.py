@@ -1,0 +1,63 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from cases.models import Organisation, User
+
+DEMO_PASSWORD = "reunite-demo-2026"
+
+ORGANISATIONS = {
+    "family": ("Family Links (demo)", Organisation.Kind.GUARDIAN_SUPPORT),
+    "ngo": ("Hope Street NGO (demo)", Organisation.Kind.NGO),
+    # Reviewers must belong to neither side's organisation, so they get their own.
+    "review": ("Regional Child Protection Agency (demo)", Organisation.Kind.AGENCY),
+}
+
+USERS = [
+    ("caseworker", "family", User.Role.CASEWORKER),
+    ("orgadmin", "family", User.Role.ORG_ADMIN),
+    ("partner", "ngo", User.Role.PARTNER),
+    ("reviewer", "review", User.Role.REVIEWER),
+    ("reviewer2", "review", User.Role.REVIEWER),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo organisations and users. Safe to run again."
+
+    @transaction.atomic
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        orgs = {}
+        for key, (name, kind) in ORGANISATIONS.items():
+            orgs[key], _ = Organisation.objects.get_or_create(
+                name=name,
+                defaults={
+                    "kind": kind,
+                    "purpose": Organisation.Purpose.REUNITE_MISSING,
+                    "approved_at": timezone.now(),
+                },
+            )
+        for username, org_key, role in USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "organisation": orgs[org_key],
+                    "role": role,
+                    "email": f"{username}@demo.reunite.invalid",
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+        operator, created = User.objects.get_or_create(
+            username="operator",
+            defaults={"role": User.Role.OPERATOR, "is_staff": True, "is_superuser": True,
+                      "email": "operator@demo.reunite.invalid"},
+        )
+        if created:
+            operator.set_password(DEMO_PASSWORD)
+            operator.save()
+        self.stdout.write(
+            f"Demo ready: users {', '.join(u for u, _, _ in USERS)} and operator, "
+            f"password {DEMO_PASSWORD!r}."
+        )

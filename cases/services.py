@@ -1,0 +1,166 @@
+"""Writes for cases, found reports and their photos."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cases.audit import audit_record
+from cases.images import NormalisedPhoto, photo_normalise
+from cases.models import FoundReport, MissingCase, Photo, User
+from cases.permissions import Action, action_require
+from cases.storage import photo_file_delete, photo_file_write
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    data: bytes
+    filename: str = ""
+    taken_on: dt.date | None = None
+    age_in_photo: int | None = None
+
+
+@dataclass(frozen=True)
+class _PreparedPhoto:
+    upload: PhotoUpload
+    clean: NormalisedPhoto
+
+
+def _photos_prepare(uploads: list[PhotoUpload]) -> list[_PreparedPhoto]:
+    """Validate and normalise every upload before any transaction opens (it is CPU work)."""
+    return [_PreparedPhoto(upload=u, clean=photo_normalise(data=u.data)) for u in uploads]
+
+
+def _photos_store(
+    *, owner: MissingCase | FoundReport, prepared: list[_PreparedPhoto], user: User
+) -> list[Photo]:
+    """Store files and rows inside the caller's transaction; on failure remove the files."""
+    is_case = isinstance(owner, MissingCase)
+    written: list[str] = []
+    photos = []
+    try:
+        for item in prepared:
+            path = photo_file_write(data=item.clean.jpeg)
+            written.append(path)
+            photo = Photo(
+                side=Photo.Side.CASE if is_case else Photo.Side.REPORT,
+                case=owner if is_case else None,
+                found_report=None if is_case else owner,
+                organisation=owner.organisation,
+                uploaded_by=user,
+                file=path,
+                width=item.clean.width,
+                height=item.clean.height,
+                original_filename=item.upload.filename[:200],
+                taken_on=item.upload.taken_on,
+                age_in_photo=item.upload.age_in_photo,
+            )
+            photo.full_clean()
+            photo.save()
+            audit_record(actor=user, action="photo.added", obj=photo, data={"owner": str(owner)})
+            photos.append(photo)
+    except BaseException:
+        # The transaction rolls back the rows; the files go here, so nothing is half-stored.
+        for path in written:
+            photo_file_delete(path=path)
+        raise
+    for photo in photos:
+        photo_process_enqueue(photo_id=photo.pk)
+    return photos
+
+
+def photo_process_enqueue(*, photo_id: int) -> None:
+    """Queue processing once the current transaction commits."""
+    from matching.tasks import photo_process
+
+    transaction.on_commit(lambda: photo_process.delay(photo_id))
+
+
+def case_create(*, user: User, photos: list[PhotoUpload], **fields: Any) -> MissingCase:
+    action_require(user=user, action=Action.CASE_CREATE)
+    prepared = _photos_prepare(photos)
+    with transaction.atomic():
+        case = MissingCase(organisation=user.organisation, created_by=user, **fields)
+        case.full_clean()
+        case.save()
+        audit_record(actor=user, action="case.created", obj=case)
+        _photos_store(owner=case, prepared=prepared, user=user)
+    return case
+
+
+@transaction.atomic
+def case_update(*, user: User, case: MissingCase, **fields: Any) -> MissingCase:
+    action_require(user=user, action=Action.CASE_EDIT)
+    for name, value in fields.items():
+        setattr(case, name, value)
+    case.full_clean()
+    case.save()
+    audit_record(actor=user, action="case.updated", obj=case, data={"fields": sorted(fields)})
+    return case
+
+
+def report_create(
+    *, user: User, photos: list[PhotoUpload], external_ref: str, **fields: Any
+) -> tuple[FoundReport, bool]:
+    """Create a found report, or return the existing one with the same external_ref.
+
+    Returns (report, created). The unique constraint settles concurrent duplicates.
+    """
+    action_require(user=user, action=Action.REPORT_CREATE)
+    existing = FoundReport.objects.filter(
+        organisation=user.organisation, external_ref=external_ref
+    ).first()
+    if existing is not None:
+        return existing, False
+    prepared = _photos_prepare(photos)
+    try:
+        with transaction.atomic():
+            report = FoundReport(
+                organisation=user.organisation, created_by=user, external_ref=external_ref, **fields
+            )
+            report.full_clean(validate_constraints=False)
+            report.save()
+            audit_record(actor=user, action="report.created", obj=report)
+            _photos_store(owner=report, prepared=prepared, user=user)
+    except IntegrityError:
+        existing = FoundReport.objects.filter(
+            organisation=user.organisation, external_ref=external_ref
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    return report, True
+
+
+def photo_add(*, user: User, owner: MissingCase | FoundReport, upload: PhotoUpload) -> Photo:
+    action_require(user=user, action=Action.PHOTO_ADD)
+    prepared = _photos_prepare([upload])
+    with transaction.atomic():
+        (photo,) = _photos_store(owner=owner, prepared=prepared, user=user)
+    return photo
+
+
+def photo_claim(*, photo_id: int, lease_seconds: int) -> bool:
+    """Mark a photo `processing` if it is waiting, or if its last worker's lease ran out.
+
+    A single conditional UPDATE, so two workers can never both claim the same photo.
+    """
+    from django.db.models import F, Q
+
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=lease_seconds)
+    claimed = (
+        Photo.objects.filter(pk=photo_id)
+        .filter(
+            Q(status=Photo.Status.PENDING)
+            | Q(status=Photo.Status.PROCESSING, processing_started_at__lt=stale)
+        )
+        .update(
+            status=Photo.Status.PROCESSING, processing_started_at=now, attempts=F("attempts") + 1
+        )
+    )
+    return claimed == 1

@@ -1,0 +1,66 @@
+"""The reviewers' API: the queue of candidates and the decision on one."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from matching.models import Candidate, ReviewDecision
+from matching.selectors import candidate_get, candidate_list
+from matching.services.review import candidate_decide
+
+
+class CandidateOutput(serializers.ModelSerializer):
+    score = serializers.FloatField(source="best_score", help_text="Higher means more alike. "
+                                   "A similarity, not a probability.")
+
+    class Meta:
+        model = Candidate
+        fields = ["id", "case", "found_report", "score", "agreeing_pairs", "threshold",
+                  "model_name", "status", "created_at"]
+
+
+class CandidateListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("status", enum=Candidate.Status.values, required=False)],
+        responses=CandidateOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        status_filter = request.query_params.get("status")
+        if status_filter and status_filter not in Candidate.Status.values:
+            raise serializers.ValidationError({"status": f"One of {Candidate.Status.values}."})
+        candidates = candidate_list(user=request.user, status=status_filter)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(candidates, request, view=self)
+        return paginator.get_paginated_response(CandidateOutput(page, many=True).data)
+
+
+class DecisionInput(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=ReviewDecision.Decision.choices)
+    note = serializers.CharField(max_length=5000)
+
+
+class DecisionOutput(serializers.ModelSerializer):
+    candidate_status = serializers.CharField(source="candidate.status")
+    reviewer = serializers.CharField(source="reviewer.username")
+
+    class Meta:
+        model = ReviewDecision
+        fields = ["id", "candidate", "decision", "note", "reviewer", "created_at",
+                  "candidate_status"]
+
+
+class CandidateDecisionApi(APIView):
+    @extend_schema(request=DecisionInput, responses={201: DecisionOutput})
+    def post(self, request: Request, candidate_id: int) -> Response:
+        serializer = DecisionInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        candidate = candidate_get(user=request.user, candidate_id=candidate_id)
+        record = candidate_decide(user=request.user, candidate=candidate,
+                                  **serializer.validated_data)
+        record.candidate.refresh_from_db()
+        return Response(DecisionOutput(record).data, status=status.HTTP_201_CREATED)

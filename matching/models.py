@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import numpy as np
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from cases.models import FoundReport, MissingCase, Photo
+
+
+class Face(models.Model):
+    """A face found in a photo, with its box in the stored photo's pixels."""
+
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="faces")
+    ordinal = models.PositiveSmallIntegerField()
+    x = models.PositiveIntegerField()
+    y = models.PositiveIntegerField()
+    w = models.PositiveIntegerField()
+    h = models.PositiveIntegerField()
+    detector_score = models.FloatField()
+    # The face a person (or the only detection) says is the child.
+    is_selected = models.BooleanField(default=False)
+    selected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["photo", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["photo", "ordinal"], name="face_ordinal_unique"),
+            models.UniqueConstraint(
+                fields=["photo"], condition=Q(is_selected=True), name="one_selected_face_per_photo"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Face {self.ordinal} of photo {self.photo_id}"
+
+
+class Embedding(models.Model):
+    """A face's embedding under one model. The FAISS index is derived from these rows."""
+
+    face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="embeddings")
+    side = models.CharField(max_length=8, choices=Photo.Side.choices)
+    model_name = models.CharField(max_length=64)
+    model_version = models.CharField(max_length=200)
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    indexed_at = models.DateTimeField(null=True, blank=True)
+    searched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["face", "model_name"], name="one_embedding_per_model"),
+        ]
+        indexes = [models.Index(fields=["model_name", "side"])]
+
+    def __str__(self) -> str:
+        return f"Embedding of face {self.face_id} ({self.model_name})"
+
+    def as_array(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.vector), dtype=np.float32)
+
+
+class Candidate(models.Model):
+    """A possible match between one case and one report, for people to review."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        CONFIRMED = "confirmed", "Confirmed by two reviewers"
+        DISPUTED = "disputed", "Disputed: needs more information"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    case = models.ForeignKey(MissingCase, on_delete=models.CASCADE, related_name="candidates")
+    found_report = models.ForeignKey(
+        FoundReport, on_delete=models.CASCADE, related_name="candidates"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    model_name = models.CharField(max_length=64)
+    threshold = models.FloatField()
+    # Cosine similarity; higher means more alike. Not a probability.
+    best_score = models.FloatField()
+    best_case_face = models.ForeignKey(Face, on_delete=models.PROTECT, related_name="+")
+    best_report_face = models.ForeignKey(Face, on_delete=models.PROTECT, related_name="+")
+    agreeing_pairs = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-best_score", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "found_report"], name="one_candidate_per_pair"),
+        ]
+        indexes = [models.Index(fields=["status", "-best_score", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Candidate {self.pk}: {self.case_id} ↔ {self.found_report_id}"
+
+
+class CandidatePair(models.Model):
+    """The score of one (case face, report face) pair behind a candidate."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="pairs")
+    case_face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="+")
+    report_face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-score"]
+        constraints = [
+            models.UniqueConstraint(fields=["case_face", "report_face"], name="one_score_per_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_face_id} ↔ {self.report_face_id}: {self.score:.3f}"
+
+
+class ReviewDecision(models.Model):
+    class Decision(models.TextChoices):
+        CONFIRM = "confirm", "Same child"
+        REJECT = "reject", "Not the same child"
+        UNSURE = "unsure", "Needs more information"
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="decisions")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_decisions"
+    )
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    note = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "reviewer"], name="one_decision_per_reviewer"
+            ),
+            models.CheckConstraint(condition=~Q(note=""), name="decision_note_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} → {self.decision} on {self.candidate_id}"

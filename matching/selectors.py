@@ -1,0 +1,67 @@
+"""Reads for matching: embeddings for the index, and candidates for reviewers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from cases.models import FoundReport, MissingCase, Photo, User
+from cases.permissions import Action, action_require
+from matching.models import Candidate, Embedding
+
+
+def _live_embeddings(*, model_name: str, side: str) -> QuerySet[Embedding]:
+    """Embeddings that may be searched: selected faces of ready photos of live records."""
+    return Embedding.objects.filter(
+        model_name=model_name,
+        side=side,
+        face__is_selected=True,
+        face__photo__status=Photo.Status.READY,
+    ).exclude(face__photo__found_report__status=FoundReport.Status.WITHDRAWN)
+
+
+def embedding_face_ids(*, model_name: str, side: str) -> set[int]:
+    return set(_live_embeddings(model_name=model_name, side=side).values_list("face_id", flat=True))
+
+
+def embedding_vectors(
+    *, model_name: str, side: str, face_ids: Iterable[int] | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
+    rows = _live_embeddings(model_name=model_name, side=side)
+    if face_ids is not None:
+        rows = rows.filter(face_id__in=list(face_ids))
+    for face_id, vector in rows.values_list("face_id", "vector").iterator(chunk_size=5000):
+        yield face_id, np.frombuffer(bytes(vector), dtype=np.float32)
+
+
+def candidate_list(*, user: User, status: str | None = None) -> QuerySet[Candidate]:
+    """The review queue: best evidence first, then oldest.
+
+    A reviewer never sees candidates that involve their own organisation.
+    """
+    action_require(user=user, action=Action.CANDIDATE_REVIEW)
+    queryset = Candidate.objects.select_related("case", "found_report").order_by(
+        "-best_score", "created_at"
+    )
+    if user.organisation_id is not None:
+        queryset = queryset.exclude(
+            Q(case__organisation_id=user.organisation_id)
+            | Q(found_report__organisation_id=user.organisation_id)
+        )
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset
+
+
+def candidate_get(*, user: User, candidate_id: int) -> Candidate:
+    try:
+        return candidate_list(user=user).get(pk=candidate_id)
+    except (Candidate.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such candidate.") from exc
+
+
+def candidates_for_case(*, case: MissingCase) -> QuerySet[Candidate]:
+    return case.candidates.order_by("-best_score")

@@ -1,0 +1,189 @@
+"""Settings shared by every environment. Every value can come from the environment."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from reunite.env import env_bool, env_float, env_int, env_list, env_path, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+DATA_DIR = env_path("REUNITE_DATA_DIR", BASE_DIR / "data")
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
+    "cases",
+    "matching",
+]
+
+MIDDLEWARE = [
+    "cases.middleware.RequestSizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cases.middleware.AuditContextMiddleware",
+]
+
+ROOT_URLCONF = "reunite.urls"
+WSGI_APPLICATION = "reunite.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# With no DATABASE_URL the service runs on an embedded SQLite file.
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "reunite.sqlite3",
+            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "cases.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+
+# Photos never live under a public media URL; they are read through cases.storage.
+MEDIA_ROOT = env_path("REUNITE_MEDIA_ROOT", DATA_DIR / "media")
+
+LOGIN_URL = "/admin/login/"
+
+# --- Uploads -------------------------------------------------------------------------------
+PHOTO_MAX_BYTES = env_int("REUNITE_PHOTO_MAX_BYTES", 15 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env_int("REUNITE_PHOTO_MAX_PIXELS", 40_000_000)
+PHOTO_MIN_SIDE = env_int("REUNITE_PHOTO_MIN_SIDE", 64)
+# The stored, normalised copy is at most this many pixels on its long side.
+PHOTO_STORE_MAX_SIDE = env_int("REUNITE_PHOTO_STORE_MAX_SIDE", 2048)
+PHOTOS_PER_REQUEST = env_int("REUNITE_PHOTOS_PER_REQUEST", 10)
+# Django refuses bodies larger than this before reading them into memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REUNITE_REQUEST_MAX_BYTES", 2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+REQUEST_MAX_BYTES = env_int("REUNITE_UPLOAD_REQUEST_MAX_BYTES", 60 * 1024 * 1024)
+
+# --- Matching ------------------------------------------------------------------------------
+FACE_MODEL = env_str("REUNITE_FACE_MODEL", "Dlib")
+# DeepFace reads weights from $DEEPFACE_HOME/.deepface/weights; we place ours there.
+DEEPFACE_HOME = env_path("DEEPFACE_HOME", DATA_DIR / "deepface")
+FACE_INDEX_DIR = env_path("REUNITE_INDEX_DIR", DATA_DIR / "index")
+# Detection runs on a copy at most this long on its long side.
+DETECT_MAX_SIDE = env_int("REUNITE_DETECT_MAX_SIDE", 1024)
+# Faces narrower than this (in the stored photo) are too small to compare reliably.
+MIN_FACE_PIXELS = env_int("REUNITE_MIN_FACE_PIXELS", 40)
+# Cosine similarity of L2-normalised Dlib descriptors; see README "Candidate threshold".
+CANDIDATE_THRESHOLD = env_float("REUNITE_CANDIDATE_THRESHOLD", 0.925)
+SEARCH_TOP_K = env_int("REUNITE_SEARCH_TOP_K", 50)
+# A photo stuck in `processing` longer than this is taken back by the recovery sweep.
+PROCESSING_LEASE_SECONDS = env_int("REUNITE_PROCESSING_LEASE_SECONDS", 300)
+FACES_DIR = env_path("REUNITE_FACES_DIR", BASE_DIR.parent / "shared" / "faces")
+
+# --- Celery --------------------------------------------------------------------------------
+# With no REDIS_URL, tasks run in-process right after the transaction commits.
+REDIS_URL = env_str("REDIS_URL")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("REUNITE_BROKER_VISIBILITY_TIMEOUT", 3600),
+    "global_keyprefix": env_str("REUNITE_BROKER_PREFIX", ""),
+}
+CELERY_TASK_ROUTES = {
+    "matching.tasks.photo_process": {"queue": "embed"},
+    "matching.tasks.embedding_index": {"queue": "index"},
+    "matching.tasks.photos_recover": {"queue": "embed"},
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BEAT_SCHEDULE = {
+    "recover-stuck-photos": {
+        "task": "matching.tasks.photos_recover",
+        "schedule": env_int("REUNITE_RECOVER_EVERY_SECONDS", 60),
+    },
+}
+
+# --- API -----------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cases.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cases.api_errors.problem_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Reunite API",
+    "DESCRIPTION": "Missing-child cases, found-child reports and human review of candidates.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("REUNITE_LOG_LEVEL", "INFO")},
+}
+
+# Fernet key (32 url-safe base64 bytes) for photos at rest. Generate one with
+#   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+PHOTO_ENCRYPTION_KEY = env_str("REUNITE_PHOTO_ENCRYPTION_KEY")
