@@ -73,7 +73,9 @@ def _uploads(request: Request, field: str) -> list[services.PhotoUpload]:
         )
         meta.is_valid(raise_exception=True)
         uploads.append(
-            services.PhotoUpload(data=upload.read(), filename=upload.name or "", **meta.validated_data)
+            services.PhotoUpload(
+                data=upload.read(), filename=upload.name or "", **meta.validated_data
+            )
         )
     return uploads
 
@@ -117,15 +119,20 @@ class CaseOutput(serializers.ModelSerializer):
 
 class CaseInput(serializers.ModelSerializer):
     photos = serializers.ListField(
-        child=serializers.ImageField(), required=False, write_only=True,
+        child=serializers.ImageField(),
+        required=False,
+        write_only=True,
         help_text="Repeat for several photos. Optional `photo_taken_on`/`photo_age_in_photo` "
         "fields, repeated in the same order, date them.",
     )
 
     class Meta:
         model = MissingCase
-        fields = [f for f in CaseOutput.Meta.fields if f not in {"id", "reference", "status",
-                                                                  "created_at", "photos"}]
+        fields = [
+            f
+            for f in CaseOutput.Meta.fields
+            if f not in {"id", "reference", "status", "created_at", "photos"}
+        ]
         fields += ["photos"]
 
 
@@ -142,9 +149,7 @@ class CaseListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         fields.pop("photos", None)
-        case = services.case_create(
-            user=request.user, photos=_uploads(request, "photos"), **fields
-        )
+        case = services.case_create(user=request.user, photos=_uploads(request, "photos"), **fields)
         return Response(CaseOutput(case).data, status=status.HTTP_201_CREATED)
 
 
@@ -160,7 +165,9 @@ class PhotoAddInput(PhotoMetaInput):
 
 
 def _photo_add(request: Request, owner: MissingCase | FoundReport) -> Response:
-    meta = PhotoMetaInput(data={k: request.data.get(k) or None for k in ("taken_on", "age_in_photo")})
+    meta = PhotoMetaInput(
+        data={k: request.data.get(k) or None for k in ("taken_on", "age_in_photo")}
+    )
     meta.is_valid(raise_exception=True)
     files = request.FILES.getlist("image")
     if len(files) != 1:
@@ -250,7 +257,8 @@ class ReportListCreateApi(APIView):
             user=request.user, photos=_uploads(request, "photos"), **fields
         )
         return Response(
-            ReportOutput(report).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            ReportOutput(report).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 

@@ -21,10 +21,17 @@ def _problem(*, code: str, title: str, status_code: int, detail: str, **extra: A
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, PhotoRejected):
-        return _problem(code=exc.code, title="Photo not accepted", status_code=exc.status,
-                        detail=exc.detail, errors={"photos": [exc.detail]})
+        return _problem(
+            code=exc.code,
+            title="Photo not accepted",
+            status_code=exc.status,
+            detail=exc.detail,
+            errors={"photos": [exc.detail]},
+        )
     if isinstance(exc, DjangoValidationError):
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        errors = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         exc = exceptions.ValidationError(errors)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
@@ -36,14 +43,21 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return response
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        problem = _problem(code="validation_error", title="Invalid request",
-                           status_code=response.status_code,
-                           detail="Some fields are missing or invalid; see `errors`.",
-                           errors=errors)
+        problem = _problem(
+            code="validation_error",
+            title="Invalid request",
+            status_code=response.status_code,
+            detail="Some fields are missing or invalid; see `errors`.",
+            errors=errors,
+        )
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        problem = _problem(code=exc.default_code, title=str(exc.default_detail),
-                           status_code=response.status_code, detail=str(detail))
+        problem = _problem(
+            code=exc.default_code,
+            title=str(exc.default_detail),
+            status_code=response.status_code,
+            detail=str(detail),
+        )
     for header in ("Retry-After", "WWW-Authenticate", "Allow"):
         if header in response:
             problem[header] = response[header]

@@ -22,8 +22,13 @@ def apikey_create(*, user: User, created_by: User | None, name: str = "") -> tup
     prefix = secrets.token_hex(4)
     key = f"rk_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(user=user, name=name, prefix=prefix, key_hash=_hash(key))
-    audit_record(actor=created_by, action="apikey.created", obj=api_key,
-                 organisation=user.organisation, data={"for_user": user.username})
+    audit_record(
+        actor=created_by,
+        action="apikey.created",
+        obj=api_key,
+        organisation=user.organisation,
+        data={"for_user": user.username},
+    )
     return api_key, key
 
 
@@ -32,8 +37,12 @@ def apikey_revoke(*, api_key: ApiKey, revoked_by: User | None) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
-        audit_record(actor=revoked_by, action="apikey.revoked", obj=api_key,
-                     organisation=api_key.user.organisation)
+        audit_record(
+            actor=revoked_by,
+            action="apikey.revoked",
+            obj=api_key,
+            organisation=api_key.user.organisation,
+        )
     return api_key
 
 

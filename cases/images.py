@@ -46,7 +46,7 @@ def photo_normalise(*, data: bytes) -> NormalisedPhoto:
             if image.format not in ACCEPTED_FORMATS:
                 raise PhotoRejected(
                     code="photo_unsupported_type",
-                    detail=f"{image.format} files are not accepted. Send a JPEG, PNG or WebP photo.",
+                    detail=f"{image.format} files are not accepted. Send JPEG, PNG or WebP.",
                     status=415,
                 )
             width, height = image.size

@@ -32,9 +32,7 @@ def report_list(*, user: User) -> QuerySet[FoundReport]:
     )
 
 
-def report_get(
-    *, user: User, report_id: int, action: Action = Action.REPORT_VIEW
-) -> FoundReport:
+def report_get(*, user: User, report_id: int, action: Action = Action.REPORT_VIEW) -> FoundReport:
     action_require(user=user, action=action)
     try:
         return report_list(user=user).get(pk=report_id)

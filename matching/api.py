@@ -15,13 +15,23 @@ from matching.services.review import candidate_decide
 
 
 class CandidateOutput(serializers.ModelSerializer):
-    score = serializers.FloatField(source="best_score", help_text="Higher means more alike. "
-                                   "A similarity, not a probability.")
+    score = serializers.FloatField(
+        source="best_score", help_text="Higher means more alike. A similarity, not a probability."
+    )
 
     class Meta:
         model = Candidate
-        fields = ["id", "case", "found_report", "score", "agreeing_pairs", "threshold",
-                  "model_name", "status", "created_at"]
+        fields = [
+            "id",
+            "case",
+            "found_report",
+            "score",
+            "agreeing_pairs",
+            "threshold",
+            "model_name",
+            "status",
+            "created_at",
+        ]
 
 
 class CandidateListApi(APIView):
@@ -50,8 +60,15 @@ class DecisionOutput(serializers.ModelSerializer):
 
     class Meta:
         model = ReviewDecision
-        fields = ["id", "candidate", "decision", "note", "reviewer", "created_at",
-                  "candidate_status"]
+        fields = [
+            "id",
+            "candidate",
+            "decision",
+            "note",
+            "reviewer",
+            "created_at",
+            "candidate_status",
+        ]
 
 
 class CandidateDecisionApi(APIView):
@@ -60,7 +77,8 @@ class CandidateDecisionApi(APIView):
         serializer = DecisionInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         candidate = candidate_get(user=request.user, candidate_id=candidate_id)
-        record = candidate_decide(user=request.user, candidate=candidate,
-                                  **serializer.validated_data)
+        record = candidate_decide(
+            user=request.user, candidate=candidate, **serializer.validated_data
+        )
         record.candidate.refresh_from_db()
         return Response(DecisionOutput(record).data, status=status.HTTP_201_CREATED)

@@ -100,7 +100,9 @@ class FaceEngine:
             detector = DeepFace.build_model(task="face_detector", model_name="dlib")
             self._hog = detector.model["face_detector"]
             self._shape_predictor = detector.model["sp"]
-            self._recogniser = DeepFace.build_model(task="facial_recognition", model_name=self.model_name)
+            self._recogniser = DeepFace.build_model(
+                task="facial_recognition", model_name=self.model_name
+            )
             self._loaded = True
 
     def _check_operator_weights(self, weights_dir: Path) -> None:
@@ -119,7 +121,7 @@ class FaceEngine:
         scale = min(1.0, settings.DETECT_MAX_SIDE / max(height, width))
         small = image
         if scale < 1.0:
-            small = _resize(image, int(round(width * scale)), int(round(height * scale)))
+            small = _resize(image, round(width * scale), round(height * scale))
         # Upsampling finds small faces in small photos; on big photos it only costs time.
         upsample = 1 if max(small.shape[:2]) <= 640 else 0
         rects, scores, _ = self._hog.run(small, upsample, 0.0)

@@ -49,8 +49,13 @@ def photo_reject(*, photo: Photo, code: str) -> None:
     photo.rejection_reason = _reason(code)
     photo.processed_at = timezone.now()
     photo.save(update_fields=["status", "rejection_code", "rejection_reason", "processed_at"])
-    audit_record(actor=None, action="photo.rejected", obj=photo, organisation=photo.organisation,
-                 data={"code": code})
+    audit_record(
+        actor=None,
+        action="photo.rejected",
+        obj=photo,
+        organisation=photo.organisation,
+        data={"code": code},
+    )
 
 
 def photo_process(*, photo_id: int) -> None:
@@ -80,8 +85,9 @@ def photo_process(*, photo_id: int) -> None:
         return
     selected = selected or usable[0]
 
-    box = DetectedFace(x=selected.x, y=selected.y, w=selected.w, h=selected.h,
-                       score=selected.detector_score)
+    box = DetectedFace(
+        x=selected.x, y=selected.y, w=selected.w, h=selected.h, score=selected.detector_score
+    )
     vector = engine.embed(pixels, box)
     with transaction.atomic():
         if not selected.is_selected:
@@ -100,9 +106,13 @@ def photo_process(*, photo_id: int) -> None:
             status=Photo.Status.READY, processed_at=timezone.now()
         )
         if created:
-            audit_record(actor=None, action="embedding.created", obj=embedding,
-                         organisation=photo.organisation,
-                         data={"model": engine.model_name, "version": engine.model_version})
+            audit_record(
+                actor=None,
+                action="embedding.created",
+                obj=embedding,
+                organisation=photo.organisation,
+                data={"model": engine.model_name, "version": engine.model_version},
+            )
         embedding_index_enqueue(embedding_id=embedding.pk)
 
 
@@ -129,8 +139,13 @@ def _photo_wait_for_face_selection(*, photo: Photo, faces: int) -> None:
     Photo.objects.filter(pk=photo.pk).update(
         status=Photo.Status.NEEDS_FACE_SELECTION, processed_at=timezone.now()
     )
-    audit_record(actor=None, action="photo.needs_face_selection", obj=photo,
-                 organisation=photo.organisation, data={"faces": faces})
+    audit_record(
+        actor=None,
+        action="photo.needs_face_selection",
+        obj=photo,
+        organisation=photo.organisation,
+        data={"faces": faces},
+    )
 
 
 @transaction.atomic
@@ -166,7 +181,9 @@ def photos_recover() -> int:
     now = timezone.now()
     grace = now - dt.timedelta(seconds=settings.PROCESSING_LEASE_SECONDS)
     photo_ids = list(
-        Photo.objects.filter(status=Photo.Status.PENDING, created_at__lt=now - dt.timedelta(seconds=30))
+        Photo.objects.filter(
+            status=Photo.Status.PENDING, created_at__lt=now - dt.timedelta(seconds=30)
+        )
         .values_list("pk", flat=True)
         .union(
             Photo.objects.filter(
@@ -177,8 +194,9 @@ def photos_recover() -> int:
     for photo_id in photo_ids:
         photo_process.delay(photo_id)
     unsearched = list(
-        Embedding.objects.filter(searched_at__isnull=True, created_at__lt=now - dt.timedelta(seconds=30))
-        .values_list("pk", flat=True)
+        Embedding.objects.filter(
+            searched_at__isnull=True, created_at__lt=now - dt.timedelta(seconds=30)
+        ).values_list("pk", flat=True)
     )
     for embedding_id in unsearched:
         embedding_index.delay(embedding_id)

@@ -37,14 +37,18 @@ def candidate_decide(
     unsure makes it `disputed`.
     """
     action_require(user=user, action=Action.CANDIDATE_REVIEW)
-    candidate = Candidate.objects.select_for_update().select_related(
-        "case", "found_report"
-    ).get(pk=candidate.pk)
+    candidate = (
+        Candidate.objects.select_for_update()
+        .select_related("case", "found_report")
+        .get(pk=candidate.pk)
+    )
     conflict = reviewer_conflict(user=user, candidate=candidate)
     if conflict:
         raise PermissionDenied(conflict)
     if candidate.status in (Candidate.Status.CONFIRMED, Candidate.Status.WITHDRAWN):
-        raise ValidationError(f"This candidate is already {candidate.get_status_display().lower()}.")
+        raise ValidationError(
+            f"This candidate is already {candidate.get_status_display().lower()}."
+        )
     if not note.strip():
         raise ValidationError({"note": "A note is required with every decision."})
     if decision not in ReviewDecision.Decision.values:
@@ -56,15 +60,22 @@ def candidate_decide(
             )
     except IntegrityError as exc:
         raise ValidationError("You have already recorded a decision on this candidate.") from exc
-    audit_record(actor=user, action=f"candidate.decision.{decision}", obj=candidate,
-                 data={"note": note.strip()[:500]})
+    audit_record(
+        actor=user,
+        action=f"candidate.decision.{decision}",
+        obj=candidate,
+        data={"note": note.strip()[:500]},
+    )
 
     if decision != ReviewDecision.Decision.CONFIRM:
         candidate.status = Candidate.Status.DISPUTED
     elif candidate.status == Candidate.Status.PENDING:
-        confirmations = candidate.decisions.filter(
-            decision=ReviewDecision.Decision.CONFIRM
-        ).values("reviewer").distinct().count()
+        confirmations = (
+            candidate.decisions.filter(decision=ReviewDecision.Decision.CONFIRM)
+            .values("reviewer")
+            .distinct()
+            .count()
+        )
         if confirmations >= CONFIRMATIONS_REQUIRED:
             candidate.status = Candidate.Status.CONFIRMED
     candidate.save(update_fields=["status", "updated_at"])
@@ -76,8 +87,9 @@ def candidate_decide(
 def _candidate_confirmed(*, candidate: Candidate) -> None:
     case = candidate.case
     MissingCase.objects.filter(pk=case.pk).update(status=MissingCase.Status.POSSIBLE_MATCH)
-    audit_record(actor=None, action="candidate.confirmed", obj=candidate,
-                 organisation=case.organisation)
+    audit_record(
+        actor=None, action="candidate.confirmed", obj=candidate, organisation=case.organisation
+    )
     owner_email = case.created_by.email
     if owner_email:
         transaction.on_commit(

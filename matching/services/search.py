@@ -24,9 +24,7 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
 
     Returns the number of candidate pairs recorded. Running it again adds nothing new.
     """
-    embedding = (
-        Embedding.objects.select_related("face__photo").filter(pk=embedding_id).first()
-    )
+    embedding = Embedding.objects.select_related("face__photo").filter(pk=embedding_id).first()
     if embedding is None or embedding.face.photo.status != Photo.Status.READY:
         return 0
     vector = embedding.as_array()
@@ -66,8 +64,12 @@ def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
         action="search.run",
         obj=embedding,
         organisation=embedding.face.photo.organisation,
-        data={"side": embedding.side, "compared": len(hits), "above_threshold": len(close),
-              "threshold": threshold},
+        data={
+            "side": embedding.side,
+            "compared": len(hits),
+            "above_threshold": len(close),
+            "threshold": threshold,
+        },
     )
     return recorded
 

@@ -1,4 +1,7 @@
-from reunite.settings.base import *  # noqa: F403
 from reunite.env import env_bool
+from reunite.settings.base import *  # noqa: F403
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
+
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG

@@ -1,5 +1,5 @@
-from reunite.settings.base import *  # noqa: F403
 from reunite.env import env_bool, env_int, env_str
+from reunite.settings.base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")  # must be set

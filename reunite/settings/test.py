@@ -1,11 +1,18 @@
 import tempfile
 from pathlib import Path
 
+from reunite.env import env_bool, env_path
 from reunite.settings.base import *  # noqa: F403
 
 # Each test session writes photos and indexes to its own scratch folder.
 _SCRATCH = Path(tempfile.mkdtemp(prefix="reunite-test-"))
-MEDIA_ROOT = _SCRATCH / "media"
-FACE_INDEX_DIR = _SCRATCH / "index"
+# A test's Celery worker is given the same folders through the environment.
+MEDIA_ROOT = env_path("REUNITE_MEDIA_ROOT", _SCRATCH / "media")
+FACE_INDEX_DIR = env_path("REUNITE_INDEX_DIR", _SCRATCH / "index")
+# Unit tests run tasks in-process; the end-to-end tests switch to a real worker.
+CELERY_TASK_ALWAYS_EAGER = env_bool("REUNITE_TASKS_EAGER", True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Serve static files from the apps' folders; tests never run collectstatic.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from cases.models import Organisation, User
 
-DEMO_PASSWORD = "reunite-demo-2026"
+DEMO_PASSWORD = "reunite-demo-2026"  # noqa: S105 (documented demo password)
 
 ORGANISATIONS = {
     "family": ("Family Links (demo)", Organisation.Kind.GUARDIAN_SUPPORT),
@@ -51,8 +51,12 @@ class Command(BaseCommand):
                 user.save()
         operator, created = User.objects.get_or_create(
             username="operator",
-            defaults={"role": User.Role.OPERATOR, "is_staff": True, "is_superuser": True,
-                      "email": "operator@demo.reunite.invalid"},
+            defaults={
+                "role": User.Role.OPERATOR,
+                "is_staff": True,
+                "is_superuser": True,
+                "email": "operator@demo.reunite.invalid",
+            },
         )
         if created:
             operator.set_password(DEMO_PASSWORD)

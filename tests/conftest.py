@@ -1,0 +1,114 @@
+"""Shared fixtures: organisations, a user per role, API clients and real face photos."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from PIL import Image
+from rest_framework.test import APIClient
+
+from cases.apikeys import apikey_create
+from cases.models import User
+from matching.index import index_forget_cache
+from tests.factories import OrganisationFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Each test gets its own index folder, so no test sees another's faces."""
+    settings.FACE_INDEX_DIR = tmp_path / "index"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    index_forget_cache()
+    yield
+    index_forget_cache()
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    path = Path(settings.FACES_DIR)
+    if not (path / "lfw-dev" / "manifest.csv").is_file():
+        pytest.fail(f"Test photos not found at {path}; set REUNITE_FACES_DIR.")
+    return path
+
+
+@pytest.fixture(scope="session")
+def lfw_people(faces_dir: Path) -> dict[str, list[Path]]:
+    """Identity -> photo paths, from the development set's manifest."""
+    people: dict[str, list[Path]] = defaultdict(list)
+    with open(faces_dir / "lfw-dev" / "manifest.csv") as handle:
+        for row in csv.DictReader(handle):
+            people[row["identity"]].append(faces_dir / row["path"])
+    return dict(people)
+
+
+@pytest.fixture(scope="session")
+def same_person_pair(lfw_people: dict[str, list[Path]]) -> tuple[Path, Path]:
+    name = sorted(p for p, photos in lfw_people.items() if len(photos) >= 2)[0]
+    first, second = sorted(lfw_people[name])[:2]
+    return first, second
+
+
+@pytest.fixture(scope="session")
+def distractor_photos(lfw_people: dict[str, list[Path]]) -> list[Path]:
+    """Photos of people who appear only once: other children who must not match."""
+    return [photos[0] for name, photos in sorted(lfw_people.items()) if len(photos) == 1]
+
+
+def image_bytes(*, size: tuple[int, int] = (200, 200), fmt: str = "PNG", color: str = "white",
+                **save_args: object) -> bytes:
+    """A synthetic, face-free image."""
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format=fmt, **save_args)
+    return out.getvalue()
+
+
+@pytest.fixture
+def org_family():  # type: ignore[no-untyped-def]
+    return OrganisationFactory(name="Family Links", kind="guardian_support")
+
+
+@pytest.fixture
+def org_ngo():  # type: ignore[no-untyped-def]
+    return OrganisationFactory(name="Hope Street NGO", kind="ngo")
+
+
+@pytest.fixture
+def org_review():  # type: ignore[no-untyped-def]
+    return OrganisationFactory(name="Review Agency", kind="agency")
+
+
+@pytest.fixture
+def caseworker(org_family) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(username="caseworker", organisation=org_family, role=User.Role.CASEWORKER)
+
+
+@pytest.fixture
+def partner(org_ngo) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(username="partner", organisation=org_ngo, role=User.Role.PARTNER)
+
+
+@pytest.fixture
+def reviewer(org_review) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(username="reviewer", organisation=org_review, role=User.Role.REVIEWER)
+
+
+@pytest.fixture
+def reviewer2(org_review) -> User:  # type: ignore[no-untyped-def]
+    return UserFactory(username="reviewer2", organisation=org_review, role=User.Role.REVIEWER)
+
+
+def api_client_for(user: User) -> APIClient:
+    _, key = apikey_create(user=user, created_by=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+@pytest.fixture
+def api_for():  # type: ignore[no-untyped-def]
+    return api_client_for

