@@ -59,8 +59,13 @@ def distractor_photos(lfw_people: dict[str, list[Path]]) -> list[Path]:
     return [photos[0] for name, photos in sorted(lfw_people.items()) if len(photos) == 1]
 
 
-def image_bytes(*, size: tuple[int, int] = (200, 200), fmt: str = "PNG", color: str = "white",
-                **save_args: object) -> bytes:
+def image_bytes(
+    *,
+    size: tuple[int, int] = (200, 200),
+    fmt: str = "PNG",
+    color: str = "white",
+    **save_args: object,
+) -> bytes:
     """A synthetic, face-free image."""
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format=fmt, **save_args)

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import dj_database_url
 
-from reunite.env import env_bool, env_float, env_int, env_list, env_path, env_str
+from reunite.env import env_bool, env_file_load, env_float, env_int, env_list, env_path, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+env_file_load(BASE_DIR / ".env")
 DATA_DIR = env_path("REUNITE_DATA_DIR", BASE_DIR / "data")
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "dev-only-insecure-secret-key-change-me")

@@ -48,8 +48,9 @@ def test_corrupt_photo_gets_a_specific_400_and_nothing_is_stored(api_for, casewo
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(image_bytes(fmt="JPEG")[:200])
     with open(bad, "rb") as handle:
-        response = api_for(caseworker).post("/api/v1/cases/", {**CASE_FORM, "photos": [handle]},
-                                            format="multipart")
+        response = api_for(caseworker).post(
+            "/api/v1/cases/", {**CASE_FORM, "photos": [handle]}, format="multipart"
+        )
     assert response.status_code == 400
     assert response.json()["type"] == "photo_corrupt"
     assert not MissingCase.objects.exists()
@@ -59,8 +60,9 @@ def test_wrong_type_gets_415(api_for, caseworker, tmp_path):
     gif = tmp_path / "x.gif"
     gif.write_bytes(image_bytes(fmt="GIF"))
     with open(gif, "rb") as handle:
-        response = api_for(caseworker).post("/api/v1/cases/", {**CASE_FORM, "photos": [handle]},
-                                            format="multipart")
+        response = api_for(caseworker).post(
+            "/api/v1/cases/", {**CASE_FORM, "photos": [handle]}, format="multipart"
+        )
     assert (response.status_code, response.json()["type"]) == (415, "photo_unsupported_type")
 
 
@@ -69,8 +71,9 @@ def test_huge_photo_gets_413(api_for, caseworker, tmp_path, settings):
     big = tmp_path / "big.png"
     big.write_bytes(image_bytes(size=(200, 200), fmt="BMP"))
     with open(big, "rb") as handle:
-        response = api_for(caseworker).post("/api/v1/cases/", {**CASE_FORM, "photos": [handle]},
-                                            format="multipart")
+        response = api_for(caseworker).post(
+            "/api/v1/cases/", {**CASE_FORM, "photos": [handle]}, format="multipart"
+        )
     assert (response.status_code, response.json()["type"]) == (413, "photo_too_large")
 
 
@@ -84,7 +87,8 @@ def test_add_photo_with_date_taken(api_for, caseworker, same_person_pair):
     case = MissingCaseFactory(created_by=caseworker)
     with open(same_person_pair[0], "rb") as handle:
         response = api_for(caseworker).post(
-            f"/api/v1/cases/{case.pk}/photos/", {"image": handle, "taken_on": "2024-12-25"},
+            f"/api/v1/cases/{case.pk}/photos/",
+            {"image": handle, "taken_on": "2024-12-25"},
             format="multipart",
         )
     assert response.status_code == 201

@@ -19,8 +19,9 @@ REPORT_FORM = {
 def test_partner_files_a_report_and_reads_photo_status(api_for, partner, same_person_pair):
     client = api_for(partner)
     with open(same_person_pair[1], "rb") as handle:
-        response = client.post("/api/v1/found-reports/", {**REPORT_FORM, "photos": [handle]},
-                               format="multipart")
+        response = client.post(
+            "/api/v1/found-reports/", {**REPORT_FORM, "photos": [handle]}, format="multipart"
+        )
     assert response.status_code == 201, response.json()
     report_id = response.json()["id"]
 
@@ -58,13 +59,17 @@ def test_reviewer_gets_403_on_reports(api_for, reviewer):
 def test_select_face_over_the_api(api_for, partner, faces_dir):
     client = api_for(partner)
     with open(faces_dir / "deepface" / "couple.jpg", "rb") as handle:
-        body = client.post("/api/v1/found-reports/", {**REPORT_FORM, "photos": [handle]},
-                           format="multipart").json()
+        body = client.post(
+            "/api/v1/found-reports/", {**REPORT_FORM, "photos": [handle]}, format="multipart"
+        ).json()
     photo = body["photos"][0]
     assert photo["status"] == "needs_face_selection"
     assert len(photo["faces"]) == 2
 
-    response = client.post(f"/api/v1/photos/{photo['id']}/select-face/",
-                           {"face_id": photo["faces"][0]["id"]}, format="json")
+    response = client.post(
+        f"/api/v1/photos/{photo['id']}/select-face/",
+        {"face_id": photo["faces"][0]["id"]},
+        format="json",
+    )
     assert response.status_code == 200
     assert client.get(f"/api/v1/photos/{photo['id']}/").json()["status"] == "ready"

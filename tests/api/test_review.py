@@ -28,8 +28,11 @@ def test_reviewer_lists_pending_candidates(api_for, reviewer, candidate):
 
 
 def test_decision_needs_a_note(api_for, reviewer, candidate):
-    response = api_for(reviewer).post(f"/api/v1/review/candidates/{candidate.pk}/decision/",
-                                      {"decision": "confirm"}, format="json")
+    response = api_for(reviewer).post(
+        f"/api/v1/review/candidates/{candidate.pk}/decision/",
+        {"decision": "confirm"},
+        format="json",
+    )
     assert response.status_code == 400
     assert "note" in response.json()["errors"]
 

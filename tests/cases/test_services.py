@@ -67,8 +67,13 @@ def test_unapproved_organisation_may_not_act(caseworker):
 
 
 def test_duplicate_external_ref_returns_the_existing_report(partner):
-    fields = {"found_on": "2025-02-01", "found_place": "Shelter", "estimated_age_min": 6,
-              "estimated_age_max": 9, "sex": "male"}
+    fields = {
+        "found_on": "2025-02-01",
+        "found_place": "Shelter",
+        "estimated_age_min": 6,
+        "estimated_age_max": 9,
+        "sex": "male",
+    }
     first, created = report_create(user=partner, photos=[], external_ref="NGO-1", **fields)
     again, created_again = report_create(
         user=partner, photos=[PhotoUpload(data=image_bytes())], external_ref="NGO-1", **fields
@@ -81,6 +86,13 @@ def test_duplicate_external_ref_returns_the_existing_report(partner):
 
 def test_same_external_ref_in_another_organisation_is_a_new_report(partner):
     FoundReportFactory(external_ref="NGO-1")
-    _, created = report_create(user=partner, photos=[], external_ref="NGO-1", found_on="2025-02-01",
-                               found_place="x", estimated_age_min=1, estimated_age_max=2)
+    _, created = report_create(
+        user=partner,
+        photos=[],
+        external_ref="NGO-1",
+        found_on="2025-02-01",
+        found_place="x",
+        estimated_age_min=1,
+        estimated_age_max=2,
+    )
     assert created

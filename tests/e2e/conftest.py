@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from reunite.celery import app as celery_app
@@ -35,11 +34,29 @@ class Worker:
         offset = self.log.stat().st_size if self.log.exists() else 0
         handle = open(self.log, "ab")  # noqa: SIM115 (kept open for the process' lifetime)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "reunite", "worker", "-Q",
-             "embed,index,default", "--pool", "solo", "--without-gossip", "--without-mingle",
-             "-l", "info", "-n", f"e2e-{uuid.uuid4().hex[:6]}@%h",
-             *(["--purge"] if purge else [])],
-            cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "reunite",
+                "worker",
+                "-Q",
+                "embed,index,default",
+                "--pool",
+                "solo",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+                "-n",
+                f"e2e-{uuid.uuid4().hex[:6]}@%h",
+                *(["--purge"] if purge else []),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

@@ -36,20 +36,25 @@ def test_same_child_gives_a_candidate_and_fifty_others_give_none(
 ):
     case = _case(caseworker, same_person_pair[0].read_bytes())
     others = [_case(caseworker, p.read_bytes()) for p in distractor_photos[:50]]
-    report, _ = report_create(user=partner, external_ref="E2E-1", **REPORT_FIELDS,
-                              photos=[PhotoUpload(data=same_person_pair[1].read_bytes())])
+    report, _ = report_create(
+        user=partner,
+        external_ref="E2E-1",
+        **REPORT_FIELDS,
+        photos=[PhotoUpload(data=same_person_pair[1].read_bytes())],
+    )
 
     wait_for(_searched, what="every photo to be processed and searched")
-    wait_for(lambda: Candidate.objects.filter(case=case).exists(), timeout=30,
-             what="the candidate")
+    wait_for(lambda: Candidate.objects.filter(case=case).exists(), timeout=30, what="the candidate")
 
     candidate = Candidate.objects.get(case=case)
     assert candidate.found_report_id == report.pk
     assert candidate.best_score >= candidate.threshold
     false_candidates = Candidate.objects.filter(case__in=others)
     ready = Photo.objects.filter(case__in=others, status=Photo.Status.READY).count()
-    print(f"\n50 other cases ({ready} with a usable face): "
-          f"{false_candidates.count()} false candidates above {candidate.threshold}")
+    print(
+        f"\n50 other cases ({ready} with a usable face): "
+        f"{false_candidates.count()} false candidates above {candidate.threshold}"
+    )
     assert ready >= 45
     assert false_candidates.count() == 0
 
@@ -74,8 +79,11 @@ def test_killing_the_worker_mid_photo_loses_nothing(pipeline, caseworker, faces_
     big = sorted((faces_dir / "deepface").glob("img*.jpg"))[:6]
     cases = [_case(caseworker, p.read_bytes()) for p in big]
 
-    wait_for(lambda: Photo.objects.filter(status=Photo.Status.PROCESSING).exists(),
-             timeout=60, what="a photo in processing")
+    wait_for(
+        lambda: Photo.objects.filter(status=Photo.Status.PROCESSING).exists(),
+        timeout=60,
+        what="a photo in processing",
+    )
     pipeline.kill()
     in_flight = list(Photo.objects.filter(status=Photo.Status.PROCESSING))
     assert in_flight, "the worker finished before it could be killed"

@@ -22,8 +22,10 @@ def ready_photo_with_embedding(*, user: User, seed: int, side: str = "case") -> 
         height=200,
         status=Photo.Status.READY,
     )
-    face = Face.objects.create(photo=photo, ordinal=0, x=10, y=10, w=100, h=100,
-                               detector_score=1.0, is_selected=True)
-    Embedding.objects.create(face=face, side=side, model_name="Dlib", model_version="test",
-                             vector=vector.tobytes())
+    face = Face.objects.create(
+        photo=photo, ordinal=0, x=10, y=10, w=100, h=100, detector_score=1.0, is_selected=True
+    )
+    Embedding.objects.create(
+        face=face, side=side, model_name="Dlib", model_version="test", vector=vector.tobytes()
+    )
     return face

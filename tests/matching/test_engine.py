@@ -68,13 +68,22 @@ def test_models_load_and_embed_with_the_network_blocked(tmp_path, same_person_pa
         "HOME": str(tmp_path),
     }
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "OK 128" in result.stdout
-    assert (tmp_path / "deepface" / ".deepface" / "weights" /
-            "dlib_face_recognition_resnet_model_v1.dat").is_file()
+    assert (
+        tmp_path
+        / "deepface"
+        / ".deepface"
+        / "weights"
+        / "dlib_face_recognition_resnet_model_v1.dat"
+    ).is_file()
 
 
 def test_other_model_without_weights_fails_clearly(settings, tmp_path):

@@ -12,18 +12,28 @@ from tests.conftest import image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-REPORT_FIELDS = {"found_on": "2025-06-01", "found_place": "Shelter", "estimated_age_min": 7,
-                 "estimated_age_max": 11, "sex": "female"}
+REPORT_FIELDS = {
+    "found_on": "2025-06-01",
+    "found_place": "Shelter",
+    "estimated_age_min": 7,
+    "estimated_age_max": 11,
+    "sex": "female",
+}
 
 
 def _case(user, *paths):
-    return case_create(user=user, photos=[PhotoUpload(data=p.read_bytes()) for p in paths],
-                       **CASE_FIELDS)
+    return case_create(
+        user=user, photos=[PhotoUpload(data=p.read_bytes()) for p in paths], **CASE_FIELDS
+    )
 
 
 def _report(user, *paths, ref="R-1"):
-    report, _ = report_create(user=user, photos=[PhotoUpload(data=p.read_bytes()) for p in paths],
-                              external_ref=ref, **REPORT_FIELDS)
+    report, _ = report_create(
+        user=user,
+        photos=[PhotoUpload(data=p.read_bytes()) for p in paths],
+        external_ref=ref,
+        **REPORT_FIELDS,
+    )
     return report
 
 
@@ -54,8 +64,11 @@ def test_running_tasks_again_creates_no_duplicates(caseworker, partner, same_per
     for embedding in Embedding.objects.all():
         embedding_index_and_search(embedding_id=embedding.pk)
 
-    assert counts == (Embedding.objects.count(), Candidate.objects.count(),
-                      CandidatePair.objects.count())
+    assert counts == (
+        Embedding.objects.count(),
+        Candidate.objects.count(),
+        CandidatePair.objects.count(),
+    )
     assert case.photos.get().status == Photo.Status.READY
 
 
@@ -70,8 +83,9 @@ def test_more_agreeing_photos_are_counted_on_one_candidate(caseworker, partner, 
 
 
 def test_photo_without_a_face_is_rejected_with_a_reason(caseworker):
-    case = case_create(user=caseworker, photos=[PhotoUpload(data=image_bytes(size=(300, 300)))],
-                       **CASE_FIELDS)
+    case = case_create(
+        user=caseworker, photos=[PhotoUpload(data=image_bytes(size=(300, 300)))], **CASE_FIELDS
+    )
     photo = case.photos.get()
     assert photo.status == Photo.Status.REJECTED
     assert photo.rejection_code == "no_face"

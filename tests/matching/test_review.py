@@ -30,8 +30,9 @@ def test_two_independent_confirmations_confirm_and_notify(
     assert not mail.outbox
 
     with django_capture_on_commit_callbacks(execute=True):
-        record = candidate_decide(user=reviewer2, candidate=candidate, decision="confirm",
-                                  note="Agree, same scar.")
+        record = candidate_decide(
+            user=reviewer2, candidate=candidate, decision="confirm", note="Agree, same scar."
+        )
 
     candidate.refresh_from_db()
     assert candidate.status == Candidate.Status.CONFIRMED
