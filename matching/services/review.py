@@ -7,7 +7,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from cases.audit import audit_record
-from cases.models import MissingCase, User
+from cases.models import MissingCase, Notification, User
 from cases.permissions import Action, action_require
 from matching.models import Candidate, ReviewDecision
 

@@ -39,6 +39,7 @@ def test_two_independent_confirmations_confirm_and_notify(
     assert candidate.case.status == MissingCase.Status.POSSIBLE_MATCH
     assert record.reviewer == reviewer2 and record.created_at
     assert len(mail.outbox) == 1
+    assert candidate.case.created_by.notifications.count() == 1
     assert mail.outbox[0].to == [candidate.case.created_by.email]
 
 
