@@ -90,6 +90,11 @@ def _candidate_confirmed(*, candidate: Candidate) -> None:
     audit_record(
         actor=None, action="candidate.confirmed", obj=candidate, organisation=case.organisation
     )
+    Notification.objects.create(
+        user=case.created_by,
+        message=f"Possible match for case {case.reference}: contact the family.",
+        link=f"/cases/{case.pk}/",
+    )
     owner_email = case.created_by.email
     if owner_email:
         transaction.on_commit(
