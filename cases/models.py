@@ -208,7 +208,13 @@ class Photo(models.Model):
         CASE = "case", "Missing child"
         REPORT = "report", "Found child"
 
+    class Kind(models.TextChoices):
+        PHOTO = "photo", "Photo"
+        # Made by a forensic artist: searched as an extra probe, never shown as a photo.
+        AGE_PROGRESSED = "age_progressed", "Age-progressed image"
+
     side = models.CharField(max_length=8, choices=Side.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PHOTO)
     case = models.ForeignKey(
         MissingCase, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
     )
