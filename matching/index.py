@@ -95,6 +95,9 @@ class FaceIndex:
             return self._mtime is not None
 
 
+# One query at a time: OpenMP threads only add contention (see bench/search.py).
+faiss.omp_set_num_threads(settings.FAISS_THREADS)
+
 _cache: dict[tuple[str, str], FaceIndex] = {}
 _cache_lock = threading.RLock()
 

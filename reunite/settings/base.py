@@ -121,6 +121,7 @@ MIN_FACE_PIXELS = env_int("REUNITE_MIN_FACE_PIXELS", 40)
 # Cosine similarity of L2-normalised Dlib descriptors; see README "Candidate threshold".
 CANDIDATE_THRESHOLD = env_float("REUNITE_CANDIDATE_THRESHOLD", 0.925)
 SEARCH_TOP_K = env_int("REUNITE_SEARCH_TOP_K", 50)
+FAISS_THREADS = env_int("REUNITE_FAISS_THREADS", 1)
 # A photo stuck in `processing` longer than this is taken back by the recovery sweep.
 PROCESSING_LEASE_SECONDS = env_int("REUNITE_PROCESSING_LEASE_SECONDS", 300)
 FACES_DIR = env_path("REUNITE_FACES_DIR", BASE_DIR.parent / "shared" / "faces")
