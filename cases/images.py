@@ -16,11 +16,13 @@ ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/web
 class PhotoRejected(Exception):
     """An upload we refuse, with a stable code, an HTTP status and words a person understands."""
 
-    def __init__(self, *, code: str, detail: str, status: int = 400) -> None:
+    def __init__(self, *, code: str, detail: str, status: int = 400, index: int | None = None):
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.status = status
+        # Which of several uploads it was, so a form can show the error next to it.
+        self.index = index
 
 
 @dataclass(frozen=True)

@@ -1,40 +1,65 @@
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cases import api as cases_api
+from cases import views as portal
 from matching import api as matching_api
+from matching import views as review
 
 api_v1 = [
     path("cases/", cases_api.CaseListCreateApi.as_view(), name="case-list"),
     path("cases/<int:case_id>/", cases_api.CaseDetailApi.as_view(), name="case-detail"),
     path("cases/<int:case_id>/photos/", cases_api.CasePhotoAddApi.as_view(), name="case-photos"),
     path("found-reports/", cases_api.ReportListCreateApi.as_view(), name="report-list"),
-    path(
-        "found-reports/<int:report_id>/", cases_api.ReportDetailApi.as_view(), name="report-detail"
-    ),
-    path(
-        "found-reports/<int:report_id>/photos/",
-        cases_api.ReportPhotoAddApi.as_view(),
-        name="report-photos",
-    ),
+    path("found-reports/<int:report_id>/", cases_api.ReportDetailApi.as_view(),
+         name="report-detail"),
+    path("found-reports/<int:report_id>/photos/", cases_api.ReportPhotoAddApi.as_view(),
+         name="report-photos"),
     path("photos/<int:photo_id>/", cases_api.PhotoDetailApi.as_view(), name="photo-detail"),
-    path(
-        "photos/<int:photo_id>/select-face/",
-        cases_api.PhotoSelectFaceApi.as_view(),
-        name="photo-select-face",
-    ),
+    path("photos/<int:photo_id>/select-face/", cases_api.PhotoSelectFaceApi.as_view(),
+         name="photo-select-face"),
     path("review/candidates/", matching_api.CandidateListApi.as_view(), name="candidate-list"),
-    path(
-        "review/candidates/<int:candidate_id>/decision/",
-        matching_api.CandidateDecisionApi.as_view(),
-        name="candidate-decision",
-    ),
+    path("review/candidates/<int:candidate_id>/decision/",
+         matching_api.CandidateDecisionApi.as_view(), name="candidate-decision"),
+]
+
+portal_urls = [
+    path("", portal.dashboard, name="dashboard"),
+    path("notifications/<int:notification_id>/read/", portal.notification_read,
+         name="notification-read"),
+    path("cases/", portal.case_list, name="case-list"),
+    path("cases/new/", portal.case_create, name="case-create"),
+    path("cases/<int:case_id>/", portal.case_detail, name="case-detail"),
+    path("cases/<int:case_id>/edit/", portal.case_edit, name="case-edit"),
+    path("cases/<int:case_id>/photos/add/", portal.case_photo_add, name="case-photo-add"),
+    path("reports/", portal.report_list, name="report-list"),
+    path("reports/new/", portal.report_create, name="report-create"),
+    path("reports/<int:report_id>/", portal.report_detail, name="report-detail"),
+    path("reports/<int:report_id>/photos/add/", portal.report_photo_add,
+         name="report-photo-add"),
+    path("photos/<int:photo_id>/select-face/", portal.photo_select_face,
+         name="photo-select-face"),
+    path("photos/<int:photo_id>/status/", portal.photo_status, name="photo-status"),
+    path("photos/<int:photo_id>/<str:variant>/", portal.photo_image, name="photo-image"),
+    path("review/", review.review_queue, name="review-queue"),
+    path("review/disputed/", review.review_queue, {"status": "disputed"},
+         name="review-disputed"),
+    path("review/candidates/<int:candidate_id>/", review.candidate_detail,
+         name="review-candidate"),
+    path("review/candidates/<int:candidate_id>/decision/", review.candidate_decision,
+         name="review-decision"),
+    path("review/faces/<int:face_id>/crop/", review.face_crop, name="face-crop"),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
+         name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    *[path(f"api/v1/{p.pattern}", p.callback, name=p.name) for p in api_v1],
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    *portal_urls,
 ]
