@@ -49,3 +49,43 @@ def photo_get(*, user: User, photo_id: int, action: Action) -> Photo:
         )
     except (Photo.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such photo.") from exc
+
+
+TIMELINE_WORDS = {
+    "case.created": "Case registered",
+    "case.updated": "Case details edited",
+    "photo.added": "Photo added",
+    "photo.rejected": "Photo rejected",
+    "photo.needs_face_selection": "Photo has several faces: waiting for the child's face",
+    "photo.face_selected": "Child's face chosen in a photo",
+    "candidate.created": "Possible match found: sent to reviewers",
+    "candidate.decision.confirm": "A reviewer said: same child",
+    "candidate.decision.reject": "A reviewer said: not the same child",
+    "candidate.decision.unsure": "A reviewer said: needs more information",
+    "candidate.confirmed": "Two reviewers confirmed a possible match",
+}
+
+
+def case_timeline(*, case: MissingCase) -> list[dict]:
+    """What happened to a case, in words, from the audit trail (views are left out)."""
+    from django.db.models import Q
+
+    from cases.models import AuditEvent
+
+    photo_ids = [str(pk) for pk in case.photos.values_list("pk", flat=True)]
+    candidate_ids = [str(pk) for pk in case.candidates.values_list("pk", flat=True)]
+    events = AuditEvent.objects.filter(
+        Q(object_type="cases.missingcase", object_id=str(case.pk))
+        | Q(object_type="cases.photo", object_id__in=photo_ids)
+        | Q(object_type="matching.candidate", object_id__in=candidate_ids),
+        action__in=list(TIMELINE_WORDS),
+    ).order_by("sequence")
+    return [
+        {"when": e.created_at, "what": TIMELINE_WORDS[e.action], "object_id": e.object_id,
+         "object_type": e.object_type}
+        for e in events
+    ]
+
+
+def notification_list(*, user: User) -> QuerySet:
+    return user.notifications.filter(read_at__isnull=True)

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.audit import audit_record
-from cases.images import NormalisedPhoto, photo_normalise
+from cases.images import NormalisedPhoto, PhotoRejected, photo_normalise
 from cases.models import FoundReport, MissingCase, Photo, User
 from cases.permissions import Action, action_require
 from cases.storage import photo_file_delete, photo_file_write
@@ -22,6 +22,7 @@ class PhotoUpload:
     filename: str = ""
     taken_on: dt.date | None = None
     age_in_photo: int | None = None
+    kind: str = Photo.Kind.PHOTO
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,14 @@ class _PreparedPhoto:
 
 def _photos_prepare(uploads: list[PhotoUpload]) -> list[_PreparedPhoto]:
     """Validate and normalise every upload before any transaction opens (it is CPU work)."""
-    return [_PreparedPhoto(upload=u, clean=photo_normalise(data=u.data)) for u in uploads]
+    prepared = []
+    for index, upload in enumerate(uploads):
+        try:
+            prepared.append(_PreparedPhoto(upload=upload, clean=photo_normalise(data=upload.data)))
+        except PhotoRejected as exc:
+            exc.index = index
+            raise
+    return prepared
 
 
 def _photos_store(
@@ -58,6 +66,7 @@ def _photos_store(
                 original_filename=item.upload.filename[:200],
                 taken_on=item.upload.taken_on,
                 age_in_photo=item.upload.age_in_photo,
+                kind=item.upload.kind,
             )
             photo.full_clean()
             photo.save()

@@ -65,3 +65,13 @@ def candidate_get(*, user: User, candidate_id: int) -> Candidate:
 
 def candidates_for_case(*, case: MissingCase) -> QuerySet[Candidate]:
     return case.candidates.order_by("-best_score")
+
+
+def photo_viewable_by_reviewer(*, user: User, photo: Photo) -> bool:
+    """Reviewers see a photo only while it is part of a candidate they may review."""
+    if not user.is_authenticated or user.role != User.Role.REVIEWER:
+        return False
+    queue = candidate_list(user=user)
+    if photo.side == Photo.Side.CASE:
+        return queue.filter(case_id=photo.case_id).exists()
+    return queue.filter(found_report_id=photo.found_report_id).exists()
