@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/reunite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
+CHROMIUM ?= /usr/bin/chromium
+
 .PHONY: run test test-services test-embedded lint format bench worker-embed worker-index beat
 
 $(VENV)/.runtime: requirements.txt
@@ -19,6 +21,10 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
+# Browser tests drive Debian's Chromium; Playwright's own browser download is never used.
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 ## Set up and serve the portal and API on http://127.0.0.1:8000 with the demo data.
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
@@ -28,7 +34,7 @@ run: $(VENV)/.runtime
 ## The whole suite: on PostgreSQL + Redis with a real worker, then on the embedded default.
 test: test-services test-embedded
 
-test-services: $(VENV)/.dev
+test-services: $(VENV)/.dev $(CHROMIUM)
 	@pg_isready -q -d "$(TEST_DATABASE_URL)" || { echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL)"; exit 1; }
 	@$(PY) -c "import redis,sys; redis.Redis.from_url('$(TEST_REDIS_URL)').ping()" || { echo "Redis is not reachable at $(TEST_REDIS_URL)"; exit 1; }
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
