@@ -209,6 +209,7 @@ class ReportOutput(serializers.ModelSerializer):
             "estimated_age_max",
             "sex",
             "notes",
+            "legal_basis",
             "created_at",
             "photos",
         ]
@@ -227,6 +228,8 @@ class ReportInput(serializers.ModelSerializer):
             "estimated_age_max",
             "sex",
             "notes",
+            # Optional in the API: the model's default (vital interests) applies when absent.
+            "legal_basis",
             "photos",
         ]
         # Duplicates are answered with the existing report, not a validation error.

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from cases.images import PhotoRejected
+from cases.limits import DailyLimitReached
 
 
 def _problem(*, code: str, title: str, status_code: int, detail: str, **extra: Any) -> Response:
@@ -28,6 +29,17 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             detail=exc.detail,
             errors={"photos": [exc.detail]},
         )
+    if isinstance(exc, DailyLimitReached):
+        problem = _problem(
+            code="daily_limit_reached",
+            title="Daily limit reached",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=str(exc),
+            limit=exc.limit,
+            kind=exc.kind,
+        )
+        problem["Retry-After"] = str(exc.retry_after)
+        return problem
     if isinstance(exc, DjangoValidationError):
         errors = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -7,4 +7,7 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases and reports"
 
     def ready(self) -> None:
-        from cases import authentication  # noqa: F401  (registers the OpenAPI auth scheme)
+        from cases import (
+            authentication,  # noqa: F401  (registers the OpenAPI auth scheme)
+            signals,  # noqa: F401  (audits sign-ins)
+        )

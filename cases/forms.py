@@ -96,8 +96,9 @@ class PhotoRowForm(forms.Form):
     age_in_photo = forms.IntegerField(
         required=False, min_value=0, max_value=25, label="Child's age in the photo"
     )
-    kind = forms.ChoiceField(choices=Photo.Kind.choices, initial=Photo.Kind.PHOTO,
-                             label="Type of image")
+    kind = forms.ChoiceField(
+        choices=Photo.Kind.choices, initial=Photo.Kind.PHOTO, label="Type of image"
+    )
 
 
 PhotoFormSet = forms.formset_factory(PhotoRowForm, extra=3, max_num=settings.PHOTOS_PER_REQUEST)
@@ -118,8 +119,12 @@ class CaseFilter(django_filters.FilterSet):
     )
     age = django_filters.NumberFilter(method="filter_age", label="Age when last seen")
     sort = django_filters.OrderingFilter(
-        fields=(("created_at", "created"), ("last_seen_on", "last_seen"),
-                ("family_name", "name"), ("reference", "reference")),
+        fields=(
+            ("created_at", "created"),
+            ("last_seen_on", "last_seen"),
+            ("family_name", "name"),
+            ("reference", "reference"),
+        ),
         label="Sort by",
     )
 
@@ -131,8 +136,10 @@ class CaseFilter(django_filters.FilterSet):
         from django.db.models import Q
 
         return queryset.filter(
-            Q(given_name__icontains=value) | Q(family_name__icontains=value)
-            | Q(other_names__icontains=value) | Q(reference__icontains=value)
+            Q(given_name__icontains=value)
+            | Q(family_name__icontains=value)
+            | Q(other_names__icontains=value)
+            | Q(reference__icontains=value)
         )
 
     def filter_age(self, queryset, name, value):  # type: ignore[no-untyped-def]
@@ -141,8 +148,9 @@ class CaseFilter(django_filters.FilterSet):
         ids = []
         rows = queryset.values_list("id", "date_of_birth", "age_min", "age_max", "last_seen_on")
         for case_id, dob, low, high, last_seen in rows:
-            ages = age_range_on(date_of_birth=dob, age_min=low, age_max=high,
-                                known_on=last_seen, on=last_seen)
+            ages = age_range_on(
+                date_of_birth=dob, age_min=low, age_max=high, known_on=last_seen, on=last_seen
+            )
             if ages and ages[0] <= age <= ages[1]:
                 ids.append(case_id)
         return queryset.filter(id__in=ids)

@@ -23,6 +23,12 @@ class Organisation(models.Model):
     purpose = models.CharField(max_length=32, choices=Purpose.choices)
     contact_email = models.EmailField(blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
+    # An operator pauses an organisation (e.g. after a surge): its users and keys stop working.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.CharField(max_length=300, blank=True)
+    # Per-organisation daily limits; empty means the REUNITE_DAILY_*_LIMIT setting applies.
+    daily_report_limit = models.PositiveIntegerField(null=True, blank=True)
+    daily_photo_limit = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -34,6 +40,11 @@ class Organisation(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.approved_at is not None
+
+    @property
+    def is_active(self) -> bool:
+        """Approved and not paused: only then may its users and keys act."""
+        return self.approved_at is not None and self.paused_at is None
 
 
 class User(AbstractUser):
@@ -86,6 +97,8 @@ class MissingCase(models.Model):
         POSSIBLE_MATCH = "possible_match", "Possible match: contact family"
         REUNITED = "reunited", "Reunited"
         CLOSED = "closed", "Closed"
+        # A tombstone: biometric and personal data erased; kept only for the audit trail.
+        ERASED = "erased", "Erased"
 
     class ConsentMethod(models.TextChoices):
         IN_PERSON = "in_person", "In person, signed form"
@@ -121,6 +134,13 @@ class MissingCase(models.Model):
         blank=True, default="Matching against found-child reports for reunification only."
     )
 
+    # Set when the case is marked reunited or closed; retention counts from here.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    # A legal hold stops retention from erasing the case; the reason is required.
+    legal_hold_reason = models.CharField(max_length=300, blank=True)
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -129,7 +149,8 @@ class MissingCase(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(date_of_birth__isnull=False)
-                | Q(age_min__isnull=False, age_max__isnull=False),
+                | Q(age_min__isnull=False, age_max__isnull=False)
+                | Q(status="erased"),
                 name="case_has_birth_date_or_age_range",
             ),
             models.CheckConstraint(
@@ -153,6 +174,16 @@ class FoundReport(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        # A tombstone: biometric and personal data erased; kept only for the audit trail.
+        ERASED = "erased", "Erased"
+
+    class LegalBasis(models.TextChoices):
+        # GDPR Art. 6(1)(d) / 9(2)(c): protecting the vital interests of the child.
+        VITAL_INTERESTS = "vital_interests", "Vital interests of the child"
+        # Art. 6(1)(e) / 9(2)(g): a task in the public interest (e.g. a statutory agency).
+        PUBLIC_TASK = "public_task", "Public task / substantial public interest"
+        LEGAL_OBLIGATION = "legal_obligation", "Legal obligation"
+        CONSENT = "consent", "Consent of the child's guardian"
 
     reference = models.CharField(max_length=32, unique=True, editable=False)
     organisation = models.ForeignKey(
@@ -169,6 +200,12 @@ class FoundReport(models.Model):
     estimated_age_max = models.PositiveSmallIntegerField()
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     notes = models.TextField(blank=True)
+    legal_basis = models.CharField(
+        max_length=32, choices=LegalBasis.choices, default=LegalBasis.VITAL_INTERESTS
+    )
+    erased_at = models.DateTimeField(null=True, blank=True)
+    legal_hold_reason = models.CharField(max_length=300, blank=True)
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -24,6 +24,9 @@ class Action(StrEnum):
     APIKEY_MANAGE = "apikey.manage"
     AUDIT_VIEW = "audit.view"
     ORGANISATION_APPROVE = "organisation.approve"
+    ORGANISATION_PAUSE = "organisation.pause"
+    USER_ROLE_SET = "user.role_set"
+    LEGAL_HOLD = "legal_hold.manage"
 
 
 MATRIX: dict[str, frozenset[Action]] = {
@@ -50,20 +53,36 @@ MATRIX: dict[str, frozenset[Action]] = {
     ),
     Role.REVIEWER: frozenset({Action.CANDIDATE_REVIEW}),
     Role.ORG_ADMIN: frozenset(
-        {Action.CASE_VIEW, Action.REPORT_VIEW, Action.APIKEY_MANAGE, Action.AUDIT_VIEW}
+        {
+            Action.CASE_VIEW,
+            Action.REPORT_VIEW,
+            Action.APIKEY_MANAGE,
+            Action.AUDIT_VIEW,
+            Action.USER_ROLE_SET,
+        }
     ),
     Role.OPERATOR: frozenset(
-        {Action.APIKEY_MANAGE, Action.AUDIT_VIEW, Action.ORGANISATION_APPROVE}
+        {
+            Action.APIKEY_MANAGE,
+            Action.AUDIT_VIEW,
+            Action.ORGANISATION_APPROVE,
+            Action.ORGANISATION_PAUSE,
+            Action.USER_ROLE_SET,
+            Action.LEGAL_HOLD,
+        }
     ),
 }
 
 
 def user_can(user: User, action: Action) -> bool:
-    """True when the user's role allows the action and their organisation may act at all."""
+    """True when the user's role allows the action and their organisation may act at all.
+
+    An organisation that is not approved, or that an operator has paused, may do nothing.
+    """
     if not user.is_authenticated or not user.is_active:
         return False
     if user.role != Role.OPERATOR and (
-        user.organisation is None or not user.organisation.is_approved
+        user.organisation is None or not user.organisation.is_active
     ):
         return False
     return action in MATRIX.get(user.role, frozenset())
@@ -72,3 +91,24 @@ def user_can(user: User, action: Action) -> bool:
 def action_require(*, user: User, action: Action) -> None:
     if not user_can(user, action):
         raise PermissionDenied(f"Your role may not do this ({action}).")
+
+
+def permissions_matrix_markdown() -> str:
+    """The matrix as the Markdown in docs/permissions.md; a test keeps the two equal."""
+    roles = list(Role)
+    lines = [
+        "# Permissions",
+        "",
+        "Generated from `cases/permissions.py` by `python manage.py permissions_matrix`;",
+        "a test fails if this file and the code disagree. Every check also requires an",
+        "active user whose organisation is approved and not paused (operators have none).",
+        "Organisations see only their own cases and reports: another organisation's record",
+        "is a 404 even when the role allows the action.",
+        "",
+        "| action | " + " | ".join(role.label for role in roles) + " |",
+        "| --- |" + " :---: |" * len(roles),
+    ]
+    for action in Action:
+        cells = ["yes" if action in MATRIX.get(role, frozenset()) else "-" for role in roles]
+        lines.append(f"| `{action.value}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

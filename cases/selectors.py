@@ -81,8 +81,12 @@ def case_timeline(*, case: MissingCase) -> list[dict]:
         action__in=list(TIMELINE_WORDS),
     ).order_by("sequence")
     return [
-        {"when": e.created_at, "what": TIMELINE_WORDS[e.action], "object_id": e.object_id,
-         "object_type": e.object_type}
+        {
+            "when": e.created_at,
+            "what": TIMELINE_WORDS[e.action],
+            "object_id": e.object_id,
+            "object_type": e.object_type,
+        }
         for e in events
     ]
 

@@ -6,11 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.audit import audit_record
 from cases.images import NormalisedPhoto, PhotoRejected, photo_normalise
+from cases.limits import daily_limit_check, surge_check
 from cases.models import FoundReport, MissingCase, Photo, User
 from cases.permissions import Action, action_require
 from cases.storage import photo_file_delete, photo_file_write
@@ -48,6 +50,10 @@ def _photos_store(
 ) -> list[Photo]:
     """Store files and rows inside the caller's transaction; on failure remove the files."""
     is_case = isinstance(owner, MissingCase)
+    if owner.status == "erased":
+        raise ValidationError("This record has been erased; it takes no new photos.")
+    if prepared:
+        daily_limit_check(organisation=owner.organisation, kind="photo", adding=len(prepared))
     written: list[str] = []
     photos = []
     try:
@@ -77,6 +83,8 @@ def _photos_store(
         for path in written:
             photo_file_delete(path=path)
         raise
+    if photos:
+        surge_check(organisation=owner.organisation, kind="photo")
     for photo in photos:
         photo_process_enqueue(photo_id=photo.pk)
     return photos
@@ -128,12 +136,14 @@ def report_create(
     prepared = _photos_prepare(photos)
     try:
         with transaction.atomic():
+            daily_limit_check(organisation=user.organisation, kind="report")
             report = FoundReport(
                 organisation=user.organisation, created_by=user, external_ref=external_ref, **fields
             )
             report.full_clean(validate_constraints=False)
             report.save()
             audit_record(actor=user, action="report.created", obj=report)
+            surge_check(organisation=user.organisation, kind="report")
             _photos_store(owner=report, prepared=prepared, user=user)
     except IntegrityError:
         existing = FoundReport.objects.filter(

@@ -77,8 +77,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(filterset.qs, 20).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "portal/case_list.html",
-                  {"filter": filterset, "page": page, "query": query.urlencode()})
+    return render(
+        request,
+        "portal/case_list.html",
+        {"filter": filterset, "page": page, "query": query.urlencode()},
+    )
 
 
 def _photo_uploads(formset) -> list[services.PhotoUpload]:  # type: ignore[no-untyped-def]
@@ -88,15 +91,22 @@ def _photo_uploads(formset) -> list[services.PhotoUpload]:  # type: ignore[no-un
         if not image:
             continue
         if image.size > settings.PHOTO_MAX_BYTES:
-            raise PhotoRejected(code="photo_too_large", status=413, index=len(uploads),
-                                detail=f"This photo is {image.size / 1e6:.1f} MB; the limit is "
-                                f"{settings.PHOTO_MAX_BYTES / 1e6:.0f} MB.")
-        uploads.append(services.PhotoUpload(
-            data=image.read(), filename=image.name or "",
-            taken_on=form.cleaned_data.get("taken_on"),
-            age_in_photo=form.cleaned_data.get("age_in_photo"),
-            kind=form.cleaned_data.get("kind") or Photo.Kind.PHOTO,
-        ))
+            raise PhotoRejected(
+                code="photo_too_large",
+                status=413,
+                index=len(uploads),
+                detail=f"This photo is {image.size / 1e6:.1f} MB; the limit is "
+                f"{settings.PHOTO_MAX_BYTES / 1e6:.0f} MB.",
+            )
+        uploads.append(
+            services.PhotoUpload(
+                data=image.read(),
+                filename=image.name or "",
+                taken_on=form.cleaned_data.get("taken_on"),
+                age_in_photo=form.cleaned_data.get("age_in_photo"),
+                kind=form.cleaned_data.get("kind") or Photo.Kind.PHOTO,
+            )
+        )
     return uploads
 
 
@@ -120,16 +130,21 @@ def case_create(request: HttpRequest) -> HttpResponse:
     photos = PhotoFormSet(request.POST or None, request.FILES or None, prefix="photos")
     if request.method == "POST" and form.is_valid() and photos.is_valid():
         try:
-            case = services.case_create(user=request.user, photos=_photo_uploads(photos),
-                                        **form.cleaned_data)
+            case = services.case_create(
+                user=request.user, photos=_photo_uploads(photos), **form.cleaned_data
+            )
         except PhotoRejected as exc:
             _attach_photo_error(photos, exc)
         except DjangoValidationError as exc:
             _attach_model_errors(form, exc)
         else:
             return redirect("case-detail", case_id=case.pk)
-    return render(request, "portal/case_form.html", {"form": form, "photos": photos},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "portal/case_form.html",
+        {"form": form, "photos": photos},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @portal(Action.CASE_EDIT)
@@ -144,8 +159,12 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
             _attach_model_errors(form, exc)
         else:
             return redirect("case-detail", case_id=case.pk)
-    return render(request, "portal/case_form.html", {"form": form, "case": case},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "portal/case_form.html",
+        {"form": form, "case": case},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @portal(Action.CASE_VIEW)
@@ -153,16 +172,23 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     from matching.selectors import candidates_for_case
 
     case = selectors.case_get(user=request.user, case_id=case_id)
-    candidates = candidates_for_case(case=case).select_related(
-        "found_report__organisation").prefetch_related("decisions")
-    return render(request, "portal/case_detail.html", {
-        "case": case,
-        "photos": case.photos.prefetch_related("faces"),
-        "candidates": candidates,
-        "timeline": selectors.case_timeline(case=case),
-        "can_add_photo": user_can(request.user, Action.PHOTO_ADD),
-        "can_edit": user_can(request.user, Action.CASE_EDIT),
-    })
+    candidates = (
+        candidates_for_case(case=case)
+        .select_related("found_report__organisation")
+        .prefetch_related("decisions")
+    )
+    return render(
+        request,
+        "portal/case_detail.html",
+        {
+            "case": case,
+            "photos": case.photos.prefetch_related("faces"),
+            "candidates": candidates,
+            "timeline": selectors.case_timeline(case=case),
+            "can_add_photo": user_can(request.user, Action.PHOTO_ADD),
+            "can_edit": user_can(request.user, Action.CASE_EDIT),
+        },
+    )
 
 
 def _add_photos(request: HttpRequest, owner, redirect_to: str) -> HttpResponse:  # type: ignore[no-untyped-def]
@@ -178,8 +204,12 @@ def _add_photos(request: HttpRequest, owner, redirect_to: str) -> HttpResponse: 
                 return redirect(redirect_to, owner.pk)
         except PhotoRejected as exc:
             _attach_photo_error(photos, exc)
-    return render(request, "portal/photo_add.html", {"owner": owner, "photos": photos},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "portal/photo_add.html",
+        {"owner": owner, "photos": photos},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @portal(Action.PHOTO_ADD)
@@ -194,7 +224,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         reports = reports.filter(external_ref__icontains=query) | reports.filter(
-            reference__icontains=query)
+            reference__icontains=query
+        )
     page = Paginator(reports, 20).get_page(request.GET.get("page"))
     return render(request, "portal/report_list.html", {"page": page, "q": query})
 
@@ -205,24 +236,33 @@ def report_create(request: HttpRequest) -> HttpResponse:
     photos = PhotoFormSet(request.POST or None, request.FILES or None, prefix="photos")
     if request.method == "POST" and form.is_valid() and photos.is_valid():
         try:
-            report, _ = services.report_create(user=request.user, photos=_photo_uploads(photos),
-                                               **form.cleaned_data)
+            report, _ = services.report_create(
+                user=request.user, photos=_photo_uploads(photos), **form.cleaned_data
+            )
         except PhotoRejected as exc:
             _attach_photo_error(photos, exc)
         else:
             return redirect("report-detail", report_id=report.pk)
-    return render(request, "portal/report_form.html", {"form": form, "photos": photos},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "portal/report_form.html",
+        {"form": form, "photos": photos},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @portal(Action.REPORT_VIEW)
 def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     report = selectors.report_get(user=request.user, report_id=report_id)
-    return render(request, "portal/report_detail.html", {
-        "report": report,
-        "photos": report.photos.prefetch_related("faces"),
-        "can_add_photo": user_can(request.user, Action.PHOTO_ADD),
-    })
+    return render(
+        request,
+        "portal/report_detail.html",
+        {
+            "report": report,
+            "photos": report.photos.prefetch_related("faces"),
+            "can_add_photo": user_can(request.user, Action.PHOTO_ADD),
+        },
+    )
 
 
 @portal(Action.PHOTO_ADD)
@@ -235,8 +275,9 @@ def report_photo_add(request: HttpRequest, report_id: int) -> HttpResponse:
 def photo_select_face(request: HttpRequest, photo_id: int) -> HttpResponse:
     from matching.services.processing import photo_select_face as select
 
-    photo = selectors.photo_get(user=request.user, photo_id=photo_id,
-                                action=Action.PHOTO_SELECT_FACE)
+    photo = selectors.photo_get(
+        user=request.user, photo_id=photo_id, action=Action.PHOTO_SELECT_FACE
+    )
     error = None
     if request.method == "POST":
         form = FaceChoiceForm(request.POST)
@@ -250,14 +291,22 @@ def photo_select_face(request: HttpRequest, photo_id: int) -> HttpResponse:
         else:
             error = "Choose one of the outlined faces."
     faces = [
-        {"id": f.pk, "ordinal": f.ordinal + 1,
-         "left": 100 * f.x / photo.width, "top": 100 * f.y / photo.height,
-         "width": 100 * f.w / photo.width, "height": 100 * f.h / photo.height}
+        {
+            "id": f.pk,
+            "ordinal": f.ordinal + 1,
+            "left": 100 * f.x / photo.width,
+            "top": 100 * f.y / photo.height,
+            "width": 100 * f.w / photo.width,
+            "height": 100 * f.h / photo.height,
+        }
         for f in photo.faces.all()
     ]
-    return render(request, "portal/photo_select_face.html",
-                  {"photo": photo, "faces": faces, "error": error},
-                  status=400 if error else 200)
+    return render(
+        request,
+        "portal/photo_select_face.html",
+        {"photo": photo, "faces": faces, "error": error},
+        status=400 if error else 200,
+    )
 
 
 def _owner_url(photo: Photo) -> str:
@@ -299,7 +348,9 @@ def photo_image(request: HttpRequest, photo_id: int, variant: str) -> HttpRespon
     except Photo.DoesNotExist as exc:
         raise Http404("No such photo.") from exc
     own = photo.organisation_id == request.user.organisation_id and request.user.role in (
-        User.Role.CASEWORKER, User.Role.ORG_ADMIN)
+        User.Role.CASEWORKER,
+        User.Role.ORG_ADMIN,
+    )
     if not own and not photo_viewable_by_reviewer(user=request.user, photo=photo):
         raise Http404("No such photo.")
     audit_record(actor=request.user, action="photo.viewed", obj=photo, data={"variant": variant})

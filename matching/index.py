@@ -171,3 +171,24 @@ def _batches(
 def index_forget_cache() -> None:
     with _cache_lock:
         _cache.clear()
+
+
+def index_faces_remove(*, model_name: str, side: str, face_ids: Iterable[int]) -> int:
+    """Take erased faces out of one side's index and save it. Returns how many this removed.
+
+    Loading the index reconciles it with the database first, which may already drop them.
+    """
+    ids = [int(i) for i in face_ids]
+    with index_writer_lock(model_name):
+        index = _cache.get((model_name, side))
+        if index is None or index.changed_on_disk():
+            path = _index_dir(model_name) / f"{side}.faiss"
+            try:
+                dim = faiss.read_index(str(path)).d
+            except (RuntimeError, OSError):
+                return 0  # no usable file: it is rebuilt from the database when next loaded
+            index = index_get(model_name=model_name, side=side, dim=dim)
+        removed = index.remove(ids=ids)
+        if removed:
+            index.save()
+        return removed

@@ -83,15 +83,29 @@ class Candidate(models.Model):
     best_case_face = models.ForeignKey(Face, on_delete=models.PROTECT, related_name="+")
     best_report_face = models.ForeignKey(Face, on_delete=models.PROTECT, related_name="+")
     agreeing_pairs = models.PositiveIntegerField(default=1)
+    # The threshold profile (matching/profiles/) in force when this candidate was scored.
+    profile = models.CharField(max_length=64, blank=True)
+    # All photo pairs combined (calibration.evidence_score): orders the queue.
+    evidence_score = models.FloatField(default=0.0)
+    # Years between the ages in the best pair's two photos, when both are known.
+    age_gap_years = models.FloatField(null=True, blank=True)
+    # Sex, age and dates checked against each other; see services.search.compatibility_check.
+    compatibility = models.JSONField(default=dict, blank=True)
+    # Incompatible metadata: kept, listed separately, with the reasons shown.
+    held_back = models.BooleanField(default=False)
+    hold_reasons = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-best_score", "created_at"]
+        ordering = ["-evidence_score", "-best_score", "created_at"]
         constraints = [
             models.UniqueConstraint(fields=["case", "found_report"], name="one_candidate_per_pair"),
         ]
-        indexes = [models.Index(fields=["status", "-best_score", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "-best_score", "created_at"]),
+            models.Index(fields=["held_back", "status", "-evidence_score"]),
+        ]
 
     def __str__(self) -> str:
         return f"Candidate {self.pk}: {self.case_id} ↔ {self.found_report_id}"
@@ -104,6 +118,10 @@ class CandidatePair(models.Model):
     case_face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="+")
     report_face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="+")
     score = models.FloatField()
+    # Years between the ages in the two photos, when both are known (dates or ages).
+    age_gap_years = models.FloatField(null=True, blank=True)
+    # The case side is an age-progressed image: searched, but never shown as a photo.
+    from_age_progressed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -37,14 +37,19 @@ def embedding_vectors(
         yield face_id, np.frombuffer(bytes(vector), dtype=np.float32)
 
 
-def candidate_list(*, user: User, status: str | None = None) -> QuerySet[Candidate]:
+def candidate_list(
+    *, user: User, status: str | None = None, held_back: bool | None = False
+) -> QuerySet[Candidate]:
     """The review queue: best evidence first, then oldest.
 
-    A reviewer never sees candidates that involve their own organisation.
+    By default only candidates whose details are compatible; `held_back=True` lists the
+    ones held back for incompatible sex, age or dates (each with its reasons), and
+    `held_back=None` lists both. A reviewer never sees candidates that involve their own
+    organisation.
     """
     action_require(user=user, action=Action.CANDIDATE_REVIEW)
     queryset = Candidate.objects.select_related("case", "found_report").order_by(
-        "-best_score", "created_at"
+        "-evidence_score", "-best_score", "created_at"
     )
     if user.organisation_id is not None:
         queryset = queryset.exclude(
@@ -53,18 +58,25 @@ def candidate_list(*, user: User, status: str | None = None) -> QuerySet[Candida
         )
     if status:
         queryset = queryset.filter(status=status)
+    if held_back is not None:
+        queryset = queryset.filter(held_back=held_back)
     return queryset
 
 
 def candidate_get(*, user: User, candidate_id: int) -> Candidate:
     try:
-        return candidate_list(user=user).get(pk=candidate_id)
+        return candidate_list(user=user, held_back=None).get(pk=candidate_id)
     except (Candidate.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such candidate.") from exc
 
 
 def candidates_for_case(*, case: MissingCase) -> QuerySet[Candidate]:
-    return case.candidates.order_by("-best_score")
+    return case.candidates.order_by("-evidence_score", "-best_score")
+
+
+def gallery_size(*, model_name: str, side: str) -> int:
+    """How many faces one search on `side` compares against (for expected false candidates)."""
+    return _live_embeddings(model_name=model_name, side=side).count()
 
 
 def photo_viewable_by_reviewer(*, user: User, photo: Photo) -> bool:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
+from matching import index
 from matching.services import processing, search
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,12 @@ def photo_process(photo_id: int) -> None:
 @shared_task(**RETRY)
 def embedding_index(embedding_id: int) -> int:
     return search.embedding_index_and_search(embedding_id=embedding_id)
+
+
+@shared_task(**RETRY)
+def index_faces_remove(model_name: str, side: str, face_ids: list[int]) -> int:
+    """Drop erased faces from the FAISS index (queue `index`: the single writer)."""
+    return index.index_faces_remove(model_name=model_name, side=side, face_ids=face_ids)
 
 
 @shared_task(**RETRY)

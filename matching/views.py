@@ -28,29 +28,42 @@ AGE_BANDS = {"0-5": (0, 5), "6-11": (6, 11), "12-17": (12, 17)}
 @portal(Action.CANDIDATE_REVIEW)
 def review_queue(request: HttpRequest, status: str = "pending") -> HttpResponse:
     candidates = candidate_list(user=request.user, status=status).select_related(
-        "case__organisation", "found_report__organisation")
+        "case__organisation", "found_report__organisation"
+    )
     organisations = sorted(
-        {c.case.organisation for c in candidates} | {c.found_report.organisation for c in candidates},
+        {c.case.organisation for c in candidates}
+        | {c.found_report.organisation for c in candidates},
         key=lambda o: o.name,
     )
     org = request.GET.get("organisation")
     if org:
         candidates = candidates.filter(case__organisation_id=org) | candidates.filter(
-            found_report__organisation_id=org)
+            found_report__organisation_id=org
+        )
     band = request.GET.get("age_band")
     if band in AGE_BANDS:
         low, high = AGE_BANDS[band]
-        candidates = candidates.filter(found_report__estimated_age_min__lte=high,
-                                       found_report__estimated_age_max__gte=low)
+        candidates = candidates.filter(
+            found_report__estimated_age_min__lte=high, found_report__estimated_age_max__gte=low
+        )
     candidates = candidates.order_by("-best_score", "created_at")
     page = Paginator(candidates, 25).get_page(request.GET.get("page"))
     for candidate in page:
         candidate.band = score_band(score=candidate.best_score)
     waiting = candidate_list(user=request.user, status="pending").count()
-    return render(request, "review/queue.html", {
-        "page": page, "status": status, "waiting": waiting, "organisations": organisations,
-        "age_bands": list(AGE_BANDS), "selected_org": org or "", "selected_band": band or "",
-    })
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "page": page,
+            "status": status,
+            "waiting": waiting,
+            "organisations": organisations,
+            "age_bands": list(AGE_BANDS),
+            "selected_org": org or "",
+            "selected_band": band or "",
+        },
+    )
 
 
 def _photo_date(photo: Photo, *, fallback: dt.date | None) -> str:
@@ -65,7 +78,9 @@ def _photo_gap_years(case_photo: Photo, report_photo: Photo, case, report) -> fl
     case_date = case_photo.taken_on or case.last_seen_on
     report_date = report_photo.taken_on or report.found_on
     if case_photo.age_in_photo is not None and case.date_of_birth:
-        case_date = case.date_of_birth.replace(year=case.date_of_birth.year + case_photo.age_in_photo)
+        case_date = case.date_of_birth.replace(
+            year=case.date_of_birth.year + case_photo.age_in_photo
+        )
     return round((report_date - case_date).days / 365.25, 1)
 
 
@@ -79,50 +94,84 @@ def candidate_detail(request: HttpRequest, candidate_id: int) -> HttpResponse:
 def _candidate_context(request: HttpRequest, candidate: Candidate) -> dict:
     case, report = candidate.case, candidate.found_report
     today = timezone.localdate()
-    age_then = age_range_on(date_of_birth=case.date_of_birth, age_min=case.age_min,
-                            age_max=case.age_max, known_on=case.last_seen_on,
-                            on=case.last_seen_on)
-    age_at_found = age_range_on(date_of_birth=case.date_of_birth, age_min=case.age_min,
-                                age_max=case.age_max, known_on=case.last_seen_on,
-                                on=report.found_on)
-    age_now = age_range_on(date_of_birth=case.date_of_birth, age_min=case.age_min,
-                           age_max=case.age_max, known_on=case.last_seen_on, on=today)
+    age_then = age_range_on(
+        date_of_birth=case.date_of_birth,
+        age_min=case.age_min,
+        age_max=case.age_max,
+        known_on=case.last_seen_on,
+        on=case.last_seen_on,
+    )
+    age_at_found = age_range_on(
+        date_of_birth=case.date_of_birth,
+        age_min=case.age_min,
+        age_max=case.age_max,
+        known_on=case.last_seen_on,
+        on=report.found_on,
+    )
+    age_now = age_range_on(
+        date_of_birth=case.date_of_birth,
+        age_min=case.age_min,
+        age_max=case.age_max,
+        known_on=case.last_seen_on,
+        on=today,
+    )
     pairs = []
     for pair in candidate.pairs.select_related("case_face__photo", "report_face__photo"):
         case_photo, report_photo = pair.case_face.photo, pair.report_face.photo
-        pairs.append({
-            "pair": pair,
-            "band": score_band(score=pair.score),
-            "case_photo": case_photo,
-            "report_photo": report_photo,
-            "case_date": _photo_date(case_photo, fallback=case.last_seen_on),
-            "report_date": _photo_date(report_photo, fallback=report.found_on),
-            "gap_years": _photo_gap_years(case_photo, report_photo, case, report),
-        })
+        pairs.append(
+            {
+                "pair": pair,
+                "band": score_band(score=pair.score),
+                "case_photo": case_photo,
+                "report_photo": report_photo,
+                "case_date": _photo_date(case_photo, fallback=case.last_seen_on),
+                "report_date": _photo_date(report_photo, fallback=report.found_on),
+                "gap_years": _photo_gap_years(case_photo, report_photo, case, report),
+            }
+        )
     best = pairs[0] if pairs else None
     comparison = [
         ("Sex", case.get_sex_display(), report.get_sex_display()),
-        ("Age", f"{_ages(age_then)} when last seen; {_ages(age_at_found)} on the found date; "
-                f"{_ages(age_now)} today", f"estimated {report.estimated_age_min}–"
-                f"{report.estimated_age_max}"),
+        (
+            "Age",
+            f"{_ages(age_then)} when last seen; {_ages(age_at_found)} on the found date; "
+            f"{_ages(age_now)} today",
+            f"estimated {report.estimated_age_min}–{report.estimated_age_max}",
+        ),
         ("Date", f"last seen {case.last_seen_on:%d %b %Y}", f"found {report.found_on:%d %b %Y}"),
         ("Place", case.last_seen_place, report.found_place),
-        ("Time between", f"{years_between(case.last_seen_on, report.found_on)} years "
-                         f"({(report.found_on - case.last_seen_on).days} days)", ""),
-        ("Distinguishing marks", case.distinguishing_marks or "none recorded",
-         report.notes or "no notes"),
+        (
+            "Time between",
+            f"{years_between(case.last_seen_on, report.found_on)} years "
+            f"({(report.found_on - case.last_seen_on).days} days)",
+            "",
+        ),
+        (
+            "Distinguishing marks",
+            case.distinguishing_marks or "none recorded",
+            report.notes or "no notes",
+        ),
     ]
     mine = candidate.decisions.filter(reviewer=request.user).first()
     decisions = list(candidate.decisions.select_related("reviewer")) if mine else []
     confirmations = candidate.decisions.filter(decision=ReviewDecision.Decision.CONFIRM).count()
     return {
-        "candidate": candidate, "case": case, "report": report, "pairs": pairs, "best": best,
-        "comparison": comparison, "band": score_band(score=candidate.best_score),
+        "candidate": candidate,
+        "case": case,
+        "report": report,
+        "pairs": pairs,
+        "best": best,
+        "comparison": comparison,
+        "band": score_band(score=candidate.best_score),
         "conflict": reviewer_conflict(user=request.user, candidate=candidate),
-        "mine": mine, "decisions": decisions, "confirmations": confirmations,
+        "mine": mine,
+        "decisions": decisions,
+        "confirmations": confirmations,
         "confirmations_required": CONFIRMATIONS_REQUIRED,
         "decision_choices": ReviewDecision.Decision.choices,
-        "form_note": "", "form_decision": "", "form_errors": [],
+        "form_note": "",
+        "form_decision": "",
+        "form_errors": [],
     }
 
 
@@ -158,10 +207,14 @@ def face_crop(request: HttpRequest, face_id: int) -> HttpResponse:
         raise Http404("No such face.") from exc
     if not photo_viewable_by_reviewer(user=request.user, photo=face.photo):
         raise Http404("No such face.")
-    audit_record(actor=request.user, action="photo.viewed", obj=face.photo,
-                 data={"variant": "face_crop", "face": face.pk})
+    audit_record(
+        actor=request.user,
+        action="photo.viewed",
+        obj=face.photo,
+        data={"variant": "face_crop", "face": face.pk},
+    )
     pixels = photo_pixels(jpeg=photo_file_read(path=face.photo.file))
     margin_x, margin_y = int(face.w * 0.4), int(face.h * 0.4)
     top, left = max(0, face.y - margin_y), max(0, face.x - margin_x)
-    crop = pixels[top: face.y + face.h + margin_y, left: face.x + face.w + margin_x]
+    crop = pixels[top : face.y + face.h + margin_y, left : face.x + face.w + margin_x]
     return _image_response(crop, max_side=CROP_SIDE)

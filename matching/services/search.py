@@ -1,16 +1,24 @@
-"""Adding embeddings to the index, searching the other side, and recording candidates."""
+"""Adding embeddings to the index, searching the other side, and recording candidates.
+
+Every ready photo of a case or report is searched. Each close (case photo, report photo)
+pair is kept under one candidate per (case, report); the candidate's evidence score
+combines all its pairs (calibration.evidence_score), and its sex, age and dates are
+checked: an incompatible candidate is held back with its reasons, never dropped.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from cases.audit import audit_record
-from cases.models import FoundReport, MissingCase, Photo
+from cases.models import FoundReport, MissingCase, Photo, Sex
+from matching.calibration import candidate_threshold, evidence_score, profile_active
 from matching.index import Hit, index_get, index_writer_lock
 from matching.models import Candidate, CandidatePair, Embedding, Face
 
@@ -43,7 +51,7 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
 
 @transaction.atomic
 def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
-    threshold = settings.CANDIDATE_THRESHOLD
+    threshold = candidate_threshold()
     close = [hit for hit in hits if hit.score >= threshold]
     faces = Face.objects.select_related("photo").in_bulk([hit.face_id for hit in close])
     recorded = 0
@@ -80,6 +88,7 @@ def candidate_pair_record(*, case_face: Face, report_face: Face, score: float) -
     report = FoundReport.objects.get(pk=report_face.photo.found_report_id)
     if report.status != FoundReport.Status.ACTIVE:
         return False
+    threshold = candidate_threshold()
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -88,8 +97,10 @@ def candidate_pair_record(*, case_face: Face, report_face: Face, score: float) -
                     found_report=report,
                     defaults={
                         "model_name": settings.FACE_MODEL,
-                        "threshold": settings.CANDIDATE_THRESHOLD,
+                        "threshold": threshold,
+                        "profile": _profile_name(),
                         "best_score": score,
+                        "evidence_score": score,
                         "best_case_face": case_face,
                         "best_report_face": report_face,
                     },
@@ -100,24 +111,207 @@ def candidate_pair_record(*, case_face: Face, report_face: Face, score: float) -
         _, pair_created = CandidatePair.objects.get_or_create(
             case_face=case_face,
             report_face=report_face,
-            defaults={"candidate": candidate, "score": score},
+            defaults={
+                "candidate": candidate,
+                "score": score,
+                "age_gap_years": photo_age_gap(
+                    case=case,
+                    case_photo=case_face.photo,
+                    report=report,
+                    report_photo=report_face.photo,
+                ),
+                "from_age_progressed": case_face.photo.kind == Photo.Kind.AGE_PROGRESSED,
+            },
         )
         if not pair_created:
             return False
-        best = candidate.pairs.order_by("-score").first()
-        assert best is not None
-        candidate.best_score = best.score
-        candidate.best_case_face_id = best.case_face_id
-        candidate.best_report_face_id = best.report_face_id
-        candidate.agreeing_pairs = candidate.pairs.aggregate(
-            n=Count("pk", filter=Q(score__gte=candidate.threshold))
-        )["n"]
-        candidate.save()
+        _candidate_rescore(candidate=candidate, case=case, report=report)
         audit_record(
             actor=None,
             action="candidate.created" if created else "candidate.updated",
             obj=candidate,
             organisation=case.organisation,
-            data={"case": case.reference, "report": report.reference, "score": round(score, 4)},
+            data={
+                "case": case.reference,
+                "report": report.reference,
+                "score": round(score, 4),
+                "evidence": round(candidate.evidence_score, 4),
+                "profile": candidate.profile,
+                "held_back": candidate.held_back,
+                "hold_reasons": candidate.hold_reasons,
+            },
         )
     return True
+
+
+def _profile_name() -> str:
+    if settings.CANDIDATE_THRESHOLD is not None:
+        return f"override:{settings.CANDIDATE_THRESHOLD:g}"
+    return profile_active().name
+
+
+# A pair within this much of the best score counts as equally good when choosing which
+# photos to show: then the case photo nearest in age to the found child wins.
+SHOWN_PAIR_MARGIN = 0.01
+
+
+def _candidate_rescore(*, candidate: Candidate, case: MissingCase, report: FoundReport) -> None:
+    """Recompute a candidate's summary from all its pairs, and its compatibility."""
+    pairs = list(candidate.pairs.select_related("case_face__photo"))
+    scores = [p.score for p in pairs]
+    best = max(pairs, key=lambda p: p.score)
+    shown = _pair_to_show(pairs=pairs, case=case, report=report, best=best)
+    candidate.best_score = best.score
+    candidate.best_case_face_id = shown.case_face_id
+    candidate.best_report_face_id = shown.report_face_id
+    candidate.age_gap_years = shown.age_gap_years
+    candidate.agreeing_pairs = sum(1 for s in scores if s >= candidate.threshold)
+    candidate.evidence_score = evidence_score(scores=scores, threshold=candidate.threshold)
+    check = compatibility_check(case=case, report=report)
+    candidate.compatibility = check.notes
+    candidate.held_back = bool(check.hold_reasons)
+    candidate.hold_reasons = check.hold_reasons
+    candidate.full_clean(exclude=["case", "found_report", "best_case_face", "best_report_face"])
+    candidate.save()
+
+
+def _pair_to_show(
+    *, pairs: list[CandidatePair], case: MissingCase, report: FoundReport, best: CandidatePair
+) -> CandidatePair:
+    # Age-progressed images are searched but never shown, unless nothing else matched.
+    real = [p for p in pairs if not p.from_age_progressed] or pairs
+    top = max(p.score for p in real)
+    close = [p for p in real if p.score >= top - SHOWN_PAIR_MARGIN]
+    found_age = (report.estimated_age_min + report.estimated_age_max) / 2
+
+    def age_distance(pair: CandidatePair) -> float:
+        age = case_photo_age(case=case, photo=pair.case_face.photo)
+        return abs(age - found_age) if age is not None else float("inf")
+
+    return min(close, key=lambda p: (age_distance(p), -p.score))
+
+
+@transaction.atomic
+def candidate_compatibility_refresh(*, candidate_id: int) -> Candidate | None:
+    """Re-check a candidate after its case or report details changed."""
+    candidate = (
+        Candidate.objects.select_for_update()
+        .select_related("case", "found_report")
+        .filter(pk=candidate_id)
+        .first()
+    )
+    if candidate is None:
+        return None
+    was = (candidate.held_back, list(candidate.hold_reasons))
+    _candidate_rescore(candidate=candidate, case=candidate.case, report=candidate.found_report)
+    if was != (candidate.held_back, candidate.hold_reasons):
+        audit_record(
+            actor=None,
+            action="candidate.compatibility_changed",
+            obj=candidate,
+            organisation=candidate.case.organisation,
+            data={"held_back": candidate.held_back, "hold_reasons": candidate.hold_reasons},
+        )
+    return candidate
+
+
+# --- Metadata: ages and compatibility -----------------------------------------------------
+
+
+def _years(start: dt.date, end: dt.date) -> float:
+    return (end - start).days / 365.25
+
+
+def case_photo_age(*, case: MissingCase, photo: Photo) -> float | None:
+    """The child's age in a case photo: stated, or from its date and the birth date or age."""
+    if photo.age_in_photo is not None:
+        return float(photo.age_in_photo)
+    if photo.taken_on is None:
+        return None
+    if case.date_of_birth is not None:
+        return _years(case.date_of_birth, photo.taken_on)
+    if case.age_min is not None and case.age_max is not None:
+        age_when_last_seen = (case.age_min + case.age_max) / 2
+        return age_when_last_seen - _years(photo.taken_on, case.last_seen_on)
+    return None
+
+
+def report_photo_age(*, report: FoundReport, photo: Photo) -> float:
+    """The found child's age in a report photo: stated, or the estimate at its date.
+
+    An undated report photo is taken to show the child as found.
+    """
+    if photo.age_in_photo is not None:
+        return float(photo.age_in_photo)
+    estimate = (report.estimated_age_min + report.estimated_age_max) / 2
+    if photo.taken_on is None:
+        return estimate
+    return estimate - _years(photo.taken_on, report.found_on)
+
+
+def photo_age_gap(
+    *, case: MissingCase, case_photo: Photo, report: FoundReport, report_photo: Photo
+) -> float | None:
+    case_age = case_photo_age(case=case, photo=case_photo)
+    if case_age is None:
+        return None
+    return round(abs(report_photo_age(report=report, photo=report_photo) - case_age), 1)
+
+
+def expected_age_range(*, case: MissingCase, on: dt.date) -> tuple[float, float]:
+    """The missing child's age on a date, from the birth date or the age when last seen."""
+    if case.date_of_birth is not None:
+        age = _years(case.date_of_birth, on)
+        return age, age
+    elapsed = max(0.0, _years(case.last_seen_on, on))
+    assert case.age_min is not None and case.age_max is not None
+    # Whole years when last seen: a child "8" may be up to a day short of 9.
+    return case.age_min + elapsed, case.age_max + 1 + elapsed
+
+
+@dataclass
+class Compatibility:
+    notes: dict = field(default_factory=dict)
+    hold_reasons: list[str] = field(default_factory=list)
+
+
+def compatibility_check(*, case: MissingCase, report: FoundReport) -> Compatibility:
+    """Sex, age and dates of a case and a report, each noted; reasons to hold back listed."""
+    result = Compatibility()
+    known = {Sex.FEMALE, Sex.MALE}
+    if case.sex in known and report.sex in known:
+        result.notes["sex"] = "same" if case.sex == report.sex else "different"
+        if case.sex != report.sex:
+            result.hold_reasons.append(
+                f"Sex differs: the case says {case.sex}, the report says {report.sex}."
+            )
+    else:
+        result.notes["sex"] = "unknown"
+
+    if report.found_on < case.last_seen_on:
+        result.notes["dates"] = "found_before_last_seen"
+        result.hold_reasons.append(
+            f"The child was found on {report.found_on:%d %b %Y}, before the missing child was "
+            f"last seen ({case.last_seen_on:%d %b %Y})."
+        )
+    else:
+        result.notes["dates"] = "ok"
+
+    low, high = expected_age_range(case=case, on=report.found_on)
+    est_low, est_high = report.estimated_age_min, report.estimated_age_max + 1
+    tolerance = settings.AGE_TOLERANCE_YEARS
+    result.notes["age_expected"] = [round(low, 1), round(high, 1)]
+    result.notes["age_estimated"] = [report.estimated_age_min, report.estimated_age_max]
+    if high >= est_low and low <= est_high:
+        result.notes["age"] = "compatible"
+    elif high + tolerance >= est_low and low - tolerance <= est_high:
+        # Age estimates of children are rough; a near miss is flagged, not held back.
+        result.notes["age"] = "borderline"
+    else:
+        result.notes["age"] = "incompatible"
+        result.hold_reasons.append(
+            f"Age does not fit: the missing child would be about {low:.0f} to {high:.0f} "
+            f"when found; the found child is estimated at {report.estimated_age_min} to "
+            f"{report.estimated_age_max}."
+        )
+    return result

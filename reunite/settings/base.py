@@ -1,8 +1,10 @@
 """Settings shared by every environment. Every value can come from the environment."""
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from reunite.env import env_bool, env_file_load, env_float, env_int, env_list, env_path, env_str
 
@@ -25,6 +27,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "cases",
     "matching",
 ]
@@ -37,9 +42,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "cases.otp.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cases.middleware.AuditContextMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into a 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reunite.urls"
@@ -95,7 +104,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else 
 # Photos never live under a public media URL; they are read through cases.storage.
 MEDIA_ROOT = env_path("REUNITE_MEDIA_ROOT", DATA_DIR / "media")
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # --- Uploads -------------------------------------------------------------------------------
 PHOTO_MAX_BYTES = env_int("REUNITE_PHOTO_MAX_BYTES", 15 * 1024 * 1024)
@@ -118,8 +129,21 @@ FACE_INDEX_DIR = env_path("REUNITE_INDEX_DIR", DATA_DIR / "index")
 DETECT_MAX_SIDE = env_int("REUNITE_DETECT_MAX_SIDE", 1024)
 # Faces narrower than this (in the stored photo) are too small to compare reliably.
 MIN_FACE_PIXELS = env_int("REUNITE_MIN_FACE_PIXELS", 40)
-# Cosine similarity of L2-normalised Dlib descriptors; see README "Candidate threshold".
-CANDIDATE_THRESHOLD = env_float("REUNITE_CANDIDATE_THRESHOLD", 0.925)
+# When HOG finds no face, try dlib's CNN (MMOD) detector; see docs/accuracy.md.
+DETECT_CNN_FALLBACK = env_bool("REUNITE_DETECT_CNN_FALLBACK", True)
+# Average each face's descriptor with its mirror image's; see docs/accuracy.md.
+EMBED_FLIP = env_bool("REUNITE_EMBED_FLIP", True)
+# The threshold profile in use (matching/profiles/<name>.json, or a path to one).
+MATCH_PROFILE = env_str("REUNITE_MATCH_PROFILE", "dlib-lfw-dev-v1")
+# Target false-match rate per comparison that `calibrate` turns into a threshold.
+TARGET_FMR = env_float("REUNITE_TARGET_FMR", 0.001)
+# Cosine similarity of L2-normalised descriptors. Unset: the active profile's threshold.
+_threshold = env_str("REUNITE_CANDIDATE_THRESHOLD").strip()
+CANDIDATE_THRESHOLD = float(_threshold) if _threshold not in ("", "None") else None
+# Age bands (years) above which cross-age review bands are widened.
+LARGE_AGE_GAP_YEARS = env_float("REUNITE_LARGE_AGE_GAP_YEARS", 5.0)
+# Slack (years) allowed between the missing child's expected age and the estimated age range.
+AGE_TOLERANCE_YEARS = env_float("REUNITE_AGE_TOLERANCE_YEARS", 2.0)
 SEARCH_TOP_K = env_int("REUNITE_SEARCH_TOP_K", 50)
 FAISS_THREADS = env_int("REUNITE_FAISS_THREADS", 1)
 # A photo stuck in `processing` longer than this is taken back by the recovery sweep.
@@ -143,13 +167,21 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_ROUTES = {
     "matching.tasks.photo_process": {"queue": "embed"},
     "matching.tasks.embedding_index": {"queue": "index"},
+    "matching.tasks.index_faces_remove": {"queue": "index"},
     "matching.tasks.photos_recover": {"queue": "embed"},
+    "cases.tasks.retention_sweep": {"queue": "default"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "recover-stuck-photos": {
         "task": "matching.tasks.photos_recover",
         "schedule": env_int("REUNITE_RECOVER_EVERY_SECONDS", 60),
+    },
+    "retention-sweep": {
+        "task": "cases.tasks.retention_sweep",
+        "schedule": crontab(
+            hour=env_int("REUNITE_RETENTION_SWEEP_HOUR", 2), minute=30
+        ),  # daily, UTC
     },
 }
 
@@ -194,3 +226,33 @@ LOGGING = {
 # Fernet key (32 url-safe base64 bytes) for photos at rest. Generate one with
 #   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 PHOTO_ENCRYPTION_KEY = env_str("REUNITE_PHOTO_ENCRYPTION_KEY")
+
+# --- Safeguards ----------------------------------------------------------------------------
+# Biometric data of a reunited or closed case is erased this many days after closing.
+CASE_RETENTION_DAYS = env_int("REUNITE_CASE_RETENTION_DAYS", 30)
+# A found report is erased this many days after it was filed, unless a candidate is open.
+REPORT_RETENTION_DAYS = env_int("REUNITE_REPORT_RETENTION_DAYS", 365)
+RETENTION_BATCH_SIZE = env_int("REUNITE_RETENTION_BATCH_SIZE", 100)
+# Per-organisation daily limits (UTC days); an organisation's own fields override them.
+DAILY_REPORT_LIMIT = env_int("REUNITE_DAILY_REPORT_LIMIT", 200)
+DAILY_PHOTO_LIMIT = env_int("REUNITE_DAILY_PHOTO_LIMIT", 1000)
+# A day above SURGE_FACTOR x the 14-day daily average, and at least SURGE_FLOOR, is flagged.
+SURGE_FACTOR = env_float("REUNITE_SURGE_FACTOR", 3.0)
+SURGE_FLOOR = env_int("REUNITE_SURGE_FLOOR", 50)
+
+# --- Accounts ------------------------------------------------------------------------------
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-ins for a username + address that failed too often (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("REUNITE_SIGNIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = env_int("REUNITE_SIGNIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("REUNITE_SIGNIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Reviewers and org admins must pass a TOTP second factor before any portal page.
+REQUIRE_2FA = env_bool("REUNITE_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = env_str("REUNITE_OTP_ISSUER", "Reunite")

@@ -16,3 +16,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Serve static files from the apps' folders; tests never run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Django's test client signs in without a request, which django-axes refuses; the
+# throttling test switches it back on.
+AXES_ENABLED = False
+# Portal tests sign reviewers in with force_login; tests of the second factor switch it on

@@ -42,7 +42,8 @@ def test_create_a_case_with_a_photo_and_see_it_ready(new_page, caseworker, same_
 
     expect(page).to_have_url(re.compile(r"/cases/\d+/$"))
     expect(page.locator("[data-photo-status]").first).to_have_text(
-        "Ready: being compared", timeout=60_000)
+        "Ready: being compared", timeout=60_000
+    )
     case = MissingCase.objects.get(given_name="Amina")
     assert case.photos.get().status == Photo.Status.READY
     screenshot(page, "04-case-page")

@@ -1,7 +1,9 @@
 import numpy as np
 
 from cases.models import Photo, User
+from cases.storage import photo_file_write
 from matching.models import Embedding, Face
+from tests.conftest import image_bytes
 from tests.factories import FoundReportFactory, MissingCaseFactory
 
 
@@ -17,7 +19,7 @@ def ready_photo_with_embedding(*, user: User, seed: int, side: str = "case") -> 
         found_report=owner if side == "report" else None,
         organisation=owner.organisation,
         uploaded_by=user,
-        file=f"photos/test-{seed}-{side}.enc",
+        file=photo_file_write(data=image_bytes(size=(200, 200), fmt="JPEG", color="grey")),
         width=200,
         height=200,
         status=Photo.Status.READY,

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from django.conf import settings
 from PIL import Image
 
+from matching.calibration import candidate_threshold
 from matching.engine import face_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ def test_same_person_scores_higher_than_different_people(same_person_pair, distr
         vectors.append(engine.embed(pixels, face))
     same = float(vectors[0] @ vectors[1])
     different = float(vectors[0] @ vectors[2])
-    assert same > settings.CANDIDATE_THRESHOLD > different
+    assert same > candidate_threshold() > different
     assert all(abs(np.linalg.norm(v) - 1) < 1e-5 for v in vectors)
 
 

@@ -9,6 +9,7 @@ from matching.services.search import candidate_pair_record
 from tests.cases.test_services import CASE_FIELDS
 from tests.factories import FoundReportFactory, MissingCaseFactory, UserFactory
 from tests.matching.helpers import ready_photo_with_embedding
+from tests.otp import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,15 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 
 def test_caseworker_sees_their_pages_with_the_organisation_named(client, caseworker, world):
     client.force_login(caseworker)
-    for url in ["/", "/cases/", "/cases/new/", "/reports/", "/reports/new/", *_own_pages(world)]:
+    # The status fragment is part of a page, so it carries no header.
+    for url in [
+        "/",
+        "/cases/",
+        "/cases/new/",
+        "/reports/",
+        "/reports/new/",
+        *_own_pages(world)[:4],
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert caseworker.organisation.name.encode() in response.content, url
@@ -67,13 +76,18 @@ def test_caseworker_of_another_organisation_gets_404(client, world):
 
 def test_partner_only_user_gets_403_on_the_portal(client, partner, world):
     client.force_login(partner)
-    for url in ["/", "/cases/", "/reports/", "/review/",
-                reverse("report-detail", args=[world["report"].pk])]:
+    for url in [
+        "/",
+        "/cases/",
+        "/reports/",
+        "/review/",
+        reverse("report-detail", args=[world["report"].pk]),
+    ]:
         assert client.get(url).status_code == 403, url
 
 
 def test_reviewer_gets_403_on_case_pages_and_sees_the_queue(client, reviewer, world):
-    client.force_login(reviewer)
+    force_login_verified(client, reviewer)
     assert client.get("/cases/").status_code == 403
     assert client.get("/").status_code == 302  # straight to the queue
     queue = client.get("/review/")
@@ -89,14 +103,14 @@ def test_reviewer_gets_403_on_case_pages_and_sees_the_queue(client, reviewer, wo
 
 def test_reviewer_from_a_filing_organisation_cannot_see_the_candidate(client, caseworker, world):
     insider = UserFactory(organisation=caseworker.organisation, role=User.Role.REVIEWER)
-    client.force_login(insider)
+    force_login_verified(client, insider)
     assert client.get(reverse("review-candidate", args=[world["candidate"].pk])).status_code == 404
     assert client.get(reverse("face-crop", args=[world["case_face"].pk])).status_code == 404
 
 
 def test_reviewer_cannot_open_photos_outside_their_queue(client, reviewer, partner):
     lone = ready_photo_with_embedding(user=partner, seed=9, side="report")
-    client.force_login(reviewer)
+    force_login_verified(client, reviewer)
     assert client.get(reverse("photo-image", args=[lone.photo.pk, "full"])).status_code == 404
 
 
@@ -104,22 +118,28 @@ def test_photo_views_are_audited(client, caseworker, world, same_person_pair):
     from cases.models import AuditEvent
     from cases.services import PhotoUpload, case_create
 
-    case = case_create(user=caseworker, photos=[PhotoUpload(data=same_person_pair[0].read_bytes())],
-                       **CASE_FIELDS)
+    case = case_create(
+        user=caseworker, photos=[PhotoUpload(data=same_person_pair[0].read_bytes())], **CASE_FIELDS
+    )
     photo = case.photos.get()
     client.force_login(caseworker)
     response = client.get(reverse("photo-image", args=[photo.pk, "thumb"]))
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
     event = AuditEvent.objects.filter(action="photo.viewed").last()
-    assert (event.actor, event.object_id, event.data["variant"]) == (caseworker, str(photo.pk),
-                                                                    "thumb")
+    assert (event.actor, event.object_id, event.data["variant"]) == (
+        caseworker,
+        str(photo.pk),
+        "thumb",
+    )
 
 
 def test_case_form_keeps_input_and_shows_errors_next_to_fields(client, caseworker):
     client.force_login(caseworker)
-    response = client.post("/cases/new/", {"given_name": "Amina", "photos-TOTAL_FORMS": "3",
-                                           "photos-INITIAL_FORMS": "0"})
+    response = client.post(
+        "/cases/new/",
+        {"given_name": "Amina", "photos-TOTAL_FORMS": "3", "photos-INITIAL_FORMS": "0"},
+    )
     assert response.status_code == 400
     assert b'value="Amina"' in response.content
     assert b"This field is required." in response.content
@@ -141,12 +161,17 @@ def test_unknown_report_is_404_for_its_own_org_too(client, caseworker):
     assert client.get(reverse("report-detail", args=[999999])).status_code == 404
 
 
-def test_select_face_page_outlines_every_face(client, caseworker, faces_dir, django_capture_on_commit_callbacks):
+def test_select_face_page_outlines_every_face(
+    client, caseworker, faces_dir, django_capture_on_commit_callbacks
+):
     from cases.services import PhotoUpload, case_create
 
     with django_capture_on_commit_callbacks(execute=True):
-        case = case_create(user=caseworker, **CASE_FIELDS, photos=[
-            PhotoUpload(data=(faces_dir / "deepface" / "couple.jpg").read_bytes())])
+        case = case_create(
+            user=caseworker,
+            **CASE_FIELDS,
+            photos=[PhotoUpload(data=(faces_dir / "deepface" / "couple.jpg").read_bytes())],
+        )
     photo = case.photos.get()
     assert photo.status == Photo.Status.NEEDS_FACE_SELECTION
     client.force_login(caseworker)

@@ -1,10 +1,15 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases.models import Organisation, User
 
 DEMO_PASSWORD = "reunite-demo-2026"  # noqa: S105 (documented demo password)
+# The RFC 6238 test secret ("12345678901234567890"); base32 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ.
+# Demo and browser tests compute codes from it. Never use a known secret outside the demo.
+DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
+DEMO_TOTP_USERS = ("reviewer", "reviewer2", "orgadmin")
 
 ORGANISATIONS = {
     "family": ("Family Links (demo)", Organisation.Kind.GUARDIAN_SUPPORT),
@@ -49,6 +54,12 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
+        for username in DEMO_TOTP_USERS:
+            TOTPDevice.objects.get_or_create(
+                user=User.objects.get(username=username),
+                name="Demo authenticator",
+                defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True},
+            )
         operator, created = User.objects.get_or_create(
             username="operator",
             defaults={
@@ -63,5 +74,6 @@ class Command(BaseCommand):
             operator.save()
         self.stdout.write(
             f"Demo ready: users {', '.join(u for u, _, _ in USERS)} and operator, "
-            f"password {DEMO_PASSWORD!r}."
+            f"password {DEMO_PASSWORD!r}. Reviewers and orgadmin use the TOTP secret "
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ for their second factor."
         )

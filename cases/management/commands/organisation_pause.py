@@ -1,0 +1,25 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from cases.accounts import organisation_pause
+from cases.models import Organisation
+
+
+class Command(BaseCommand):
+    help = "Pause an organisation: its users and API keys are refused until it is approved again."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("name", help="The organisation's exact name.")
+        parser.add_argument("--reason", required=True, help="Why; recorded in the audit trail.")
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        organisation = Organisation.objects.filter(name=options["name"]).first()
+        if organisation is None:
+            raise CommandError(f"No organisation called {options['name']!r}.")
+        try:
+            organisation = organisation_pause(
+                actor=None, organisation=organisation, reason=options["reason"]
+            )
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        self.stdout.write(f"{organisation.name}: paused ({organisation.paused_reason}).")

@@ -1,0 +1,10 @@
+from django.core.management.base import BaseCommand
+
+from cases.permissions import permissions_matrix_markdown
+
+
+class Command(BaseCommand):
+    help = "Print the role x action permission matrix as Markdown (docs/permissions.md)."
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        self.stdout.write(permissions_matrix_markdown(), ending="")

@@ -1,0 +1,587 @@
+"""Measuring the matching pipeline on a folder of labelled photos.
+
+Embeddings come from the product's own code (cases.images normalisation, then
+matching.engine), so a figure measured here is a figure about what runs in production.
+Everything after embedding is plain numpy on the cached vectors, so experiments
+(aggregation, normalisation) can be rerun offline from an `.npz` file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import multiprocessing
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+RANKS = (1, 10, 50)
+AGE_BANDS = ((0, 5), (6, 11), (12, 17), (18, 29), (30, 49), (50, 200))
+
+
+# --- The dataset ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: str  # relative to the dataset folder
+    identity: str
+
+
+def dataset_scan(*, root: Path) -> list[Sample]:
+    """One sample per image under `root/<identity>/` (subfolders included, other files skipped)."""
+    samples = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+                samples.append(Sample(path=str(path.relative_to(root)), identity=folder.name))
+    return samples
+
+
+def metadata_read(*, csv_path: Path) -> dict[str, dict[str, str]]:
+    """Rows keyed by `path` (relative to the dataset folder) or, failing that, `identity`.
+
+    Recognised columns: `age` (years in the photo), `taken_on` and `date_of_birth` (ISO
+    dates, giving the age), and any other column used as a group label (e.g. `sex`).
+    """
+    rows: dict[str, dict[str, str]] = {}
+    with open(csv_path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            key = (row.get("path") or row.get("identity") or "").strip()
+            if key:
+                rows[key] = {k: (v or "").strip() for k, v in row.items()}
+    return rows
+
+
+def sample_age(*, row: dict[str, str]) -> float | None:
+    if row.get("age"):
+        return float(row["age"])
+    if row.get("taken_on") and row.get("date_of_birth"):
+        taken = dt.date.fromisoformat(row["taken_on"])
+        born = dt.date.fromisoformat(row["date_of_birth"])
+        return (taken - born).days / 365.25
+    return None
+
+
+def age_band(age: float) -> str:
+    for low, high in AGE_BANDS:
+        if low <= age < high + 1:
+            return f"{low}-{high}" if high < 200 else f"{low}+"
+    return "unknown"
+
+
+def sample_groups(
+    *, samples: Sequence[Sample], metadata: dict[str, dict[str, str]], columns: Iterable[str]
+) -> dict[str, list[str]]:
+    """Group column -> one label per sample. `age` becomes an age band."""
+    groups: dict[str, list[str]] = {}
+    for column in columns:
+        labels = []
+        for sample in samples:
+            row = metadata.get(sample.path) or metadata.get(sample.identity) or {}
+            if column == "age":
+                age = sample_age(row=row)
+                labels.append(age_band(age) if age is not None else "unknown")
+            else:
+                labels.append(row.get(column) or "unknown")
+        groups[column] = labels
+    return groups
+
+
+# --- Embedding with the product's pipeline ------------------------------------------------
+
+
+@dataclass
+class Embedded:
+    found: np.ndarray  # bool per sample
+    emb: np.ndarray  # float32, the product's embedding (zeros when not found)
+    plain: np.ndarray  # the un-flipped descriptor, normalised
+    flipped: np.ndarray  # the mirrored chip's descriptor, normalised
+    detector: np.ndarray  # "hog", "cnn" or "" per sample
+
+
+def photo_embed(*, path: Path) -> tuple[bool, np.ndarray, np.ndarray, str]:
+    """(found, plain, flipped, detector) for one photo file, through the product's pipeline.
+
+    A photo with several faces uses the face nearest the centre.
+    """
+    from cases.images import PhotoRejected, photo_normalise, photo_pixels
+    from matching.engine import _normalise, face_engine
+
+    engine = face_engine()
+    try:
+        normalised = photo_normalise(data=path.read_bytes())
+    except PhotoRejected:
+        return False, np.zeros(128, np.float32), np.zeros(128, np.float32), ""
+    pixels = photo_pixels(jpeg=normalised.jpeg)
+    faces = engine.detect(pixels, cnn_fallback=True)
+    if not faces:
+        return False, np.zeros(128, np.float32), np.zeros(128, np.float32), ""
+    height, width = pixels.shape[:2]
+    face = min(faces, key=lambda f: f.distance_to_centre(width, height))
+    rows = engine.descriptors(pixels, face, flip=True)
+    return True, _normalise(rows[0]), _normalise(rows[1]), face.detector
+
+
+def _embed_worker(path: str) -> tuple[bool, np.ndarray, np.ndarray, str]:
+    return photo_embed(path=Path(path))
+
+
+def dataset_embed(
+    *,
+    root: Path,
+    samples: Sequence[Sample],
+    workers: int = 1,
+    progress: Callable[[Iterable], Iterable] | None = None,
+    flip: bool = True,
+    cnn_fallback: bool = True,
+) -> Embedded:
+    """Embed every sample. Both descriptors are kept so variants can be compared offline."""
+    paths = [str(root / s.path) for s in samples]
+    wrap = progress or (lambda it: it)
+    if workers > 1:
+        # Forked workers inherit Django's setup; each loads the model once.
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = list(wrap(pool.imap(_embed_worker, paths, chunksize=4)))
+    else:
+        results = [_embed_worker(p) for p in wrap(paths)]
+    found = np.array([r[0] for r in results], dtype=bool)
+    plain = np.stack([r[1] for r in results]).astype(np.float32)
+    flipped = np.stack([r[2] for r in results]).astype(np.float32)
+    detector = np.array([r[3] for r in results])
+    embedded = Embedded(found=found, emb=plain, plain=plain, flipped=flipped, detector=detector)
+    embedded.emb = variant_embeddings(embedded=embedded, flip=flip, cnn_fallback=cnn_fallback)[1]
+    return embedded
+
+
+def variant_embeddings(
+    *, embedded: Embedded, flip: bool, cnn_fallback: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(found, emb) as the pipeline would give them with or without each robustness aid."""
+    found = embedded.found.copy()
+    if not cnn_fallback:
+        found &= embedded.detector != "cnn"
+    emb = embedded.plain + embedded.flipped if flip else embedded.plain.copy()
+    norms = np.linalg.norm(emb, axis=1, keepdims=True)
+    emb = (emb / np.maximum(norms, 1e-12)).astype(np.float32)
+    emb[~found] = 0.0
+    return found, emb
+
+
+def embeddings_save(*, path: Path, samples: Sequence[Sample], embedded: Embedded) -> None:
+    np.savez_compressed(
+        path,
+        paths=np.array([s.path for s in samples]),
+        identities=np.array([s.identity for s in samples]),
+        emb=embedded.emb.astype(np.float32),
+        found=embedded.found,
+        plain=embedded.plain,
+        flipped=embedded.flipped,
+        detector=embedded.detector,
+    )
+
+
+def embeddings_load(*, path: Path) -> tuple[list[Sample], Embedded]:
+    data = np.load(path, allow_pickle=False)
+    paths = [str(p) for p in data["paths"]]
+    if "identities" in data:
+        identities = [str(i) for i in data["identities"]]
+    else:
+        identities = [Path(p).parts[0] for p in paths]
+    samples = [Sample(path=p, identity=i) for p, i in zip(paths, identities, strict=True)]
+    emb = data["emb"].astype(np.float32)
+    embedded = Embedded(
+        found=data["found"].astype(bool),
+        emb=emb,
+        plain=data.get("plain", emb),
+        flipped=data.get("flipped", emb),
+        detector=data["detector"] if "detector" in data else np.where(data["found"], "hog", ""),
+    )
+    return samples, embedded
+
+
+# --- Figures -------------------------------------------------------------------------------
+
+
+@dataclass
+class Scores:
+    genuine: np.ndarray
+    impostor: np.ndarray
+    # Genuine pairs that could not be scored because a photo had no detected face.
+    genuine_unscored: int = 0
+
+
+def pair_scores(
+    *, identities: Sequence[str], found: np.ndarray, emb: np.ndarray, mask: np.ndarray | None = None
+) -> Scores:
+    """All genuine and impostor pair scores among found faces (restricted to `mask` if given)."""
+    ids = np.asarray(identities)
+    keep = np.ones(len(ids), bool) if mask is None else mask.copy()
+    genuine_unscored = 0
+    for identity in set(ids[keep]):
+        members = np.flatnonzero((ids == identity) & keep)
+        n, n_found = len(members), int(found[members].sum())
+        genuine_unscored += n * (n - 1) // 2 - n_found * (n_found - 1) // 2
+    idx = np.flatnonzero(keep & found)
+    sims = emb[idx] @ emb[idx].T
+    same = ids[idx][:, None] == ids[idx][None, :]
+    upper = np.triu(np.ones_like(same), k=1)
+    return Scores(
+        genuine=sims[same & upper].astype(np.float64),
+        impostor=sims[~same & upper].astype(np.float64),
+        genuine_unscored=genuine_unscored,
+    )
+
+
+def rates_at(*, scores: Scores, threshold: float) -> dict[str, float]:
+    """FMR per comparison, FNMR, and FNMR counting unscored genuine pairs as misses."""
+    n_gen = len(scores.genuine)
+    misses = int((scores.genuine < threshold).sum())
+    total = n_gen + scores.genuine_unscored
+    return {
+        "threshold": float(threshold),
+        "fmr": float((scores.impostor >= threshold).mean()) if len(scores.impostor) else 0.0,
+        "fnmr": misses / n_gen if n_gen else 0.0,
+        "fnmr_incl_no_face": (misses + scores.genuine_unscored) / total if total else 0.0,
+    }
+
+
+def threshold_for_fmr(*, impostor: np.ndarray, target_fmr: float) -> float:
+    """The lowest threshold whose false-match rate per comparison is at most `target_fmr`."""
+    ordered = np.sort(impostor)[::-1]
+    allowed = int(np.floor(target_fmr * len(ordered)))
+    if allowed >= len(ordered):
+        return float(ordered[-1])
+    # Strictly above the (allowed+1)-th highest impostor score.
+    return float(np.nextafter(ordered[allowed], np.inf))
+
+
+def roc_curve(*, scores: Scores, points: int = 400) -> dict[str, np.ndarray]:
+    lo = min(scores.genuine.min(initial=1.0), scores.impostor.min(initial=1.0))
+    thresholds = np.linspace(lo, 1.0, points)
+    imp = np.sort(scores.impostor)
+    gen = np.sort(scores.genuine)
+    fmr = 1.0 - np.searchsorted(imp, thresholds, side="left") / max(len(imp), 1)
+    fnmr = np.searchsorted(gen, thresholds, side="left") / max(len(gen), 1)
+    return {"threshold": thresholds, "fmr": fmr, "fnmr": fnmr}
+
+
+def verification_accuracy(
+    *,
+    identities: Sequence[str],
+    found: np.ndarray,
+    emb: np.ndarray,
+    folds: int = 10,
+    seed: int = 0,
+) -> dict[str, float]:
+    """LFW-protocol style: balanced same/different pairs, 10-fold best-threshold accuracy.
+
+    Every genuine pair is used, with as many random impostor pairs; a pair with an
+    undetected face scores -1 (counted as "different"), as the protocol requires.
+    """
+    ids = np.asarray(identities)
+    rng = np.random.default_rng(seed)
+    genuine = []
+    for identity in sorted(set(ids)):
+        members = np.flatnonzero(ids == identity)
+        genuine += [(int(i), int(j)) for k, i in enumerate(members) for j in members[k + 1 :]]
+    impostor: set[tuple[int, int]] = set()
+    while len(impostor) < len(genuine):
+        i, j = rng.integers(0, len(ids), size=2)
+        if ids[i] != ids[j]:
+            impostor.add((int(min(i, j)), int(max(i, j))))
+    pairs = np.array(genuine + sorted(impostor))
+    labels = np.array([1] * len(genuine) + [0] * len(impostor))
+    ok = found[pairs[:, 0]] & found[pairs[:, 1]]
+    sims = np.where(ok, np.einsum("ij,ij->i", emb[pairs[:, 0]], emb[pairs[:, 1]]), -1.0)
+    order = rng.permutation(len(pairs))
+    accuracies = []
+    for fold in np.array_split(order, folds):
+        train = np.setdiff1d(order, fold)
+        candidates = np.unique(sims[train])
+        best = max(candidates, key=lambda t: ((sims[train] >= t) == labels[train]).mean())
+        accuracies.append(((sims[fold] >= best) == labels[fold]).mean())
+    return {
+        "accuracy": float(np.mean(accuracies)),
+        "std": float(np.std(accuracies)),
+        "pairs": len(pairs),
+    }
+
+
+def evidence_scores(*, sims: np.ndarray, threshold: float) -> float:
+    """numpy twin of calibration.evidence_score for one (probe, identity) block of scores."""
+    from matching.calibration import evidence_score
+
+    return evidence_score(scores=sims.tolist(), threshold=threshold)
+
+
+def identification(
+    *,
+    identities: Sequence[str],
+    found: np.ndarray,
+    emb: np.ndarray,
+    gallery_photos: str = "one",
+    threshold: float = 0.925,
+    aggregate: str = "evidence",
+    cohort_norm: bool = False,
+    mask: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Rank-k hit rates for 1:N search. People with one photo are distractors in the gallery.
+
+    gallery_photos="one": each person with several photos is enrolled with their first photo
+    and searched with each other photo. "all": each of their photos in turn is the probe and
+    the person is enrolled with all the others (aggregated per person, like a case with
+    several photos); "one-other" is the same trials with only one of those photos enrolled.
+    A probe with no detected face is a miss at every rank.
+    """
+    ids = np.asarray(identities)
+    keep = np.ones(len(ids), bool) if mask is None else mask
+    by_person: dict[str, list[int]] = defaultdict(list)
+    for i, identity in enumerate(ids):
+        by_person[identity].append(i)
+    multi = {p: m for p, m in by_person.items() if len(m) >= 2}
+    distractors = [m[0] for p, m in by_person.items() if len(m) == 1]
+    trials: list[tuple[int, str, list[int]]] = []  # (probe, person, that person's gallery)
+    for person, members in sorted(multi.items()):
+        if gallery_photos == "one":
+            trials += [(probe, person, [members[0]]) for probe in members[1:]]
+        elif gallery_photos == "one-other":
+            # Same probes as "all", but the person enrolled with one photo only.
+            trials += [
+                (probe, person, [next(m for m in members if m != probe)]) for probe in members
+            ]
+        else:
+            trials += [(probe, person, [m for m in members if m != probe]) for probe in members]
+    hits = {k: 0 for k in RANKS}
+    counted = 0
+    cohort = _cohort_stats(emb=emb, found=found, rows=distractors) if cohort_norm else None
+    for probe, person, own in trials:
+        if not keep[probe]:
+            continue
+        counted += 1
+        if not found[probe]:
+            continue
+        # The gallery for this trial: the person's photos, the other multi-photo people's
+        # enrolment photos, and every distractor.
+        gallery: dict[str, list[int]] = {person: own}
+        for other, members in multi.items():
+            if other != person:
+                gallery[other] = members if gallery_photos == "all" else [members[0]]
+        for d in distractors:
+            gallery[ids[d]] = [d]
+        true_score = None
+        others = []
+        for name, rows in gallery.items():
+            rows = [r for r in rows if found[r]]
+            if not rows:
+                continue
+            sims = emb[rows] @ emb[probe]
+            if cohort is not None:
+                sims = _cohort_normalise(sims=sims, rows=rows, cohort=cohort)
+            if aggregate == "max" or len(sims) == 1:
+                score = float(sims.max())
+            else:
+                score = evidence_scores(sims=sims, threshold=threshold)
+            if name == person:
+                true_score = score
+            else:
+                others.append(score)
+        if true_score is None:
+            continue
+        rank = 1 + int((np.asarray(others) > true_score).sum())
+        for k in RANKS:
+            hits[k] += rank <= k
+    return {
+        **{f"rank{k}": hits[k] / counted if counted else 0.0 for k in RANKS},
+        "probes": counted,
+    }
+
+
+def _cohort_stats(
+    *, emb: np.ndarray, found: np.ndarray, rows: list[int], top: int = 50
+) -> dict[int, tuple[float, float]]:
+    """Per gallery photo: mean and spread of its `top` highest scores against the cohort."""
+    cohort = np.array([r for r in rows if found[r]])
+    sims = emb @ emb[cohort].T
+    sims[np.arange(len(emb))[:, None] == cohort[None, :]] = -1.0  # not against itself
+    best = -np.sort(-sims, axis=1)[:, :top]
+    return {i: (float(best[i].mean()), float(best[i].std()) or 1.0) for i in range(len(emb))}
+
+
+def _cohort_normalise(
+    *, sims: np.ndarray, rows: list[int], cohort: dict[int, tuple[float, float]]
+) -> np.ndarray:
+    # Z-normalise each gallery photo's score against its own cohort, mapped back onto the
+    # raw scale's spread so thresholds stay comparable.
+    mean = np.array([cohort[r][0] for r in rows])
+    std = np.array([cohort[r][1] for r in rows])
+    return (sims - mean) / std
+
+
+# --- The whole report ----------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    summary: dict = field(default_factory=dict)
+    scores: Scores | None = None
+    groups: dict[str, dict[str, dict]] = field(default_factory=dict)
+
+
+def evaluation_run(
+    *,
+    samples: Sequence[Sample],
+    found: np.ndarray,
+    emb: np.ndarray,
+    thresholds: dict[str, float],
+    groups: dict[str, list[str]] | None = None,
+    threshold: float,
+) -> Report:
+    """Every figure of an evaluation, from embeddings."""
+    identities = [s.identity for s in samples]
+    scores = pair_scores(identities=identities, found=found, emb=emb)
+    summary = {
+        "photos": len(samples),
+        "people": len(set(identities)),
+        "no_face": int((~found).sum()),
+        "no_face_rate": float((~found).mean()) if len(found) else 0.0,
+        "genuine_pairs": len(scores.genuine),
+        "impostor_pairs": len(scores.impostor),
+        "genuine_pairs_unscored": scores.genuine_unscored,
+        "rates": {name: rates_at(scores=scores, threshold=t) for name, t in thresholds.items()},
+        "verification": verification_accuracy(identities=identities, found=found, emb=emb),
+        "identification": identification(
+            identities=identities, found=found, emb=emb, threshold=threshold
+        ),
+    }
+    report = Report(summary=summary, scores=scores)
+    for column, labels in (groups or {}).items():
+        table = {}
+        label_array = np.asarray(labels)
+        for label in sorted(set(labels)):
+            mask = label_array == label
+            group_scores = pair_scores(identities=identities, found=found, emb=emb, mask=mask)
+            table[label] = {
+                "photos": int(mask.sum()),
+                "no_face_rate": float((~found[mask]).mean()),
+                "genuine_pairs": len(group_scores.genuine),
+                "impostor_pairs": len(group_scores.impostor),
+                "rates": rates_at(scores=group_scores, threshold=threshold),
+                "identification": identification(
+                    identities=identities, found=found, emb=emb, threshold=threshold, mask=mask
+                ),
+            }
+        report.groups[column] = table
+    return report
+
+
+def report_write(*, report: Report, out: Path, title: str) -> None:
+    """summary.json, scores.npz, roc.png, det.png, distributions.png and report.md."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    scores = report.scores
+    assert scores is not None
+    (out / "summary.json").write_text(
+        json.dumps({**report.summary, "groups": report.groups}, indent=2) + "\n"
+    )
+    np.savez_compressed(out / "scores.npz", genuine=scores.genuine, impostor=scores.impostor)
+    curve = roc_curve(scores=scores)
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bins = np.linspace(min(scores.impostor.min(initial=1), scores.genuine.min(initial=1)), 1, 80)
+    ax.hist(scores.impostor, bins=bins, density=True, alpha=0.6, label="different people")
+    ax.hist(scores.genuine, bins=bins, density=True, alpha=0.6, label="same person")
+    for name, rates in report.summary["rates"].items():
+        ax.axvline(rates["threshold"], color="k", linestyle="--", linewidth=0.8)
+        ax.text(rates["threshold"], ax.get_ylim()[1] * 0.9, f" {name}", fontsize=7)
+    ax.set_xlabel("cosine similarity")
+    ax.set_ylabel("density")
+    ax.set_title(f"Score distributions: {title}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "distributions.png", dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(curve["fmr"], 1 - curve["fnmr"])
+    ax.set_xscale("log")
+    ax.set_xlim(1e-6, 1)
+    ax.set_xlabel("false-match rate per comparison")
+    ax.set_ylabel("true-match rate")
+    ax.set_title(f"ROC: {title}")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "roc.png", dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(np.maximum(curve["fmr"], 1e-7), np.maximum(curve["fnmr"], 1e-4))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("false-match rate per comparison")
+    ax.set_ylabel("false non-match rate")
+    ax.set_title(f"DET: {title}")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "det.png", dpi=120)
+    plt.close(fig)
+
+    (out / "report.md").write_text(report_markdown(report=report, title=title))
+
+
+def report_markdown(*, report: Report, title: str) -> str:
+    s = report.summary
+    lines = [
+        f"# Evaluation: {title}",
+        "",
+        f"{s['photos']} photos of {s['people']} people; no face found in {s['no_face']} "
+        f"({s['no_face_rate']:.1%}). {s['genuine_pairs']} genuine and "
+        f"{s['impostor_pairs']} impostor pairs scored.",
+        "",
+        "| threshold | value | FMR per comparison | FNMR | FNMR incl. no face |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, r in s["rates"].items():
+        lines.append(
+            f"| {name} | {r['threshold']:.4f} | {r['fmr']:.4%} | {r['fnmr']:.2%} | "
+            f"{r['fnmr_incl_no_face']:.2%} |"
+        )
+    v, ident = s["verification"], s["identification"]
+    lines += [
+        "",
+        f"Verification (balanced pairs, 10-fold): {v['accuracy']:.2%} ± {v['std']:.2%} "
+        f"over {v['pairs']} pairs.",
+        "",
+        f"1:N search ({ident['probes']} probes, single-photo people as distractors): "
+        + ", ".join(f"rank-{k} {ident[f'rank{k}']:.1%}" for k in RANKS),
+        "",
+    ]
+    for column, table in report.groups.items():
+        lines += [
+            f"## By {column}",
+            "",
+            "| group | photos | no face | genuine | FMR | FNMR | rank-1 | rank-10 |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for label, g in table.items():
+            lines.append(
+                f"| {label} | {g['photos']} | {g['no_face_rate']:.1%} | {g['genuine_pairs']} | "
+                f"{g['rates']['fmr']:.4%} | {g['rates']['fnmr']:.2%} | "
+                f"{g['identification']['rank1']:.1%} | {g['identification']['rank10']:.1%} |"
+            )
+        lines.append("")
+    lines += [
+        "Files: distributions.png, roc.png, det.png, scores.npz (raw genuine/impostor "
+        "scores), summary.json.",
+        "",
+    ]
+    return "\n".join(lines)
