@@ -154,3 +154,21 @@ class CaseFilter(django_filters.FilterSet):
             if ages and ages[0] <= age <= ages[1]:
                 ids.append(case_id)
         return queryset.filter(id__in=ids)
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(required=False, help_text="e.g. photo.viewed, candidate.")
+    actor = forms.CharField(required=False, label="User")
+    object_type = forms.CharField(required=False, help_text="e.g. cases.photo")
+    object_id = forms.CharField(required=False, label="Object id")
+    since = forms.DateField(required=False, widget=DATE, label="From")
+    until = forms.DateField(required=False, widget=DATE, label="Until (exclusive)")
+
+    def filters(self) -> dict:
+        import datetime as dt
+
+        data = {k: v for k, v in self.cleaned_data.items() if v}
+        for key in ("since", "until"):
+            if key in data:
+                data[key] = dt.datetime.combine(data[key], dt.time.min, tzinfo=dt.UTC)
+        return data

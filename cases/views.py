@@ -21,6 +21,7 @@ from cases import selectors, services
 from cases.audit import audit_record
 from cases.forms import CaseFilter, CaseForm, FaceChoiceForm, PhotoFormSet, ReportForm
 from cases.images import PhotoRejected, photo_pixels
+from cases.limits import DailyLimitReached
 from cases.models import Photo, User
 from cases.permissions import Action, user_can
 from cases.storage import photo_file_read
@@ -135,6 +136,8 @@ def case_create(request: HttpRequest) -> HttpResponse:
             )
         except PhotoRejected as exc:
             _attach_photo_error(photos, exc)
+        except DailyLimitReached as exc:
+            form.add_error(None, str(exc))
         except DjangoValidationError as exc:
             _attach_model_errors(form, exc)
         else:
@@ -241,6 +244,8 @@ def report_create(request: HttpRequest) -> HttpResponse:
             )
         except PhotoRejected as exc:
             _attach_photo_error(photos, exc)
+        except DailyLimitReached as exc:
+            form.add_error(None, str(exc))
         else:
             return redirect("report-detail", report_id=report.pk)
     return render(
@@ -356,3 +361,67 @@ def photo_image(request: HttpRequest, photo_id: int, variant: str) -> HttpRespon
     audit_record(actor=request.user, action="photo.viewed", obj=photo, data={"variant": variant})
     pixels = photo_pixels(jpeg=photo_file_read(path=photo.file))
     return _image_response(pixels, max_side=THUMB_SIDE if variant == "thumb" else None)
+
+
+@portal(Action.CASE_EDIT)
+def case_close(request: HttpRequest, case_id: int) -> HttpResponse:
+    from cases.retention import case_close as close
+
+    case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+    error = None
+    if request.method == "POST":
+        try:
+            close(user=request.user, case=case, outcome=request.POST.get("outcome", ""))
+        except DjangoValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect("case-detail", case_id=case.pk)
+    return render(
+        request,
+        "portal/case_close.html",
+        {"case": case, "error": error, "retention_days": settings.CASE_RETENTION_DAYS},
+        status=400 if error else 200,
+    )
+
+
+@portal(Action.CASE_EDIT)
+def case_consent_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
+    from cases.erasure import case_consent_withdraw as withdraw
+
+    case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+    error, reason = None, request.POST.get("reason", "")
+    if request.method == "POST":
+        try:
+            withdraw(user=request.user, case=case, reason=reason)
+        except DjangoValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect("case-detail", case_id=case.pk)
+    return render(
+        request,
+        "portal/case_consent_withdraw.html",
+        {"case": case, "error": error, "reason": reason},
+        status=400 if error else 200,
+    )
+
+
+@portal(Action.AUDIT_VIEW)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The organisation's audit trail (all of it for operators), with filters and CSV export."""
+    from cases.audit import audit_event_list, audit_events_csv
+    from cases.forms import AuditFilterForm
+
+    form = AuditFilterForm(request.GET or None)
+    filters = form.filters() if form.is_valid() else {}
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="reunite-audit.csv"'
+        audit_events_csv(user=request.user, out=response, **filters)
+        return response
+    events = audit_event_list(user=request.user, **filters)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "portal/audit_log.html", {"form": form, "page": page, "query": query.urlencode()}
+    )

@@ -47,6 +47,13 @@ portal_urls = [
     path("cases/<int:case_id>/", portal.case_detail, name="case-detail"),
     path("cases/<int:case_id>/edit/", portal.case_edit, name="case-edit"),
     path("cases/<int:case_id>/photos/add/", portal.case_photo_add, name="case-photo-add"),
+    path("cases/<int:case_id>/close/", portal.case_close, name="case-close"),
+    path(
+        "cases/<int:case_id>/withdraw-consent/",
+        portal.case_consent_withdraw,
+        name="case-consent-withdraw",
+    ),
+    path("audit/", portal.audit_log, name="audit-log"),
     path("reports/", portal.report_list, name="report-list"),
     path("reports/new/", portal.report_create, name="report-create"),
     path("reports/<int:report_id>/", portal.report_detail, name="report-detail"),

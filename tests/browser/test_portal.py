@@ -74,6 +74,7 @@ def test_pick_a_face_on_couple_photo(new_page, caseworker, faces_dir):
 
     page.get_by_role("link", name="Choose the child's face").click()
     expect(page.locator(".face-box")).to_have_count(2)
+    page.wait_for_function("document.querySelector('.face-picker img').complete")
     screenshot(page, "07-choose-face")
     page.get_by_role("button", name="This is the child: face 1").click()
     expect(page.locator("[data-photo-status]").first).to_have_text("Ready: being compared")

@@ -183,3 +183,42 @@ def test_select_face_page_outlines_every_face(
     assert response.status_code == 302
     photo.refresh_from_db()
     assert photo.status == Photo.Status.READY
+
+
+def test_org_admin_sees_and_exports_their_organisations_audit_log(client, caseworker, world):
+    from tests.otp import force_login_verified
+
+    admin = UserFactory(organisation=caseworker.organisation, role=User.Role.ORG_ADMIN)
+    force_login_verified(client, admin)
+    page = client.get("/audit/?action=candidate")
+    assert page.status_code == 200
+    assert b"candidate.created" in page.content
+    export = client.get("/audit/?format=csv")
+    assert export["Content-Type"] == "text/csv"
+    assert export.content.startswith(b"sequence,")
+
+
+def test_caseworker_gets_403_on_the_audit_log(client, caseworker):
+    client.force_login(caseworker)
+    assert client.get("/audit/").status_code == 403
+
+
+def test_consent_withdrawal_page_erases_the_case(client, caseworker, world):
+    case = world["case"]
+    client.force_login(caseworker)
+    assert client.post(f"/cases/{case.pk}/withdraw-consent/", {"reason": ""}).status_code == 400
+    response = client.post(
+        f"/cases/{case.pk}/withdraw-consent/", {"reason": "Mother phoned on 3 March to withdraw."}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "erased"
+    assert not case.photos.exists()
+
+
+def test_close_case_page(client, caseworker, world):
+    case = world["case"]
+    client.force_login(caseworker)
+    assert client.post(f"/cases/{case.pk}/close/", {"outcome": "reunited"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == "reunited" and case.closed_at
