@@ -222,3 +222,42 @@ def test_close_case_page(client, caseworker, world):
     assert client.post(f"/cases/{case.pk}/close/", {"outcome": "reunited"}).status_code == 302
     case.refresh_from_db()
     assert case.status == "reunited" and case.closed_at
+
+
+def _every_portal_url(world):  # type: ignore[no-untyped-def]
+    """Each portal route with real ids filled in, so a new page cannot go untested."""
+    from reunite.urls import portal_urls
+
+    ids = {
+        "case_id": world["case"].pk,
+        "report_id": world["report"].pk,
+        "photo_id": world["case_photo"].pk,
+        "candidate_id": world["candidate"].pk,
+        "face_id": world["case_face"].pk,
+        "notification_id": 1,
+        "variant": "thumb",
+    }
+    for pattern in portal_urls:
+        kwargs = {name: ids[name] for name in pattern.pattern.converters}
+        yield pattern.name, reverse(pattern.name, kwargs=kwargs)
+
+
+def test_every_portal_page_is_403_for_a_partner_only_user(client, partner, world):
+    client.force_login(partner)
+    for name, url in _every_portal_url(world):
+        if name == "photo-image":
+            continue  # photos answer 404 to anyone who may not see them
+        assert client.get(url).status_code == 403, name
+
+
+def test_every_object_page_is_404_for_another_organisations_caseworker(client, world):
+    outsider = UserFactory(role=User.Role.CASEWORKER)
+    client.force_login(outsider)
+    for name, url in _every_portal_url(world):
+        response = client.get(url)
+        if any(key in url for key in ("/cases/", "/reports/", "/photos/")) and not url.endswith(
+            ("/cases/", "/reports/", "/new/")
+        ):
+            assert response.status_code == 404, name
+        elif name.startswith(("review", "face", "audit")):
+            assert response.status_code == 403, name
