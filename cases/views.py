@@ -125,28 +125,37 @@ def _attach_model_errors(form, exc: DjangoValidationError) -> None:  # type: ign
         form.add_error(field if field in form.fields else None, messages)
 
 
-@portal(Action.CASE_CREATE)
-def case_create(request: HttpRequest) -> HttpResponse:
-    form = CaseForm(request.POST or None)
+def _create_with_photos(
+    request: HttpRequest, *, form_class: type, template: str, create: Callable
+) -> HttpResponse:
+    """A record form with photo rows: errors go next to the field or photo they concern."""
+    form = form_class(request.POST or None)
     photos = PhotoFormSet(request.POST or None, request.FILES or None, prefix="photos")
     if request.method == "POST" and form.is_valid() and photos.is_valid():
         try:
-            case = services.case_create(
-                user=request.user, photos=_photo_uploads(photos), **form.cleaned_data
-            )
+            return create(form.cleaned_data, _photo_uploads(photos))
         except PhotoRejected as exc:
             _attach_photo_error(photos, exc)
         except DailyLimitReached as exc:
             form.add_error(None, str(exc))
         except DjangoValidationError as exc:
             _attach_model_errors(form, exc)
-        else:
-            return redirect("case-detail", case_id=case.pk)
     return render(
         request,
-        "portal/case_form.html",
+        template,
         {"form": form, "photos": photos},
         status=400 if request.method == "POST" else 200,
+    )
+
+
+@portal(Action.CASE_CREATE)
+def case_create(request: HttpRequest) -> HttpResponse:
+    def create(fields: dict, uploads: list[services.PhotoUpload]) -> HttpResponse:
+        case = services.case_create(user=request.user, photos=uploads, **fields)
+        return redirect("case-detail", case_id=case.pk)
+
+    return _create_with_photos(
+        request, form_class=CaseForm, template="portal/case_form.html", create=create
     )
 
 
@@ -235,24 +244,12 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 @portal(Action.REPORT_CREATE)
 def report_create(request: HttpRequest) -> HttpResponse:
-    form = ReportForm(request.POST or None)
-    photos = PhotoFormSet(request.POST or None, request.FILES or None, prefix="photos")
-    if request.method == "POST" and form.is_valid() and photos.is_valid():
-        try:
-            report, _ = services.report_create(
-                user=request.user, photos=_photo_uploads(photos), **form.cleaned_data
-            )
-        except PhotoRejected as exc:
-            _attach_photo_error(photos, exc)
-        except DailyLimitReached as exc:
-            form.add_error(None, str(exc))
-        else:
-            return redirect("report-detail", report_id=report.pk)
-    return render(
-        request,
-        "portal/report_form.html",
-        {"form": form, "photos": photos},
-        status=400 if request.method == "POST" else 200,
+    def create(fields: dict, uploads: list[services.PhotoUpload]) -> HttpResponse:
+        report, _ = services.report_create(user=request.user, photos=uploads, **fields)
+        return redirect("report-detail", report_id=report.pk)
+
+    return _create_with_photos(
+        request, form_class=ReportForm, template="portal/report_form.html", create=create
     )
 
 
