@@ -6,8 +6,8 @@ descriptor and which detector found the face, so every variant below is computed
 same run:
 
 - before: HOG only, plain descriptor, one photo per person, threshold 0.925 (the old default);
-- robustness (point 6): + flip averaging, + MMOD detector when HOG finds nothing,
-  + cohort score normalisation (measured, not kept);
+- robustness (point 6): + flip averaging, + dlib jitter averaging, + MMOD detector when
+  HOG finds nothing, + cohort score normalisation (measured, not kept);
 - several photos per child (point 3): the same probes against one enrolled photo vs. all
   of a person's other photos, aggregated by max and by the product's evidence score;
 - metadata (point 4): the share of false candidates held back when sex is known on both
@@ -15,7 +15,8 @@ same run:
 - cross-age (point 5): what the widened band costs in false matches (no ages in the set);
 - after: the product as configured, at the shipped profile's threshold.
 
-Run from the project root (about 2 minutes on 2 cores with --workers 2):
+Run from the project root (about 10 minutes on 2 free cores with --workers 2, most of it
+jitter averaging):
     .venv/bin/python bench/accuracy.py [--faces DIR] [--workers N] [--embeddings FILE.npz]
 
 With --embeddings FILE and FILE present, the photos are not embedded again.
@@ -70,6 +71,7 @@ def main() -> None:
             samples=samples,
             workers=args.workers,
             progress=lambda it: tqdm(it, total=len(samples), desc="embedding", file=sys.stderr),
+            jitters=settings.EMBED_JITTERS or 10,
         )
         print(f"Embedded {len(samples)} photos in {time.perf_counter() - started:.0f} s")
         if args.embeddings:
@@ -77,8 +79,18 @@ def main() -> None:
     ids = [s.identity for s in samples]
     profile = profile_active()
 
-    def line(label: str, *, flip: bool, cnn: bool, threshold: float | None, **kw: object) -> None:
-        found, emb = ev.variant_embeddings(embedded=embedded, flip=flip, cnn_fallback=cnn)
+    def line(
+        label: str,
+        *,
+        flip: bool,
+        cnn: bool,
+        threshold: float | None,
+        jitter: bool = False,
+        **kw: object,
+    ) -> None:
+        found, emb = ev.variant_embeddings(
+            embedded=embedded, flip=flip, cnn_fallback=cnn, jitter=jitter
+        )
         scores = ev.pair_scores(identities=ids, found=found, emb=emb)
         own = ev.threshold_for_fmr(impostor=scores.impostor, target_fmr=profile.target_fmr)
         at = ev.rates_at(scores=scores, threshold=threshold or own)
@@ -111,18 +123,31 @@ def main() -> None:
     line("before: HOG, plain, 0.925", flip=False, cnn=False, threshold=OLD_THRESHOLD)
     line("before, threshold at FMR 1e-3", flip=False, cnn=False, threshold=None)
     line("+ flip averaging", flip=True, cnn=False, threshold=None)
-    line("+ MMOD when HOG finds nothing", flip=True, cnn=True, threshold=None)
-    line("+ cohort normalisation (not kept)", flip=True, cnn=True, threshold=None, cohort_norm=True)
+    line("jitter averaging alone", flip=False, cnn=False, threshold=None, jitter=True)
+    line("+ flip + jitter averaging", flip=True, cnn=False, threshold=None, jitter=True)
+    line("+ MMOD when HOG finds nothing", flip=True, cnn=True, threshold=None, jitter=True)
+    line(
+        "+ cohort normalisation (not kept)",
+        flip=True,
+        cnn=True,
+        threshold=None,
+        jitter=True,
+        cohort_norm=True,
+    )
+    shipped = {
+        "flip": settings.EMBED_FLIP,
+        "cnn_fallback": settings.DETECT_CNN_FALLBACK,
+        "jitter": settings.EMBED_JITTERS > 0,
+    }
     line(
         f"after: as shipped (profile {profile.name})",
-        flip=settings.EMBED_FLIP,
-        cnn=settings.DETECT_CNN_FALLBACK,
+        flip=shipped["flip"],
+        cnn=shipped["cnn_fallback"],
+        jitter=shipped["jitter"],
         threshold=profile.threshold,
     )
 
-    found, emb = ev.variant_embeddings(
-        embedded=embedded, flip=settings.EMBED_FLIP, cnn_fallback=settings.DETECT_CNN_FALLBACK
-    )
+    found, emb = ev.variant_embeddings(embedded=embedded, **shipped)
     t = profile.threshold
     print("\nSeveral photos per child (same probes: each photo of each person with 2+ photos).")
     print("| enrolled | probes | rank-1 | rank-10 | rank-50 |")

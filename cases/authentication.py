@@ -5,7 +5,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from cases.apikeys import apikey_authenticate
-from cases.models import User
+from cases.models import ApiKey, User
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -13,7 +13,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     keyword = "Token"
 
-    def authenticate(self, request: Request) -> tuple[User, None] | None:
+    def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
@@ -22,7 +22,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         api_key = apikey_authenticate(key=header[1].decode(errors="replace"))
         if api_key is None or not api_key.user.is_active:
             raise exceptions.AuthenticationFailed("This API key is unknown or revoked.")
-        return api_key.user, None
+        # request.auth is the key: throttles count per key.
+        return api_key.user, api_key
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
@@ -37,5 +38,6 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <key>`; keys come from `manage.py create_api_token`.",
+            "description": "`Token <key>`. An organisation admin creates keys in the portal "
+            "(Organisation > API keys), or an operator with `manage.py create_api_token`.",
         }

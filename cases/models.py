@@ -80,6 +80,8 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set on the old key when it is rotated: it keeps working until then, for a smooth switch.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
@@ -133,6 +135,8 @@ class MissingCase(models.Model):
     consent_scope = models.TextField(
         blank=True, default="Matching against found-child reports for reunification only."
     )
+    # The case's id in the organisation's own system (API integrations); unique when set.
+    external_ref = models.CharField(max_length=100, blank=True)
 
     # Set when the case is marked reunited or closed; retention counts from here.
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -158,6 +162,11 @@ class MissingCase(models.Model):
                 | Q(age_max__isnull=True)
                 | Q(age_min__lte=models.F("age_max")),
                 name="case_age_range_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="case_external_ref_unique_per_org",
             ),
         ]
 
@@ -346,3 +355,107 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+# --- Partner API ---------------------------------------------------------------------------
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` an organisation sent with a create request, and what it created.
+
+    The unique constraint settles two concurrent requests with the same key: the second
+    transaction fails and answers with the first one's result.
+    """
+
+    class Scope(models.TextChoices):
+        REPORT = "report", "Found report"
+        CASE = "case", "Missing case"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    key = models.CharField(max_length=200)
+    # SHA-256 of the request's fields and files: the same key with another body is refused.
+    fingerprint = models.CharField(max_length=64)
+    found_report = models.ForeignKey(
+        FoundReport, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    case = models.ForeignKey(
+        MissingCase, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "scope", "key"], name="idempotency_key_unique_per_org"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"
+
+
+class ReportOutcome(models.Model):
+    """The coarse outcome last told to the report's organisation; webhooks fire on change."""
+
+    found_report = models.OneToOneField(
+        FoundReport, on_delete=models.CASCADE, primary_key=True, related_name="notified_outcome"
+    )
+    outcome = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.found_report_id}: {self.outcome}"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL an organisation registered to be told when a report's outcome changes."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500)
+    # Kept in clear: the HMAC needs it. Shown to the partner once, at registration.
+    secret = models.CharField(max_length=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint, and what happened when we tried to deliver it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be delivered"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Gave up"
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event_type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.endpoint_id} ({self.status})"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.api import ContactOutput, problems
+from cases.selectors import case_get
 from matching.calibration import score_band
 from matching.models import Candidate, ReviewDecision
 from matching.selectors import candidate_get, candidate_list
@@ -47,10 +49,18 @@ class CandidateOutput(serializers.ModelSerializer):
         ]
 
 
+class CandidatePageOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = CandidateOutput(many=True)
+
+
 class CandidateListApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("status", enum=Candidate.Status.values, required=False),
+            OpenApiParameter("page", int, required=False),
             OpenApiParameter(
                 "held_back",
                 bool,
@@ -58,7 +68,7 @@ class CandidateListApi(APIView):
                 description="true: only candidates held back for incompatible details.",
             ),
         ],
-        responses=CandidateOutput(many=True),
+        responses={200: CandidatePageOutput, **problems(400)},
     )
     def get(self, request: Request) -> Response:
         status_filter = request.query_params.get("status")
@@ -98,13 +108,59 @@ class DecisionOutput(serializers.ModelSerializer):
 
 
 class CandidateDecisionApi(APIView):
-    @extend_schema(request=DecisionInput, responses={201: DecisionOutput})
+    @extend_schema(request=DecisionInput, responses={201: DecisionOutput, **problems(400, 404)})
     def post(self, request: Request, candidate_id: int) -> Response:
+        # Role and access first: a forbidden caller gets 403/404, never a validation error.
+        candidate = candidate_get(user=request.user, candidate_id=candidate_id)
         serializer = DecisionInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        candidate = candidate_get(user=request.user, candidate_id=candidate_id)
         record = candidate_decide(
             user=request.user, candidate=candidate, **serializer.validated_data
         )
         record.candidate.refresh_from_db()
         return Response(DecisionOutput(record).data, status=status.HTTP_201_CREATED)
+
+
+class CaseCandidateOutput(serializers.ModelSerializer):
+    """What a caseworker's own system may read about a case's candidates: coarse only."""
+
+    outcome = serializers.SerializerMethodField(
+        help_text="`under_review` (pending or disputed), `possible_match_confirmed`, or "
+        "`not_a_match` (withdrawn)."
+    )
+    contact = serializers.SerializerMethodField(
+        help_text="The found report's organisation, once two reviewers confirmed."
+    )
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["under_review", "possible_match_confirmed", "not_a_match"])
+    )
+    def get_outcome(self, candidate: Candidate) -> str:
+        return {
+            Candidate.Status.CONFIRMED: "possible_match_confirmed",
+            Candidate.Status.WITHDRAWN: "not_a_match",
+        }.get(candidate.status, "under_review")
+
+    @extend_schema_field(ContactOutput(allow_null=True))
+    def get_contact(self, candidate: Candidate) -> dict | None:
+        if candidate.status != Candidate.Status.CONFIRMED:
+            return None
+        organisation = candidate.found_report.organisation
+        return {"organisation": organisation.name, "email": organisation.contact_email}
+
+    class Meta:
+        model = Candidate
+        fields = ["id", "outcome", "contact", "created_at", "updated_at"]
+
+
+class CaseCandidateListApi(APIView):
+    @extend_schema(
+        summary="A case's possible matches, coarse outcome only",
+        responses={200: CaseCandidateOutput(many=True), **problems(404)},
+    )
+    def get(self, request: Request, case_id: int) -> Response:
+        case = case_get(user=request.user, case_id=case_id)
+        candidates = case.candidates.select_related("found_report__organisation").order_by(
+            "created_at", "id"
+        )
+        return Response(CaseCandidateOutput(candidates, many=True).data)

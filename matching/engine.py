@@ -88,14 +88,16 @@ class FaceEngine:
     def model_version(self) -> str:
         deepface_version = importlib.metadata.version("deepface")
         # Flip-averaged descriptors differ slightly from plain ones: record which.
-        flip = "+flip" if settings.EMBED_FLIP else ""
+        options = "+flip" if settings.EMBED_FLIP else ""
+        if settings.EMBED_JITTERS and self.model_name == "Dlib":
+            options += f"+jitter{settings.EMBED_JITTERS}"
         if self.model_name == "Dlib":
             weights = importlib.metadata.version("face_recognition_models")
             return (
                 f"dlib_face_recognition_resnet_model_v1"
-                f"+face_recognition_models-{weights}+deepface-{deepface_version}{flip}"
+                f"+face_recognition_models-{weights}+deepface-{deepface_version}{options}"
             )
-        return f"{self.model_name}+deepface-{deepface_version}{flip}"
+        return f"{self.model_name}+deepface-{deepface_version}{options}"
 
     def _load(self) -> None:
         with self._lock:
@@ -169,37 +171,59 @@ class FaceEngine:
             return self._mmod
 
     def embed(
-        self, image: np.ndarray, face: DetectedFace, *, flip: bool | None = None
+        self,
+        image: np.ndarray,
+        face: DetectedFace,
+        *,
+        flip: bool | None = None,
+        jitters: int | None = None,
     ) -> np.ndarray:
         """Return the L2-normalised float32 embedding of one face of an RGB uint8 image.
 
-        With `flip` (default: the REUNITE_EMBED_FLIP setting), the descriptors of the aligned
-        chip and of its mirror image are averaged before normalising.
+        With `flip` (default REUNITE_EMBED_FLIP) the mirrored chip's descriptor is averaged
+        in; with `jitters` > 0 (default REUNITE_EMBED_JITTERS, Dlib only) each descriptor is
+        dlib's average over that many randomly shifted, rotated and scaled copies.
         """
-        if flip is None:
-            flip = settings.EMBED_FLIP
-        descriptors = self.descriptors(image, face, flip=flip)
-        return _normalise(descriptors.mean(axis=0))
+        flip = settings.EMBED_FLIP if flip is None else flip
+        jitters = settings.EMBED_JITTERS if jitters is None else jitters
+        if self.model_name == "Dlib":
+            rows = self.chip_descriptors(self.aligned_chip(image, face), flip=flip, jitters=jitters)
+        else:
+            rows = self._crop_descriptors(image, face, flip=flip)
+        return _normalise(rows.mean(axis=0))
 
-    def descriptors(self, image: np.ndarray, face: DetectedFace, *, flip: bool) -> np.ndarray:
-        """Raw descriptors: one row for the face, and a second for its mirror image if `flip`."""
+    def aligned_chip(self, image: np.ndarray, face: DetectedFace) -> np.ndarray:
+        """The 150x150 RGB chip aligned on dlib's 5 landmarks, as the Dlib ResNet was trained."""
         import dlib
 
         self._load()
         rect = dlib.rectangle(face.x, face.y, face.x + face.w, face.y + face.h)
-        if self.model_name == "Dlib":
-            shape = self._shape_predictor(image, rect)
-            chip = dlib.get_face_chip(image, shape, size=DLIB_CHIP_SIZE, padding=DLIB_CHIP_PADDING)
-            chips = [chip, chip[:, ::-1]] if flip else [chip]
+        shape = self._shape_predictor(image, rect)
+        return dlib.get_face_chip(image, shape, size=DLIB_CHIP_SIZE, padding=DLIB_CHIP_PADDING)
+
+    def chip_descriptors(self, chip: np.ndarray, *, flip: bool, jitters: int = 0) -> np.ndarray:
+        """Raw Dlib descriptors of an aligned chip: one row, and one more for its mirror image."""
+        self._load()
+        chips = [chip, chip[:, ::-1]] if flip else [chip]
+        if jitters > 0:
+            # dlib's own jitter (fixed seed, so repeatable); DeepFace does not expose it.
+            network = self._recogniser.model.model
+            vectors = [
+                network.compute_face_descriptor(np.ascontiguousarray(c), jitters) for c in chips
+            ]
+        else:
             # DeepFace expects BGR; one forward pass for the whole batch.
             batch = np.ascontiguousarray(np.stack(chips)[:, :, :, ::-1])
             vectors = self._recogniser.forward(batch)
-        else:
-            crop = image[face.y : face.y + face.h, face.x : face.x + face.w]
-            target_h, target_w = self._recogniser.input_shape
-            resized = _resize(crop, target_w, target_h)[:, :, ::-1].astype(np.float32) / 255.0
-            batch = np.stack([resized, resized[:, ::-1]] if flip else [resized])
-            vectors = self._recogniser.forward(batch)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(chips), -1)
+
+    def _crop_descriptors(self, image: np.ndarray, face: DetectedFace, *, flip: bool) -> np.ndarray:
+        self._load()
+        crop = image[face.y : face.y + face.h, face.x : face.x + face.w]
+        target_h, target_w = self._recogniser.input_shape
+        resized = _resize(crop, target_w, target_h)[:, :, ::-1].astype(np.float32) / 255.0
+        batch = np.stack([resized, resized[:, ::-1]] if flip else [resized])
+        vectors = self._recogniser.forward(batch)
         return np.asarray(vectors, dtype=np.float32).reshape(len(batch), -1)
 
 

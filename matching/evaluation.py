@@ -75,6 +75,52 @@ def age_band(age: float) -> str:
     return "unknown"
 
 
+def sample_ages(*, samples: Sequence[Sample], metadata: dict[str, dict[str, str]]) -> np.ndarray:
+    """Age in each photo (NaN when unknown)."""
+    ages = []
+    for sample in samples:
+        row = metadata.get(sample.path) or metadata.get(sample.identity) or {}
+        age = sample_age(row=row)
+        ages.append(np.nan if age is None else age)
+    return np.array(ages, dtype=np.float64)
+
+
+AGE_GAP_BANDS = ((0, 5), (5, 10), (10, 200))
+
+
+def age_gap_rates(
+    *,
+    identities: Sequence[str],
+    found: np.ndarray,
+    emb: np.ndarray,
+    ages: np.ndarray,
+    threshold: float,
+) -> dict[str, dict[str, float]]:
+    """FNMR at the threshold for genuine pairs, by the years between the two photos."""
+    ids = np.asarray(identities)
+    gaps: list[float] = []
+    sims: list[float] = []
+    for identity in sorted(set(ids)):
+        members = np.flatnonzero(ids == identity)
+        for k, i in enumerate(members):
+            for j in members[k + 1 :]:
+                if np.isnan(ages[i]) or np.isnan(ages[j]):
+                    continue
+                gaps.append(abs(ages[i] - ages[j]))
+                ok = found[i] and found[j]
+                sims.append(float(emb[i] @ emb[j]) if ok else -1.0)
+    gap_array, sim_array = np.array(gaps), np.array(sims)
+    table = {}
+    for low, high in AGE_GAP_BANDS:
+        mask = (gap_array >= low) & (gap_array < high)
+        label = f"{low}-{high} years" if high < 200 else f"{low}+ years"
+        table[label] = {
+            "genuine_pairs": int(mask.sum()),
+            "fnmr_incl_no_face": float((sim_array[mask] < threshold).mean()) if mask.any() else 0,
+        }
+    return table
+
+
 def sample_groups(
     *, samples: Sequence[Sample], metadata: dict[str, dict[str, str]], columns: Iterable[str]
 ) -> dict[str, list[str]]:
@@ -96,40 +142,59 @@ def sample_groups(
 # --- Embedding with the product's pipeline ------------------------------------------------
 
 
+DESCRIPTORS = ("plain", "flipped", "jittered", "jittered_flipped")
+
+
 @dataclass
 class Embedded:
     found: np.ndarray  # bool per sample
     emb: np.ndarray  # float32, the product's embedding (zeros when not found)
-    plain: np.ndarray  # the un-flipped descriptor, normalised
-    flipped: np.ndarray  # the mirrored chip's descriptor, normalised
     detector: np.ndarray  # "hog", "cnn" or "" per sample
+    # Each raw descriptor, normalised: of the chip and its mirror, without and with jitter.
+    plain: np.ndarray
+    flipped: np.ndarray
+    jittered: np.ndarray | None = None
+    jittered_flipped: np.ndarray | None = None
 
 
-def photo_embed(*, path: Path) -> tuple[bool, np.ndarray, np.ndarray, str]:
-    """(found, plain, flipped, detector) for one photo file, through the product's pipeline.
+def photo_embed(*, path: Path, jitters: int = 0) -> dict:
+    """Every descriptor of one photo file, through the product's pipeline.
 
-    A photo with several faces uses the face nearest the centre.
+    A photo with several faces uses the face nearest the centre. Returns `found`,
+    `detector` and the normalised descriptors named in DESCRIPTORS (jittered ones only
+    when `jitters` > 0).
     """
     from cases.images import PhotoRejected, photo_normalise, photo_pixels
     from matching.engine import _normalise, face_engine
 
     engine = face_engine()
+    empty = {"found": False, "detector": ""}
     try:
         normalised = photo_normalise(data=path.read_bytes())
     except PhotoRejected:
-        return False, np.zeros(128, np.float32), np.zeros(128, np.float32), ""
+        return empty
     pixels = photo_pixels(jpeg=normalised.jpeg)
     faces = engine.detect(pixels, cnn_fallback=True)
     if not faces:
-        return False, np.zeros(128, np.float32), np.zeros(128, np.float32), ""
+        return empty
     height, width = pixels.shape[:2]
     face = min(faces, key=lambda f: f.distance_to_centre(width, height))
-    rows = engine.descriptors(pixels, face, flip=True)
-    return True, _normalise(rows[0]), _normalise(rows[1]), face.detector
+    result = {"found": True, "detector": face.detector}
+    if engine.model_name != "Dlib":
+        rows = engine._crop_descriptors(pixels, face, flip=True)
+        result["plain"], result["flipped"] = _normalise(rows[0]), _normalise(rows[1])
+        return result
+    chip = engine.aligned_chip(pixels, face)
+    rows = engine.chip_descriptors(chip, flip=True)
+    result["plain"], result["flipped"] = _normalise(rows[0]), _normalise(rows[1])
+    if jitters > 0:
+        rows = engine.chip_descriptors(chip, flip=True, jitters=jitters)
+        result["jittered"], result["jittered_flipped"] = _normalise(rows[0]), _normalise(rows[1])
+    return result
 
 
-def _embed_worker(path: str) -> tuple[bool, np.ndarray, np.ndarray, str]:
-    return photo_embed(path=Path(path))
+def _embed_worker(job: tuple[str, int]) -> dict:
+    return photo_embed(path=Path(job[0]), jitters=job[1])
 
 
 def dataset_embed(
@@ -140,33 +205,46 @@ def dataset_embed(
     progress: Callable[[Iterable], Iterable] | None = None,
     flip: bool = True,
     cnn_fallback: bool = True,
+    jitters: int = 0,
 ) -> Embedded:
-    """Embed every sample. Both descriptors are kept so variants can be compared offline."""
-    paths = [str(root / s.path) for s in samples]
+    """Embed every sample. All descriptors are kept so variants can be compared offline."""
+    jobs = [(str(root / s.path), jitters) for s in samples]
     wrap = progress or (lambda it: it)
     if workers > 1:
         # Forked workers inherit Django's setup; each loads the model once.
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = list(wrap(pool.imap(_embed_worker, paths, chunksize=4)))
+            results = list(wrap(pool.imap(_embed_worker, jobs, chunksize=4)))
     else:
-        results = [_embed_worker(p) for p in wrap(paths)]
-    found = np.array([r[0] for r in results], dtype=bool)
-    plain = np.stack([r[1] for r in results]).astype(np.float32)
-    flipped = np.stack([r[2] for r in results]).astype(np.float32)
-    detector = np.array([r[3] for r in results])
-    embedded = Embedded(found=found, emb=plain, plain=plain, flipped=flipped, detector=detector)
-    embedded.emb = variant_embeddings(embedded=embedded, flip=flip, cnn_fallback=cnn_fallback)[1]
+        results = [_embed_worker(job) for job in wrap(jobs)]
+    zeros = np.zeros(128, np.float32)
+    names = DESCRIPTORS if jitters > 0 else DESCRIPTORS[:2]
+    arrays = {n: np.stack([r.get(n, zeros) for r in results]).astype(np.float32) for n in names}
+    embedded = Embedded(
+        found=np.array([r["found"] for r in results], dtype=bool),
+        emb=arrays["plain"],
+        detector=np.array([r["detector"] for r in results]),
+        **arrays,
+    )
+    embedded.emb = variant_embeddings(
+        embedded=embedded, flip=flip, cnn_fallback=cnn_fallback, jitter=jitters > 0
+    )[1]
     return embedded
 
 
 def variant_embeddings(
-    *, embedded: Embedded, flip: bool, cnn_fallback: bool
+    *, embedded: Embedded, flip: bool, cnn_fallback: bool, jitter: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """(found, emb) as the pipeline would give them with or without each robustness aid."""
     found = embedded.found.copy()
     if not cnn_fallback:
         found &= embedded.detector != "cnn"
-    emb = embedded.plain + embedded.flipped if flip else embedded.plain.copy()
+    if jitter:
+        if embedded.jittered is None or embedded.jittered_flipped is None:
+            raise ValueError("These embeddings were made without jitter.")
+        base, mirrored = embedded.jittered, embedded.jittered_flipped
+    else:
+        base, mirrored = embedded.plain, embedded.flipped
+    emb = base + mirrored if flip else base.copy()
     norms = np.linalg.norm(emb, axis=1, keepdims=True)
     emb = (emb / np.maximum(norms, 1e-12)).astype(np.float32)
     emb[~found] = 0.0
@@ -174,15 +252,17 @@ def variant_embeddings(
 
 
 def embeddings_save(*, path: Path, samples: Sequence[Sample], embedded: Embedded) -> None:
+    extra = {
+        name: getattr(embedded, name) for name in DESCRIPTORS if getattr(embedded, name) is not None
+    }
     np.savez_compressed(
         path,
         paths=np.array([s.path for s in samples]),
         identities=np.array([s.identity for s in samples]),
         emb=embedded.emb.astype(np.float32),
         found=embedded.found,
-        plain=embedded.plain,
-        flipped=embedded.flipped,
         detector=embedded.detector,
+        **extra,
     )
 
 
@@ -198,9 +278,11 @@ def embeddings_load(*, path: Path) -> tuple[list[Sample], Embedded]:
     embedded = Embedded(
         found=data["found"].astype(bool),
         emb=emb,
+        detector=data["detector"] if "detector" in data else np.where(data["found"], "hog", ""),
         plain=data.get("plain", emb),
         flipped=data.get("flipped", emb),
-        detector=data["detector"] if "detector" in data else np.where(data["found"], "hog", ""),
+        jittered=data.get("jittered"),
+        jittered_flipped=data.get("jittered_flipped"),
     )
     return samples, embedded
 
@@ -441,6 +523,7 @@ def evaluation_run(
     thresholds: dict[str, float],
     groups: dict[str, list[str]] | None = None,
     threshold: float,
+    ages: np.ndarray | None = None,
 ) -> Report:
     """Every figure of an evaluation, from embeddings."""
     identities = [s.identity for s in samples]
@@ -459,6 +542,10 @@ def evaluation_run(
             identities=identities, found=found, emb=emb, threshold=threshold
         ),
     }
+    if ages is not None and not np.isnan(ages).all():
+        summary["by_age_gap"] = age_gap_rates(
+            identities=identities, found=found, emb=emb, ages=ages, threshold=threshold
+        )
     report = Report(summary=summary, scores=scores)
     for column, labels in (groups or {}).items():
         table = {}
@@ -565,6 +652,16 @@ def report_markdown(*, report: Report, title: str) -> str:
         + ", ".join(f"rank-{k} {ident[f'rank{k}']:.1%}" for k in RANKS),
         "",
     ]
+    if "by_age_gap" in s:
+        lines += [
+            "## Genuine pairs by age gap",
+            "",
+            "| gap | pairs | FNMR |",
+            "| --- | --- | --- |",
+        ]
+        for label, row in s["by_age_gap"].items():
+            lines.append(f"| {label} | {row['genuine_pairs']} | {row['fnmr_incl_no_face']:.1%} |")
+        lines.append("")
     for column, table in report.groups.items():
         lines += [
             f"## By {column}",

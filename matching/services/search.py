@@ -77,6 +77,7 @@ def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
             "compared": len(hits),
             "above_threshold": len(close),
             "threshold": threshold,
+            "profile": _profile_name(),
         },
     )
     return recorded

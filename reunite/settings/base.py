@@ -133,6 +133,8 @@ MIN_FACE_PIXELS = env_int("REUNITE_MIN_FACE_PIXELS", 40)
 DETECT_CNN_FALLBACK = env_bool("REUNITE_DETECT_CNN_FALLBACK", True)
 # Average each face's descriptor with its mirror image's; see docs/accuracy.md.
 EMBED_FLIP = env_bool("REUNITE_EMBED_FLIP", True)
+# Dlib only: average each descriptor over this many jittered copies (0 = off; ~N x slower).
+EMBED_JITTERS = env_int("REUNITE_EMBED_JITTERS", 10)
 # The threshold profile in use (matching/profiles/<name>.json, or a path to one).
 MATCH_PROFILE = env_str("REUNITE_MATCH_PROFILE", "dlib-lfw-dev-v1")
 # Target false-match rate per comparison that `calibrate` turns into a threshold.
@@ -153,6 +155,15 @@ FACES_DIR = env_path("REUNITE_FACES_DIR", BASE_DIR.parent / "shared" / "faces")
 # --- Celery --------------------------------------------------------------------------------
 # With no REDIS_URL, tasks run in-process right after the transaction commits.
 REDIS_URL = env_str("REDIS_URL")
+# Throttle counters must be shared by every process, so they live in Redis when it is there.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "reunite",
+        }
+    }
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -170,12 +181,17 @@ CELERY_TASK_ROUTES = {
     "matching.tasks.index_faces_remove": {"queue": "index"},
     "matching.tasks.photos_recover": {"queue": "embed"},
     "cases.tasks.retention_sweep": {"queue": "default"},
+    "cases.webhook_tasks.*": {"queue": "default"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "recover-stuck-photos": {
         "task": "matching.tasks.photos_recover",
         "schedule": env_int("REUNITE_RECOVER_EVERY_SECONDS", 60),
+    },
+    "webhook-retry": {
+        "task": "cases.webhook_tasks.webhook_deliveries_retry",
+        "schedule": env_int("REUNITE_WEBHOOK_SWEEP_SECONDS", 30),
     },
     "retention-sweep": {
         "task": "cases.tasks.retention_sweep",
@@ -196,6 +212,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cases.api_errors.problem_exception_handler",
+    # Per API key; over the rate: 429 `throttled` with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["cases.throttling.ApiClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_client": env_str("REUNITE_API_RATE", "300/min"),
+        "api_bulk": env_str("REUNITE_API_BULK_RATE", "20/min"),
+    },
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
@@ -212,7 +234,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # `<rid:...>` ids in the URLs (cases/converters.py).
+    "PATH_CONVERTER_OVERRIDE": {
+        "rid": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999},
+    },
 }
+
+# --- Partner API: webhooks -----------------------------------------------------------------
+# Development and tests only: allow http:// and private addresses as webhook URLs.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("REUNITE_WEBHOOK_ALLOW_PRIVATE_URLS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_float("REUNITE_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+WEBHOOK_MAX_ATTEMPTS = env_int("REUNITE_WEBHOOK_MAX_ATTEMPTS", 10)
+# Retry n waits base x 2^(n-1) seconds (at most 6 hours): 30 s, 1 min, 2 min, ...
+WEBHOOK_RETRY_BASE_SECONDS = env_int("REUNITE_WEBHOOK_RETRY_BASE_SECONDS", 30)
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

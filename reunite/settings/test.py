@@ -20,3 +20,5 @@ WHITENOISE_USE_FINDERS = True
 # throttling test switches it back on.
 AXES_ENABLED = False
 # Portal tests sign reviewers in with force_login; tests of the second factor switch it on
+# Throttle counters start from zero in every test run.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

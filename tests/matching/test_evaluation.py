@@ -146,3 +146,21 @@ def test_evidence_score_rewards_agreement_and_ignores_weak_pairs():
     assert evidence_score(scores=[0.95], threshold=0.93) == pytest.approx(0.95)
     assert evidence_score(scores=[0.95, 0.94], threshold=0.93) == pytest.approx(0.955)
     assert evidence_score(scores=[0.95, 0.5], threshold=0.93) == pytest.approx(0.95)
+
+
+def test_genuine_misses_are_reported_by_age_gap():
+    identities, found, emb = _toy({"a": [[1, 0], [1, 0.05], [0.2, 1]], "b": [[0, 1]]})
+    ages = np.array([5.0, 6.0, 17.0, np.nan])
+    table = evaluation.age_gap_rates(
+        identities=identities, found=found, emb=emb, ages=ages, threshold=0.9
+    )
+    assert table["0-5 years"] == {"genuine_pairs": 1, "fnmr_incl_no_face": 0.0}
+    assert table["10+ years"] == {"genuine_pairs": 2, "fnmr_incl_no_face": 1.0}
+
+
+def test_ages_come_from_the_age_column_or_dates():
+    assert evaluation.sample_age(row={"age": "7"}) == 7.0
+    age = evaluation.sample_age(row={"taken_on": "2020-01-01", "date_of_birth": "2010-01-01"})
+    assert age == pytest.approx(10, abs=0.01)
+    assert evaluation.sample_age(row={}) is None
+    assert evaluation.age_band(7) == "6-11" and evaluation.age_band(60) == "50+"

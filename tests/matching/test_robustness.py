@@ -38,11 +38,17 @@ def test_flip_averaged_embedding_is_normalised_and_close_to_the_plain_one(same_p
 
 def test_evaluation_embeds_exactly_like_the_product(same_person_pair, settings):
     settings.EMBED_FLIP = True
-    found, plain, flipped, detector = photo_embed(path=same_person_pair[0])
+    settings.EMBED_JITTERS = 0
+    result = photo_embed(path=same_person_pair[0])
+    found, plain, flipped, detector = (result[k] for k in ("found", "plain", "flipped", "detector"))
     pixels = _pixels(same_person_pair[0])
     engine = face_engine()
     (face,) = engine.detect(pixels)
     product = engine.embed(pixels, face)
+    jittered = engine.embed(pixels, face, jitters=4)
+    assert 0.95 < float(product @ jittered) < 1.0
+    # dlib's jitter is random: the same photo embeds slightly differently each time.
+    assert float(jittered @ engine.embed(pixels, face, jitters=4)) > 0.99
     mine = (plain + flipped) / np.linalg.norm(plain + flipped)
     assert found and detector == "hog"
     assert float(product @ mine) == pytest.approx(1.0, abs=1e-5)

@@ -42,7 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         from tqdm import tqdm
 
-        from matching.calibration import candidate_threshold
+        from matching.calibration import candidate_threshold, profile_active
 
         root: Path = options["directory"]  # type: ignore[assignment]
         if not root.is_dir():
@@ -60,22 +60,28 @@ class Command(BaseCommand):
                 progress=lambda it: tqdm(it, total=len(samples), desc="embedding", unit="photo"),
                 flip=settings.EMBED_FLIP,
                 cnn_fallback=settings.DETECT_CNN_FALLBACK,
+                jitters=settings.EMBED_JITTERS if settings.FACE_MODEL == "Dlib" else 0,
             )
         if options["embeddings_out"]:
             evaluation.embeddings_save(
                 path=options["embeddings_out"], samples=samples, embedded=embedded
             )
-        groups = None
-        metadata_path = options["metadata"] or (root / "metadata.csv")
-        if options["group_by"]:
-            if not Path(metadata_path).is_file():
-                raise CommandError(f"--group-by needs metadata; {metadata_path} not found.")
-            metadata = evaluation.metadata_read(csv_path=Path(metadata_path))
+        groups = ages = None
+        metadata_path = Path(options["metadata"] or (root / "metadata.csv"))  # type: ignore[arg-type]
+        if options["group_by"] and not metadata_path.is_file():
+            raise CommandError(f"--group-by needs metadata; {metadata_path} not found.")
+        if metadata_path.is_file():
+            metadata = evaluation.metadata_read(csv_path=metadata_path)
+            ages = evaluation.sample_ages(samples=samples, metadata=metadata)
             groups = evaluation.sample_groups(
                 samples=samples, metadata=metadata, columns=options["group_by"]
             )
         threshold = candidate_threshold()
         thresholds = {"candidate": threshold}
+        if settings.CANDIDATE_THRESHOLD is None:
+            profile = profile_active()
+            thresholds["strong band"] = profile.strong
+            thresholds["large-age-gap band"] = profile.weak_floor
         for extra in options["threshold"]:  # type: ignore[union-attr]
             thresholds[f"{extra:g}"] = extra
         report = evaluation.evaluation_run(
@@ -85,6 +91,7 @@ class Command(BaseCommand):
             thresholds=thresholds,
             groups=groups,
             threshold=threshold,
+            ages=ages,
         )
         out = options["out"] or Path(settings.DATA_DIR) / "evaluation" / root.name
         evaluation.report_write(report=report, out=Path(out), title=root.name)  # type: ignore[arg-type]

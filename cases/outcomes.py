@@ -1,0 +1,90 @@
+"""What a filing organisation may learn about its records: processing state and a coarse
+outcome of review. Nothing about the other side beyond a contact at its organisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db.models import Prefetch, QuerySet
+
+from cases.models import FoundReport, MissingCase, Organisation, Photo
+
+
+class Outcome(StrEnum):
+    NO_MATCH_SO_FAR = "no_match_so_far"
+    UNDER_REVIEW = "under_review"
+    POSSIBLE_MATCH_CONFIRMED = "possible_match_confirmed"
+
+
+class ProcessingState(StrEnum):
+    NO_PHOTOS = "no_photos"
+    PROCESSING = "processing"
+    NEEDS_FACE_SELECTION = "needs_face_selection"
+    NO_USABLE_PHOTO = "no_usable_photo"
+    COMPLETE = "complete"
+
+
+@dataclass(frozen=True)
+class OutcomeView:
+    state: Outcome
+    # The other side's organisation, only once reviewers confirmed a possible match.
+    contact_organisation: str = ""
+    contact_email: str = ""
+
+
+def processing_state(*, photos: list[Photo]) -> ProcessingState:
+    statuses = {photo.status for photo in photos}
+    if not statuses:
+        return ProcessingState.NO_PHOTOS
+    if statuses & {Photo.Status.PENDING, Photo.Status.PROCESSING}:
+        return ProcessingState.PROCESSING
+    if Photo.Status.NEEDS_FACE_SELECTION in statuses:
+        return ProcessingState.NEEDS_FACE_SELECTION
+    if statuses == {Photo.Status.REJECTED}:
+        return ProcessingState.NO_USABLE_PHOTO
+    return ProcessingState.COMPLETE
+
+
+def _outcome(candidates: list, other: str) -> OutcomeView:
+    # Status strings, not matching.models imports: cases must not depend on matching here.
+    confirmed = [c for c in candidates if c.status == "confirmed"]
+    if confirmed:
+        organisation: Organisation = getattr(confirmed[0], other).organisation
+        return OutcomeView(
+            state=Outcome.POSSIBLE_MATCH_CONFIRMED,
+            contact_organisation=organisation.name,
+            contact_email=organisation.contact_email,
+        )
+    if any(c.status in ("pending", "disputed") for c in candidates):
+        return OutcomeView(state=Outcome.UNDER_REVIEW)
+    return OutcomeView(state=Outcome.NO_MATCH_SO_FAR)
+
+
+def report_outcome(*, report: FoundReport) -> OutcomeView:
+    """Uses prefetched candidates when `reports_with_outcome` loaded them."""
+    return _outcome(list(report.candidates.all()), "case")
+
+
+def case_outcome(*, case: MissingCase) -> OutcomeView:
+    return _outcome(list(case.candidates.all()), "found_report")
+
+
+def reports_with_outcome(queryset: QuerySet[FoundReport]) -> QuerySet[FoundReport]:
+    from matching.models import Candidate
+
+    return queryset.prefetch_related(
+        Prefetch("candidates", queryset=Candidate.objects.select_related("case__organisation"))
+    )
+
+
+def cases_with_outcome(queryset: QuerySet[MissingCase]) -> QuerySet[MissingCase]:
+    from matching.models import Candidate
+
+    return queryset.prefetch_related(
+        Prefetch(
+            "candidates",
+            queryset=Candidate.objects.select_related("found_report__organisation"),
+        )
+    )
