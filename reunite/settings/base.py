@@ -131,10 +131,11 @@ DETECT_MAX_SIDE = env_int("REUNITE_DETECT_MAX_SIDE", 1024)
 MIN_FACE_PIXELS = env_int("REUNITE_MIN_FACE_PIXELS", 40)
 # When HOG finds no face, try dlib's CNN (MMOD) detector; see docs/accuracy.md.
 DETECT_CNN_FALLBACK = env_bool("REUNITE_DETECT_CNN_FALLBACK", True)
-# Average each face's descriptor with its mirror image's; see docs/accuracy.md.
-EMBED_FLIP = env_bool("REUNITE_EMBED_FLIP", True)
-# Dlib only: average each descriptor over this many jittered copies (0 = off; ~N x slower).
+# Dlib only: average each descriptor over this many randomly shifted, rotated, scaled and
+# mirrored copies (0 = off; embedding is about N times slower); see docs/accuracy.md.
 EMBED_JITTERS = env_int("REUNITE_EMBED_JITTERS", 10)
+# Also average with the mirrored chip's descriptor. Helps without jitter, not on top of it.
+EMBED_FLIP = env_bool("REUNITE_EMBED_FLIP", False)
 # The threshold profile in use (matching/profiles/<name>.json, or a path to one).
 MATCH_PROFILE = env_str("REUNITE_MATCH_PROFILE", "dlib-lfw-dev-v1")
 # Target false-match rate per comparison that `calibrate` turns into a threshold.

@@ -80,10 +80,15 @@ class Command(BaseCommand):
             "pipeline": {
                 "detector": "hog" + ("+mmod-fallback" if settings.DETECT_CNN_FALLBACK else ""),
                 "flip_average": settings.EMBED_FLIP,
+                "jitters": settings.EMBED_JITTERS,
                 "alignment": "dlib 5-point, 150x150 chip, padding 0.25",
                 "score": "cosine similarity of L2-normalised descriptors",
             },
             "created_at": timezone.now().isoformat(timespec="seconds"),
+            "how": (
+                "manage.py evaluate <set> --embeddings-out ...; manage.py calibrate; "
+                "see docs/accuracy.md"
+            ),
             "source": {
                 "report": str(report.relative_to(settings.BASE_DIR))
                 if report.is_relative_to(settings.BASE_DIR)

@@ -49,6 +49,16 @@ class Command(BaseCommand):
             raise CommandError(f"{root} is not a folder.")
         if options["embeddings_in"]:
             samples, embedded = evaluation.embeddings_load(path=options["embeddings_in"])
+            jitter = settings.EMBED_JITTERS > 0 and settings.FACE_MODEL == "Dlib"
+            if not jitter or embedded.jittered is not None:
+                # Rebuild the product's embedding from the stored descriptors, so a cached
+                # run can be re-scored under the current settings.
+                embedded.found, embedded.emb = evaluation.variant_embeddings(
+                    embedded=embedded,
+                    flip=settings.EMBED_FLIP,
+                    cnn_fallback=settings.DETECT_CNN_FALLBACK,
+                    jitter=jitter,
+                )
         else:
             samples = evaluation.dataset_scan(root=root)
             if not samples:
