@@ -53,6 +53,7 @@ format: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) bench/embedding.py
 	$(PY) bench/search.py
+	$(PY) bench/accuracy.py
 
 ## Workers, for when DATABASE_URL and REDIS_URL are set.
 worker-embed: $(VENV)/.runtime

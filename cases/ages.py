@@ -10,8 +10,12 @@ def years_between(start: dt.date, end: dt.date) -> int:
 
 
 def age_range_on(
-    *, date_of_birth: dt.date | None, age_min: int | None, age_max: int | None,
-    known_on: dt.date, on: dt.date,
+    *,
+    date_of_birth: dt.date | None,
+    age_min: int | None,
+    age_max: int | None,
+    known_on: dt.date,
+    on: dt.date,
 ) -> tuple[int, int] | None:
     """The child's possible ages on `on`, given a birth date or an age range true on `known_on`."""
     if date_of_birth is not None:

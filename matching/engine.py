@@ -206,7 +206,8 @@ class FaceEngine:
         self._load()
         chips = [chip, chip[:, ::-1]] if flip else [chip]
         if jitters > 0:
-            # dlib's own jitter (fixed seed, so repeatable); DeepFace does not expose it.
+            # dlib's own jitter on the model DeepFace built; DeepFace's forward has no jitter
+            # option. dlib's generator advances per call, so repeats differ very slightly.
             network = self._recogniser.model.model
             vectors = [
                 network.compute_face_descriptor(np.ascontiguousarray(c), jitters) for c in chips

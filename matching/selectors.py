@@ -83,7 +83,7 @@ def photo_viewable_by_reviewer(*, user: User, photo: Photo) -> bool:
     """Reviewers see a photo only while it is part of a candidate they may review."""
     if not user.is_authenticated or user.role != User.Role.REVIEWER:
         return False
-    queue = candidate_list(user=user)
+    queue = candidate_list(user=user, held_back=None)
     if photo.side == Photo.Side.CASE:
         return queue.filter(case_id=photo.case_id).exists()
     return queue.filter(found_report_id=photo.found_report_id).exists()

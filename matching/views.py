@@ -26,10 +26,12 @@ AGE_BANDS = {"0-5": (0, 5), "6-11": (6, 11), "12-17": (12, 17)}
 
 
 @portal(Action.CANDIDATE_REVIEW)
-def review_queue(request: HttpRequest, status: str = "pending") -> HttpResponse:
-    candidates = candidate_list(user=request.user, status=status).select_related(
-        "case__organisation", "found_report__organisation"
-    )
+def review_queue(
+    request: HttpRequest, status: str = "pending", held_back: bool = False
+) -> HttpResponse:
+    candidates = candidate_list(
+        user=request.user, status=status, held_back=held_back
+    ).select_related("case__organisation", "found_report__organisation")
     organisations = sorted(
         {c.case.organisation for c in candidates}
         | {c.found_report.organisation for c in candidates},
@@ -46,10 +48,12 @@ def review_queue(request: HttpRequest, status: str = "pending") -> HttpResponse:
         candidates = candidates.filter(
             found_report__estimated_age_min__lte=high, found_report__estimated_age_max__gte=low
         )
-    candidates = candidates.order_by("-best_score", "created_at")
+    candidates = candidates.order_by("-evidence_score", "-best_score", "created_at")
     page = Paginator(candidates, 25).get_page(request.GET.get("page"))
     for candidate in page:
-        candidate.band = score_band(score=candidate.best_score)
+        candidate.band = score_band(
+            score=candidate.best_score, age_gap_years=candidate.age_gap_years
+        )
     waiting = candidate_list(user=request.user, status="pending").count()
     return render(
         request,
@@ -57,6 +61,7 @@ def review_queue(request: HttpRequest, status: str = "pending") -> HttpResponse:
         {
             "page": page,
             "status": status,
+            "held_back": held_back,
             "waiting": waiting,
             "organisations": organisations,
             "age_bands": list(AGE_BANDS),
@@ -74,16 +79,6 @@ def _photo_date(photo: Photo, *, fallback: dt.date | None) -> str:
     return f"unknown (filed {fallback.isoformat()})" if fallback else "unknown"
 
 
-def _photo_gap_years(case_photo: Photo, report_photo: Photo, case, report) -> float | None:  # type: ignore[no-untyped-def]
-    case_date = case_photo.taken_on or case.last_seen_on
-    report_date = report_photo.taken_on or report.found_on
-    if case_photo.age_in_photo is not None and case.date_of_birth:
-        case_date = case.date_of_birth.replace(
-            year=case.date_of_birth.year + case_photo.age_in_photo
-        )
-    return round((report_date - case_date).days / 365.25, 1)
-
-
 @portal(Action.CANDIDATE_REVIEW)
 def candidate_detail(request: HttpRequest, candidate_id: int) -> HttpResponse:
     candidate = candidate_get(user=request.user, candidate_id=candidate_id)
@@ -93,27 +88,15 @@ def candidate_detail(request: HttpRequest, candidate_id: int) -> HttpResponse:
 
 def _candidate_context(request: HttpRequest, candidate: Candidate) -> dict:
     case, report = candidate.case, candidate.found_report
-    today = timezone.localdate()
-    age_then = age_range_on(
-        date_of_birth=case.date_of_birth,
-        age_min=case.age_min,
-        age_max=case.age_max,
-        known_on=case.last_seen_on,
-        on=case.last_seen_on,
-    )
-    age_at_found = age_range_on(
-        date_of_birth=case.date_of_birth,
-        age_min=case.age_min,
-        age_max=case.age_max,
-        known_on=case.last_seen_on,
-        on=report.found_on,
-    )
-    age_now = age_range_on(
-        date_of_birth=case.date_of_birth,
-        age_min=case.age_min,
-        age_max=case.age_max,
-        known_on=case.last_seen_on,
-        on=today,
+    age_then, age_at_found, age_now = (
+        age_range_on(
+            date_of_birth=case.date_of_birth,
+            age_min=case.age_min,
+            age_max=case.age_max,
+            known_on=case.last_seen_on,
+            on=day,
+        )
+        for day in (case.last_seen_on, report.found_on, timezone.localdate())
     )
     pairs = []
     for pair in candidate.pairs.select_related("case_face__photo", "report_face__photo"):
@@ -121,15 +104,19 @@ def _candidate_context(request: HttpRequest, candidate: Candidate) -> dict:
         pairs.append(
             {
                 "pair": pair,
-                "band": score_band(score=pair.score),
+                "band": score_band(score=pair.score, age_gap_years=pair.age_gap_years),
                 "case_photo": case_photo,
                 "report_photo": report_photo,
                 "case_date": _photo_date(case_photo, fallback=case.last_seen_on),
                 "report_date": _photo_date(report_photo, fallback=report.found_on),
-                "gap_years": _photo_gap_years(case_photo, report_photo, case, report),
             }
         )
-    best = pairs[0] if pairs else None
+    # The pair shown large is the one matching picked (nearest in age among the best).
+    shown = (candidate.best_case_face_id, candidate.best_report_face_id)
+    best = next(
+        (p for p in pairs if (p["pair"].case_face_id, p["pair"].report_face_id) == shown),
+        pairs[0] if pairs else None,
+    )
     comparison = [
         ("Sex", case.get_sex_display(), report.get_sex_display()),
         (
@@ -162,7 +149,7 @@ def _candidate_context(request: HttpRequest, candidate: Candidate) -> dict:
         "pairs": pairs,
         "best": best,
         "comparison": comparison,
-        "band": score_band(score=candidate.best_score),
+        "band": score_band(score=candidate.best_score, age_gap_years=candidate.age_gap_years),
         "conflict": reviewer_conflict(user=request.user, candidate=candidate),
         "mine": mine,
         "decisions": decisions,

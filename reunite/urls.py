@@ -12,27 +12,47 @@ api_v1 = [
     path("cases/", cases_api.CaseListCreateApi.as_view(), name="case-list"),
     path("cases/<rid:case_id>/", cases_api.CaseDetailApi.as_view(), name="case-detail"),
     path("cases/<rid:case_id>/photos/", cases_api.CasePhotoAddApi.as_view(), name="case-photos"),
-    path("cases/<rid:case_id>/candidates/", matching_api.CaseCandidateListApi.as_view(),
-         name="case-candidates"),
+    path(
+        "cases/<rid:case_id>/candidates/",
+        matching_api.CaseCandidateListApi.as_view(),
+        name="case-candidates",
+    ),
     path("found-reports/", cases_api.ReportListCreateApi.as_view(), name="report-list"),
     path("found-reports/bulk/", cases_api.ReportBulkCreateApi.as_view(), name="report-bulk"),
-    path("found-reports/<rid:report_id>/", cases_api.ReportDetailApi.as_view(),
-         name="report-detail"),
-    path("found-reports/<rid:report_id>/withdraw/", cases_api.ReportWithdrawApi.as_view(),
-         name="report-withdraw"),
-    path("found-reports/<rid:report_id>/photos/", cases_api.ReportPhotoAddApi.as_view(),
-         name="report-photos"),
+    path(
+        "found-reports/<rid:report_id>/", cases_api.ReportDetailApi.as_view(), name="report-detail"
+    ),
+    path(
+        "found-reports/<rid:report_id>/withdraw/",
+        cases_api.ReportWithdrawApi.as_view(),
+        name="report-withdraw",
+    ),
+    path(
+        "found-reports/<rid:report_id>/photos/",
+        cases_api.ReportPhotoAddApi.as_view(),
+        name="report-photos",
+    ),
     path("photos/<rid:photo_id>/", cases_api.PhotoDetailApi.as_view(), name="photo-detail"),
-    path("photos/<rid:photo_id>/select-face/", cases_api.PhotoSelectFaceApi.as_view(),
-         name="photo-select-face"),
+    path(
+        "photos/<rid:photo_id>/select-face/",
+        cases_api.PhotoSelectFaceApi.as_view(),
+        name="photo-select-face",
+    ),
     path("webhooks/", cases_api.WebhookListCreateApi.as_view(), name="webhook-list"),
-    path("webhooks/<rid:endpoint_id>/", cases_api.WebhookDetailApi.as_view(),
-         name="webhook-detail"),
-    path("webhooks/<rid:endpoint_id>/deliveries/", cases_api.WebhookDeliveryListApi.as_view(),
-         name="webhook-deliveries"),
+    path(
+        "webhooks/<rid:endpoint_id>/", cases_api.WebhookDetailApi.as_view(), name="webhook-detail"
+    ),
+    path(
+        "webhooks/<rid:endpoint_id>/deliveries/",
+        cases_api.WebhookDeliveryListApi.as_view(),
+        name="webhook-deliveries",
+    ),
     path("review/candidates/", matching_api.CandidateListApi.as_view(), name="candidate-list"),
-    path("review/candidates/<rid:candidate_id>/decision/",
-         matching_api.CandidateDecisionApi.as_view(), name="candidate-decision"),
+    path(
+        "review/candidates/<rid:candidate_id>/decision/",
+        matching_api.CandidateDecisionApi.as_view(),
+        name="candidate-decision",
+    ),
     # Last: any other /api/v1/ path is a problem+json 404, not the HTML page.
     path("<anything:unknown_path>", cases_api.api_not_found, name="not-found"),
 ]
@@ -65,6 +85,7 @@ portal_urls = [
     path("photos/<int:photo_id>/<str:variant>/", portal.photo_image, name="photo-image"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/disputed/", review.review_queue, {"status": "disputed"}, name="review-disputed"),
+    path("review/held-back/", review.review_queue, {"held_back": True}, name="review-held-back"),
     path("review/candidates/<int:candidate_id>/", review.candidate_detail, name="review-candidate"),
     path(
         "review/candidates/<int:candidate_id>/decision/",

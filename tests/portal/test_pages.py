@@ -261,3 +261,16 @@ def test_every_object_page_is_404_for_another_organisations_caseworker(client, w
             assert response.status_code == 404, name
         elif name.startswith(("review", "face", "audit")):
             assert response.status_code == 403, name
+
+
+def test_held_back_candidates_have_their_own_list_with_reasons(client, reviewer, world):
+    candidate = world["candidate"]
+    candidate.held_back = True
+    candidate.hold_reasons = ["The found child is male; the missing child is female."]
+    candidate.save()
+    force_login_verified(client, reviewer)
+    assert b"Nothing to review." in client.get("/review/").content
+    listing = client.get("/review/held-back/")
+    assert f"#{candidate.pk}:".encode() in listing.content
+    page = client.get(reverse("review-candidate", args=[candidate.pk]))
+    assert b"the missing child is female" in page.content
