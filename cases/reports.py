@@ -49,6 +49,7 @@ def report_update(*, user: User, report: FoundReport, **fields: Any) -> FoundRep
     report.full_clean()
     report.save()
     audit_record(actor=user, action="report.updated", obj=report, data={"fields": sorted(fields)})
+    services.candidates_recheck(candidate_ids=report.candidates.values_list("pk", flat=True))
     return report
 
 

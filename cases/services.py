@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +118,16 @@ def case_update(*, user: User, case: MissingCase, **fields: Any) -> MissingCase:
     case.full_clean()
     case.save()
     audit_record(actor=user, action="case.updated", obj=case, data={"fields": sorted(fields)})
+    candidates_recheck(candidate_ids=case.candidates.values_list("pk", flat=True))
     return case
+
+
+def candidates_recheck(*, candidate_ids: Iterable[int]) -> None:
+    """Details changed: sex, ages and dates may now fit a candidate, or no longer fit it."""
+    from matching.services.search import candidate_compatibility_refresh
+
+    for candidate_id in list(candidate_ids):
+        candidate_compatibility_refresh(candidate_id=candidate_id)
 
 
 def report_create(

@@ -79,3 +79,13 @@ def test_queue_lists_best_evidence_first(candidate, caseworker, partner, reviewe
     candidate_pair_record(case_face=case_face, report_face=report_face, score=0.99)
     scores = [c.best_score for c in candidate_list(user=reviewer, status="pending")]
     assert scores == [0.99, 0.95]
+
+
+def test_editing_the_case_sex_holds_a_candidate_back(candidate, caseworker):
+    from cases.services import case_update
+
+    assert not candidate.held_back
+    case_update(user=caseworker, case=candidate.case, sex="male")
+    candidate.refresh_from_db()
+    assert candidate.held_back
+    assert any("sex" in reason.lower() for reason in candidate.hold_reasons)
