@@ -84,78 +84,67 @@ def _hold_refuse(owner: MissingCase | FoundReport) -> None:
         )
 
 
+# What a tombstone blanks. It is deliberately not a valid live record (no name, no place),
+# so it is written with update() rather than through full_clean().
+CASE_PERSONAL_FIELDS = {
+    "given_name": "",
+    "family_name": "",
+    "other_names": "",
+    "sex": "unknown",
+    "date_of_birth": None,
+    "age_min": None,
+    "age_max": None,
+    "last_seen_place": "",
+    "description": "",
+    "distinguishing_marks": "",
+    "consent_given_by": "",
+    "consent_relationship": "",
+}
+# external_ref stays, so a partner's retry does not re-create an erased report.
+REPORT_PERSONAL_FIELDS = {"found_place": "", "notes": "", "sex": "unknown"}
+
+
+def _tombstone(
+    *, owner: MissingCase | FoundReport, blank: dict[str, Any], actor: User | None, reason: str
+) -> MissingCase | FoundReport:
+    model = type(owner)
+    owner = model.objects.select_for_update().get(pk=owner.pk)
+    if owner.status == model.Status.ERASED:
+        return owner
+    _hold_refuse(owner)
+    counts = _biometrics_delete(owner=owner)
+    now = timezone.now()
+    model.objects.filter(pk=owner.pk).update(
+        status=model.Status.ERASED, erased_at=now, updated_at=now, **blank
+    )
+    audit_record(
+        actor=actor,
+        action=f"{'case' if model is MissingCase else 'report'}.erased",
+        obj=owner,
+        organisation=owner.organisation,
+        data={"reason": reason, "previous_status": owner.status, **counts},
+    )
+    owner.refresh_from_db()
+    return owner
+
+
 @transaction.atomic
 def case_biometrics_erase(*, case: MissingCase, actor: User | None, reason: str) -> MissingCase:
     """Erase a case's biometric and personal data and leave a tombstone. Idempotent.
 
     Keeps: reference, organisation, creator, consent date and method, dates, status `erased`.
     """
-    case = MissingCase.objects.select_for_update().get(pk=case.pk)
-    if case.status == MissingCase.Status.ERASED:
-        return case
-    _hold_refuse(case)
-    counts = _biometrics_delete(owner=case)
-    now = timezone.now()
-    # A tombstone is deliberately not a valid live case (no name, no place), so it is
-    # written with update() rather than through full_clean().
-    MissingCase.objects.filter(pk=case.pk).update(
-        status=MissingCase.Status.ERASED,
-        erased_at=now,
-        updated_at=now,
-        given_name="",
-        family_name="",
-        other_names="",
-        sex="unknown",
-        date_of_birth=None,
-        age_min=None,
-        age_max=None,
-        last_seen_place="",
-        description="",
-        distinguishing_marks="",
-        consent_given_by="",
-        consent_relationship="",
-    )
-    audit_record(
-        actor=actor,
-        action="case.erased",
-        obj=case,
-        organisation=case.organisation,
-        data={"reason": reason, "previous_status": case.status, **counts},
-    )
-    case.refresh_from_db()
-    return case
+    return _tombstone(owner=case, blank=CASE_PERSONAL_FIELDS, actor=actor, reason=reason)
 
 
 @transaction.atomic
 def report_biometrics_erase(*, report: FoundReport, actor: User | None, reason: str) -> FoundReport:
     """Erase a found report's biometric and personal data and leave a tombstone. Idempotent.
 
-    Keeps: reference, organisation, creator, external_ref (so a retry does not re-create
-    it), found date, age range, legal basis, status `erased`.
+    Keeps: reference, organisation, creator, external_ref, found date, age range, legal
+    basis, status `erased`.
     """
-    report = FoundReport.objects.select_for_update().get(pk=report.pk)
-    if report.status == FoundReport.Status.ERASED:
-        return report
-    _hold_refuse(report)
-    counts = _biometrics_delete(owner=report)
-    now = timezone.now()
-    FoundReport.objects.filter(pk=report.pk).update(
-        status=FoundReport.Status.ERASED,
-        erased_at=now,
-        updated_at=now,
-        found_place="",
-        notes="",
-        sex="unknown",
-    )
-    audit_record(
-        actor=actor,
-        action="report.erased",
-        obj=report,
-        organisation=report.organisation,
-        data={"reason": reason, "previous_status": report.status, **counts},
-    )
-    report.refresh_from_db()
-    return report
+    return _tombstone(owner=report, blank=REPORT_PERSONAL_FIELDS, actor=actor, reason=reason)
 
 
 @transaction.atomic
