@@ -19,7 +19,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cases.audit import audit_record
 from cases.models import User
 
-SECOND_FACTOR_ROLES = frozenset({User.Role.REVIEWER, User.Role.ORG_ADMIN})
+# Operators see every organisation, so they need it most.
+SECOND_FACTOR_ROLES = frozenset({User.Role.REVIEWER, User.Role.ORG_ADMIN, User.Role.OPERATOR})
 SETUP_PATH = "/accounts/2fa/"
 # Pages a signed-in user may reach before the second factor: sign-in/out, 2FA, assets.
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/admin/logout/")

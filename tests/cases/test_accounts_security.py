@@ -168,3 +168,13 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path: Path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_operator_without_second_factor_is_sent_to_setup_even_for_the_admin():
+    operator = UserFactory(organisation=None, role="operator", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(operator)
+    for url in ("/audit/", "/admin/"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(f"{SETUP}?next=")

@@ -9,7 +9,7 @@ DEMO_PASSWORD = "reunite-demo-2026"  # noqa: S105 (documented demo password)
 # The RFC 6238 test secret ("12345678901234567890"); base32 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ.
 # Demo and browser tests compute codes from it. Never use a known secret outside the demo.
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
-DEMO_TOTP_USERS = ("reviewer", "reviewer2", "orgadmin")
+DEMO_TOTP_USERS = ("reviewer", "reviewer2", "orgadmin", "operator")
 
 ORGANISATIONS = {
     "family": ("Family Links (demo)", Organisation.Kind.GUARDIAN_SUPPORT),
@@ -54,12 +54,6 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
-        for username in DEMO_TOTP_USERS:
-            TOTPDevice.objects.get_or_create(
-                user=User.objects.get(username=username),
-                name="Demo authenticator",
-                defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True},
-            )
         operator, created = User.objects.get_or_create(
             username="operator",
             defaults={
@@ -72,8 +66,14 @@ class Command(BaseCommand):
         if created:
             operator.set_password(DEMO_PASSWORD)
             operator.save()
+        for username in DEMO_TOTP_USERS:
+            TOTPDevice.objects.get_or_create(
+                user=User.objects.get(username=username),
+                name="Demo authenticator",
+                defaults={"key": DEMO_TOTP_KEY_HEX, "confirmed": True},
+            )
         self.stdout.write(
             f"Demo ready: users {', '.join(u for u, _, _ in USERS)} and operator, "
-            f"password {DEMO_PASSWORD!r}. Reviewers and orgadmin use the TOTP secret "
+            f"password {DEMO_PASSWORD!r}. Reviewers, orgadmin and operator use the TOTP secret "
             "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ for their second factor."
         )
