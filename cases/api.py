@@ -327,10 +327,56 @@ class CaseListCreateApi(APIView):
         )
 
 
+class CaseUpdateInput(CaseInput):
+    class Meta(CaseInput.Meta):
+        # external_ref is how retries find the case, so it never changes.
+        fields = [f for f in CaseInput.Meta.fields if f not in {"photos", "external_ref"}]
+
+
 class CaseDetailApi(APIView):
     @extend_schema(summary="A case", responses={200: CaseOutput, **problems(404)})
     def get(self, request: Request, case_id: int) -> Response:
         case = selectors.case_get(user=request.user, case_id=case_id)
+        return Response(_case_output(case))
+
+    @extend_schema(
+        summary="Update a case's details",
+        description="Send only the fields that change. Candidates are re-checked against "
+        "the new sex, ages and dates.",
+        request=CaseUpdateInput,
+        responses={200: CaseOutput, **problems(400, 404)},
+    )
+    def patch(self, request: Request, case_id: int) -> Response:
+        case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+        serializer = CaseUpdateInput(instance=case, data=_form_fields(request), partial=True)
+        serializer.is_valid(raise_exception=True)
+        case = services.case_update(user=request.user, case=case, **serializer.validated_data)
+        return Response(_case_output(case))
+
+
+class ConsentWithdrawInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500, help_text="How and when the guardian withdrew consent."
+    )
+
+
+class CaseConsentWithdrawApi(APIView):
+    @extend_schema(
+        summary="Record that the guardian withdrew consent, and erase the case now",
+        description="Photos, faces, embeddings, index entries and candidates are erased at "
+        "once; a tombstone without personal data stays for the audit trail.",
+        request=ConsentWithdrawInput,
+        responses={200: CaseOutput, **problems(400, 404)},
+    )
+    def post(self, request: Request, case_id: int) -> Response:
+        from cases.erasure import case_consent_withdraw
+
+        case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+        serializer = ConsentWithdrawInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = case_consent_withdraw(
+            user=request.user, case=case, reason=serializer.validated_data["reason"]
+        )
         return Response(_case_output(case))
 
 

@@ -13,6 +13,11 @@ api_v1 = [
     path("cases/<rid:case_id>/", cases_api.CaseDetailApi.as_view(), name="case-detail"),
     path("cases/<rid:case_id>/photos/", cases_api.CasePhotoAddApi.as_view(), name="case-photos"),
     path(
+        "cases/<rid:case_id>/withdraw-consent/",
+        cases_api.CaseConsentWithdrawApi.as_view(),
+        name="case-withdraw-consent",
+    ),
+    path(
         "cases/<rid:case_id>/candidates/",
         matching_api.CaseCandidateListApi.as_view(),
         name="case-candidates",

@@ -119,3 +119,48 @@ def test_no_key_is_401_and_revoked_key_is_401(client, caseworker):
 def test_operator_key_cannot_read_cases(api_for):
     operator = UserFactory(organisation=None, role="operator")
     assert api_for(operator).get("/api/v1/cases/").status_code == 403
+
+
+def test_caseworker_updates_a_case_and_its_candidates_are_rechecked(api_for, caseworker):
+    case = MissingCaseFactory(created_by=caseworker, sex="female")
+    response = api_for(caseworker).patch(
+        f"/api/v1/cases/{case.pk}/", {"sex": "male", "description": "Blue jacket"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert (response.json()["sex"], response.json()["description"]) == ("male", "Blue jacket")
+
+
+def test_external_ref_of_a_case_cannot_be_changed(api_for, caseworker):
+    case = MissingCaseFactory(created_by=caseworker, external_ref="CMS-1")
+    api_for(caseworker).patch(f"/api/v1/cases/{case.pk}/", {"external_ref": "X"}, format="json")
+    case.refresh_from_db()
+    assert case.external_ref == "CMS-1"
+
+
+def test_withdrawing_consent_over_the_api_erases_the_case(api_for, caseworker, same_person_pair):
+    client = api_for(caseworker)
+    with open(same_person_pair[0], "rb") as handle:
+        case_id = client.post(
+            "/api/v1/cases/", {**CASE_FORM, "photos": [handle]}, format="multipart"
+        ).json()["id"]
+    url = f"/api/v1/cases/{case_id}/withdraw-consent/"
+    assert client.post(url, {}, format="json").status_code == 400
+    response = client.post(url, {"reason": "Father called on 2 May."}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "erased"
+    assert response.json()["photos"] == []
+    assert response.json()["given_name"] == ""
+
+
+def test_partner_cannot_patch_or_withdraw_a_case(api_for, partner):
+    case = MissingCaseFactory()
+    client = api_for(partner)
+    assert (
+        client.patch(f"/api/v1/cases/{case.pk}/", {"sex": "male"}, format="json").status_code == 403
+    )
+    assert (
+        client.post(
+            f"/api/v1/cases/{case.pk}/withdraw-consent/", {"reason": "x"}, format="json"
+        ).status_code
+        == 403
+    )
