@@ -415,8 +415,9 @@ class WebhookEndpoint(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
     url = models.URLField(max_length=500)
-    # Kept in clear: the HMAC needs it. Shown to the partner once, at registration.
-    secret = models.CharField(max_length=100)
+    # The HMAC needs the secret itself, so it is encrypted (cases.storage), not hashed.
+    # Shown to the partner once, at registration.
+    secret = models.CharField(max_length=400)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -48,3 +48,12 @@ def photo_file_delete(*, path: str) -> None:
 
 def photo_file_exists(*, path: str) -> bool:
     return (_root() / path).is_file()
+
+
+def secret_encrypt(*, text: str) -> str:
+    """Encrypt a short secret (e.g. a webhook signing secret) with the at-rest key."""
+    return _fernet().encrypt(text.encode()).decode()
+
+
+def secret_decrypt(*, token: str) -> str:
+    return _fernet().decrypt(token.encode()).decode()

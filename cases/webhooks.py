@@ -29,6 +29,7 @@ from cases.audit import audit_record
 from cases.models import FoundReport, ReportOutcome, User, WebhookDelivery, WebhookEndpoint
 from cases.outcomes import Outcome, report_outcome, reports_with_outcome
 from cases.permissions import Action, action_require
+from cases.storage import secret_decrypt, secret_encrypt
 
 SIGNATURE_HEADER = "Reunite-Signature"
 EVENT_OUTCOME_CHANGED = "report.outcome_changed"
@@ -86,7 +87,10 @@ def webhook_endpoint_create(*, user: User, url: str) -> tuple[WebhookEndpoint, s
     webhook_url_check(url=url)
     secret = f"whsec_{secrets.token_urlsafe(32)}"
     endpoint = WebhookEndpoint(
-        organisation=user.organisation, url=url, secret=secret, created_by=user
+        organisation=user.organisation,
+        url=url,
+        secret=secret_encrypt(text=secret),
+        created_by=user,
     )
     endpoint.full_clean()
     endpoint.save()
@@ -210,7 +214,9 @@ def webhook_delivery_attempt(*, delivery_id: int) -> str:
                     "Reunite-Event-Id": str(delivery.event_id),
                     "Reunite-Event-Type": delivery.event_type,
                     SIGNATURE_HEADER: signature_make(
-                        secret=endpoint.secret, timestamp=timestamp, body=body
+                        secret=secret_decrypt(token=endpoint.secret),
+                        timestamp=timestamp,
+                        body=body,
                     ),
                 },
                 timeout=settings.WEBHOOK_TIMEOUT_SECONDS,

@@ -2,6 +2,7 @@ import datetime as dt
 import time
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from cases.models import WebhookDelivery
@@ -150,3 +151,15 @@ def test_webhook_urls_must_be_https_and_public(api_for, partner):
         response = client.post("/api/v1/webhooks/", {"url": url}, format="json")
         assert response.status_code == 400, url
         assert "url" in response.json()["errors"]
+
+
+def test_webhook_secret_is_encrypted_at_rest(partner):
+    from cases.models import WebhookEndpoint
+    from cases.storage import secret_decrypt
+    from cases.webhooks import webhook_endpoint_create
+
+    with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=True):
+        endpoint, secret = webhook_endpoint_create(user=partner, url="http://127.0.0.1:9/hook")
+    stored = WebhookEndpoint.objects.get(pk=endpoint.pk).secret
+    assert secret not in stored
+    assert secret_decrypt(token=stored) == secret
