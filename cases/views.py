@@ -319,13 +319,11 @@ def _owner_url(photo: Photo) -> str:
     return reverse("report-detail", args=[photo.found_report_id])
 
 
+@portal(Action.PHOTO_ADD)
 def photo_status(request: HttpRequest, photo_id: int) -> HttpResponse:
     """A small fragment for live status updates on the case page."""
     photo = selectors.photo_get(user=request.user, photo_id=photo_id, action=Action.PHOTO_ADD)
     return render(request, "portal/_photo_status.html", {"photo": photo})
-
-
-photo_status = portal()(photo_status)
 
 
 def _image_response(pixels, *, max_side: int | None) -> HttpResponse:  # type: ignore[no-untyped-def]
