@@ -51,8 +51,8 @@ def _photos_store(
 ) -> list[Photo]:
     """Store files and rows inside the caller's transaction; on failure remove the files."""
     is_case = isinstance(owner, MissingCase)
-    if owner.status == "erased":
-        raise ValidationError("This record has been erased; it takes no new photos.")
+    if owner.status in ("erased", "withdrawn"):
+        raise ValidationError(f"This record has been {owner.status}; it takes no new photos.")
     if prepared:
         daily_limit_check(organisation=owner.organisation, kind="photo", adding=len(prepared))
     written: list[str] = []
@@ -165,11 +165,18 @@ def report_create(
     return report, True
 
 
-def photo_add(*, user: User, owner: MissingCase | FoundReport, upload: PhotoUpload) -> Photo:
+def photos_add(
+    *, user: User, owner: MissingCase | FoundReport, uploads: list[PhotoUpload]
+) -> list[Photo]:
+    """Add several photos to a case or report: all of them, or none if one is refused."""
     action_require(user=user, action=Action.PHOTO_ADD)
-    prepared = _photos_prepare([upload])
+    prepared = _photos_prepare(uploads)
     with transaction.atomic():
-        (photo,) = _photos_store(owner=owner, prepared=prepared, user=user)
+        return _photos_store(owner=owner, prepared=prepared, user=user)
+
+
+def photo_add(*, user: User, owner: MissingCase | FoundReport, upload: PhotoUpload) -> Photo:
+    (photo,) = photos_add(user=user, owner=owner, uploads=[upload])
     return photo
 
 

@@ -211,11 +211,14 @@ def _add_photos(request: HttpRequest, owner, redirect_to: str) -> HttpResponse: 
             if not uploads:
                 photos._non_form_errors = photos.error_class(["Choose at least one photo."])
             else:
-                for upload in uploads:
-                    services.photo_add(user=request.user, owner=owner, upload=upload)
+                services.photos_add(user=request.user, owner=owner, uploads=uploads)
                 return redirect(redirect_to, owner.pk)
         except PhotoRejected as exc:
             _attach_photo_error(photos, exc)
+        except DailyLimitReached as exc:
+            photos._non_form_errors = photos.error_class([str(exc)])
+        except DjangoValidationError as exc:
+            photos._non_form_errors = photos.error_class(exc.messages)
     return render(
         request,
         "portal/photo_add.html",

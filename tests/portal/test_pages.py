@@ -274,3 +274,28 @@ def test_held_back_candidates_have_their_own_list_with_reasons(client, reviewer,
     assert f"#{candidate.pk}:".encode() in listing.content
     page = client.get(reverse("review-candidate", args=[candidate.pk]))
     assert b"the missing child is female" in page.content
+
+
+def test_adding_photos_is_all_or_nothing(client, caseworker, world, same_person_pair):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import image_bytes
+
+    case = world["case"]
+    before = case.photos.count()
+    client.force_login(caseworker)
+    response = client.post(
+        f"/cases/{case.pk}/photos/add/",
+        {
+            "photos-TOTAL_FORMS": "2",
+            "photos-INITIAL_FORMS": "0",
+            "photos-0-image": SimpleUploadedFile("a.jpg", same_person_pair[0].read_bytes()),
+            "photos-0-kind": "photo",
+            # A real image, but too small: refused by the service, after the first was checked.
+            "photos-1-image": SimpleUploadedFile("b.png", image_bytes(size=(32, 32))),
+            "photos-1-kind": "photo",
+        },
+    )
+    assert response.status_code == 400
+    assert b"at least 64 pixels" in response.content
+    assert case.photos.count() == before
