@@ -47,11 +47,16 @@ AGE_GAP_NOTE = (
 @dataclass(frozen=True)
 class Profile:
     name: str
-    model_name: str
-    threshold: float
+    model_name: str  # the embedding space: Embedding.model_name and the index's folder
+    threshold: float  # photos close in age, from impostor pairs of adults
     target_fmr: float
     strong: float  # band edge: "strong" at or above this
-    weak_floor: float  # with a large age gap, "possible" starts here instead of `threshold`
+    # Photos a large age gap apart: from cross-age impostor pairs when calibrated on a set
+    # with ages, else the same as `threshold` (see `large_gap_source`).
+    large_gap_threshold: float
+    large_gap_source: str
+    # With a large age gap, the "possible" band starts here (at most large_gap_threshold).
+    weak_floor: float
     data: dict
 
     @property
@@ -67,33 +72,61 @@ def profile_path(*, name: str) -> Path:
 @cache
 def _profile_read(path: str) -> Profile:
     data = json.loads(Path(path).read_text())
+    threshold = float(data["threshold"])
+    large_gap = data.get("large_age_gap") or {}
+    large_gap_threshold = float(large_gap.get("threshold", threshold))
     return Profile(
         name=data["name"],
         model_name=data["model_name"],
-        threshold=float(data["threshold"]),
+        threshold=threshold,
         target_fmr=float(data["target_fmr"]),
         strong=float(data["bands"]["strong"]),
-        weak_floor=float(data["bands"]["large_age_gap_possible"]),
+        large_gap_threshold=large_gap_threshold,
+        large_gap_source=large_gap.get("source", "adult impostor pairs (no cross-age set)"),
+        weak_floor=min(
+            large_gap_threshold,
+            float(data["bands"].get("large_age_gap_possible", large_gap_threshold)),
+        ),
         data=data,
     )
 
 
+def profile_read(*, name: str) -> Profile:
+    return _profile_read(str(profile_path(name=name)))
+
+
 def profile_active() -> Profile:
-    """The profile named by REUNITE_MATCH_PROFILE, for the configured model."""
-    profile = _profile_read(str(profile_path(name=settings.MATCH_PROFILE)))
-    if profile.model_name != settings.FACE_MODEL:
-        raise RuntimeError(
-            f"Profile {profile.name} is for {profile.model_name}, not {settings.FACE_MODEL}: "
-            "run `manage.py calibrate` for the active model."
-        )
-    return profile
+    """The profile of the active embedding generation.
+
+    REUNITE_MATCH_PROFILE wins when it is for the same space (new thresholds need no
+    re-embedding); a profile for another space takes effect through `manage.py reembed`.
+    """
+    from matching.selectors import generation_active
+
+    generation = generation_active()
+    configured = profile_read(name=settings.MATCH_PROFILE)
+    if configured.model_name == generation.space:
+        return configured
+    return profile_read(name=generation.profile)
 
 
-def candidate_threshold() -> float:
-    """REUNITE_CANDIDATE_THRESHOLD when set, else the active profile's threshold."""
+def candidate_threshold(*, age_gap_years: float | None = None) -> float:
+    """REUNITE_CANDIDATE_THRESHOLD when set, else the active profile's threshold for photos
+    this far apart in age (unknown gaps get the close-in-age threshold)."""
     if settings.CANDIDATE_THRESHOLD is not None:
         return float(settings.CANDIDATE_THRESHOLD)
-    return profile_active().threshold
+    profile = profile_active()
+    if age_gap_years is not None and age_gap_years >= settings.LARGE_AGE_GAP_YEARS:
+        return profile.large_gap_threshold
+    return profile.threshold
+
+
+def search_floor() -> float:
+    """The lowest threshold any pair may need: hits below it are never candidates."""
+    if settings.CANDIDATE_THRESHOLD is not None:
+        return float(settings.CANDIDATE_THRESHOLD)
+    profile = profile_active()
+    return min(profile.threshold, profile.large_gap_threshold)
 
 
 def expected_false_candidates(*, gallery_size: int, fmr: float | None = None) -> float:
@@ -114,7 +147,10 @@ def score_band(*, score: float, age_gap_years: float | None = None) -> Band:
     large_gap = age_gap_years is not None and age_gap_years >= settings.LARGE_AGE_GAP_YEARS
     note = AGE_GAP_NOTE.format(gap=age_gap_years) if large_gap else ""
     if large_gap:
-        floor = threshold - _gap_widening(threshold=threshold)
+        if settings.CANDIDATE_THRESHOLD is not None:
+            floor = threshold - 0.025  # an operator override: keep the old fixed widening
+        else:
+            floor = profile_active().weak_floor
         if score >= floor:
             return Band(POSSIBLE.key, POSSIBLE.words, POSSIBLE.explanation + note)
         return Band(WEAK.key, WEAK.words, WEAK.explanation + note)
@@ -129,13 +165,6 @@ def _strong_edge(*, threshold: float) -> float:
     if settings.CANDIDATE_THRESHOLD is not None:
         return threshold + 0.025  # an operator override: keep the old fixed margin
     return profile_active().strong
-
-
-def _gap_widening(*, threshold: float) -> float:
-    if settings.CANDIDATE_THRESHOLD is not None:
-        return 0.025
-    profile = profile_active()
-    return max(0.0, profile.threshold - profile.weak_floor)
 
 
 def evidence_score(*, scores: Sequence[float], threshold: float) -> float:

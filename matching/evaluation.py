@@ -141,20 +141,35 @@ def sample_groups(
 
 # --- Embedding with the product's pipeline ------------------------------------------------
 
-
-DESCRIPTORS = ("plain", "flipped", "jittered", "jittered_flipped")
+# Every raw descriptor kept per photo, normalised: each recogniser's, of the aligned chip
+# and of its mirror image, and dlib's jittered ones when asked for.
+DESCRIPTORS = (
+    "sface",
+    "sface_flipped",
+    "dlib",
+    "dlib_flipped",
+    "dlib_jittered",
+    "dlib_jittered_flipped",
+)
+DESCRIPTOR_DIM = 128
 
 
 @dataclass
 class Embedded:
     found: np.ndarray  # bool per sample
-    emb: np.ndarray  # float32, the product's embedding (zeros when not found)
-    detector: np.ndarray  # "hog", "cnn" or "" per sample
-    # Each raw descriptor, normalised: of the chip and its mirror, without and with jitter.
-    plain: np.ndarray
-    flipped: np.ndarray
-    jittered: np.ndarray | None = None
-    jittered_flipped: np.ndarray | None = None
+    emb: np.ndarray  # float32, the evaluated space's vectors (zeros when not found)
+    detector: np.ndarray  # "yunet", "hog", "cnn" or "" per sample
+    descriptors: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def evaluation_engine():  # type: ignore[no-untyped-def]
+    """The real engine with both recognisers loaded, for measuring any space built of them."""
+    from matching.engine.deepface_engine import DeepFaceEngine, SpaceSpec
+
+    return DeepFaceEngine(SpaceSpec(name="evaluation", weights=(("SFace", 1.0), ("Dlib", 1.0))))
+
+
+_engine = None
 
 
 def photo_embed(*, path: Path, jitters: int = 0) -> dict:
@@ -165,9 +180,12 @@ def photo_embed(*, path: Path, jitters: int = 0) -> dict:
     when `jitters` > 0).
     """
     from cases.images import PhotoRejected, photo_normalise, photo_pixels
-    from matching.engine import _normalise, face_engine
+    from matching.engine import normalise
 
-    engine = face_engine()
+    global _engine
+    if _engine is None:
+        _engine = evaluation_engine()
+    engine = _engine
     empty = {"found": False, "detector": ""}
     try:
         normalised = photo_normalise(data=path.read_bytes())
@@ -179,17 +197,16 @@ def photo_embed(*, path: Path, jitters: int = 0) -> dict:
         return empty
     height, width = pixels.shape[:2]
     face = min(faces, key=lambda f: f.distance_to_centre(width, height))
-    result = {"found": True, "detector": face.detector}
-    if engine.model_name != "Dlib":
-        rows = engine._crop_descriptors(pixels, face, flip=True)
-        result["plain"], result["flipped"] = _normalise(rows[0]), _normalise(rows[1])
-        return result
-    chip = engine.aligned_chip(pixels, face)
-    rows = engine.chip_descriptors(chip, flip=True)
-    result["plain"], result["flipped"] = _normalise(rows[0]), _normalise(rows[1])
+    result: dict = {"found": True, "detector": face.detector}
+    rows = engine.sface_descriptors(engine.sface_chip(pixels, face), flip=True)
+    result["sface"], result["sface_flipped"] = normalise(rows[0]), normalise(rows[1])
+    chip = engine.dlib_chip(pixels, face)
+    rows = engine.dlib_descriptors(chip, flip=True)
+    result["dlib"], result["dlib_flipped"] = normalise(rows[0]), normalise(rows[1])
     if jitters > 0:
-        rows = engine.chip_descriptors(chip, flip=True, jitters=jitters)
-        result["jittered"], result["jittered_flipped"] = _normalise(rows[0]), _normalise(rows[1])
+        rows = engine.dlib_descriptors(chip, flip=True, jitters=jitters)
+        result["dlib_jittered"] = normalise(rows[0])
+        result["dlib_jittered_flipped"] = normalise(rows[1])
     return result
 
 
@@ -203,58 +220,77 @@ def dataset_embed(
     samples: Sequence[Sample],
     workers: int = 1,
     progress: Callable[[Iterable], Iterable] | None = None,
-    flip: bool = True,
-    cnn_fallback: bool = True,
     jitters: int = 0,
 ) -> Embedded:
-    """Embed every sample. All descriptors are kept so variants can be compared offline."""
+    """Embed every sample. All descriptors are kept so spaces can be compared offline."""
     jobs = [(str(root / s.path), jitters) for s in samples]
     wrap = progress or (lambda it: it)
     if workers > 1:
-        # Forked workers inherit Django's setup; each loads the model once.
+        # Forked workers inherit Django's setup; each loads the models once.
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             results = list(wrap(pool.imap(_embed_worker, jobs, chunksize=4)))
     else:
         results = [_embed_worker(job) for job in wrap(jobs)]
-    zeros = np.zeros(128, np.float32)
-    names = DESCRIPTORS if jitters > 0 else DESCRIPTORS[:2]
-    arrays = {n: np.stack([r.get(n, zeros) for r in results]).astype(np.float32) for n in names}
-    embedded = Embedded(
-        found=np.array([r["found"] for r in results], dtype=bool),
-        emb=arrays["plain"],
+    zeros = np.zeros(DESCRIPTOR_DIM, np.float32)
+    names = DESCRIPTORS if jitters > 0 else DESCRIPTORS[:4]
+    found = np.array([r["found"] for r in results], dtype=bool)
+    descriptors = {
+        n: np.stack([r.get(n, zeros) for r in results]).astype(np.float32) for n in names
+    }
+    return Embedded(
+        found=found,
+        emb=descriptors["sface"],
         detector=np.array([r["detector"] for r in results]),
-        **arrays,
+        descriptors=descriptors,
     )
-    embedded.emb = variant_embeddings(
-        embedded=embedded, flip=flip, cnn_fallback=cnn_fallback, jitter=jitters > 0
-    )[1]
-    return embedded
 
 
-def variant_embeddings(
-    *, embedded: Embedded, flip: bool, cnn_fallback: bool, jitter: bool = False
+def space_embeddings(
+    *,
+    embedded: Embedded,
+    weights: dict[str, float],
+    flip: bool = False,
+    jitter: bool = False,
+    cnn_fallback: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(found, emb) as the pipeline would give them with or without each robustness aid."""
+    """(found, emb) as a space with these recogniser weights and options would give them.
+
+    The same arithmetic as the engine: each model's descriptor (mirror-averaged with
+    `flip`), normalised, scaled by its weight, concatenated and normalised.
+    """
     found = embedded.found.copy()
     if not cnn_fallback:
         found &= embedded.detector != "cnn"
-    if jitter:
-        if embedded.jittered is None or embedded.jittered_flipped is None:
-            raise ValueError("These embeddings were made without jitter.")
-        base, mirrored = embedded.jittered, embedded.jittered_flipped
-    else:
-        base, mirrored = embedded.plain, embedded.flipped
-    emb = base + mirrored if flip else base.copy()
-    norms = np.linalg.norm(emb, axis=1, keepdims=True)
-    emb = (emb / np.maximum(norms, 1e-12)).astype(np.float32)
+    parts = []
+    for model, weight in weights.items():
+        key = model.lower()
+        if jitter and key == "dlib":
+            if "dlib_jittered" not in embedded.descriptors:
+                raise ValueError("These embeddings were made without jitter.")
+            key = "dlib_jittered"
+        base = embedded.descriptors[key]
+        if flip:
+            base = base + embedded.descriptors[f"{key}_flipped"]
+        parts.append(_rows_normalised(base) * weight)
+    emb = _rows_normalised(np.concatenate(parts, axis=1))
     emb[~found] = 0.0
     return found, emb
 
 
+def _rows_normalised(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def profile_space(*, data: dict) -> dict:
+    """A profile's space as `space_embeddings` keywords."""
+    from matching.engine.deepface_engine import SpaceSpec
+
+    spec = SpaceSpec.from_profile(data)
+    return {"weights": dict(spec.weights), "flip": spec.flip, "jitter": spec.jitters > 0}
+
+
 def embeddings_save(*, path: Path, samples: Sequence[Sample], embedded: Embedded) -> None:
-    extra = {
-        name: getattr(embedded, name) for name in DESCRIPTORS if getattr(embedded, name) is not None
-    }
     np.savez_compressed(
         path,
         paths=np.array([s.path for s in samples]),
@@ -262,7 +298,7 @@ def embeddings_save(*, path: Path, samples: Sequence[Sample], embedded: Embedded
         emb=embedded.emb.astype(np.float32),
         found=embedded.found,
         detector=embedded.detector,
-        **extra,
+        **embedded.descriptors,
     )
 
 
@@ -279,10 +315,7 @@ def embeddings_load(*, path: Path) -> tuple[list[Sample], Embedded]:
         found=data["found"].astype(bool),
         emb=emb,
         detector=data["detector"] if "detector" in data else np.where(data["found"], "hog", ""),
-        plain=data.get("plain", emb),
-        flipped=data.get("flipped", emb),
-        jittered=data.get("jittered"),
-        jittered_flipped=data.get("jittered_flipped"),
+        descriptors={n: data[n].astype(np.float32) for n in DESCRIPTORS if n in data},
     )
     return samples, embedded
 

@@ -37,13 +37,55 @@ class Face(models.Model):
         return f"Face {self.ordinal} of photo {self.photo_id}"
 
 
+class EmbeddingGeneration(models.Model):
+    """One embedding space (model_name of its embeddings) and whether matching uses it.
+
+    Exactly one generation is active: photos are embedded into it and searched in its index.
+    While another is being built (after a model change) new photos are embedded into both,
+    and `manage.py reembed` fills in the rest; the switch-over is one audited step.
+    """
+
+    class Status(models.TextChoices):
+        BUILDING = "building", "Being built"
+        ACTIVE = "active", "In use"
+        RETIRED = "retired", "Retired"
+
+    space = models.CharField(max_length=64, unique=True)
+    # The calibration profile (matching/profiles/) that defines the space and its thresholds.
+    profile = models.CharField(max_length=200)
+    model_version = models.CharField(max_length=400, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="active"), name="one_active_generation"
+            ),
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="building"), name="one_building_generation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.space} ({self.status})"
+
+
 class Embedding(models.Model):
-    """A face's embedding under one model. The FAISS index is derived from these rows."""
+    """A face's embedding in one space. The FAISS index is derived from these rows."""
 
     face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="embeddings")
     side = models.CharField(max_length=8, choices=Photo.Side.choices)
     model_name = models.CharField(max_length=64)
-    model_version = models.CharField(max_length=200)
+    model_version = models.CharField(max_length=400)
     vector = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
     indexed_at = models.DateTimeField(null=True, blank=True)
@@ -122,6 +164,10 @@ class CandidatePair(models.Model):
     age_gap_years = models.FloatField(null=True, blank=True)
     # The case side is an age-progressed image: searched, but never shown as a photo.
     from_age_progressed = models.BooleanField(default=False)
+    # Each recogniser's own cosine behind a fused score, e.g. {"SFace": 0.61, "Dlib": 0.93}.
+    model_scores = models.JSONField(default=dict, blank=True)
+    # The threshold this pair had to clear (it depends on the age gap between the photos).
+    threshold = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

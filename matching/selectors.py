@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import Q, QuerySet
@@ -10,7 +11,7 @@ from django.http import Http404
 
 from cases.models import FoundReport, MissingCase, Photo, User
 from cases.permissions import Action, action_require
-from matching.models import Candidate, Embedding
+from matching.models import Candidate, Embedding, EmbeddingGeneration, Face
 
 
 def _live_embeddings(*, model_name: str, side: str) -> QuerySet[Embedding]:
@@ -87,3 +88,75 @@ def photo_viewable_by_reviewer(*, user: User, photo: Photo) -> bool:
     if photo.side == Photo.Side.CASE:
         return queue.filter(case_id=photo.case_id).exists()
     return queue.filter(found_report_id=photo.found_report_id).exists()
+
+
+# --- Embedding generations -----------------------------------------------------------------
+
+
+def generation_active() -> EmbeddingGeneration:
+    """The generation matching uses; on a new installation, created from the settings."""
+    generation = EmbeddingGeneration.objects.filter(
+        status=EmbeddingGeneration.Status.ACTIVE
+    ).first()
+    if generation is None:
+        from matching.services.generations import generation_bootstrap
+
+        generation = generation_bootstrap()
+    return generation
+
+
+def generation_building() -> EmbeddingGeneration | None:
+    return EmbeddingGeneration.objects.filter(status=EmbeddingGeneration.Status.BUILDING).first()
+
+
+def generation_profile(*, space: str | None = None):  # type: ignore[no-untyped-def]
+    """The calibration profile that defines a space (default: the active one)."""
+    from matching.calibration import profile_active, profile_read
+
+    if space is None:
+        return profile_active()
+    generation = EmbeddingGeneration.objects.get(space=space)
+    return profile_read(name=generation.profile)
+
+
+def faces_to_embed(*, space: str) -> QuerySet[Face]:
+    """Faces matching would search that have no embedding in this space yet."""
+    return (
+        Face.objects.filter(is_selected=True, photo__status=Photo.Status.READY)
+        .exclude(photo__found_report__status=FoundReport.Status.WITHDRAWN)
+        .exclude(embeddings__model_name=space)
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class GenerationProgress:
+    space: str
+    status: str
+    embedded: int
+    missing: int
+
+    @property
+    def total(self) -> int:
+        return self.embedded + self.missing
+
+    @property
+    def complete(self) -> bool:
+        return self.missing == 0
+
+
+def generation_progress(*, space: str) -> GenerationProgress:
+    generation = EmbeddingGeneration.objects.get(space=space)
+    embedded = (
+        Embedding.objects.filter(
+            model_name=space, face__is_selected=True, face__photo__status=Photo.Status.READY
+        )
+        .exclude(face__photo__found_report__status=FoundReport.Status.WITHDRAWN)
+        .count()
+    )
+    return GenerationProgress(
+        space=space,
+        status=generation.status,
+        embedded=embedded,
+        missing=faces_to_embed(space=space).count(),
+    )

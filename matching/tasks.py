@@ -14,7 +14,7 @@ from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
 from matching import index
-from matching.services import processing, search
+from matching.services import generations, processing, search
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,12 @@ def embedding_index(embedding_id: int) -> int:
 def index_faces_remove(model_name: str, side: str, face_ids: list[int]) -> int:
     """Drop erased faces from the FAISS index (queue `index`: the single writer)."""
     return index.index_faces_remove(model_name=model_name, side=side, face_ids=face_ids)
+
+
+@shared_task(**RETRY)
+def faces_reembed_task(space: str, face_ids: list[int]) -> int:
+    """Embed stored faces into a space being built (queue `embed`)."""
+    return generations.faces_reembed(space=space, face_ids=face_ids)
 
 
 @shared_task(**RETRY)

@@ -14,8 +14,10 @@ from cases.images import photo_pixels
 from cases.models import Photo, User
 from cases.services import photo_claim, photo_process_enqueue
 from cases.storage import photo_file_read
-from matching.engine import DetectedFace, face_engine
+from matching.engine import DetectedFace
 from matching.models import Embedding, Face
+from matching.selectors import generation_active, generation_building
+from matching.services.generations import face_embedding_store, generation_engine
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +69,14 @@ def photo_process(*, photo_id: int) -> None:
         photo_reject(photo=photo, code="processing_failed")
         return
 
-    engine = face_engine()
+    generation = generation_active()
+    engine = generation_engine(generation=generation)
     pixels = photo_pixels(jpeg=photo_file_read(path=photo.file))
     faces = list(photo.faces.all())
+    detected: list[DetectedFace] = []
     if not faces:
-        faces = _faces_store(photo=photo, detected=engine.detect(pixels))
+        detected = sorted(engine.detect(pixels), key=lambda f: f.w * f.h, reverse=True)
+        faces = _faces_store(photo=photo, detected=detected)
         if not faces:
             photo_reject(photo=photo, code="no_face")
             return
@@ -84,35 +89,23 @@ def photo_process(*, photo_id: int) -> None:
         _photo_wait_for_face_selection(photo=photo, faces=len(faces))
         return
     selected = selected or usable[0]
+    # The detector's own landmarks align best; a stored box is re-aligned by the engine.
+    box = detected[selected.ordinal] if detected else None
 
-    box = DetectedFace(
-        x=selected.x, y=selected.y, w=selected.w, h=selected.h, score=selected.detector_score
-    )
-    vector = engine.embed(pixels, box)
+    building = generation_building()
     with transaction.atomic():
         if not selected.is_selected:
             selected.is_selected = True
             selected.save(update_fields=["is_selected"])
-        embedding, created = Embedding.objects.get_or_create(
-            face=selected,
-            model_name=engine.model_name,
-            defaults={
-                "side": photo.side,
-                "model_version": engine.model_version,
-                "vector": vector.astype("float32").tobytes(),
-            },
+        embedding, _ = face_embedding_store(
+            face=selected, pixels=pixels, generation=generation, box=box
         )
+        if building is not None:
+            # A new space is being built: it must not miss photos that arrive meanwhile.
+            face_embedding_store(face=selected, pixels=pixels, generation=building, box=box)
         Photo.objects.filter(pk=photo.pk).update(
             status=Photo.Status.READY, processed_at=timezone.now()
         )
-        if created:
-            audit_record(
-                actor=None,
-                action="embedding.created",
-                obj=embedding,
-                organisation=photo.organisation,
-                data={"model": engine.model_name, "version": engine.model_version},
-            )
         embedding_index_enqueue(embedding_id=embedding.pk)
 
 
@@ -124,8 +117,7 @@ def embedding_index_enqueue(*, embedding_id: int) -> None:
 
 @transaction.atomic
 def _faces_store(*, photo: Photo, detected: list[DetectedFace]) -> list[Face]:
-    # Biggest first, so ordinals are stable and the likeliest subject is face 0.
-    detected = sorted(detected, key=lambda f: f.w * f.h, reverse=True)
+    # Callers pass the biggest first, so the likeliest subject is face 0.
     return [
         Face.objects.create(
             photo=photo, ordinal=i, x=f.x, y=f.y, w=f.w, h=f.h, detector_score=f.score
@@ -195,7 +187,9 @@ def photos_recover() -> int:
         photo_process.delay(photo_id)
     unsearched = list(
         Embedding.objects.filter(
-            searched_at__isnull=True, created_at__lt=now - dt.timedelta(seconds=30)
+            model_name=generation_active().space,
+            searched_at__isnull=True,
+            created_at__lt=now - dt.timedelta(seconds=30),
         ).values_list("pk", flat=True)
     )
     for embedding_id in unsearched:

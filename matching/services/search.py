@@ -12,15 +12,24 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.audit import audit_record
 from cases.models import FoundReport, MissingCase, Photo, Sex
-from matching.calibration import candidate_threshold, evidence_score, profile_active
+from matching.calibration import (
+    candidate_threshold,
+    evidence_score,
+    profile_active,
+    search_floor,
+)
+from matching.engine import face_engine, model_scores
 from matching.index import Hit, index_get, index_writer_lock
 from matching.models import Candidate, CandidatePair, Embedding, Face
+from matching.selectors import generation_active
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +40,12 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
     """Put one embedding in its side's index and search the other side with it.
 
     Returns the number of candidate pairs recorded. Running it again adds nothing new.
+    Only the active generation's embeddings are searched; others wait for the switch-over.
     """
     embedding = Embedding.objects.select_related("face__photo").filter(pk=embedding_id).first()
     if embedding is None or embedding.face.photo.status != Photo.Status.READY:
+        return 0
+    if embedding.model_name != generation_active().space:
         return 0
     vector = embedding.as_array()
     with index_writer_lock(embedding.model_name):
@@ -51,10 +63,16 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
 
 @transaction.atomic
 def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
-    threshold = candidate_threshold()
-    close = [hit for hit in hits if hit.score >= threshold]
+    floor = search_floor()
+    close = [hit for hit in hits if hit.score >= floor]
     faces = Face.objects.select_related("photo").in_bulk([hit.face_id for hit in close])
-    recorded = 0
+    vectors = dict(
+        Embedding.objects.filter(
+            model_name=embedding.model_name, face_id__in=[hit.face_id for hit in close]
+        ).values_list("face_id", "vector")
+    )
+    models = face_engine(space=embedding.model_name).models
+    recorded = above = 0
     for hit in close:
         other_face = faces.get(hit.face_id)
         if other_face is None or other_face.photo.status != Photo.Status.READY:
@@ -63,7 +81,29 @@ def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
             case_face, report_face = embedding.face, other_face
         else:
             case_face, report_face = other_face, embedding.face
-        if candidate_pair_record(case_face=case_face, report_face=report_face, score=hit.score):
+        # The threshold depends on how far apart in age the two photos are.
+        gap = _faces_age_gap(case_face=case_face, report_face=report_face)
+        threshold = candidate_threshold(age_gap_years=gap)
+        if hit.score < threshold:
+            continue
+        above += 1
+        other_vector = vectors.get(hit.face_id)
+        per_model = (
+            model_scores(
+                a=embedding.as_array(),
+                b=np.frombuffer(bytes(other_vector), dtype=np.float32),
+                models=models,
+            )
+            if other_vector is not None and len(models) > 1
+            else {}
+        )
+        if candidate_pair_record(
+            case_face=case_face,
+            report_face=report_face,
+            score=hit.score,
+            threshold=threshold,
+            model_scores=per_model,
+        ):
             recorded += 1
     now = timezone.now()
     Embedding.objects.filter(pk=embedding.pk).update(indexed_at=now, searched_at=now)
@@ -74,22 +114,43 @@ def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
         organisation=embedding.face.photo.organisation,
         data={
             "side": embedding.side,
+            "space": embedding.model_name,
             "compared": len(hits),
-            "above_threshold": len(close),
-            "threshold": threshold,
+            "above_threshold": above,
+            "threshold": candidate_threshold(),
+            "large_age_gap_threshold": candidate_threshold(age_gap_years=float("inf")),
             "profile": _profile_name(),
         },
     )
     return recorded
 
 
-def candidate_pair_record(*, case_face: Face, report_face: Face, score: float) -> bool:
+def _faces_age_gap(*, case_face: Face, report_face: Face) -> float | None:
+    case = MissingCase.objects.get(pk=case_face.photo.case_id)
+    report = FoundReport.objects.get(pk=report_face.photo.found_report_id)
+    return photo_age_gap(
+        case=case, case_photo=case_face.photo, report=report, report_photo=report_face.photo
+    )
+
+
+def candidate_pair_record(
+    *,
+    case_face: Face,
+    report_face: Face,
+    score: float,
+    threshold: float | None = None,
+    model_scores: dict[str, float] | None = None,
+) -> bool:
     """Record one close pair under its (case, report) candidate. False if already recorded."""
     case = MissingCase.objects.get(pk=case_face.photo.case_id)
     report = FoundReport.objects.get(pk=report_face.photo.found_report_id)
     if report.status != FoundReport.Status.ACTIVE:
         return False
-    threshold = candidate_threshold()
+    gap = photo_age_gap(
+        case=case, case_photo=case_face.photo, report=report, report_photo=report_face.photo
+    )
+    if threshold is None:
+        threshold = candidate_threshold(age_gap_years=gap)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -97,7 +158,7 @@ def candidate_pair_record(*, case_face: Face, report_face: Face, score: float) -
                     case=case,
                     found_report=report,
                     defaults={
-                        "model_name": settings.FACE_MODEL,
+                        "model_name": generation_active().space,
                         "threshold": threshold,
                         "profile": _profile_name(),
                         "best_score": score,
@@ -115,12 +176,9 @@ def candidate_pair_record(*, case_face: Face, report_face: Face, score: float) -
             defaults={
                 "candidate": candidate,
                 "score": score,
-                "age_gap_years": photo_age_gap(
-                    case=case,
-                    case_photo=case_face.photo,
-                    report=report,
-                    report_photo=report_face.photo,
-                ),
+                "threshold": threshold,
+                "model_scores": model_scores or {},
+                "age_gap_years": gap,
                 "from_age_progressed": case_face.photo.kind == Photo.Kind.AGE_PROGRESSED,
             },
         )
@@ -136,6 +194,8 @@ def candidate_pair_record(*, case_face: Face, report_face: Face, score: float) -
                 "case": case.reference,
                 "report": report.reference,
                 "score": round(score, 4),
+                "model_scores": {k: round(v, 4) for k, v in (model_scores or {}).items()},
+                "threshold": round(threshold, 4),
                 "evidence": round(candidate.evidence_score, 4),
                 "profile": candidate.profile,
                 "held_back": candidate.held_back,

@@ -121,7 +121,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 REQUEST_MAX_BYTES = env_int("REUNITE_UPLOAD_REQUEST_MAX_BYTES", 60 * 1024 * 1024)
 
 # --- Matching ------------------------------------------------------------------------------
-FACE_MODEL = env_str("REUNITE_FACE_MODEL", "Dlib")
+# "deepface": the real models. "fake": a deterministic stand-in for tests not about faces.
+FACE_ENGINE = env_str("REUNITE_FACE_ENGINE", "deepface")
 # DeepFace reads weights from $DEEPFACE_HOME/.deepface/weights; we place ours there.
 DEEPFACE_HOME = env_path("DEEPFACE_HOME", DATA_DIR / "deepface")
 FACE_INDEX_DIR = env_path("REUNITE_INDEX_DIR", DATA_DIR / "index")
@@ -131,13 +132,10 @@ DETECT_MAX_SIDE = env_int("REUNITE_DETECT_MAX_SIDE", 1024)
 MIN_FACE_PIXELS = env_int("REUNITE_MIN_FACE_PIXELS", 40)
 # When HOG finds no face, try dlib's CNN (MMOD) detector; see docs/accuracy.md.
 DETECT_CNN_FALLBACK = env_bool("REUNITE_DETECT_CNN_FALLBACK", True)
-# Dlib only: average each descriptor over this many randomly shifted, rotated, scaled and
-# mirrored copies (0 = off; embedding is about N times slower); see docs/accuracy.md.
-EMBED_JITTERS = env_int("REUNITE_EMBED_JITTERS", 10)
-# Also average with the mirrored chip's descriptor. Helps without jitter, not on top of it.
-EMBED_FLIP = env_bool("REUNITE_EMBED_FLIP", False)
-# The threshold profile in use (matching/profiles/<name>.json, or a path to one).
-MATCH_PROFILE = env_str("REUNITE_MATCH_PROFILE", "dlib-lfw-dev-v1")
+# The calibration profile (matching/profiles/<name>.json, or a path to one). It defines the
+# embedding space (recognisers, fusion weights, jitter, mirroring) and its thresholds. A
+# profile for another space takes effect through `manage.py reembed`; see docs/accuracy.md.
+MATCH_PROFILE = env_str("REUNITE_MATCH_PROFILE", "sface-dlib-lfw-dev-v1")
 # Target false-match rate per comparison that `calibrate` turns into a threshold.
 TARGET_FMR = env_float("REUNITE_TARGET_FMR", 0.001)
 # Cosine similarity of L2-normalised descriptors. Unset: the active profile's threshold.
@@ -181,6 +179,7 @@ CELERY_TASK_ROUTES = {
     "matching.tasks.embedding_index": {"queue": "index"},
     "matching.tasks.index_faces_remove": {"queue": "index"},
     "matching.tasks.photos_recover": {"queue": "embed"},
+    "matching.tasks.faces_reembed_task": {"queue": "embed"},
     "cases.tasks.retention_sweep": {"queue": "default"},
     "cases.webhook_tasks.*": {"queue": "default"},
 }

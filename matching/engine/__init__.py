@@ -1,0 +1,58 @@
+"""The face engine, behind a small port (`base.FaceEngine`).
+
+`face_engine()` gives the engine of the active embedding generation (or of a named space);
+everything outside this package sees only `FaceEngine`, `DetectedFace` and `ModelInfo`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+
+from matching.engine.base import DetectedFace, FaceEngine, ModelInfo, model_scores, normalise
+from matching.engine.weights import ModelUnavailable, weights_install
+
+__all__ = [
+    "DetectedFace",
+    "FaceEngine",
+    "ModelInfo",
+    "ModelUnavailable",
+    "face_engine",
+    "engine_for_profile",
+    "engine_forget_cache",
+    "model_scores",
+    "normalise",
+    "weights_install",
+]
+
+_engines: dict[str, FaceEngine] = {}
+_lock = threading.Lock()
+
+
+def engine_for_profile(profile_data: dict) -> FaceEngine:
+    """The engine that makes the vectors a calibration profile was measured on."""
+    if settings.FACE_ENGINE == "fake":
+        from matching.engine.fake import FakeEngine
+
+        return FakeEngine()
+    from matching.engine.deepface_engine import DeepFaceEngine, SpaceSpec
+
+    spec = SpaceSpec.from_profile(profile_data)
+    key = repr(spec)
+    with _lock:
+        if key not in _engines:
+            _engines[key] = DeepFaceEngine(spec)
+        return _engines[key]
+
+
+def face_engine(*, space: str | None = None) -> FaceEngine:
+    """The engine of the active generation, or of the generation with this space name."""
+    from matching.generations import generation_profile
+
+    return engine_for_profile(generation_profile(space=space).data)
+
+
+def engine_forget_cache() -> None:
+    with _lock:
+        _engines.clear()
