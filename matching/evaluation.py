@@ -121,6 +121,19 @@ def age_gap_rates(
     return table
 
 
+def sample_roles(
+    *, samples: Sequence[Sample], metadata: dict[str, dict[str, str]]
+) -> list[str] | None:
+    """`role` per photo ("case" or "found"), when the metadata says; else None."""
+    roles = []
+    for sample in samples:
+        row = metadata.get(sample.path) or {}
+        roles.append((row.get("role") or "").lower())
+    if not any(roles):
+        return None
+    return roles
+
+
 def sample_groups(
     *, samples: Sequence[Sample], metadata: dict[str, dict[str, str]], columns: Iterable[str]
 ) -> dict[str, list[str]]:
@@ -538,6 +551,150 @@ def _cohort_normalise(
     return (sims - mean) / std
 
 
+# --- What a programme manager needs: reach and false candidates ---------------------------
+
+
+def candidate_reach(
+    *,
+    identities: Sequence[str],
+    found: np.ndarray,
+    emb: np.ndarray,
+    threshold: float,
+    large_gap_threshold: float,
+    large_gap_years: float,
+    ages: np.ndarray | None = None,
+    roles: Sequence[str] | None = None,
+    groups: dict[str, list[str]] | None = None,
+) -> dict:
+    """At the shipped thresholds: the share of found children whose case becomes a
+    candidate, and the false candidates per 10,000 gallery faces.
+
+    With `roles` ("case" or "found" per photo), case photos form the gallery and each found
+    photo is one report searched against it. Without, each person's first photo is their
+    case, their other photos are reports, and single-photo people are other cases. A pair
+    whose two ages are known and at least `large_gap_years` apart must clear
+    `large_gap_threshold`; any other pair `threshold`. Also broken down by age gap (between
+    the report photo and the case photo nearest in age) and by each group label.
+    """
+    ids = np.asarray(identities)
+    n = len(ids)
+    ages_arr = np.full(n, np.nan) if ages is None else np.asarray(ages, dtype=np.float64)
+    if roles is not None:
+        role_arr = np.asarray(roles)
+        gallery = np.flatnonzero(role_arr == "case")
+        probes = np.flatnonzero(role_arr == "found")
+    else:
+        first: dict[str, int] = {}
+        for i, identity in enumerate(ids):
+            first.setdefault(identity, i)
+        gallery = np.array(sorted(first.values()), dtype=int)
+        probes = np.array([i for i in range(n) if first[ids[i]] != i], dtype=int)
+    gallery_found = gallery[found[gallery]]
+    gallery_ids = ids[gallery_found]
+    in_gallery = set(ids[gallery].tolist())
+    trials = []  # (probe, reached, false candidates, age gap)
+    for probe in probes:
+        if ids[probe] not in in_gallery:
+            continue  # a found child with no case here: counted in no rate
+        own = gallery[ids[gallery] == ids[probe]]
+        own_ages = ages_arr[own]
+        gap = (
+            float(np.nanmin(np.abs(own_ages - ages_arr[probe])))
+            if not np.isnan(ages_arr[probe]) and not np.isnan(own_ages).all()
+            else np.nan
+        )
+        if not found[probe] or not len(gallery_found):
+            trials.append((probe, False, 0, gap))
+            continue
+        sims = emb[gallery_found] @ emb[probe]
+        pair_gaps = np.abs(ages_arr[gallery_found] - ages_arr[probe])
+        needed = np.where(pair_gaps >= large_gap_years, large_gap_threshold, threshold)
+        above = sims >= needed
+        reached = bool(above[gallery_ids == ids[probe]].any())
+        false = len(set(gallery_ids[above & (gallery_ids != ids[probe])].tolist()))
+        trials.append((probe, reached, false, gap))
+    faces = max(len(gallery_found), 1)
+
+    def summarise(rows: list) -> dict:
+        if not rows:
+            return {"reports": 0, "child_among_candidates": 0.0, "false_per_10k_faces": 0.0}
+        return {
+            "reports": len(rows),
+            "child_among_candidates": float(np.mean([r[1] for r in rows])),
+            "false_per_10k_faces": float(np.mean([r[2] for r in rows]) / faces * 10_000),
+        }
+
+    result = {**summarise(trials), "gallery_faces": len(gallery_found)}
+    if trials and not np.isnan([t[3] for t in trials]).all():
+        bands = {}
+        for low, high in AGE_GAP_BANDS:
+            label = f"{low}-{high} years" if high < 200 else f"{low}+ years"
+            bands[label] = summarise([t for t in trials if low <= t[3] < high])
+        bands["unknown"] = summarise([t for t in trials if np.isnan(t[3])])
+        result["by_age_gap"] = bands
+    for column, labels in (groups or {}).items():
+        label_arr = np.asarray(labels)
+        result.setdefault("by_group", {})[column] = {
+            label: summarise([t for t in trials if label_arr[t[0]] == label])
+            for label in sorted(set(labels))
+        }
+    return result
+
+
+# --- Fusion weights ------------------------------------------------------------------------
+
+# z-score weight of the second model relative to the first, tried by `fusion_calibrate`.
+FUSION_GRID = tuple(round(x, 2) for x in np.arange(0.0, 1.51, 0.1))
+FUSION_FMRS = (1e-2, 1e-3, 1e-4)
+
+
+def fusion_calibrate(
+    *, identities: Sequence[str], embedded: Embedded, models: Sequence[str], flip: bool = False
+) -> dict:
+    """Fusion weights from data: z-normalise each model's scores on impostor pairs, then
+    pick the weight of the second model that maximises the mean true-match rate at FMRs
+    1e-2, 1e-3 and 1e-4. Returns the weights as vector scales (squares sum to 1).
+
+    z_a + lam * z_b = (s_a - mean_a) / sd_a + lam * (s_b - mean_b) / sd_b is an affine map
+    of s_a / sd_a + lam * s_b / sd_b, so vector scales sqrt(1 / sd_a) and sqrt(lam / sd_b),
+    normalised, give the same order, and thresholds on one inner product.
+    """
+    first, second = models
+    single = {}
+    for model in models:
+        _, emb = space_embeddings(embedded=embedded, weights={model: 1.0}, flip=flip)
+        single[model] = pair_scores(identities=identities, found=embedded.found, emb=emb)
+    stats = {m: (float(single[m].impostor.mean()), float(single[m].impostor.std())) for m in models}
+    table = []
+    for lam in FUSION_GRID:
+        wa, wb = 1.0 / stats[first][1], lam / stats[second][1]
+        genuine = wa * single[first].genuine + wb * single[second].genuine
+        impostor = wa * single[first].impostor + wb * single[second].impostor
+        tars = []
+        for fmr in FUSION_FMRS:
+            t = threshold_for_fmr(impostor=impostor, target_fmr=fmr)
+            tars.append(float((genuine >= t).mean()))
+        table.append(
+            {
+                "lambda": lam,
+                "tar": dict(zip(map(str, FUSION_FMRS), tars, strict=True)),
+                "mean_tar": float(np.mean(tars)),
+            }
+        )
+    # Ties go to the better TAR at 1e-3, then to the smaller weight on the second model.
+    best = max(table, key=lambda row: (row["mean_tar"], row["tar"]["0.001"], -row["lambda"]))
+    lam = best["lambda"]
+    raw = np.array([1.0 / stats[first][1], lam / stats[second][1]])
+    scales = np.sqrt(raw / raw.sum())
+    return {
+        "weights": {first: round(float(scales[0]), 6), second: round(float(scales[1]), 6)},
+        "lambda": lam,
+        "impostor_stats": {m: {"mean": mu, "std": sd} for m, (mu, sd) in stats.items()},
+        "grid": table,
+        "objective": "mean TAR at FMR " + ", ".join(f"{f:g}" for f in FUSION_FMRS),
+    }
+
+
 # --- The whole report ----------------------------------------------------------------------
 
 
@@ -557,9 +714,23 @@ def evaluation_run(
     groups: dict[str, list[str]] | None = None,
     threshold: float,
     ages: np.ndarray | None = None,
+    large_gap_threshold: float | None = None,
+    large_gap_years: float = 5.0,
+    roles: Sequence[str] | None = None,
 ) -> Report:
     """Every figure of an evaluation, from embeddings."""
     identities = [s.identity for s in samples]
+    reach = candidate_reach(
+        identities=identities,
+        found=found,
+        emb=emb,
+        threshold=threshold,
+        large_gap_threshold=threshold if large_gap_threshold is None else large_gap_threshold,
+        large_gap_years=large_gap_years,
+        ages=ages,
+        roles=roles,
+        groups=groups,
+    )
     scores = pair_scores(identities=identities, found=found, emb=emb)
     summary = {
         "photos": len(samples),
@@ -574,6 +745,7 @@ def evaluation_run(
         "identification": identification(
             identities=identities, found=found, emb=emb, threshold=threshold
         ),
+        "candidates": reach,
     }
     if ages is not None and not np.isnan(ages).all():
         summary["by_age_gap"] = age_gap_rates(
@@ -685,6 +857,30 @@ def report_markdown(*, report: Report, title: str) -> str:
         + ", ".join(f"rank-{k} {ident[f'rank{k}']:.1%}" for k in RANKS),
         "",
     ]
+    c = s["candidates"]
+    lines += [
+        "## At the shipped thresholds",
+        "",
+        f"{c['reports']} reports searched against {c['gallery_faces']} gallery faces: the child "
+        f"is among the candidates for **{c['child_among_candidates']:.1%}** of reports, with "
+        f"**{c['false_per_10k_faces']:.1f} false candidates per 10,000 gallery faces**.",
+        "",
+    ]
+    for title_, table_ in [("age gap", c.get("by_age_gap", {}))] + [
+        (column, t) for column, t in c.get("by_group", {}).items()
+    ]:
+        if not table_:
+            continue
+        lines += [
+            f"| {title_} | reports | child among candidates | false per 10,000 faces |",
+            "| --- | --- | --- | --- |",
+        ]
+        for label, row in table_.items():
+            lines.append(
+                f"| {label} | {row['reports']} | {row['child_among_candidates']:.1%} | "
+                f"{row['false_per_10k_faces']:.1f} |"
+            )
+        lines.append("")
     if "by_age_gap" in s:
         lines += [
             "## Genuine pairs by age gap",

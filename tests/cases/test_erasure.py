@@ -12,6 +12,7 @@ from cases.services import PhotoUpload, case_create, report_create
 from cases.storage import photo_file_exists
 from matching.index import index_forget_cache, index_get
 from matching.models import Candidate, Embedding, Face
+from matching.selectors import generation_active
 from matching.services.review import candidate_decide
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,7 +70,7 @@ def _embedding(owner) -> Embedding:
 
 
 def _index_face_ids(side: str, vector) -> set[int]:
-    index = index_get(model_name="Dlib", side=side, dim=len(vector))
+    index = index_get(model_name=generation_active().space, side=side, dim=len(vector))
     return {hit.face_id for hit in index.search(vector=vector, k=100)}
 
 

@@ -3,6 +3,7 @@ import numpy as np
 from cases.models import Photo, User
 from cases.storage import photo_file_write
 from matching.models import Embedding, Face
+from matching.selectors import generation_active
 from tests.conftest import image_bytes
 from tests.factories import FoundReportFactory, MissingCaseFactory
 
@@ -28,6 +29,10 @@ def ready_photo_with_embedding(*, user: User, seed: int, side: str = "case") -> 
         photo=photo, ordinal=0, x=10, y=10, w=100, h=100, detector_score=1.0, is_selected=True
     )
     Embedding.objects.create(
-        face=face, side=side, model_name="Dlib", model_version="test", vector=vector.tobytes()
+        face=face,
+        side=side,
+        model_name=generation_active().space,
+        model_version="test",
+        vector=vector.tobytes(),
     )
     return face

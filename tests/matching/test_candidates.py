@@ -53,7 +53,7 @@ def _record(case, report, caseworker, partner, score=0.95, case_photo=None, repo
 
 def test_candidate_records_the_profile_that_scored_it(case, report, caseworker, partner):
     candidate = _record(case, report, caseworker, partner)
-    assert candidate.profile == profile_active().name == "dlib-lfw-dev-v1"
+    assert candidate.profile == profile_active().name == "sface-dlib-lfw-dev-v1"
     assert candidate.threshold == candidate_threshold() == profile_active().threshold
 
 
@@ -133,7 +133,7 @@ def test_api_lists_held_back_candidates_only_when_asked(caseworker, partner, rev
     assert client.get("/api/v1/review/candidates/").json()["results"] == []
     held = client.get("/api/v1/review/candidates/?held_back=true").json()["results"]
     assert [c["id"] for c in held] == [candidate.pk]
-    assert held[0]["hold_reasons"] and held[0]["profile"] == "dlib-lfw-dev-v1"
+    assert held[0]["hold_reasons"] and held[0]["profile"] == "sface-dlib-lfw-dev-v1"
     assert held[0]["band"]["key"] in {"strong", "possible", "weak"}
     assert client.get("/api/v1/review/candidates/?held_back=maybe").status_code == 400
 

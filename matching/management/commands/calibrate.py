@@ -1,4 +1,10 @@
-"""`manage.py calibrate`: an evaluation's scores -> a versioned threshold profile."""
+"""`manage.py calibrate`: descriptors from `evaluate` -> a versioned profile for one space.
+
+The profile defines the space (recognisers, fusion weights measured here, mirroring,
+jitter) and its thresholds: the candidate threshold for photos close in age, from impostor
+pairs at the target false-match rate; a separate one for photos a large age gap apart, from
+cross-age impostor pairs when the set has ages; and the review bands.
+"""
 
 from __future__ import annotations
 
@@ -13,89 +19,106 @@ from django.utils import timezone
 from matching import evaluation
 from matching.calibration import PROFILES_DIR
 
+# Large-age-gap thresholds need this many cross-age impostor pairs per allowed false match.
+MIN_IMPOSTORS_PER_FALSE_MATCH = 10
+
 
 class Command(BaseCommand):
     help = (
-        "Turn an evaluation report (scores.npz + summary.json from `evaluate`) into a threshold "
-        "profile for the active model: the threshold for a target false-match rate per "
-        "comparison, the review bands, and the expected false candidates per search."
+        "Turn descriptors written by `evaluate --embeddings-out` into a profile: fusion "
+        "weights, the candidate threshold for a target false-match rate per comparison, a "
+        "large-age-gap threshold from cross-age impostor pairs (with --metadata ages), bands."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--report",
+            "--embeddings",
             type=Path,
-            default=Path(settings.DATA_DIR) / "evaluation" / "lfw-dev",
-            help="folder written by `evaluate` (default data/evaluation/lfw-dev)",
+            default=Path(settings.DATA_DIR) / "evaluation" / "lfw-dev-descriptors.npz",
         )
+        parser.add_argument("--models", default="SFace,Dlib", help="one model, or two to fuse")
+        parser.add_argument("--flip", action="store_true", help="average in mirrored chips")
+        parser.add_argument("--jitters", type=int, default=0, help="dlib jitter (0 = off)")
+        parser.add_argument("--metadata", type=Path, help="CSV with ages (see evaluate)")
         parser.add_argument("--target-fmr", type=float, default=settings.TARGET_FMR)
-        parser.add_argument("--name", default=settings.MATCH_PROFILE)
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--space", help="embedding space name (default from the weights)")
         parser.add_argument("--out", type=Path, help="default matching/profiles/<name>.json")
-        parser.add_argument(
-            "--gallery-size",
-            type=int,
-            help="faces one search compares against (default: the larger side in the database)",
-        )
+        parser.add_argument("--gallery-size", type=int, default=10_000)
 
     def handle(self, *args: object, **options: object) -> None:
-        from matching.engine import face_engine
-        from matching.selectors import gallery_size
-
-        report: Path = Path(options["report"]).resolve()  # type: ignore[arg-type]
-        if not (report / "scores.npz").is_file():
-            raise CommandError(f"No scores.npz in {report}: run `manage.py evaluate` first.")
-        data = np.load(report / "scores.npz")
-        summary = json.loads((report / "summary.json").read_text())
-        scores = evaluation.Scores(
-            genuine=data["genuine"],
-            impostor=data["impostor"],
-            genuine_unscored=summary.get("genuine_pairs_unscored", 0),
+        path = Path(options["embeddings"])  # type: ignore[arg-type]
+        if not path.is_file():
+            raise CommandError(f"{path} not found: run `manage.py evaluate DIR --embeddings-out`.")
+        samples, embedded = evaluation.embeddings_load(path=path)
+        identities = [s.identity for s in samples]
+        models = [m.strip() for m in str(options["models"]).split(",") if m.strip()]
+        flip = bool(options["flip"])
+        jitters = int(options["jitters"])  # type: ignore[call-overload]
+        fusion = None
+        if len(models) == 2:
+            fusion = evaluation.fusion_calibrate(
+                identities=identities, embedded=embedded, models=models, flip=flip
+            )
+            weights = fusion["weights"]
+        elif len(models) == 1:
+            weights = {models[0]: 1.0}
+        else:
+            raise CommandError("--models takes one model, or two to fuse.")
+        found, emb = evaluation.space_embeddings(
+            embedded=embedded, weights=weights, flip=flip, jitter=jitters > 0
         )
+        scores = evaluation.pair_scores(identities=identities, found=found, emb=emb)
         target: float = options["target_fmr"]  # type: ignore[assignment]
         if len(scores.impostor) * target < 10:
             raise CommandError(
                 f"{len(scores.impostor)} impostor pairs are too few to measure an FMR of {target}."
             )
         threshold = evaluation.threshold_for_fmr(impostor=scores.impostor, target_fmr=target)
-        # "Strong": ten times rarer between different people; a large age gap widens
-        # "possible" down to ten times more common (same-child scores fall with age).
+        # "Strong": ten times rarer between different people.
         strong = evaluation.threshold_for_fmr(impostor=scores.impostor, target_fmr=target / 10)
+        # With a large age gap, a pair below the candidate threshold still reads "possible"
+        # down to where impostors are ten times more common (same-child scores fall with age).
         wide = evaluation.threshold_for_fmr(impostor=scores.impostor, target_fmr=target * 10)
         at = evaluation.rates_at(scores=scores, threshold=threshold)
-        engine = face_engine()
-        size = options["gallery_size"]
-        if size is None:
-            size = max(
-                gallery_size(model_name=engine.model_name, side="case"),
-                gallery_size(model_name=engine.model_name, side="report"),
-            )
-        table = [
-            evaluation.rates_at(scores=scores, threshold=t)
-            for t in sorted({round(threshold + d, 3) for d in (-0.02, -0.01, 0, 0.01, 0.02)})
-        ]
+        large_gap = self._large_gap(
+            samples=samples,
+            found=found,
+            emb=emb,
+            threshold=threshold,
+            target=target,
+            options=options,
+        )
+        space = options["space"] or "+".join(
+            f"{m}{w:.2f}" if len(weights) > 1 else m for m, w in weights.items()
+        )
+        if jitters:
+            space += f"-j{jitters}"
+        if flip:
+            space += "-flip"
+        size: int = options["gallery_size"]  # type: ignore[assignment]
         profile = {
             "name": options["name"],
-            "model_name": engine.model_name,
-            "model_version": engine.model_version,
+            "model_name": space,
+            "space": {"weights": weights, "flip": flip, "jitters": jitters},
+            "fusion": fusion,
             "pipeline": {
-                "detector": "hog" + ("+mmod-fallback" if settings.DETECT_CNN_FALLBACK else ""),
-                "flip_average": settings.EMBED_FLIP,
-                "jitters": settings.EMBED_JITTERS,
-                "alignment": "dlib 5-point, 150x150 chip, padding 0.25",
-                "score": "cosine similarity of L2-normalised descriptors",
+                "detector": "yunet, then dlib hog, then dlib mmod (cnn)",
+                "alignment": {
+                    "SFace": "YuNet 5 points, similarity transform to the ArcFace 112x112 template",
+                    "Dlib": "dlib 5-point predictor, 150x150 chip, padding 0.25",
+                },
+                "score": "inner product of the weighted concatenation of L2-normalised "
+                "descriptors = weighted sum of each model's cosine",
             },
             "created_at": timezone.now().isoformat(timespec="seconds"),
-            "how": (
-                "manage.py evaluate <set> --embeddings-out ...; manage.py calibrate; "
-                "see docs/accuracy.md"
-            ),
+            "how": "manage.py evaluate <set> --embeddings-out X.npz; manage.py calibrate "
+            "--embeddings X.npz; see docs/accuracy.md",
             "source": {
-                "report": str(report.relative_to(settings.BASE_DIR))
-                if report.is_relative_to(settings.BASE_DIR)
-                else report.name,
-                "photos": summary["photos"],
-                "people": summary["people"],
-                "no_face": summary["no_face"],
+                "embeddings": path.name,
+                "photos": len(samples),
+                "people": len(set(identities)),
+                "no_face": int((~found).sum()),
                 "genuine_pairs": len(scores.genuine),
                 "impostor_pairs": len(scores.impostor),
             },
@@ -104,21 +127,65 @@ class Command(BaseCommand):
             "measured_fmr": at["fmr"],
             "fnmr": at["fnmr"],
             "fnmr_incl_no_face": at["fnmr_incl_no_face"],
+            "large_age_gap": large_gap,
             "bands": {
                 "strong": round(strong, 5),
                 "possible": round(threshold, 5),
-                "large_age_gap_possible": round(wide, 5),
+                "large_age_gap_possible": round(min(wide, large_gap["threshold"]), 5),
             },
             "gallery_size": size,
             "expected_false_candidates_per_search": round(size * at["fmr"], 3),
-            "table": table,
+            "table": [
+                evaluation.rates_at(scores=scores, threshold=t)
+                for t in sorted({round(threshold + d, 3) for d in (-0.02, -0.01, 0, 0.01, 0.02)})
+            ],
         }
         out: Path = options["out"] or PROFILES_DIR / f"{options['name']}.json"  # type: ignore[assignment]
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(profile, indent=2) + "\n")
         self.stdout.write(
-            f"Profile {profile['name']} for {engine.model_name}: threshold {threshold:.4f} "
-            f"(FMR {at['fmr']:.4%} per comparison, FNMR {at['fnmr']:.2%}); strong >= "
-            f"{strong:.4f}; about {profile['expected_false_candidates_per_search']} false "
-            f"candidates per search of {size} faces. Written to {out}"
+            f"Profile {profile['name']} for space {space} (weights {weights}): threshold "
+            f"{threshold:.4f} (FMR {at['fmr']:.4%} per comparison, FNMR {at['fnmr']:.2%}); "
+            f"large age gap {large_gap['threshold']:.4f} ({large_gap['source']}); strong >= "
+            f"{strong:.4f}. Written to {out}"
         )
+
+    def _large_gap(
+        self,
+        *,
+        samples: list,
+        found: np.ndarray,
+        emb: np.ndarray,
+        threshold: float,
+        target: float,
+        options: dict,
+    ) -> dict:
+        """The threshold for photos a large age gap apart, from cross-age impostor pairs."""
+        metadata_path = options["metadata"]
+        if metadata_path is None:
+            return {
+                "threshold": round(threshold, 5),
+                "source": "no ages in the calibration set: the close-in-age threshold",
+                "impostor_pairs": 0,
+            }
+        metadata = evaluation.metadata_read(csv_path=Path(metadata_path))
+        ages = evaluation.sample_ages(samples=samples, metadata=metadata)
+        ids = np.asarray([s.identity for s in samples])
+        keep = np.flatnonzero(found & ~np.isnan(ages))
+        sims = emb[keep] @ emb[keep].T
+        gaps = np.abs(ages[keep][:, None] - ages[keep][None, :])
+        different = ids[keep][:, None] != ids[keep][None, :]
+        upper = np.triu(np.ones_like(different), k=1)
+        mask = different & upper & (gaps >= settings.LARGE_AGE_GAP_YEARS)
+        impostor = sims[mask]
+        if len(impostor) * target < MIN_IMPOSTORS_PER_FALSE_MATCH:
+            raise CommandError(
+                f"{len(impostor)} cross-age impostor pairs are too few for an FMR of {target}."
+            )
+        gap_threshold = evaluation.threshold_for_fmr(impostor=impostor, target_fmr=target)
+        return {
+            "threshold": round(gap_threshold, 5),
+            "source": f"cross-age impostor pairs (ages >= {settings.LARGE_AGE_GAP_YEARS:g} "
+            f"years apart) in {Path(metadata_path).name}",
+            "impostor_pairs": len(impostor),
+        }

@@ -13,7 +13,9 @@ from matching import evaluation
 class Command(BaseCommand):
     help = (
         "Embed every photo under DIR/<identity>/ with the product's pipeline and write a report "
-        "(score distributions, ROC/DET, FMR/FNMR at the thresholds, rank-1/10/50, per group)."
+        "for one profile's space: score distributions, ROC/DET, FMR/FNMR at its thresholds, "
+        "rank-1/10/50, and the share of found children who become candidates with the false "
+        "candidates per 10,000 gallery faces, by age gap and per group."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -22,9 +24,15 @@ class Command(BaseCommand):
             "--out", type=Path, help="report folder (default data/evaluation/<DIR>)"
         )
         parser.add_argument(
+            "--profile", help="profile whose space and thresholds to measure (default: active)"
+        )
+        parser.add_argument(
             "--metadata",
             type=Path,
-            help="CSV with `path` or `identity`, and `age`, `taken_on`, `date_of_birth`, labels",
+            help=(
+                "CSV with `path` or `identity`, and `age`, `taken_on`, `date_of_birth`, "
+                "`role` (case/found), labels"
+            ),
         )
         parser.add_argument(
             "--group-by",
@@ -32,9 +40,10 @@ class Command(BaseCommand):
             default=[],
             help="metadata column to report per group (age becomes age bands); repeatable",
         )
-        parser.add_argument("--embeddings-out", type=Path, help="write embeddings to this .npz")
-        parser.add_argument("--embeddings-in", type=Path, help="reuse embeddings from this .npz")
+        parser.add_argument("--embeddings-out", type=Path, help="write descriptors to this .npz")
+        parser.add_argument("--embeddings-in", type=Path, help="reuse descriptors from this .npz")
         parser.add_argument("--workers", type=int, default=1)
+        parser.add_argument("--jitters", type=int, default=0, help="also keep jittered dlib")
         parser.add_argument(
             "--threshold", type=float, action="append", default=[], help="extra threshold"
         )
@@ -42,23 +51,18 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         from tqdm import tqdm
 
-        from matching.calibration import candidate_threshold, profile_active
+        from matching.calibration import profile_active, profile_read
 
         root: Path = options["directory"]  # type: ignore[assignment]
         if not root.is_dir():
             raise CommandError(f"{root} is not a folder.")
+        profile = (
+            profile_read(name=str(options["profile"])) if options["profile"] else profile_active()
+        )
+        space = evaluation.profile_space(data=profile.data)
+        jitters = max(int(options["jitters"]), 10 if space["jitter"] else 0)  # type: ignore[call-overload]
         if options["embeddings_in"]:
             samples, embedded = evaluation.embeddings_load(path=options["embeddings_in"])
-            jitter = settings.EMBED_JITTERS > 0 and settings.FACE_MODEL == "Dlib"
-            if not jitter or embedded.jittered is not None:
-                # Rebuild the product's embedding from the stored descriptors, so a cached
-                # run can be re-scored under the current settings.
-                embedded.found, embedded.emb = evaluation.variant_embeddings(
-                    embedded=embedded,
-                    flip=settings.EMBED_FLIP,
-                    cnn_fallback=settings.DETECT_CNN_FALLBACK,
-                    jitter=jitter,
-                )
         else:
             samples = evaluation.dataset_scan(root=root)
             if not samples:
@@ -66,32 +70,37 @@ class Command(BaseCommand):
             embedded = evaluation.dataset_embed(
                 root=root,
                 samples=samples,
-                workers=max(1, int(options["workers"])),  # type: ignore[arg-type]
+                workers=max(1, int(options["workers"])),  # type: ignore[call-overload]
                 progress=lambda it: tqdm(it, total=len(samples), desc="embedding", unit="photo"),
-                flip=settings.EMBED_FLIP,
-                cnn_fallback=settings.DETECT_CNN_FALLBACK,
-                jitters=settings.EMBED_JITTERS if settings.FACE_MODEL == "Dlib" else 0,
+                jitters=jitters,
             )
+        embedded.found, embedded.emb = evaluation.space_embeddings(
+            embedded=embedded, cnn_fallback=settings.DETECT_CNN_FALLBACK, **space
+        )
         if options["embeddings_out"]:
             evaluation.embeddings_save(
                 path=options["embeddings_out"], samples=samples, embedded=embedded
             )
-        groups = ages = None
+        groups = ages = roles = None
         metadata_path = Path(options["metadata"] or (root / "metadata.csv"))  # type: ignore[arg-type]
         if options["group_by"] and not metadata_path.is_file():
             raise CommandError(f"--group-by needs metadata; {metadata_path} not found.")
         if metadata_path.is_file():
             metadata = evaluation.metadata_read(csv_path=metadata_path)
             ages = evaluation.sample_ages(samples=samples, metadata=metadata)
+            roles = evaluation.sample_roles(samples=samples, metadata=metadata)
             groups = evaluation.sample_groups(
                 samples=samples, metadata=metadata, columns=options["group_by"]
             )
-        threshold = candidate_threshold()
+        threshold = (
+            float(settings.CANDIDATE_THRESHOLD)
+            if settings.CANDIDATE_THRESHOLD is not None
+            else profile.threshold
+        )
         thresholds = {"candidate": threshold}
         if settings.CANDIDATE_THRESHOLD is None:
-            profile = profile_active()
             thresholds["strong band"] = profile.strong
-            thresholds["large-age-gap band"] = profile.weak_floor
+            thresholds["large age gap"] = profile.large_gap_threshold
         for extra in options["threshold"]:  # type: ignore[union-attr]
             thresholds[f"{extra:g}"] = extra
         report = evaluation.evaluation_run(
@@ -102,8 +111,18 @@ class Command(BaseCommand):
             groups=groups,
             threshold=threshold,
             ages=ages,
+            large_gap_threshold=(
+                threshold
+                if settings.CANDIDATE_THRESHOLD is not None
+                else profile.large_gap_threshold
+            ),
+            large_gap_years=settings.LARGE_AGE_GAP_YEARS,
+            roles=roles,
         )
+        report.summary["profile"] = profile.name
+        report.summary["space"] = profile.model_name
         out = options["out"] or Path(settings.DATA_DIR) / "evaluation" / root.name
-        evaluation.report_write(report=report, out=Path(out), title=root.name)  # type: ignore[arg-type]
-        self.stdout.write(evaluation.report_markdown(report=report, title=root.name))
+        title = f"{root.name}, {profile.model_name} ({profile.name})"
+        evaluation.report_write(report=report, out=Path(out), title=title)  # type: ignore[arg-type]
+        self.stdout.write(evaluation.report_markdown(report=report, title=title))
         self.stdout.write(f"Report written to {out}")

@@ -1,10 +1,10 @@
 """Move every stored photo to a new embedding space, resumably, then switch in one step.
 
-    manage.py reembed                      # build the space of REUNITE_MATCH_PROFILE, wait
-    manage.py reembed --profile NAME       # ... of another profile
-    manage.py reembed --status             # counts, without changing anything
-    manage.py reembed --switch             # make the built space the active one (audited)
-    manage.py reembed --abandon            # stop building; the active space is untouched
+manage.py reembed                      # build the space of REUNITE_MATCH_PROFILE, wait
+manage.py reembed --profile NAME       # ... of another profile
+manage.py reembed --status             # counts, without changing anything
+manage.py reembed --switch             # make the built space the active one (audited)
+manage.py reembed --abandon            # stop building; the active space is untouched
 """
 
 from __future__ import annotations

@@ -1,0 +1,163 @@
+"""Re-embedding into a new space: built in the background, switched in one audited step.
+
+These run on the fake engine: what is tested is the bookkeeping, not the model.
+"""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from django.core.management import call_command
+from PIL import Image
+
+from cases.erasure import case_biometrics_erase
+from cases.models import AuditEvent, Photo
+from cases.services import PhotoUpload, case_create, photo_add, report_create
+from matching.calibration import profile_active
+from matching.index import index_get
+from matching.models import Candidate, Embedding, EmbeddingGeneration
+from matching.selectors import generation_active, generation_building, generation_progress
+from matching.services import generations
+from matching.services.generations import (
+    GenerationError,
+    generation_abandon,
+    generation_build_start,
+    generation_switch,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CASE = {
+    "given_name": "Amina",
+    "sex": "female",
+    "age_min": 7,
+    "age_max": 9,
+    "last_seen_on": "2025-01-10",
+    "last_seen_place": "Market square",
+    "consent_given_by": "Fatima",
+    "consent_relationship": "Mother",
+    "consent_given_at": "2025-01-11T09:00:00Z",
+    "consent_method": "in_person",
+}
+REPORT = {
+    "found_on": "2025-06-01",
+    "found_place": "Shelter",
+    "estimated_age_min": 8,
+    "estimated_age_max": 11,
+    "sex": "female",
+}
+
+
+def _textured(seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, size=(240, 240, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _fake_engine(settings):
+    settings.FACE_ENGINE = "fake"
+
+
+@pytest.fixture
+def other_profile(tmp_path, settings):
+    data = {**profile_active().data, "name": "other-test", "model_name": "Other"}
+    path = tmp_path / "other-test.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+@pytest.fixture
+def matched(caseworker, partner):
+    case = _case(caseworker, seed=1)
+    report, _ = report_create(
+        user=partner, photos=[PhotoUpload(data=_textured(1))], external_ref="R-1", **REPORT
+    )
+    assert Candidate.objects.filter(case=case, found_report=report).exists()
+    return case, report
+
+
+def _case(user, *, seed: int):
+    return case_create(user=user, photos=[PhotoUpload(data=_textured(seed))], **CASE)
+
+
+def test_a_new_installation_starts_on_the_configured_profile():
+    generation = generation_active()
+    assert generation.space == profile_active().model_name
+    assert generation.status == EmbeddingGeneration.Status.ACTIVE
+
+
+def test_reembedding_builds_a_new_space_while_the_old_one_keeps_matching(
+    matched, caseworker, partner, other_profile
+):
+    case, report = matched
+    old = generation_active().space
+    building = generation_build_start(user=None, profile=other_profile)
+    assert building.status == EmbeddingGeneration.Status.BUILDING
+    # Tasks ran in-process on commit: every stored face is in the new space too.
+    progress = generation_progress(space="Other")
+    assert progress.complete and progress.embedded == 2
+    assert generation_active().space == old
+
+    # A photo arriving during the build is embedded into both spaces.
+    photo = photo_add(user=caseworker, owner=case, upload=PhotoUpload(data=_textured(7)))
+    spaces = set(Embedding.objects.filter(face__photo=photo).values_list("model_name", flat=True))
+    assert spaces == {old, "Other"}
+    # Only the active space is searched and indexed meanwhile.
+    assert not Embedding.objects.filter(model_name="Other", searched_at__isnull=False).exists()
+
+    generation_switch(user=None, space="Other")
+    assert generation_active().space == "Other"
+    assert EmbeddingGeneration.objects.get(space=old).status == "retired"
+    event = AuditEvent.objects.get(action="generation.switched")
+    assert event.data["from"] == old and event.data["faces"] == 3
+    # Every face was searched again in the new space, and its index holds them.
+    assert not Embedding.objects.filter(model_name="Other", searched_at__isnull=True).exists()
+    report_face = Embedding.objects.get(model_name="Other", face__photo__found_report=report)
+    hits = index_get(model_name="Other", side="case", dim=128).search(
+        vector=report_face.as_array(), k=5
+    )
+    assert hits and hits[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_switch_refuses_while_faces_are_missing(matched, other_profile, monkeypatch):
+    monkeypatch.setattr(generations, "generation_reembed_enqueue", lambda space: 0)
+    generation_build_start(user=None, profile=other_profile)
+    assert generation_progress(space="Other").missing == 2
+    with pytest.raises(GenerationError, match="still lacks 2 of 2"):
+        generation_switch(user=None, space="Other")
+    monkeypatch.undo()
+    # The command resumes what is missing and switches once complete.
+    out = io.StringIO()
+    call_command("reembed", "--switch", "--timeout", "60", stdout=out)
+    assert "Switched" in out.getvalue()
+    assert generation_active().space == "Other"
+
+
+def test_erasure_covers_every_generation(matched, caseworker, other_profile):
+    case, _ = matched
+    generation_build_start(user=None, profile=other_profile)
+    assert Embedding.objects.filter(face__photo__case=case).count() == 2
+    case_biometrics_erase(actor=caseworker, case=case, reason="Test erasure")
+    assert not Embedding.objects.filter(face__photo__case=case).exists()
+    assert not Photo.objects.filter(case=case).exists()
+
+
+def test_abandoning_a_build_keeps_the_active_space(matched, other_profile):
+    old = generation_active().space
+    generation_build_start(user=None, profile=other_profile)
+    generation_abandon(user=None, space="Other")
+    assert generation_building() is None and generation_active().space == old
+    assert not Embedding.objects.filter(model_name="Other").exists()
+    assert AuditEvent.objects.filter(action="generation.abandoned").exists()
+
+
+def test_status_and_refusals_are_plain(matched, other_profile):
+    out = io.StringIO()
+    call_command("reembed", "--status", stdout=out)
+    assert "Nothing is being built" in out.getvalue()
+    with pytest.raises(GenerationError, match="already the active space"):
+        generation_build_start(user=None, profile=profile_active().name)
