@@ -48,7 +48,7 @@ def engine_for_profile(profile_data: dict) -> FaceEngine:
 
 def face_engine(*, space: str | None = None) -> FaceEngine:
     """The engine of the active generation, or of the generation with this space name."""
-    from matching.generations import generation_profile
+    from matching.selectors import generation_profile
 
     return engine_for_profile(generation_profile(space=space).data)
 

@@ -41,12 +41,6 @@ REPORT_FIELDS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _threshold(settings):  # type: ignore[no-untyped-def]
-    # Pin the README's threshold, so this test does not depend on calibration profiles.
-    settings.CANDIDATE_THRESHOLD = 0.925
-
-
 @pytest.fixture
 def matched(caseworker, partner, same_person_pair):
     """A case and a report of the same child, processed, indexed and matched."""

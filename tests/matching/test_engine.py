@@ -59,8 +59,10 @@ def test_models_load_and_embed_with_the_network_blocked(tmp_path, same_person_pa
         socket.create_connection = refuse
         socket.getaddrinfo = refuse
         django.setup()
-        from matching.engine import face_engine
-        engine = face_engine()
+        from django.conf import settings
+        from matching.calibration import profile_read
+        from matching.engine import engine_for_profile
+        engine = engine_for_profile(profile_read(name=settings.MATCH_PROFILE).data)
         pixels = np.asarray(Image.open({str(same_person_pair[0])!r}).convert("RGB"))
         faces = engine.detect(pixels)
         print("OK", len(engine.embed(pixels, faces[0])))

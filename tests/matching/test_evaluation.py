@@ -95,7 +95,7 @@ def test_calibrate_fuses_two_models_and_sets_a_cross_age_threshold(
         "--metadata",
         str(tmp_path / "ages.csv"),
         "--target-fmr",
-        "0.2",
+        "0.3",
         "--name",
         "small",
         "--out",
@@ -108,7 +108,7 @@ def test_calibrate_fuses_two_models_and_sets_a_cross_age_threshold(
     assert set(weights) == {"SFace", "Dlib"}
     assert sum(w * w for w in weights.values()) == pytest.approx(1, abs=1e-5)
     assert profile["fusion"]["grid"] and profile["model_name"].startswith("SFace")
-    assert profile["measured_fmr"] <= 0.2
+    assert profile["measured_fmr"] <= 0.3
     assert profile["bands"]["strong"] >= profile["threshold"]
     assert profile["large_age_gap"]["impostor_pairs"] > 0
     assert "cross-age" in profile["large_age_gap"]["source"]

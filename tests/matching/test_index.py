@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from matching.index import FaceIndex, index_forget_cache, index_get
+from matching.selectors import generation_active
 from tests.matching.helpers import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +35,12 @@ def test_add_search_remove_and_persist(tmp_path):
 
 def test_corrupt_index_file_is_rebuilt_from_the_database(settings, caseworker):
     face = ready_photo_with_embedding(user=caseworker, seed=1)
-    path = settings.FACE_INDEX_DIR / "Dlib" / "case.faiss"
+    space = generation_active().space
+    path = settings.FACE_INDEX_DIR / space / "case.faiss"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"garbage")
 
-    index = index_get(model_name="Dlib", side="case", dim=128)
+    index = index_get(model_name=space, side="case", dim=128)
 
     assert index.ids() == {face.pk}
     assert FaceIndex(dim=128, path=path).load()
@@ -46,11 +48,12 @@ def test_corrupt_index_file_is_rebuilt_from_the_database(settings, caseworker):
 
 def test_stale_index_catches_up_and_drops_removed_faces(settings, caseworker):
     first = ready_photo_with_embedding(user=caseworker, seed=1)
-    index_get(model_name="Dlib", side="case", dim=128)
+    space = generation_active().space
+    index_get(model_name=space, side="case", dim=128)
     index_forget_cache()
     second = ready_photo_with_embedding(user=caseworker, seed=2)
     first.photo.delete()
 
-    index = index_get(model_name="Dlib", side="case", dim=128)
+    index = index_get(model_name=space, side="case", dim=128)
 
     assert index.ids() == {second.pk}

@@ -60,14 +60,10 @@ class Command(BaseCommand):
             generation_abandon(user=None, space=building.space)
             self.stdout.write(f"Abandoned {building.space}; {active.space} stays active.")
             return
-        if options["switch"] and building is not None:
-            self._switch(building.space)
-            return
-
         if building is None:
             building = generation_build_start(user=None, profile=str(options["profile"]))
             self.stdout.write(f"Building {building.space}; {active.space} stays active meanwhile.")
-        else:
+        elif not generation_progress(space=building.space).complete:
             # Resume: queue whatever is still missing (tasks are idempotent).
             queued = generation_reembed_enqueue(space=building.space)
             self.stdout.write(f"Resuming {building.space}: {queued} faces queued.")
