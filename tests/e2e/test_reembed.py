@@ -1,0 +1,76 @@
+"""Re-embedding every stored photo into a new space, on a real worker (or in-process)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cases.models import Photo
+from cases.services import PhotoUpload, case_create, report_create
+from matching.calibration import profile_active
+from matching.index import index_forget_cache, index_get
+from matching.models import Candidate, Embedding
+from matching.selectors import generation_active, generation_progress
+from matching.services.generations import generation_build_start, generation_switch
+from tests.cases.test_services import CASE_FIELDS
+from tests.e2e.conftest import wait_for
+from tests.matching.test_processing import REPORT_FIELDS
+
+pytestmark = [pytest.mark.e2e]
+
+DONE = {Photo.Status.READY, Photo.Status.REJECTED, Photo.Status.NEEDS_FACE_SELECTION}
+
+
+def _searched(space: str) -> bool:
+    busy = Photo.objects.exclude(status__in=DONE).exists()
+    waiting = Embedding.objects.filter(model_name=space, searched_at__isnull=True).exists()
+    return not busy and not waiting
+
+
+def test_reembedding_builds_the_new_space_and_switches_over(
+    pipeline, caseworker, partner, same_person_pair, distractor_photos, tmp_path
+):
+    case = case_create(
+        user=caseworker,
+        photos=[PhotoUpload(data=same_person_pair[0].read_bytes())],
+        **CASE_FIELDS,
+    )
+    for path in distractor_photos[:3]:
+        case_create(user=caseworker, photos=[PhotoUpload(data=path.read_bytes())], **CASE_FIELDS)
+    report_create(
+        user=partner,
+        external_ref="E2E-RE",
+        **REPORT_FIELDS,
+        photos=[PhotoUpload(data=same_person_pair[1].read_bytes())],
+    )
+    old = generation_active().space
+    wait_for(lambda: _searched(old), what="every photo to be processed and searched")
+    assert Candidate.objects.filter(case=case).exists()
+    faces = Embedding.objects.filter(model_name=old).count()
+
+    # A new space: SFace alone (any other profile would do).
+    new = {
+        **profile_active().data,
+        "name": "sface-e2e",
+        "model_name": "SFace-e2e",
+        "space": {"weights": {"SFace": 1.0}, "flip": False, "jitters": 0},
+    }
+    profile = tmp_path / "sface-e2e.json"
+    profile.write_text(json.dumps(new))
+    generation_build_start(user=None, profile=str(profile))
+    # Liveness bound: a few seconds a face on a loaded machine, never a speed check.
+    wait_for(
+        lambda: generation_progress(space="SFace-e2e").complete,
+        timeout=60 + 10 * faces,
+        what="the worker to re-embed every face",
+    )
+    assert generation_active().space == old  # nothing switched by itself
+
+    generation_switch(user=None, space="SFace-e2e")
+    wait_for(lambda: _searched("SFace-e2e"), timeout=60 + 10 * faces, what="searches")
+    index_forget_cache()
+    index = index_get(model_name="SFace-e2e", side="case", dim=128)
+    assert index.size == faces - 1  # every case face, in the new space's own index
+    versions = set(Embedding.objects.filter(model_name="SFace-e2e").values_list("model_version"))
+    assert all("SFace[" in v and "Dlib" not in v for (v,) in versions)
