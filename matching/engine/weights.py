@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -122,8 +123,13 @@ def weight_verified(weight: WeightFile) -> Path:
         return path
 
 
+def _tmp_beside(target: Path) -> Path:
+    # Unique per process and thread: workers forked together may install at once.
+    return target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
 def _atomic_copy(source: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
+    tmp = _tmp_beside(target)
     shutil.copyfile(source, tmp)
     os.replace(tmp, target)
 
@@ -132,12 +138,16 @@ def weights_install(*, sface: bool = True) -> Path:
     """Place verified weights where DeepFace looks, so it never tries to download them."""
     target = weights_dir()
     target.mkdir(parents=True, exist_ok=True)
-    for weight in (DLIB_RESNET, DLIB_SHAPE_5):
-        source = weight_verified(weight)
-        if not (target / weight.name).is_file() or sha256_of(target / weight.name) != weight.sha256:
-            _atomic_copy(source, target / weight.name)
-    if sface:
-        sface_install(target=target)
+    # One installer at a time across processes; the others then find the files in place.
+    with open(target / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for weight in (DLIB_RESNET, DLIB_SHAPE_5):
+            source = weight_verified(weight)
+            installed = target / weight.name
+            if not installed.is_file() or sha256_of(installed) != weight.sha256:
+                _atomic_copy(source, installed)
+        if sface:
+            sface_install(target=target)
     os.environ["DEEPFACE_HOME"] = str(settings.DEEPFACE_HOME)
     return target
 
@@ -151,7 +161,7 @@ def sface_install(*, target: Path) -> Path:
         if path.is_file() and stamp.is_file() and stamp.read_text().strip() == SFACE_INT8.sha256:
             return path
         graph = sface_convert(source=source)
-        tmp = path.with_name(f".{path.name}.tmp")
+        tmp = _tmp_beside(path)
         tmp.write_bytes(graph)
         agreement = sface_agreement(shipped=source, converted=tmp)
         if agreement < SFACE_MIN_AGREEMENT:

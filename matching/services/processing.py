@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +16,7 @@ from cases.models import Photo, User
 from cases.services import photo_claim, photo_process_enqueue
 from cases.storage import photo_file_read
 from matching.engine import DetectedFace
-from matching.models import Embedding, Face
+from matching.models import Embedding, EmbeddingGeneration, Face
 from matching.selectors import generation_active, generation_building
 from matching.services.generations import face_embedding_store, generation_engine
 
@@ -101,12 +102,28 @@ def photo_process(*, photo_id: int) -> None:
             face=selected, pixels=pixels, generation=generation, box=box
         )
         if building is not None:
-            # A new space is being built: it must not miss photos that arrive meanwhile.
-            face_embedding_store(face=selected, pixels=pixels, generation=building, box=box)
+            _building_embed(face=selected, pixels=pixels, generation=building, box=box)
         Photo.objects.filter(pk=photo.pk).update(
             status=Photo.Status.READY, processed_at=timezone.now()
         )
         embedding_index_enqueue(embedding_id=embedding.pk)
+
+
+def _building_embed(
+    *, face: Face, pixels: np.ndarray, generation: EmbeddingGeneration, box: DetectedFace | None
+) -> None:
+    """Embed into a space being built, so it does not miss photos that arrive meanwhile.
+
+    A failure here must not cost the photo its place in the active space: it is logged, and
+    `manage.py reembed` picks the face up again.
+    """
+    try:
+        with transaction.atomic():
+            face_embedding_store(face=face, pixels=pixels, generation=generation, box=box)
+    except Exception:
+        logger.exception(
+            "Could not embed face %s into %s; reembed will retry.", face.pk, generation.space
+        )
 
 
 def embedding_index_enqueue(*, embedding_id: int) -> None:

@@ -161,3 +161,26 @@ def test_status_and_refusals_are_plain(matched, other_profile):
     assert "Nothing is being built" in out.getvalue()
     with pytest.raises(GenerationError, match="already the active space"):
         generation_build_start(user=None, profile=profile_active().name)
+
+
+def test_a_failing_new_space_never_costs_a_photo_its_active_embedding(
+    matched, caseworker, other_profile, monkeypatch
+):
+    from matching.services import processing
+
+    case, _ = matched
+    generation_build_start(user=None, profile=other_profile)
+    real = processing.face_embedding_store
+
+    def broken(*, generation, **kwargs):  # type: ignore[no-untyped-def]
+        if generation.space == "Other":
+            raise RuntimeError("model crashed")
+        return real(generation=generation, **kwargs)
+
+    monkeypatch.setattr(processing, "face_embedding_store", broken)
+    photo = photo_add(user=caseworker, owner=case, upload=PhotoUpload(data=_textured(9)))
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.READY
+    spaces = set(Embedding.objects.filter(face__photo=photo).values_list("model_name", flat=True))
+    assert spaces == {generation_active().space}
+    assert generation_progress(space="Other").missing == 1
