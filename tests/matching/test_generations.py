@@ -25,28 +25,10 @@ from matching.services.generations import (
     generation_build_start,
     generation_switch,
 )
+from tests.cases.test_services import CASE_FIELDS
+from tests.matching.test_processing import REPORT_FIELDS
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-CASE = {
-    "given_name": "Amina",
-    "sex": "female",
-    "age_min": 7,
-    "age_max": 9,
-    "last_seen_on": "2025-01-10",
-    "last_seen_place": "Market square",
-    "consent_given_by": "Fatima",
-    "consent_relationship": "Mother",
-    "consent_given_at": "2025-01-11T09:00:00Z",
-    "consent_method": "in_person",
-}
-REPORT = {
-    "found_on": "2025-06-01",
-    "found_place": "Shelter",
-    "estimated_age_min": 8,
-    "estimated_age_max": 11,
-    "sex": "female",
-}
 
 
 def _textured(seed: int) -> bytes:
@@ -74,14 +56,14 @@ def other_profile(tmp_path, settings):
 def matched(caseworker, partner):
     case = _case(caseworker, seed=1)
     report, _ = report_create(
-        user=partner, photos=[PhotoUpload(data=_textured(1))], external_ref="R-1", **REPORT
+        user=partner, photos=[PhotoUpload(data=_textured(1))], external_ref="R-1", **REPORT_FIELDS
     )
     assert Candidate.objects.filter(case=case, found_report=report).exists()
     return case, report
 
 
 def _case(user, *, seed: int):
-    return case_create(user=user, photos=[PhotoUpload(data=_textured(seed))], **CASE)
+    return case_create(user=user, photos=[PhotoUpload(data=_textured(seed))], **CASE_FIELDS)
 
 
 def test_a_new_installation_starts_on_the_configured_profile():

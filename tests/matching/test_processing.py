@@ -5,8 +5,8 @@ from cases.audit import audit_verify
 from cases.models import AuditEvent, Photo
 from cases.services import PhotoUpload, case_create, photo_add, report_create
 from matching.models import Candidate, CandidatePair, Embedding
-from matching.services.processing import photo_process, photo_select_face
 from matching.selectors import generation_active
+from matching.services.processing import photo_process, photo_select_face
 from matching.services.search import embedding_index_and_search
 from tests.cases.test_services import CASE_FIELDS
 from tests.conftest import image_bytes
