@@ -171,9 +171,7 @@ class DeepFaceEngine:
         self._load()
         height, width = image.shape[:2]
         scale = min(1.0, settings.DETECT_MAX_SIDE / max(height, width))
-        small = (
-            image if scale >= 1.0 else _resize(image, round(width * scale), round(height * scale))
-        )
+        small = _scaled(image, scale)
         rows = self._yunet_rows(small)
         faces = []
         for row in rows:
@@ -207,9 +205,7 @@ class DeepFaceEngine:
         self._load()
         height, width = image.shape[:2]
         scale = min(1.0, settings.DETECT_MAX_SIDE / max(height, width))
-        small = (
-            image if scale >= 1.0 else _resize(image, round(width * scale), round(height * scale))
-        )
+        small = _scaled(image, scale)
         # Upsampling finds small faces in small photos; on big photos it only costs time.
         upsample = 1 if max(small.shape[:2]) <= 640 else 0
         rects, scores, _ = self._hog.run(small, upsample, 0.0)
@@ -219,9 +215,7 @@ class DeepFaceEngine:
         self._load()
         height, width = image.shape[:2]
         scale = min(1.0, MMOD_MAX_SIDE / max(height, width))
-        small = (
-            image if scale >= 1.0 else _resize(image, round(width * scale), round(height * scale))
-        )
+        small = _scaled(image, scale)
         upsample = 1 if max(small.shape[:2]) <= 320 else 0
         detections = self._mmod_detector()(small, upsample)
         rects = [d.rect for d in detections]
@@ -269,10 +263,7 @@ class DeepFaceEngine:
         region = image[y0:y1, x0:x1]
         # YuNet misses faces that fill its input; upscale small regions.
         factor = max(1.0, 160 / max(1, min(region.shape[:2])))
-        if factor > 1.0:
-            region = _resize(
-                region, round(region.shape[1] * factor), round(region.shape[0] * factor)
-            )
+        region = _scaled(region, factor)
         best, best_iou = None, 0.3
         for row in self._yunet_rows(region):
             bx, by, bw, bh = (float(v) / factor for v in row[:4])

@@ -166,3 +166,24 @@ def test_a_failing_new_space_never_costs_a_photo_its_active_embedding(
     spaces = set(Embedding.objects.filter(face__photo=photo).values_list("model_name", flat=True))
     assert spaces == {generation_active().space}
     assert generation_progress(space="Other").missing == 1
+
+
+def test_a_wave_one_deployment_keeps_dlib_until_it_switches(matched):
+    import importlib
+
+    from django.apps import apps
+
+    # As after the upgrade migration on a database of wave-1 embeddings.
+    EmbeddingGeneration.objects.all().delete()
+    Embedding.objects.update(model_name="Dlib")
+    migration = importlib.import_module("matching.migrations.0003_generations")
+    migration.existing_space_active(apps, None)
+    assert generation_active().space == "Dlib"
+    assert profile_active().name == "dlib-lfw-dev-v1"  # its thresholds, not the new space's
+
+    out = io.StringIO()
+    call_command("reembed", "--switch", "--timeout", "60", stdout=out)
+    shipped = generation_active()
+    assert shipped.profile == "sface-dlib-lfw-dev-v1" and shipped.space != "Dlib"
+    assert profile_active().name == "sface-dlib-lfw-dev-v1"
+    assert EmbeddingGeneration.objects.get(space="Dlib").status == "retired"
