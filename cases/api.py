@@ -40,7 +40,7 @@ from cases.outcomes import (
 )
 from cases.permissions import Action, action_require
 from cases.throttling import ApiBulkRateThrottle, ApiClientRateThrottle
-from matching.services.processing import photo_select_face
+from matching import interfaces as matching
 
 # `<rid:...>` in reunite/urls.py: ids too long for the database are a 404, not a 500.
 register_converter(RecordIdConverter, "rid")
@@ -777,7 +777,7 @@ class PhotoSelectFaceApi(APIView):
         )
         serializer = SelectFaceInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        photo = photo_select_face(
+        photo = matching.photo_face_select(
             user=request.user, photo=photo, face_id=serializer.validated_data["face_id"]
         )
         return Response(PhotoOutput(photo).data)

@@ -9,7 +9,6 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from cases import (
             authentication,  # noqa: F401  (registers the OpenAPI auth scheme)
-            receivers,  # noqa: F401  (report outcome webhooks)
             signals,  # noqa: F401  (audits sign-ins)
             webhook_tasks,  # noqa: F401  (registers the webhook tasks with Celery)
         )

@@ -8,18 +8,18 @@ evidence. The audit trail keeps the record that the candidate and its decisions 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from cases.audit import audit_record
 from cases.models import FoundReport, MissingCase, Photo, User
 from cases.permissions import Action, action_require
 from cases.storage import photo_file_delete
+from matching import interfaces as matching
 
 
 def _photo_files_delete(paths: list[str]) -> None:
@@ -27,52 +27,25 @@ def _photo_files_delete(paths: list[str]) -> None:
         photo_file_delete(path=path)
 
 
-def _faces_unindex_enqueue(groups: dict[tuple[str, str], list[int]]) -> None:
-    from matching.tasks import index_faces_remove
-
-    for (model_name, side), face_ids in groups.items():
-        # Bind the loop values now; on_commit runs the lambda later.
-        transaction.on_commit(
-            lambda m=model_name, s=side, ids=face_ids: index_faces_remove.delay(m, s, ids)
-        )
-
-
 def _biometrics_delete(*, owner: MissingCase | FoundReport) -> dict[str, Any]:
     """Delete candidates, photos, faces and embeddings of one owner; queue files and FAISS.
 
     Runs inside the caller's transaction. Returns counts for the audit row.
     """
-    from matching.models import Embedding, Face, ReviewDecision
-
     photos = list(owner.photos.all())
     paths = [photo.file for photo in photos]
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    embeddings = Embedding.objects.filter(face__photo__in=photos).values_list(
-        "model_name", "side", "face_id"
-    )
-    for model_name, side, face_id in embeddings:
-        groups[(model_name, side)].append(face_id)
-
-    # Candidates first: they hold PROTECT links to the faces (pairs and decisions cascade).
-    candidates = owner.candidates.all()
-    by_status = dict(
-        candidates.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
-    )
-    decisions = ReviewDecision.objects.filter(candidate__in=candidates).count()
-    candidates.delete()
-    faces = Face.objects.filter(photo__in=photos).count()
+    counts = matching.matching_data_delete(owner=owner, photos=photos)
     Photo.objects.filter(pk__in=[p.pk for p in photos]).delete()
 
     # Only once the rows are gone for good: a rollback must not leave rows without files.
     transaction.on_commit(lambda: _photo_files_delete(paths))
-    _faces_unindex_enqueue(dict(groups))
     return {
         "photos": len(photos),
         "photo_kinds": dict(Counter(p.kind for p in photos)),
-        "faces": faces,
-        "embeddings": sum(len(ids) for ids in groups.values()),
-        "candidates": by_status,
-        "review_decisions": decisions,
+        "faces": counts["faces"],
+        "embeddings": counts["embeddings"],
+        "candidates": counts["candidates"],
+        "review_decisions": counts["review_decisions"],
     }
 
 

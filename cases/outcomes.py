@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
 from cases.models import FoundReport, MissingCase, Organisation, Photo
+from matching import interfaces as matching
 
 
 class Outcome(StrEnum):
@@ -72,19 +73,8 @@ def case_outcome(*, case: MissingCase) -> OutcomeView:
 
 
 def reports_with_outcome(queryset: QuerySet[FoundReport]) -> QuerySet[FoundReport]:
-    from matching.models import Candidate
-
-    return queryset.prefetch_related(
-        Prefetch("candidates", queryset=Candidate.objects.select_related("case__organisation"))
-    )
+    return queryset.prefetch_related(matching.candidates_prefetch(other_side="case"))
 
 
 def cases_with_outcome(queryset: QuerySet[MissingCase]) -> QuerySet[MissingCase]:
-    from matching.models import Candidate
-
-    return queryset.prefetch_related(
-        Prefetch(
-            "candidates",
-            queryset=Candidate.objects.select_related("found_report__organisation"),
-        )
-    )
+    return queryset.prefetch_related(matching.candidates_prefetch(other_side="found_report"))

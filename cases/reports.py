@@ -12,6 +12,7 @@ from cases.audit import audit_record
 from cases.erasure import report_biometrics_erase
 from cases.models import FoundReport, Photo, User
 from cases.permissions import Action, action_require
+from matching import interfaces as matching
 
 EDITABLE_FIELDS = frozenset(
     {
@@ -49,7 +50,7 @@ def report_update(*, user: User, report: FoundReport, **fields: Any) -> FoundRep
     report.full_clean()
     report.save()
     audit_record(actor=user, action="report.updated", obj=report, data={"fields": sorted(fields)})
-    services.candidates_recheck(candidate_ids=report.candidates.values_list("pk", flat=True))
+    matching.candidates_recheck(candidate_ids=report.candidates.values_list("pk", flat=True))
     return report
 
 

@@ -8,13 +8,14 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import OuterRef, QuerySet
 from django.utils import timezone
 
 from cases.audit import audit_record
 from cases.erasure import case_biometrics_erase, report_biometrics_erase
 from cases.models import FoundReport, MissingCase, User
 from cases.permissions import Action, action_require
+from matching import interfaces as matching
 
 logger = logging.getLogger(__name__)
 
@@ -112,17 +113,11 @@ def cases_due_for_erasure(*, now: dt.datetime) -> QuerySet[MissingCase]:
 
 def reports_due_for_erasure(*, now: dt.datetime) -> QuerySet[FoundReport]:
     """Reports older than REUNITE_REPORT_RETENTION_DAYS with no open candidate and no hold."""
-    from matching.models import Candidate
-
     cutoff = now - dt.timedelta(days=settings.REPORT_RETENTION_DAYS)
-    open_candidate = Candidate.objects.filter(
-        found_report=OuterRef("pk"),
-        status__in=[Candidate.Status.PENDING, Candidate.Status.DISPUTED],
-    )
     return (
         FoundReport.objects.filter(created_at__lt=cutoff, legal_hold_at__isnull=True)
         .exclude(status=FoundReport.Status.ERASED)
-        .exclude(Exists(open_candidate))
+        .exclude(matching.open_candidate_exists(found_report_ref=OuterRef("pk")))
         .order_by("created_at", "pk")
     )
 

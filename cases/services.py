@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from cases.audit import audit_record
 from cases.images import NormalisedPhoto, PhotoRejected, photo_normalise
@@ -17,6 +15,7 @@ from cases.limits import daily_limit_check, surge_check
 from cases.models import FoundReport, MissingCase, Photo, User
 from cases.permissions import Action, action_require
 from cases.storage import photo_file_delete, photo_file_write
+from matching import interfaces as matching
 
 
 @dataclass(frozen=True)
@@ -87,15 +86,8 @@ def _photos_store(
     if photos:
         surge_check(organisation=owner.organisation, kind="photo")
     for photo in photos:
-        photo_process_enqueue(photo_id=photo.pk)
+        matching.photo_process_enqueue(photo_id=photo.pk)
     return photos
-
-
-def photo_process_enqueue(*, photo_id: int) -> None:
-    """Queue processing once the current transaction commits."""
-    from matching.tasks import photo_process
-
-    transaction.on_commit(lambda: photo_process.delay(photo_id))
 
 
 def case_create(*, user: User, photos: list[PhotoUpload], **fields: Any) -> MissingCase:
@@ -118,16 +110,8 @@ def case_update(*, user: User, case: MissingCase, **fields: Any) -> MissingCase:
     case.full_clean()
     case.save()
     audit_record(actor=user, action="case.updated", obj=case, data={"fields": sorted(fields)})
-    candidates_recheck(candidate_ids=case.candidates.values_list("pk", flat=True))
+    matching.candidates_recheck(candidate_ids=case.candidates.values_list("pk", flat=True))
     return case
-
-
-def candidates_recheck(*, candidate_ids: Iterable[int]) -> None:
-    """Details changed: sex, ages and dates may now fit a candidate, or no longer fit it."""
-    from matching.services.search import candidate_compatibility_refresh
-
-    for candidate_id in list(candidate_ids):
-        candidate_compatibility_refresh(candidate_id=candidate_id)
 
 
 def report_create(
@@ -178,25 +162,3 @@ def photos_add(
 def photo_add(*, user: User, owner: MissingCase | FoundReport, upload: PhotoUpload) -> Photo:
     (photo,) = photos_add(user=user, owner=owner, uploads=[upload])
     return photo
-
-
-def photo_claim(*, photo_id: int, lease_seconds: int) -> bool:
-    """Mark a photo `processing` if it is waiting, or if its last worker's lease ran out.
-
-    A single conditional UPDATE, so two workers can never both claim the same photo.
-    """
-    from django.db.models import F, Q
-
-    now = timezone.now()
-    stale = now - dt.timedelta(seconds=lease_seconds)
-    claimed = (
-        Photo.objects.filter(pk=photo_id)
-        .filter(
-            Q(status=Photo.Status.PENDING)
-            | Q(status=Photo.Status.PROCESSING, processing_started_at__lt=stale)
-        )
-        .update(
-            status=Photo.Status.PROCESSING, processing_started_at=now, attempts=F("attempts") + 1
-        )
-    )
-    return claimed == 1

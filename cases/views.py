@@ -25,6 +25,7 @@ from cases.limits import DailyLimitReached
 from cases.models import Photo, User
 from cases.permissions import Action, user_can
 from cases.storage import photo_file_read
+from matching import interfaces as matching
 
 THUMB_SIDE = 320
 CROP_SIDE = 360
@@ -181,11 +182,9 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @portal(Action.CASE_VIEW)
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    from matching.selectors import candidates_for_case
-
     case = selectors.case_get(user=request.user, case_id=case_id)
     candidates = (
-        candidates_for_case(case=case)
+        matching.candidates_for_case(case=case)
         .select_related("found_report__organisation")
         .prefetch_related("decisions")
     )
@@ -278,8 +277,6 @@ def report_photo_add(request: HttpRequest, report_id: int) -> HttpResponse:
 
 @portal(Action.PHOTO_SELECT_FACE)
 def photo_select_face(request: HttpRequest, photo_id: int) -> HttpResponse:
-    from matching.services.processing import photo_select_face as select
-
     photo = selectors.photo_get(
         user=request.user, photo_id=photo_id, action=Action.PHOTO_SELECT_FACE
     )
@@ -288,7 +285,9 @@ def photo_select_face(request: HttpRequest, photo_id: int) -> HttpResponse:
         form = FaceChoiceForm(request.POST)
         if form.is_valid():
             try:
-                select(user=request.user, photo=photo, face_id=form.cleaned_data["face_id"])
+                matching.photo_face_select(
+                    user=request.user, photo=photo, face_id=form.cleaned_data["face_id"]
+                )
             except DjangoValidationError as exc:
                 error = " ".join(exc.messages)
             else:
@@ -344,8 +343,6 @@ def _image_response(pixels, *, max_side: int | None) -> HttpResponse:  # type: i
 @login_required
 def photo_image(request: HttpRequest, photo_id: int, variant: str) -> HttpResponse:
     """Serve one photo (full or thumbnail) to someone entitled to see it, and audit the view."""
-    from matching.selectors import photo_viewable_by_reviewer
-
     try:
         photo = Photo.objects.select_related("case", "found_report").get(pk=photo_id)
     except Photo.DoesNotExist as exc:
@@ -354,7 +351,7 @@ def photo_image(request: HttpRequest, photo_id: int, variant: str) -> HttpRespon
         User.Role.CASEWORKER,
         User.Role.ORG_ADMIN,
     )
-    if not own and not photo_viewable_by_reviewer(user=request.user, photo=photo):
+    if not own and not matching.photo_viewable_by_reviewer(user=request.user, photo=photo):
         raise Http404("No such photo.")
     audit_record(actor=request.user, action="photo.viewed", obj=photo, data={"variant": variant})
     pixels = photo_pixels(jpeg=photo_file_read(path=photo.file))

@@ -1,40 +1,35 @@
-"""Celery tasks for outcome webhooks: take ids, call services, retry only transient errors.
+"""Celery tasks for outcome webhooks: take ids, import their service in the body, call it.
 
 A refused or failed HTTP delivery is not an exception here: it is recorded and retried
-later by `webhook_deliveries_retry` (with backoff), so the log shows every attempt.
+later by `webhook_deliveries_retry_task` (with backoff), so the log shows every attempt.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
-from kombu.exceptions import OperationalError as BrokerError
 
-from cases import webhooks
-
-# As matching/tasks.py: database and broker hiccups only, at most 5 times.
-RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError, BrokerError),
-    "retry_backoff": 2,
-    "retry_backoff_max": 120,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+from reunite.tasks import RETRY_POLICY
 
 
-@shared_task(**RETRY)
-def report_outcome_notify(report_id: int) -> bool:
-    return webhooks.report_outcome_notify(report_id=report_id)
+@shared_task(**RETRY_POLICY)
+def report_outcome_notify_task(report_id: int) -> bool:
+    from cases.webhooks import report_outcome_notify
+
+    return report_outcome_notify(report_id=report_id)
 
 
-@shared_task(**RETRY)
-def webhook_deliver(delivery_id: int) -> str:
-    return webhooks.webhook_delivery_attempt(delivery_id=delivery_id)
+@shared_task(**RETRY_POLICY)
+def webhook_deliver_task(delivery_id: int) -> str:
+    from cases.webhooks import webhook_delivery_attempt
+
+    return webhook_delivery_attempt(delivery_id=delivery_id)
 
 
-@shared_task(**RETRY)
-def webhook_deliveries_retry() -> int:
-    due = webhooks.webhook_deliveries_due()
+@shared_task(**RETRY_POLICY)
+def webhook_deliveries_retry_task() -> int:
+    from cases.webhooks import webhook_deliveries_due
+
+    due = webhook_deliveries_due()
     for delivery_id in due:
-        webhook_deliver.delay(delivery_id)
+        webhook_deliver_task.delay(delivery_id)
     return len(due)

@@ -30,6 +30,7 @@ from cases.models import FoundReport, ReportOutcome, User, WebhookDelivery, Webh
 from cases.outcomes import Outcome, report_outcome, reports_with_outcome
 from cases.permissions import Action, action_require
 from cases.storage import secret_decrypt, secret_encrypt
+from cases.webhook_tasks import webhook_deliver_task
 
 SIGNATURE_HEADER = "Reunite-Signature"
 EVENT_OUTCOME_CHANGED = "report.outcome_changed"
@@ -109,9 +110,7 @@ def webhook_endpoint_disable(*, user: User, endpoint: WebhookEndpoint) -> Webhoo
 
 
 def _deliver_enqueue(delivery_id: int) -> None:
-    from cases.webhook_tasks import webhook_deliver
-
-    transaction.on_commit(lambda: webhook_deliver.delay(delivery_id))
+    transaction.on_commit(lambda: webhook_deliver_task.delay(delivery_id))
 
 
 @transaction.atomic

@@ -177,25 +177,25 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "global_keyprefix": env_str("REUNITE_BROKER_PREFIX", ""),
 }
 CELERY_TASK_ROUTES = {
-    "matching.tasks.photo_process": {"queue": "embed"},
-    "matching.tasks.embedding_index": {"queue": "index"},
-    "matching.tasks.index_faces_remove": {"queue": "index"},
-    "matching.tasks.photos_recover": {"queue": "embed"},
-    "cases.tasks.retention_sweep": {"queue": "default"},
+    "matching.tasks.photo_process_task": {"queue": "embed"},
+    "matching.tasks.embedding_index_task": {"queue": "index"},
+    "matching.tasks.index_faces_remove_task": {"queue": "index"},
+    "matching.tasks.photos_recover_task": {"queue": "embed"},
+    "cases.tasks.retention_sweep_task": {"queue": "default"},
     "cases.webhook_tasks.*": {"queue": "default"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "recover-stuck-photos": {
-        "task": "matching.tasks.photos_recover",
+        "task": "matching.tasks.photos_recover_task",
         "schedule": env_int("REUNITE_RECOVER_EVERY_SECONDS", 60),
     },
     "webhook-retry": {
-        "task": "cases.webhook_tasks.webhook_deliveries_retry",
+        "task": "cases.webhook_tasks.webhook_deliveries_retry_task",
         "schedule": env_int("REUNITE_WEBHOOK_SWEEP_SECONDS", 30),
     },
     "retention-sweep": {
-        "task": "cases.tasks.retention_sweep",
+        "task": "cases.tasks.retention_sweep_task",
         "schedule": crontab(
             hour=env_int("REUNITE_RETENTION_SWEEP_HOUR", 2), minute=30
         ),  # daily, UTC

@@ -98,7 +98,7 @@ def test_outcome_changes_are_pushed_signed_and_the_receiver_verifies_them(
 def test_a_failed_delivery_is_logged_and_retried_with_backoff(
     api_for, caseworker, partner, allow_local_webhooks, settings
 ):
-    from cases.webhook_tasks import webhook_deliveries_retry
+    from cases.webhook_tasks import webhook_deliveries_retry_task
 
     client = api_for(partner)
     with webhook_receiver() as receiver:
@@ -114,10 +114,10 @@ def test_a_failed_delivery_is_logged_and_retried_with_backoff(
         assert delivery.next_attempt_at > timezone.now() + dt.timedelta(seconds=20)
 
         # Not due yet: the sweep leaves it alone.
-        assert webhook_deliveries_retry() == 0
+        assert webhook_deliveries_retry_task() == 0
         WebhookDelivery.objects.update(next_attempt_at=timezone.now())
         receiver.status = 200
-        assert webhook_deliveries_retry() == 1
+        assert webhook_deliveries_retry_task() == 1
 
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("delivered", 2)

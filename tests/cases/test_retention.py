@@ -10,7 +10,7 @@ from django.utils import timezone
 from cases.audit import audit_verify
 from cases.models import AuditEvent, FoundReport, MissingCase, Photo
 from cases.retention import case_close, legal_hold_place, retention_sweep_batch
-from cases.tasks import retention_sweep
+from cases.tasks import retention_sweep_task
 from matching.models import Candidate
 from matching.services.search import candidate_pair_record
 from tests.factories import UserFactory
@@ -107,15 +107,15 @@ def test_sweep_task_requeues_itself_until_the_backlog_is_done(caseworker, settin
     settings.RETENTION_BATCH_SIZE = 2
     cases = [_closed_case(caseworker, days_ago=40) for _ in range(5)]
 
-    retention_sweep.delay()  # eager: each batch queues the next
+    retention_sweep_task.delay()  # eager: each batch queues the next
 
     assert {_status(c) for c in cases} == {MissingCase.Status.ERASED}
 
 
 def test_sweep_runs_daily_from_beat():
     entry = django_settings.CELERY_BEAT_SCHEDULE["retention-sweep"]
-    assert entry["task"] == "cases.tasks.retention_sweep"
-    assert retention_sweep.name == "cases.tasks.retention_sweep"
+    assert entry["task"] == "cases.tasks.retention_sweep_task"
+    assert retention_sweep_task.name == "cases.tasks.retention_sweep_task"
 
 
 def test_caseworker_closes_a_case_and_closed_at_is_recorded(caseworker):

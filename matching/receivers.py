@@ -12,13 +12,12 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from cases.webhook_tasks import report_outcome_notify_task
 from matching.models import Candidate
 
 
 def _notify_on_commit(report_id: int) -> None:
-    from cases.webhook_tasks import report_outcome_notify
-
-    transaction.on_commit(lambda: report_outcome_notify.delay(report_id))
+    transaction.on_commit(lambda: report_outcome_notify_task.delay(report_id))
 
 
 @receiver(post_save, sender=Candidate, dispatch_uid="reunite_candidate_saved_outcome")
