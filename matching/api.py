@@ -9,12 +9,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.api import ContactOutput, problems
-from cases.selectors import case_get
+from cases.api.serializers import ContactOutput
+from cases.records.selectors import case_get
 from matching.calibration import score_band
 from matching.models import Candidate, ReviewDecision
 from matching.selectors import candidate_get, candidate_list
 from matching.services.review import candidate_decide
+from reunite.api.schema import problems
 
 
 class CandidateOutput(serializers.ModelSerializer):

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from cases.webhook_tasks import report_outcome_notify_task
+from cases.partners.tasks import report_outcome_notify_task
 from matching.models import Candidate
 
 

@@ -8,8 +8,8 @@ import numpy as np
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from cases.access.permissions import Action, action_require
 from cases.models import FoundReport, MissingCase, Photo, User
-from cases.permissions import Action, action_require
 from matching.models import Candidate, Embedding
 
 

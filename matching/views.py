@@ -10,13 +10,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from cases.ages import age_range_on, years_between
-from cases.audit import audit_record
-from cases.images import photo_pixels
+from cases.access.permissions import Action
+from cases.audit.trail import audit_record
 from cases.models import Photo
-from cases.permissions import Action
-from cases.storage import photo_file_read
-from cases.views import CROP_SIDE, _image_response, portal
+from cases.portal.views import CROP_SIDE, image_response, portal
+from cases.records.ages import age_range_on, years_between
+from cases.records.images import photo_pixels
+from cases.records.storage import photo_file_read
 from matching.calibration import score_band
 from matching.models import Candidate, Face, ReviewDecision
 from matching.selectors import candidate_get, candidate_list, photo_viewable_by_reviewer
@@ -204,4 +204,4 @@ def face_crop(request: HttpRequest, face_id: int) -> HttpResponse:
     margin_x, margin_y = int(face.w * 0.4), int(face.h * 0.4)
     top, left = max(0, face.y - margin_y), max(0, face.x - margin_x)
     crop = pixels[top : face.y + face.h + margin_y, left : face.x + face.w + margin_x]
-    return _image_response(crop, max_side=CROP_SIDE)
+    return image_response(crop, max_side=CROP_SIDE)

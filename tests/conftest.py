@@ -12,7 +12,7 @@ from django.conf import settings
 from PIL import Image
 from rest_framework.test import APIClient
 
-from cases.apikeys import apikey_create
+from cases.access.apikeys import apikey_create
 from cases.models import User
 from matching.index import index_forget_cache
 from tests.factories import OrganisationFactory, UserFactory

@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from cases.access.permissions import Action, permissions_matrix_markdown, user_can
 from cases.models import User
-from cases.permissions import Action, permissions_matrix_markdown, user_can
 from matching.models import Candidate
 from tests.factories import OrganisationFactory, UserFactory
 from tests.matching.helpers import ready_photo_with_embedding

@@ -11,10 +11,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from cases.audit import audit_record
-from cases.images import photo_pixels
+from cases.audit.trail import audit_record
 from cases.models import Photo, User
-from cases.storage import photo_file_read
+from cases.records.images import photo_pixels
+from cases.records.storage import photo_file_read
 from matching.engine import DetectedFace, face_engine
 from matching.models import Embedding, Face
 from matching.tasks import embedding_index_task, photo_process_task

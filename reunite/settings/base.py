@@ -35,7 +35,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "cases.middleware.RequestSizeLimitMiddleware",
+    "cases.access.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -43,10 +43,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "cases.otp.SecondFactorRequiredMiddleware",
+    "cases.access.otp.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "cases.middleware.AuditContextMiddleware",
+    "cases.access.middleware.AuditContextMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -101,7 +101,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 
-# Photos never live under a public media URL; they are read through cases.storage.
+# Photos never live under a public media URL; they are read through cases.records.storage.
 MEDIA_ROOT = env_path("REUNITE_MEDIA_ROOT", DATA_DIR / "media")
 
 LOGIN_URL = "/accounts/login/"
@@ -181,8 +181,8 @@ CELERY_TASK_ROUTES = {
     "matching.tasks.embedding_index_task": {"queue": "index"},
     "matching.tasks.index_faces_remove_task": {"queue": "index"},
     "matching.tasks.photos_recover_task": {"queue": "embed"},
-    "cases.tasks.retention_sweep_task": {"queue": "default"},
-    "cases.webhook_tasks.*": {"queue": "default"},
+    "cases.safeguards.tasks.retention_sweep_task": {"queue": "default"},
+    "cases.partners.tasks.*": {"queue": "default"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
@@ -191,11 +191,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("REUNITE_RECOVER_EVERY_SECONDS", 60),
     },
     "webhook-retry": {
-        "task": "cases.webhook_tasks.webhook_deliveries_retry_task",
+        "task": "cases.partners.tasks.webhook_deliveries_retry_task",
         "schedule": env_int("REUNITE_WEBHOOK_SWEEP_SECONDS", 30),
     },
     "retention-sweep": {
-        "task": "cases.tasks.retention_sweep_task",
+        "task": "cases.safeguards.tasks.retention_sweep_task",
         "schedule": crontab(
             hour=env_int("REUNITE_RETENTION_SWEEP_HOUR", 2), minute=30
         ),  # daily, UTC
@@ -205,16 +205,16 @@ CELERY_BEAT_SCHEDULE = {
 # --- API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "cases.authentication.ApiKeyAuthentication",
+        "cases.access.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "cases.api_errors.problem_exception_handler",
+    "EXCEPTION_HANDLER": "reunite.api.problems.problem_exception_handler",
     # Per API key; over the rate: 429 `throttled` with Retry-After.
-    "DEFAULT_THROTTLE_CLASSES": ["cases.throttling.ApiClientRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["cases.access.throttling.ApiClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "api_client": env_str("REUNITE_API_RATE", "300/min"),
         "api_bulk": env_str("REUNITE_API_BULK_RATE", "20/min"),

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from cases.apikeys import apikey_create
+from cases.access.apikeys import apikey_create
 from cases.models import ApiKey, User
 from tests.factories import OrganisationFactory, UserFactory
 from tests.otp import force_login_verified

@@ -107,7 +107,7 @@ def test_partner_gets_403_on_cases(api_for, partner):
 
 
 def test_no_key_is_401_and_revoked_key_is_401(client, caseworker):
-    from cases.apikeys import apikey_create, apikey_revoke
+    from cases.access.apikeys import apikey_create, apikey_revoke
 
     assert client.get("/api/v1/cases/").status_code == 401
     api_key, key = apikey_create(user=caseworker, created_by=None)

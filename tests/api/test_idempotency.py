@@ -3,8 +3,8 @@ import threading
 import pytest
 from django.db import connection
 
-from cases import services
 from cases.models import FoundReport, IdempotencyKey, MissingCase
+from cases.records import services
 from tests.api.helpers import REPORT_FORM
 from tests.api.test_cases import CASE_FORM
 from tests.conftest import api_client_for

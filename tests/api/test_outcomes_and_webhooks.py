@@ -6,7 +6,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from cases.models import WebhookDelivery
-from cases.webhooks import SIGNATURE_HEADER, signature_make, signature_verify
+from cases.partners.webhooks import SIGNATURE_HEADER, signature_make, signature_verify
 from matching.models import Candidate
 from matching.services.review import candidate_decide
 from matching.services.search import candidate_pair_record
@@ -98,7 +98,7 @@ def test_outcome_changes_are_pushed_signed_and_the_receiver_verifies_them(
 def test_a_failed_delivery_is_logged_and_retried_with_backoff(
     api_for, caseworker, partner, allow_local_webhooks, settings
 ):
-    from cases.webhook_tasks import webhook_deliveries_retry_task
+    from cases.partners.tasks import webhook_deliveries_retry_task
 
     client = api_for(partner)
     with webhook_receiver() as receiver:
@@ -155,8 +155,8 @@ def test_webhook_urls_must_be_https_and_public(api_for, partner):
 
 def test_webhook_secret_is_encrypted_at_rest(partner):
     from cases.models import WebhookEndpoint
-    from cases.storage import secret_decrypt
-    from cases.webhooks import webhook_endpoint_create
+    from cases.partners.webhooks import webhook_endpoint_create
+    from cases.records.storage import secret_decrypt
 
     with override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=True):
         endpoint, secret = webhook_endpoint_create(user=partner, url="http://127.0.0.1:9/hook")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from cases.apikeys import apikey_create
+from cases.access.apikeys import apikey_create
 from cases.models import FoundReport
-from cases.webhooks import signature_make
+from cases.partners.webhooks import signature_make
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

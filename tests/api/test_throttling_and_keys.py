@@ -3,7 +3,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from cases.apikeys import apikey_create, apikey_revoke, apikey_rotate
+from cases.access.apikeys import apikey_create, apikey_revoke, apikey_rotate
 from cases.models import ApiKey
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from cases.services import PhotoUpload, case_create, report_create
+from cases.records.services import PhotoUpload, case_create, report_create
 from matching.models import Candidate
 from tests.browser.conftest import screenshot, sign_in
 from tests.cases.test_services import CASE_FIELDS

@@ -4,10 +4,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
-from cases.accounts import organisation_approve, organisation_pause, user_role_set
-from cases.audit import audit_verify
+from cases.access.accounts import organisation_approve, organisation_pause, user_role_set
+from cases.access.permissions import Action, user_can
+from cases.audit.trail import audit_verify
 from cases.models import AuditEvent, User
-from cases.permissions import Action, user_can
 from tests.factories import OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

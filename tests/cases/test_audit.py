@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
-from cases.audit import audit_event_list, audit_events_csv, audit_record
+from cases.audit.trail import audit_event_list, audit_events_csv, audit_record
 from cases.models import AuditEvent, User
 from tests.factories import UserFactory
 

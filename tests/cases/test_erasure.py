@@ -5,11 +5,15 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from cases.audit import audit_verify
-from cases.erasure import case_biometrics_erase, case_consent_withdraw, report_biometrics_erase
+from cases.audit.trail import audit_verify
 from cases.models import AuditEvent, FoundReport, MissingCase, Photo
-from cases.services import PhotoUpload, case_create, report_create
-from cases.storage import photo_file_exists
+from cases.records.services import PhotoUpload, case_create, report_create
+from cases.records.storage import photo_file_exists
+from cases.safeguards.erasure import (
+    case_biometrics_erase,
+    case_consent_withdraw,
+    report_biometrics_erase,
+)
 from matching.index import index_forget_cache, index_get
 from matching.models import Candidate, Embedding, Face
 from matching.services.review import candidate_decide

@@ -3,7 +3,7 @@ import io
 import pytest
 from PIL import Image
 
-from cases.images import PhotoRejected, photo_normalise
+from cases.records.images import PhotoRejected, photo_normalise
 from tests.conftest import image_bytes
 
 

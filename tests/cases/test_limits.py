@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from cases.limits import DailyLimitReached
 from cases.models import AuditEvent, FoundReport, Notification, Photo, User
-from cases.services import PhotoUpload, report_create
+from cases.records.limits import DailyLimitReached
+from cases.records.services import PhotoUpload, report_create
 from tests.conftest import image_bytes
 from tests.factories import FoundReportFactory, UserFactory
 

@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.utils import timezone
 
-from cases.audit import audit_verify
+from cases.audit.trail import audit_verify
 from cases.models import AuditEvent, FoundReport, MissingCase, Photo
-from cases.retention import case_close, legal_hold_place, retention_sweep_batch
-from cases.tasks import retention_sweep_task
+from cases.safeguards.retention import case_close, legal_hold_place, retention_sweep_batch
+from cases.safeguards.tasks import retention_sweep_task
 from matching.models import Candidate
 from matching.services.search import candidate_pair_record
 from tests.factories import UserFactory
@@ -114,8 +114,8 @@ def test_sweep_task_requeues_itself_until_the_backlog_is_done(caseworker, settin
 
 def test_sweep_runs_daily_from_beat():
     entry = django_settings.CELERY_BEAT_SCHEDULE["retention-sweep"]
-    assert entry["task"] == "cases.tasks.retention_sweep_task"
-    assert retention_sweep_task.name == "cases.tasks.retention_sweep_task"
+    assert entry["task"] == "cases.safeguards.tasks.retention_sweep_task"
+    assert retention_sweep_task.name == "cases.safeguards.tasks.retention_sweep_task"
 
 
 def test_caseworker_closes_a_case_and_closed_at_is_recorded(caseworker):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cases.models import Photo
-from cases.services import PhotoUpload, case_create, report_create
+from cases.records.services import PhotoUpload, case_create, report_create
 from matching.models import Candidate, CandidatePair, Embedding
 from matching.services.processing import photo_process
 from matching.services.search import embedding_index_and_search

@@ -1,7 +1,7 @@
 import numpy as np
 
 from cases.models import Photo, User
-from cases.storage import photo_file_write
+from cases.records.storage import photo_file_write
 from matching.models import Embedding, Face
 from tests.conftest import image_bytes
 from tests.factories import FoundReportFactory, MissingCaseFactory

@@ -1,9 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from cases.audit import audit_verify
+from cases.audit.trail import audit_verify
 from cases.models import AuditEvent, Photo
-from cases.services import PhotoUpload, case_create, photo_add, report_create
+from cases.records.services import PhotoUpload, case_create, photo_add, report_create
 from matching.models import Candidate, CandidatePair, Embedding
 from matching.services.processing import photo_process, photo_select_face
 from matching.services.search import embedding_index_and_search

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cases.images import photo_normalise, photo_pixels
+from cases.records.images import photo_normalise, photo_pixels
 from matching.engine import face_engine
 from matching.evaluation import photo_embed
 

@@ -116,7 +116,7 @@ def test_reviewer_cannot_open_photos_outside_their_queue(client, reviewer, partn
 
 def test_photo_views_are_audited(client, caseworker, world, same_person_pair):
     from cases.models import AuditEvent
-    from cases.services import PhotoUpload, case_create
+    from cases.records.services import PhotoUpload, case_create
 
     case = case_create(
         user=caseworker, photos=[PhotoUpload(data=same_person_pair[0].read_bytes())], **CASE_FIELDS
@@ -164,7 +164,7 @@ def test_unknown_report_is_404_for_its_own_org_too(client, caseworker):
 def test_select_face_page_outlines_every_face(
     client, caseworker, faces_dir, django_capture_on_commit_callbacks
 ):
-    from cases.services import PhotoUpload, case_create
+    from cases.records.services import PhotoUpload, case_create
 
     with django_capture_on_commit_callbacks(execute=True):
         case = case_create(

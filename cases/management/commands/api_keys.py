@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.apikeys import apikey_revoke, apikey_rotate
+from cases.access.apikeys import apikey_revoke, apikey_rotate
 from cases.models import ApiKey
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.audit import audit_verify
+from cases.audit.trail import audit_verify
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.apikeys import apikey_create
+from cases.access.apikeys import apikey_create
 from cases.models import User
 
 

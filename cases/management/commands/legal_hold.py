@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import FoundReport, MissingCase
-from cases.retention import legal_hold_lift, legal_hold_place
+from cases.safeguards.retention import legal_hold_lift, legal_hold_place
 
 
 class Command(BaseCommand):

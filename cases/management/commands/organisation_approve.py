@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.accounts import organisation_approve
+from cases.access.accounts import organisation_approve
 from cases.models import Organisation
 
 

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.accounts import organisation_pause
+from cases.access.accounts import organisation_pause
 from cases.models import Organisation
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from cases.permissions import permissions_matrix_markdown
+from cases.access.permissions import permissions_matrix_markdown
 
 
 class Command(BaseCommand):

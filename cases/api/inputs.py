@@ -1,0 +1,111 @@
+"""Reading API requests: form fields, the Idempotency-Key header and uploaded photos."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from cases.partners.idempotency import KEY_MAX_LENGTH
+from cases.records import services
+from cases.records.images import PhotoRejected
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string up to 200 characters (a UUID is good). Sending the same "
+    "key again returns the first response's record with 200 and never creates a second. "
+    "The same key with a different body is refused (422).",
+)
+
+
+def idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > KEY_MAX_LENGTH:
+        raise serializers.ValidationError(
+            {"Idempotency-Key": [f"At most {KEY_MAX_LENGTH} characters."]}
+        )
+    return key
+
+
+def form_fields(request: Request) -> dict[str, Any]:
+    """The request's non-file fields; the body must be an object (JSON) or a form."""
+    if not hasattr(request.data, "items"):
+        raise serializers.ValidationError({"non_field_errors": ["Send a JSON object or a form."]})
+    return {k: v for k, v in request.data.items() if k != "photos"}
+
+
+class PhotoMetaInput(serializers.Serializer):
+    taken_on = serializers.DateField(required=False, allow_null=True)
+    age_in_photo = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=25
+    )
+
+
+class PhotoAddInput(PhotoMetaInput):
+    image = serializers.ImageField()
+
+
+def uploads_read(request: Request, field: str) -> list[services.PhotoUpload]:
+    """Read uploaded files, refusing oversized ones from their size before reading them."""
+    files = request.FILES.getlist(field)
+    if len(files) > settings.PHOTOS_PER_REQUEST:
+        raise PhotoRejected(
+            code="too_many_photos",
+            detail=f"Send at most {settings.PHOTOS_PER_REQUEST} photos in one request.",
+        )
+    taken = request.data.getlist("photo_taken_on") if hasattr(request.data, "getlist") else []
+    ages = request.data.getlist("photo_age_in_photo") if hasattr(request.data, "getlist") else []
+    uploads = []
+    for i, upload in enumerate(files):
+        if upload.size > settings.PHOTO_MAX_BYTES:
+            raise PhotoRejected(
+                code="photo_too_large",
+                detail=(
+                    f"{upload.name} is {upload.size / 1e6:.1f} MB; the limit is "
+                    f"{settings.PHOTO_MAX_BYTES / 1e6:.0f} MB."
+                ),
+                status=413,
+                index=i,
+            )
+        meta = PhotoMetaInput(
+            data={
+                "taken_on": taken[i] if i < len(taken) and taken[i] else None,
+                "age_in_photo": ages[i] if i < len(ages) and ages[i] else None,
+            }
+        )
+        meta.is_valid(raise_exception=True)
+        uploads.append(
+            services.PhotoUpload(
+                data=upload.read(), filename=upload.name or "", **meta.validated_data
+            )
+        )
+    return uploads
+
+
+def upload_read(request: Request) -> services.PhotoUpload:
+    meta = PhotoMetaInput(
+        data={k: request.data.get(k) or None for k in ("taken_on", "age_in_photo")}
+        if hasattr(request.data, "get")
+        else {}
+    )
+    meta.is_valid(raise_exception=True)
+    files = request.FILES.getlist("image")
+    if len(files) != 1:
+        raise serializers.ValidationError({"image": ["Send exactly one `image` file."]})
+    if files[0].size > settings.PHOTO_MAX_BYTES:
+        raise PhotoRejected(
+            code="photo_too_large",
+            detail=f"The photo is {files[0].size / 1e6:.1f} MB; the limit is "
+            f"{settings.PHOTO_MAX_BYTES / 1e6:.0f} MB.",
+            status=413,
+        )
+    return services.PhotoUpload(
+        data=files[0].read(), filename=files[0].name or "", **meta.validated_data
+    )

@@ -1,0 +1,78 @@
+"""Changes a filing organisation makes to its own found reports after filing them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from cases.access.permissions import Action, action_require
+from cases.audit.trail import audit_record
+from cases.models import FoundReport, Photo, User
+from cases.records import services
+from cases.safeguards.erasure import report_biometrics_erase
+from matching import interfaces as matching
+
+EDITABLE_FIELDS = frozenset(
+    {
+        "found_on",
+        "found_place",
+        "estimated_age_min",
+        "estimated_age_max",
+        "sex",
+        "notes",
+        "legal_basis",
+    }
+)
+
+
+class ReportNotActive(ValidationError):
+    """The report was withdrawn or erased: it can no longer change."""
+
+
+def _require_active(report: FoundReport) -> None:
+    if report.status != FoundReport.Status.ACTIVE:
+        raise ReportNotActive(f"Report {report.reference} is {report.status}; it cannot change.")
+
+
+@transaction.atomic
+def report_update(*, user: User, report: FoundReport, **fields: Any) -> FoundReport:
+    """Change a report's details. external_ref stays: it is how retries find the report."""
+    action_require(user=user, action=Action.REPORT_EDIT)
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    report = FoundReport.objects.select_for_update().get(pk=report.pk)
+    _require_active(report)
+    for name, value in fields.items():
+        setattr(report, name, value)
+    report.full_clean()
+    report.save()
+    audit_record(actor=user, action="report.updated", obj=report, data={"fields": sorted(fields)})
+    matching.candidates_recheck(candidate_ids=report.candidates.values_list("pk", flat=True))
+    return report
+
+
+@transaction.atomic
+def report_withdraw(*, user: User, report: FoundReport, reason: str = "") -> FoundReport:
+    """Withdraw a report: its photos, faces, embeddings, candidates and index entries go.
+
+    Idempotent: withdrawing a withdrawn report changes nothing.
+    """
+    action_require(user=user, action=Action.REPORT_EDIT)
+    report = FoundReport.objects.select_for_update().get(pk=report.pk)
+    if report.status != FoundReport.Status.ACTIVE:
+        return report
+    audit_record(actor=user, action="report.withdrawn", obj=report, data={"reason": reason[:300]})
+    report_biometrics_erase(report=report, actor=user, reason="withdrawn by its organisation")
+    # The erasure leaves an `erased` tombstone; say why it went.
+    FoundReport.objects.filter(pk=report.pk).update(status=FoundReport.Status.WITHDRAWN)
+    report.refresh_from_db()
+    return report
+
+
+def report_photo_add(*, user: User, report: FoundReport, upload: services.PhotoUpload) -> Photo:
+    """Add one photo to an active report."""
+    _require_active(report)
+    return services.photo_add(user=user, owner=report, upload=upload)
