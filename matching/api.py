@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.api.serializers import ContactOutput
+from cases.partners.outcomes import CANDIDATE_OUTCOMES, candidate_outcome
 from cases.records.selectors import case_get
 from matching.calibration import score_band
 from matching.models import Candidate, ReviewDecision
@@ -133,14 +134,9 @@ class CaseCandidateOutput(serializers.ModelSerializer):
         help_text="The found report's organisation, once two reviewers confirmed."
     )
 
-    @extend_schema_field(
-        serializers.ChoiceField(choices=["under_review", "possible_match_confirmed", "not_a_match"])
-    )
+    @extend_schema_field(serializers.ChoiceField(choices=[o.value for o in CANDIDATE_OUTCOMES]))
     def get_outcome(self, candidate: Candidate) -> str:
-        return {
-            Candidate.Status.CONFIRMED: "possible_match_confirmed",
-            Candidate.Status.WITHDRAWN: "not_a_match",
-        }.get(candidate.status, "under_review")
+        return candidate_outcome(status=candidate.status).value
 
     @extend_schema_field(ContactOutput(allow_null=True))
     def get_contact(self, candidate: Candidate) -> dict | None:

@@ -8,7 +8,7 @@ import numpy as np
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from cases.access.permissions import Action, action_require
+from cases.access.permissions import Action, action_require, user_can
 from cases.models import FoundReport, MissingCase, Photo, User
 from matching.models import Candidate, Embedding
 
@@ -81,7 +81,7 @@ def gallery_size(*, model_name: str, side: str) -> int:
 
 def photo_viewable_by_reviewer(*, user: User, photo: Photo) -> bool:
     """Reviewers see a photo only while it is part of a candidate they may review."""
-    if not user.is_authenticated or user.role != User.Role.REVIEWER:
+    if not user_can(user, Action.CANDIDATE_REVIEW):
         return False
     queue = candidate_list(user=user, held_back=None)
     if photo.side == Photo.Side.CASE:

@@ -14,7 +14,7 @@ from cases.access.permissions import Action
 from cases.audit.trail import audit_record
 from cases.models import Photo
 from cases.portal.views import CROP_SIDE, image_response, portal
-from cases.records.ages import age_range_on, years_between
+from cases.records.ages import CHILD_AGE_BANDS, case_age_range, years_between
 from cases.records.images import photo_pixels
 from cases.records.storage import photo_file_read
 from matching.calibration import score_band
@@ -22,7 +22,7 @@ from matching.models import Candidate, Face, ReviewDecision
 from matching.selectors import candidate_get, candidate_list, photo_viewable_by_reviewer
 from matching.services.review import CONFIRMATIONS_REQUIRED, candidate_decide, reviewer_conflict
 
-AGE_BANDS = {"0-5": (0, 5), "6-11": (6, 11), "12-17": (12, 17)}
+AGE_BANDS = {f"{low}-{high}": (low, high) for low, high in CHILD_AGE_BANDS}
 
 
 @portal(Action.CANDIDATE_REVIEW)
@@ -89,13 +89,7 @@ def candidate_detail(request: HttpRequest, candidate_id: int) -> HttpResponse:
 def _candidate_context(request: HttpRequest, candidate: Candidate) -> dict:
     case, report = candidate.case, candidate.found_report
     age_then, age_at_found, age_now = (
-        age_range_on(
-            date_of_birth=case.date_of_birth,
-            age_min=case.age_min,
-            age_max=case.age_max,
-            known_on=case.last_seen_on,
-            on=day,
-        )
+        case_age_range(case=case, on=day)
         for day in (case.last_seen_on, report.found_on, timezone.localdate())
     )
     pairs = []

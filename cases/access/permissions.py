@@ -12,17 +12,21 @@ Role = User.Role
 
 
 class Action(StrEnum):
+    PORTAL_USE = "portal.use"
     CASE_CREATE = "case.create"
     CASE_VIEW = "case.view"
     CASE_EDIT = "case.edit"
     REPORT_CREATE = "report.create"
     REPORT_VIEW = "report.view"
     REPORT_EDIT = "report.edit"
+    PHOTO_VIEW = "photo.view"
     PHOTO_ADD = "photo.add"
     PHOTO_SELECT_FACE = "photo.select_face"
     CANDIDATE_REVIEW = "candidate.review"
+    WEBHOOK_MANAGE = "webhook.manage"
     APIKEY_MANAGE = "apikey.manage"
     AUDIT_VIEW = "audit.view"
+    AUDIT_VIEW_ALL = "audit.view_all"
     ORGANISATION_APPROVE = "organisation.approve"
     ORGANISATION_PAUSE = "organisation.pause"
     USER_ROLE_SET = "user.role_set"
@@ -32,16 +36,20 @@ class Action(StrEnum):
 MATRIX: dict[str, frozenset[Action]] = {
     Role.CASEWORKER: frozenset(
         {
+            Action.PORTAL_USE,
             Action.CASE_CREATE,
             Action.CASE_VIEW,
             Action.CASE_EDIT,
             Action.REPORT_CREATE,
             Action.REPORT_VIEW,
             Action.REPORT_EDIT,
+            Action.PHOTO_VIEW,
             Action.PHOTO_ADD,
             Action.PHOTO_SELECT_FACE,
+            Action.WEBHOOK_MANAGE,
         }
     ),
+    # Partner accounts use the API only.
     Role.PARTNER: frozenset(
         {
             Action.REPORT_CREATE,
@@ -49,13 +57,16 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.REPORT_EDIT,
             Action.PHOTO_ADD,
             Action.PHOTO_SELECT_FACE,
+            Action.WEBHOOK_MANAGE,
         }
     ),
-    Role.REVIEWER: frozenset({Action.CANDIDATE_REVIEW}),
+    Role.REVIEWER: frozenset({Action.PORTAL_USE, Action.CANDIDATE_REVIEW}),
     Role.ORG_ADMIN: frozenset(
         {
+            Action.PORTAL_USE,
             Action.CASE_VIEW,
             Action.REPORT_VIEW,
+            Action.PHOTO_VIEW,
             Action.APIKEY_MANAGE,
             Action.AUDIT_VIEW,
             Action.USER_ROLE_SET,
@@ -63,8 +74,10 @@ MATRIX: dict[str, frozenset[Action]] = {
     ),
     Role.OPERATOR: frozenset(
         {
+            Action.PORTAL_USE,
             Action.APIKEY_MANAGE,
             Action.AUDIT_VIEW,
+            Action.AUDIT_VIEW_ALL,
             Action.ORGANISATION_APPROVE,
             Action.ORGANISATION_PAUSE,
             Action.USER_ROLE_SET,
@@ -72,6 +85,11 @@ MATRIX: dict[str, frozenset[Action]] = {
         }
     ),
 }
+
+
+def role_allows(role: str, action: Action) -> bool:
+    """The matrix cell alone, without the user's and organisation's state."""
+    return action in MATRIX.get(role, frozenset())
 
 
 def user_can(user: User, action: Action) -> bool:
@@ -85,7 +103,7 @@ def user_can(user: User, action: Action) -> bool:
         user.organisation is None or not user.organisation.is_active
     ):
         return False
-    return action in MATRIX.get(user.role, frozenset())
+    return role_allows(user.role, action)
 
 
 def action_require(*, user: User, action: Action) -> None:
@@ -99,7 +117,7 @@ def permissions_matrix_markdown() -> str:
     lines = [
         "# Permissions",
         "",
-        "Generated from `cases/permissions.py` by `python manage.py permissions_matrix`;",
+        "Generated from `cases/access/permissions.py` by `python manage.py permissions_matrix`;",
         "a test fails if this file and the code disagree. Every check also requires an",
         "active user whose organisation is approved and not paused (operators have none).",
         "Organisations see only their own cases and reports: another organisation's record",

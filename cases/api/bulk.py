@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -16,8 +18,10 @@ from cases.models import FoundReport
 from cases.partners import bulk
 from cases.partners.outcomes import reports_with_outcome
 from cases.records import services
-from reunite.api.problems import ProblemOutput
+from reunite.api.problems import ProblemOutput, domain_problem, internal_problem
 from reunite.api.schema import problems
+
+logger = logging.getLogger(__name__)
 
 
 class BulkPhotoInput(PhotoMetaInput):
@@ -114,23 +118,34 @@ class ReportBulkCreateApi(APIView):
                 FoundReport.objects.filter(pk__in=[x.report_id for x in results if x.report_id])
             ).prefetch_related("photos__faces")
         }
-        rows = [
-            {
-                "index": x.index,
-                "external_ref": x.external_ref,
-                "status": x.status,
-                "report": ReportOutput(by_pk[x.report_id]).data if x.report_id else None,
-                "error": x.error,
-            }
-            for x in results
-        ]
+        rows = []
+        for x in results:
+            error = _item_problem(x) if x.error is not None else None
+            rows.append(
+                {
+                    "index": x.index,
+                    "external_ref": x.external_ref,
+                    "status": error["status"] if error else (201 if x.created else 200),
+                    "report": ReportOutput(by_pk[x.report_id]).data if x.report_id else None,
+                    "error": error,
+                }
+            )
         body = {
-            "created": sum(1 for x in results if x.status == 201),
-            "existing": sum(1 for x in results if x.status == 200),
-            "failed": sum(1 for x in results if x.status >= 400),
+            "created": sum(1 for r in rows if r["status"] == 201),
+            "existing": sum(1 for r in rows if r["status"] == 200),
+            "failed": sum(1 for r in rows if r["status"] >= 400),
             "results": rows,
         }
         return Response(body, status=status.HTTP_200_OK)
+
+
+def _item_problem(result: bulk.BulkResult) -> dict:
+    assert result.error is not None
+    known = domain_problem(result.error)
+    if known is None:
+        logger.error("bulk item %s failed", result.index, exc_info=result.error)
+        return internal_problem()
+    return known[0]
 
 
 def _bulk_item_validate(item: dict) -> tuple[dict, list[services.PhotoUpload]]:

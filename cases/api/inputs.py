@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -12,7 +11,7 @@ from rest_framework.request import Request
 
 from cases.partners.idempotency import KEY_MAX_LENGTH
 from cases.records import services
-from cases.records.images import PhotoRejected
+from cases.records.images import photo_count_check, photo_size_check
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -55,25 +54,12 @@ class PhotoAddInput(PhotoMetaInput):
 def uploads_read(request: Request, field: str) -> list[services.PhotoUpload]:
     """Read uploaded files, refusing oversized ones from their size before reading them."""
     files = request.FILES.getlist(field)
-    if len(files) > settings.PHOTOS_PER_REQUEST:
-        raise PhotoRejected(
-            code="too_many_photos",
-            detail=f"Send at most {settings.PHOTOS_PER_REQUEST} photos in one request.",
-        )
+    photo_count_check(count=len(files))
     taken = request.data.getlist("photo_taken_on") if hasattr(request.data, "getlist") else []
     ages = request.data.getlist("photo_age_in_photo") if hasattr(request.data, "getlist") else []
     uploads = []
     for i, upload in enumerate(files):
-        if upload.size > settings.PHOTO_MAX_BYTES:
-            raise PhotoRejected(
-                code="photo_too_large",
-                detail=(
-                    f"{upload.name} is {upload.size / 1e6:.1f} MB; the limit is "
-                    f"{settings.PHOTO_MAX_BYTES / 1e6:.0f} MB."
-                ),
-                status=413,
-                index=i,
-            )
+        photo_size_check(size=upload.size, index=i)
         meta = PhotoMetaInput(
             data={
                 "taken_on": taken[i] if i < len(taken) and taken[i] else None,
@@ -99,13 +85,7 @@ def upload_read(request: Request) -> services.PhotoUpload:
     files = request.FILES.getlist("image")
     if len(files) != 1:
         raise serializers.ValidationError({"image": ["Send exactly one `image` file."]})
-    if files[0].size > settings.PHOTO_MAX_BYTES:
-        raise PhotoRejected(
-            code="photo_too_large",
-            detail=f"The photo is {files[0].size / 1e6:.1f} MB; the limit is "
-            f"{settings.PHOTO_MAX_BYTES / 1e6:.0f} MB.",
-            status=413,
-        )
+    photo_size_check(size=files[0].size)
     return services.PhotoUpload(
         data=files[0].read(), filename=files[0].name or "", **meta.validated_data
     )

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import Photo
-from cases.partners.outcomes import Outcome, ProcessingState, processing_state
+from cases.partners.outcomes import RECORD_OUTCOMES, ProcessingState, processing_state
 
 
 class FaceOutput(serializers.Serializer):
@@ -46,7 +46,7 @@ class ContactOutput(serializers.Serializer):
 
 class OutcomeOutput(serializers.Serializer):
     state = serializers.ChoiceField(
-        choices=[o.value for o in Outcome],
+        choices=[o.value for o in RECORD_OUTCOMES],
         help_text="`no_match_so_far`; `under_review`: reviewers are looking at a possible "
         "match; `possible_match_confirmed`: two reviewers confirmed one, see `contact`.",
     )

@@ -19,7 +19,7 @@ _ERRORS = {(code, PROBLEM_CONTENT_TYPE): ProblemOutput for code in (400, 401, 40
 
 
 def _endpoint_get(*, user: User, endpoint_id: int) -> WebhookEndpoint:
-    action_require(user=user, action=Action.REPORT_EDIT)
+    action_require(user=user, action=Action.WEBHOOK_MANAGE)
     endpoint = WebhookEndpoint.objects.filter(
         pk=endpoint_id, organisation=user.organisation
     ).first()
@@ -80,7 +80,7 @@ class WebhookListCreateApi(APIView):
         responses={200: WebhookOutput(many=True), **_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        action_require(user=request.user, action=Action.REPORT_EDIT)
+        action_require(user=request.user, action=Action.WEBHOOK_MANAGE)
         endpoints = WebhookEndpoint.objects.filter(organisation=request.user.organisation)
         return Response(WebhookOutput(endpoints, many=True).data)
 
@@ -92,7 +92,7 @@ class WebhookListCreateApi(APIView):
         responses={201: WebhookCreatedOutput, **_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        action_require(user=request.user, action=Action.REPORT_EDIT)
+        action_require(user=request.user, action=Action.WEBHOOK_MANAGE)
         serializer = WebhookInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         endpoint, secret = webhooks.webhook_endpoint_create(

@@ -13,6 +13,7 @@ from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from cases.audit.events import audit_event_get
 from cases.models import AuditEvent, Organisation, User
 
 GENESIS_HASH = "0" * 64
@@ -62,8 +63,10 @@ def audit_record(
 ) -> AuditEvent:
     """Append one audit record. Call it inside the transaction of the action it records.
 
-    `ip_address` defaults to the current request's client address.
+    `action` must be registered in cases/audit/events.py. `ip_address` defaults to the
+    current request's client address.
     """
+    audit_event_get(action)
     _lock_chain()
     last = AuditEvent.objects.order_by("-sequence").only("sequence", "hash").first()
     if organisation is None and actor is not None:
@@ -117,11 +120,11 @@ def audit_event_list(
     until: dt.datetime | None = None,
 ) -> QuerySet[AuditEvent]:
     """Audit records the user may see: operators see all, org admins their organisation's."""
-    from cases.access.permissions import Action, action_require
+    from cases.access.permissions import Action, action_require, user_can
 
     action_require(user=user, action=Action.AUDIT_VIEW)
     events = AuditEvent.objects.select_related("organisation").order_by("-sequence")
-    if user.role != User.Role.OPERATOR:
+    if not user_can(user, Action.AUDIT_VIEW_ALL):
         events = events.filter(organisation_id=user.organisation_id)
     if action:
         events = events.filter(action__startswith=action)

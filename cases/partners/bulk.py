@@ -5,21 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-
 from cases.access.permissions import Action, action_require
 from cases.models import User
 from cases.partners.idempotency import report_create_idempotent
-from cases.records.images import PhotoRejected
+from cases.records.images import PhotoRejected, photo_size_check
 from cases.records.services import PhotoUpload
-from reunite.api.problems import domain_problem, problem_body
-
-logger = logging.getLogger(__name__)
 
 BULK_MAX_ITEMS = 50
 
@@ -28,9 +22,10 @@ BULK_MAX_ITEMS = 50
 class BulkResult:
     index: int
     external_ref: str
-    status: int
     report_id: int | None = None
-    error: dict | None = None
+    created: bool = False
+    # The item's error, for the API to describe; None when filed or already filed.
+    error: Exception | None = None
 
 
 def photo_decode(
@@ -42,13 +37,8 @@ def photo_decode(
     age_in_photo: int | None = None,
 ) -> PhotoUpload:
     """Decode one base64 photo, refusing an oversized one from its length before decoding."""
-    if len(content_base64) * 3 // 4 > settings.PHOTO_MAX_BYTES + 3:
-        raise PhotoRejected(
-            code="photo_too_large",
-            detail=f"Photo {index} is larger than {settings.PHOTO_MAX_BYTES / 1e6:.0f} MB.",
-            status=413,
-            index=index,
-        )
+    # base64 carries 3 bytes in 4 characters, up to 2 of them padding.
+    photo_size_check(size=max(0, len(content_base64) * 3 // 4 - 3), index=index)
     try:
         data = base64.b64decode(content_base64, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -83,29 +73,15 @@ def reports_file(
                 user=user, idempotency_key="", photos=photos, **fields
             )
         except Exception as exc:
-            known = domain_problem(exc)
-            if known is None:
-                logger.exception("bulk item %s failed", index)
-                error = problem_body(
-                    code="internal_error",
-                    title="Could not file this item",
-                    status_code=500,
-                    detail="Something failed on our side; retry this item later.",
-                )
-            else:
-                error = known[0]
-            results.append(
-                BulkResult(
-                    index=index, external_ref=external_ref, status=error["status"], error=error
-                )
-            )
+            # One bad item must not sink the others; the API describes (or logs) its error.
+            results.append(BulkResult(index=index, external_ref=external_ref, error=exc))
             continue
         results.append(
             BulkResult(
                 index=index,
                 external_ref=report.external_ref,
-                status=201 if created else 200,
                 report_id=report.pk,
+                created=created,
             )
         )
     return results

@@ -17,12 +17,17 @@ from django.db import IntegrityError, transaction
 from cases.access.permissions import Action, action_require
 from cases.models import FoundReport, IdempotencyKey, MissingCase, User
 from cases.records import services
+from reunite.exceptions import ReuniteError
 
 KEY_MAX_LENGTH = 200
 
 
-class IdempotencyKeyReused(Exception):
+class IdempotencyKeyReused(ReuniteError):
     """The key was already used for a different request body."""
+
+    code = "idempotency_key_reused"
+    status = 422
+    title = "Idempotency-Key already used"
 
     def __init__(self, key: str) -> None:
         self.key = key

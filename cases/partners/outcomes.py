@@ -14,9 +14,27 @@ from matching import interfaces as matching
 
 
 class Outcome(StrEnum):
+    """The one outcome vocabulary: what a filing organisation may learn from review."""
+
     NO_MATCH_SO_FAR = "no_match_so_far"
     UNDER_REVIEW = "under_review"
     POSSIBLE_MATCH_CONFIRMED = "possible_match_confirmed"
+    NOT_A_MATCH = "not_a_match"
+
+
+# A case's or report's outcome, over all its candidates.
+RECORD_OUTCOMES = (Outcome.NO_MATCH_SO_FAR, Outcome.UNDER_REVIEW, Outcome.POSSIBLE_MATCH_CONFIRMED)
+# One candidate's outcome, as a case's own system sees it.
+CANDIDATE_OUTCOMES = (Outcome.UNDER_REVIEW, Outcome.POSSIBLE_MATCH_CONFIRMED, Outcome.NOT_A_MATCH)
+
+
+def candidate_outcome(*, status: str) -> Outcome:
+    """One candidate's outcome from its status (pending and disputed are under review)."""
+    # Status strings, not matching.models imports: cases does not depend on matching's models.
+    return {
+        "confirmed": Outcome.POSSIBLE_MATCH_CONFIRMED,
+        "withdrawn": Outcome.NOT_A_MATCH,
+    }.get(status, Outcome.UNDER_REVIEW)
 
 
 class ProcessingState(StrEnum):
@@ -49,8 +67,11 @@ def processing_state(*, photos: list[Photo]) -> ProcessingState:
 
 
 def _outcome(candidates: list, other: str) -> OutcomeView:
-    # Status strings, not matching.models imports: cases must not depend on matching here.
-    confirmed = [c for c in candidates if c.status == "confirmed"]
+    confirmed = [
+        c
+        for c in candidates
+        if candidate_outcome(status=c.status) == Outcome.POSSIBLE_MATCH_CONFIRMED
+    ]
     if confirmed:
         organisation: Organisation = getattr(confirmed[0], other).organisation
         return OutcomeView(
@@ -58,7 +79,7 @@ def _outcome(candidates: list, other: str) -> OutcomeView:
             contact_organisation=organisation.name,
             contact_email=organisation.contact_email,
         )
-    if any(c.status in ("pending", "disputed") for c in candidates):
+    if any(candidate_outcome(status=c.status) == Outcome.UNDER_REVIEW for c in candidates):
         return OutcomeView(state=Outcome.UNDER_REVIEW)
     return OutcomeView(state=Outcome.NO_MATCH_SO_FAR)
 

@@ -84,7 +84,7 @@ def webhook_url_check(*, url: str) -> None:
 @transaction.atomic
 def webhook_endpoint_create(*, user: User, url: str) -> tuple[WebhookEndpoint, str]:
     """Register a URL for the user's organisation. Returns it and its secret (shown once)."""
-    action_require(user=user, action=Action.REPORT_EDIT)
+    action_require(user=user, action=Action.WEBHOOK_MANAGE)
     webhook_url_check(url=url)
     secret = f"whsec_{secrets.token_urlsafe(32)}"
     endpoint = WebhookEndpoint(
@@ -101,7 +101,7 @@ def webhook_endpoint_create(*, user: User, url: str) -> tuple[WebhookEndpoint, s
 
 @transaction.atomic
 def webhook_endpoint_disable(*, user: User, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    action_require(user=user, action=Action.REPORT_EDIT)
+    action_require(user=user, action=Action.WEBHOOK_MANAGE)
     if endpoint.disabled_at is None:
         endpoint.disabled_at = timezone.now()
         endpoint.save(update_fields=["disabled_at"])

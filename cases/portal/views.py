@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from PIL import Image
 
-from cases.access.permissions import Action, user_can
+from cases.access.permissions import Action, role_allows, user_can
 from cases.audit.trail import audit_record
-from cases.models import Photo, User
+from cases.models import Photo
 from cases.portal.forms import CaseFilter, CaseForm, FaceChoiceForm, PhotoFormSet, ReportForm
 from cases.records import selectors, services
-from cases.records.images import PhotoRejected, photo_pixels
+from cases.records.images import PhotoRejected, photo_pixels, photo_size_check
 from cases.records.limits import DailyLimitReached
 from cases.records.storage import photo_file_read
 from matching import interfaces as matching
@@ -38,7 +38,7 @@ def portal(action: Action | None = None) -> Callable:
         @wraps(view)
         @login_required
         def wrapper(request: HttpRequest, *args, **kwargs):  # type: ignore[no-untyped-def]
-            if request.user.role == User.Role.PARTNER:
+            if not role_allows(request.user.role, Action.PORTAL_USE):
                 raise PermissionDenied("Partner accounts use the API, not the portal.")
             if action is not None and not user_can(request.user, action):
                 raise PermissionDenied(f"Your role may not do this ({action}).")
@@ -52,7 +52,7 @@ def portal(action: Action | None = None) -> Callable:
 @portal()
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if user.role == User.Role.REVIEWER:
+    if role_allows(user.role, Action.CANDIDATE_REVIEW):
         return redirect("review-queue")
     notifications = list(selectors.notification_list(user=user)[:20])
     context = {"notifications": notifications}
@@ -92,14 +92,7 @@ def _photo_uploads(formset) -> list[services.PhotoUpload]:  # type: ignore[no-un
         image = form.cleaned_data.get("image")
         if not image:
             continue
-        if image.size > settings.PHOTO_MAX_BYTES:
-            raise PhotoRejected(
-                code="photo_too_large",
-                status=413,
-                index=len(uploads),
-                detail=f"This photo is {image.size / 1e6:.1f} MB; the limit is "
-                f"{settings.PHOTO_MAX_BYTES / 1e6:.0f} MB.",
-            )
+        photo_size_check(size=image.size, index=len(uploads))
         uploads.append(
             services.PhotoUpload(
                 data=image.read(),
@@ -347,9 +340,8 @@ def photo_image(request: HttpRequest, photo_id: int, variant: str) -> HttpRespon
         photo = Photo.objects.select_related("case", "found_report").get(pk=photo_id)
     except Photo.DoesNotExist as exc:
         raise Http404("No such photo.") from exc
-    own = photo.organisation_id == request.user.organisation_id and request.user.role in (
-        User.Role.CASEWORKER,
-        User.Role.ORG_ADMIN,
+    own = photo.organisation_id == request.user.organisation_id and user_can(
+        request.user, Action.PHOTO_VIEW
     )
     if not own and not matching.photo_viewable_by_reviewer(user=request.user, photo=photo):
         raise Http404("No such photo.")

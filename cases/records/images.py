@@ -5,24 +5,34 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from reunite.exceptions import ReuniteError
+
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
-class PhotoRejected(Exception):
+class PhotoRejected(ReuniteError):
     """An upload we refuse, with a stable code, an HTTP status and words a person understands."""
+
+    title = "Photo not accepted"
 
     def __init__(self, *, code: str, detail: str, status: int = 400, index: int | None = None):
         super().__init__(detail)
         self.code = code
-        self.detail = detail
         self.status = status
         # Which of several uploads it was, so a form can show the error next to it.
         self.index = index
+
+    def problem_extra(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"errors": {"photos": [self.detail]}}
+        if self.index is not None:
+            extra["photo_index"] = self.index
+        return extra
 
 
 @dataclass(frozen=True)
@@ -32,15 +42,34 @@ class NormalisedPhoto:
     height: int
 
 
-def photo_normalise(*, data: bytes) -> NormalisedPhoto:
-    """Validate an upload and return an upright JPEG copy with every bit of metadata gone."""
+def photo_size_check(*, size: int, index: int | None = None) -> None:
+    """The one size check, used before a file is read (API, portal, bulk) and after.
+
+    `size` may be an estimate (base64 length); `index` says which of several uploads.
+    """
     max_bytes = settings.PHOTO_MAX_BYTES
-    if len(data) > max_bytes:
+    if size > max_bytes:
+        which = "The photo" if index is None else f"Photo {index + 1}"
         raise PhotoRejected(
             code="photo_too_large",
-            detail=f"The photo is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.",
+            detail=f"{which} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.",
             status=413,
+            index=index,
         )
+
+
+def photo_count_check(*, count: int) -> None:
+    """At most PHOTOS_PER_REQUEST photos in one request."""
+    if count > settings.PHOTOS_PER_REQUEST:
+        raise PhotoRejected(
+            code="too_many_photos",
+            detail=f"Send at most {settings.PHOTOS_PER_REQUEST} photos in one request.",
+        )
+
+
+def photo_normalise(*, data: bytes) -> NormalisedPhoto:
+    """Validate an upload and return an upright JPEG copy with every bit of metadata gone."""
+    photo_size_check(size=len(data))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -7,6 +7,7 @@ faces), so volume is capped per day and a surge is put in front of a person.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -14,12 +15,17 @@ from django.utils import timezone
 
 from cases.audit.trail import audit_record
 from cases.models import AuditEvent, FoundReport, Notification, Organisation, Photo, User
+from reunite.exceptions import ReuniteError
 
 KINDS = ("report", "photo")
 
 
-class DailyLimitReached(Exception):
+class DailyLimitReached(ReuniteError):
     """The organisation has filed as many reports or photos today as it may."""
+
+    code = "daily_limit_reached"
+    status = 429
+    title = "Daily limit reached"
 
     def __init__(self, *, kind: str, limit: int, retry_after: int) -> None:
         self.kind = kind
@@ -29,6 +35,12 @@ class DailyLimitReached(Exception):
             f"Your organisation has reached its limit of {limit} new {kind}s today (UTC). "
             "Try again tomorrow, or ask the Reunite operators to review your limit."
         )
+
+    def problem_extra(self) -> dict[str, Any]:
+        return {"limit": self.limit, "kind": self.kind}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def _today_start(now: dt.datetime) -> dt.datetime:

@@ -13,6 +13,7 @@ from cases.models import FoundReport, Photo, User
 from cases.records import services
 from cases.safeguards.erasure import report_biometrics_erase
 from matching import interfaces as matching
+from reunite.exceptions import ReuniteError
 
 EDITABLE_FIELDS = frozenset(
     {
@@ -27,8 +28,24 @@ EDITABLE_FIELDS = frozenset(
 )
 
 
-class ReportNotActive(ValidationError):
-    """The report was withdrawn or erased: it can no longer change."""
+class ReportNotActive(ReuniteError, ValidationError):
+    """The report was withdrawn or erased: it can no longer change.
+
+    Also a ValidationError, so forms and callers that catch those show it as one.
+    """
+
+    code = "report_not_active"
+    status = 409
+    title = "Report withdrawn or erased"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # ValidationError.__init__ sets its own `code` (None); ours is the stable one.
+        self.code = "report_not_active"
+
+    @property
+    def detail(self) -> str:
+        return " ".join(self.messages)
 
 
 def _require_active(report: FoundReport) -> None:

@@ -6,6 +6,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
 from cases.access.permissions import Action, action_require
+from cases.audit.events import audit_event_words, timeline_event_names
 from cases.models import FoundReport, MissingCase, Photo, User
 
 
@@ -51,21 +52,6 @@ def photo_get(*, user: User, photo_id: int, action: Action) -> Photo:
         raise Http404("No such photo.") from exc
 
 
-TIMELINE_WORDS = {
-    "case.created": "Case registered",
-    "case.updated": "Case details edited",
-    "photo.added": "Photo added",
-    "photo.rejected": "Photo rejected",
-    "photo.needs_face_selection": "Photo has several faces: waiting for the child's face",
-    "photo.face_selected": "Child's face chosen in a photo",
-    "candidate.created": "Possible match found: sent to reviewers",
-    "candidate.decision.confirm": "A reviewer said: same child",
-    "candidate.decision.reject": "A reviewer said: not the same child",
-    "candidate.decision.unsure": "A reviewer said: needs more information",
-    "candidate.confirmed": "Two reviewers confirmed a possible match",
-}
-
-
 def case_timeline(*, case: MissingCase) -> list[dict]:
     """What happened to a case, in words, from the audit trail (views are left out)."""
     from django.db.models import Q
@@ -78,12 +64,12 @@ def case_timeline(*, case: MissingCase) -> list[dict]:
         Q(object_type="cases.missingcase", object_id=str(case.pk))
         | Q(object_type="cases.photo", object_id__in=photo_ids)
         | Q(object_type="matching.candidate", object_id__in=candidate_ids),
-        action__in=list(TIMELINE_WORDS),
+        action__in=timeline_event_names(),
     ).order_by("sequence")
     return [
         {
             "when": e.created_at,
-            "what": TIMELINE_WORDS[e.action],
+            "what": audit_event_words(e.action),
             "object_id": e.object_id,
             "object_type": e.object_type,
         }

@@ -15,10 +15,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from cases.partners.idempotency import IdempotencyKeyReused
-from cases.records.images import PhotoRejected
-from cases.records.limits import DailyLimitReached
-from cases.records.reports import ReportNotActive
+from reunite.exceptions import ReuniteError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -49,48 +46,18 @@ def _problem(*, code: str, title: str, status_code: int, detail: str, **extra: A
 
 
 def domain_problem(exc: Exception) -> tuple[dict, dict[str, str]] | None:
-    """(body, headers) for the project's own exceptions and Django's, or None.
-
-    Used by the handler and by the bulk endpoint for each item.
+    """(body, headers) for the project's own errors and Django's and DRF's validation
+    errors, or None. Used by the handler and by the bulk endpoint for each item.
     """
-    if isinstance(exc, PhotoRejected):
-        extra: dict[str, Any] = {"errors": {"photos": [exc.detail]}}
-        if exc.index is not None:
-            extra["photo_index"] = exc.index
+    if isinstance(exc, ReuniteError):
         body = problem_body(
             code=exc.code,
-            title="Photo not accepted",
+            title=exc.title,
             status_code=exc.status,
             detail=exc.detail,
-            **extra,
+            **exc.problem_extra(),
         )
-        return body, {}
-    if isinstance(exc, DailyLimitReached):
-        body = problem_body(
-            code="daily_limit_reached",
-            title="Daily limit reached",
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=str(exc),
-            limit=exc.limit,
-            kind=exc.kind,
-        )
-        return body, {"Retry-After": str(exc.retry_after)}
-    if isinstance(exc, IdempotencyKeyReused):
-        body = problem_body(
-            code="idempotency_key_reused",
-            title="Idempotency-Key already used",
-            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
-            detail=str(exc),
-        )
-        return body, {}
-    if isinstance(exc, ReportNotActive):
-        body = problem_body(
-            code="report_not_active",
-            title="Report withdrawn or erased",
-            status_code=status.HTTP_409_CONFLICT,
-            detail=" ".join(exc.messages),
-        )
-        return body, {}
+        return body, exc.headers()
     if isinstance(exc, DjangoValidationError | exceptions.ValidationError):
         if isinstance(exc, DjangoValidationError):
             errors: Any = (
@@ -142,4 +109,20 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     return problem
 
 
-__all__ = ["ProblemOutput", "domain_problem", "problem_exception_handler", "status"]
+def internal_problem() -> dict:
+    """The body for an unexpected failure of one item of a batch (logged by the caller)."""
+    return problem_body(
+        code="internal_error",
+        title="Could not file this item",
+        status_code=500,
+        detail="Something failed on our side; retry this item later.",
+    )
+
+
+__all__ = [
+    "ProblemOutput",
+    "domain_problem",
+    "internal_problem",
+    "problem_exception_handler",
+    "status",
+]
