@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from PIL import Image
-from rest_framework.test import APIClient
 
-from cases.access.apikeys import apikey_create
 from cases.models import User
 from matching.index import index_forget_cache
 from tests.factories import OrganisationFactory, UserFactory
+from tests.support.api import api_client_for
 
 
 @pytest.fixture(autouse=True)
@@ -59,19 +56,6 @@ def distractor_photos(lfw_people: dict[str, list[Path]]) -> list[Path]:
     return [photos[0] for name, photos in sorted(lfw_people.items()) if len(photos) == 1]
 
 
-def image_bytes(
-    *,
-    size: tuple[int, int] = (200, 200),
-    fmt: str = "PNG",
-    color: str = "white",
-    **save_args: object,
-) -> bytes:
-    """A synthetic, face-free image."""
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, format=fmt, **save_args)
-    return out.getvalue()
-
-
 @pytest.fixture
 def org_family():  # type: ignore[no-untyped-def]
     return OrganisationFactory(name="Family Links", kind="guardian_support")
@@ -105,13 +89,6 @@ def reviewer(org_review) -> User:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def reviewer2(org_review) -> User:  # type: ignore[no-untyped-def]
     return UserFactory(username="reviewer2", organisation=org_review, role=User.Role.REVIEWER)
-
-
-def api_client_for(user: User) -> APIClient:
-    _, key = apikey_create(user=user, created_by=None)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ from playwright.sync_api import expect
 
 from cases.records.services import PhotoUpload, case_create, report_create
 from matching.models import Candidate
-from tests.browser.conftest import screenshot, sign_in
-from tests.cases.test_services import CASE_FIELDS
-from tests.matching.test_processing import REPORT_FIELDS
-from tests.otp import current_code, totp_device_for
+from tests.support.browser import screenshot, sign_in
+from tests.support.data import CASE_FIELDS, REPORT_FIELDS
+from tests.support.otp import current_code, totp_device_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from matching.index import FaceIndex, index_forget_cache, index_get
-from tests.matching.helpers import ready_photo_with_embedding
+from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from matching.selectors import candidate_list
 from matching.services.review import candidate_decide
 from matching.services.search import candidate_pair_record
 from tests.factories import UserFactory
-from tests.matching.helpers import ready_photo_with_embedding
+from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db
 

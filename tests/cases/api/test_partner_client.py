@@ -12,7 +12,7 @@ from cases.partners.webhooks import signature_make
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "partner_client.py"
+EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "partner_client.py"
 
 
 def _example():  # type: ignore[no-untyped-def]

@@ -6,23 +6,10 @@ from cases.models import AuditEvent, FoundReport, MissingCase, Photo
 from cases.records.images import PhotoRejected
 from cases.records.services import PhotoUpload, case_create, report_create
 from cases.records.storage import photo_file_exists, photo_file_read
-from tests.conftest import image_bytes
 from tests.factories import FoundReportFactory
+from tests.support.data import CASE_FIELDS, image_bytes
 
 pytestmark = pytest.mark.django_db
-
-CASE_FIELDS = {
-    "given_name": "Amina",
-    "sex": "female",
-    "age_min": 7,
-    "age_max": 9,
-    "last_seen_on": "2025-01-10",
-    "last_seen_place": "Market square",
-    "consent_given_by": "Fatima",
-    "consent_relationship": "Mother",
-    "consent_given_at": "2025-01-11T09:00:00Z",
-    "consent_method": "in_person",
-}
 
 
 def test_case_create_stores_encrypted_photos_and_audits(caseworker, same_person_pair):

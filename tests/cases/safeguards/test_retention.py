@@ -14,7 +14,7 @@ from cases.safeguards.tasks import retention_sweep_task
 from matching.models import Candidate
 from matching.services.search import candidate_pair_record
 from tests.factories import UserFactory
-from tests.matching.helpers import ready_photo_with_embedding
+from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db
 

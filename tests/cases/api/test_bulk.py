@@ -3,7 +3,7 @@ import base64
 import pytest
 
 from cases.models import FoundReport
-from tests.conftest import image_bytes
+from tests.support.data import image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

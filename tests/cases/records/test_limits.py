@@ -6,8 +6,8 @@ from django.utils import timezone
 from cases.models import AuditEvent, FoundReport, Notification, Photo, User
 from cases.records.limits import DailyLimitReached
 from cases.records.services import PhotoUpload, report_create
-from tests.conftest import image_bytes
 from tests.factories import FoundReportFactory, UserFactory
+from tests.support.data import image_bytes
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from cases.access.apikeys import apikey_create
 from cases.models import ApiKey, User
 from tests.factories import OrganisationFactory, UserFactory
-from tests.otp import force_login_verified
+from tests.support.otp import force_login_verified
 
 pytestmark = pytest.mark.django_db
 

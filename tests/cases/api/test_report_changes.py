@@ -2,8 +2,8 @@ import pytest
 
 from cases.models import FoundReport, Photo
 from matching.models import Embedding, Face
-from tests.api.helpers import REPORT_FORM
 from tests.factories import FoundReportFactory
+from tests.support.data import REPORT_FORM
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from cases.records.images import PhotoRejected, photo_normalise
-from tests.conftest import image_bytes
+from tests.support.data import image_bytes
 
 
 def test_corrupt_jpeg_is_rejected_as_corrupt():

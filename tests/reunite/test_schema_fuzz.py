@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from reunite.wsgi import application
-from tests.conftest import api_client_for
+from tests.support.api import api_client_for
 
 MAX_EXAMPLES = 15
 # No 5xx, and every response (status, content type, headers, body) is as documented. Not

@@ -5,9 +5,8 @@ from django.db import connection
 
 from cases.models import FoundReport, IdempotencyKey, MissingCase
 from cases.records import services
-from tests.api.helpers import REPORT_FORM
-from tests.api.test_cases import CASE_FORM
-from tests.conftest import api_client_for
+from tests.support.api import api_client_for
+from tests.support.data import CASE_FORM, REPORT_FORM
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from cases.access.permissions import Action, permissions_matrix_markdown, user_c
 from cases.models import User
 from matching.models import Candidate
 from tests.factories import OrganisationFactory, UserFactory
-from tests.matching.helpers import ready_photo_with_embedding
+from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from cases.partners.webhooks import SIGNATURE_HEADER, signature_make, signature_
 from matching.models import Candidate
 from matching.services.review import candidate_decide
 from matching.services.search import candidate_pair_record
-from tests.api.helpers import webhook_receiver
-from tests.matching.helpers import ready_photo_with_embedding
+from tests.support.api import webhook_receiver
+from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

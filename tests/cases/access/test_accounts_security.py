@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases.models import AuditEvent
 from tests.factories import UserFactory
-from tests.otp import current_code, force_login_verified, totp_device_for
+from tests.support.otp import current_code, force_login_verified, totp_device_for
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the API tests."""
+"""API clients with a key, and a webhook receiver on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -9,15 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-REPORT_FORM = {
-    "external_ref": "HS-2025-0042",
-    "found_on": "2025-06-01",
-    "found_place": "Riverside shelter",
-    "estimated_age_min": "7",
-    "estimated_age_max": "11",
-    "sex": "female",
-    "notes": "Speaks little.",
-}
+from rest_framework.test import APIClient
+
+from cases.access.apikeys import apikey_create
+from cases.models import User
 
 
 @dataclass
@@ -56,3 +51,10 @@ def webhook_receiver() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def api_client_for(user: User) -> APIClient:
+    _, key = apikey_create(user=user, created_by=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client

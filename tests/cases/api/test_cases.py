@@ -1,24 +1,10 @@
 import pytest
 
 from cases.models import MissingCase
-from tests.conftest import image_bytes
 from tests.factories import MissingCaseFactory, UserFactory
+from tests.support.data import CASE_FORM, image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-CASE_FORM = {
-    "given_name": "Amina",
-    "family_name": "K.",
-    "sex": "female",
-    "date_of_birth": "2016-04-02",
-    "last_seen_on": "2025-01-10",
-    "last_seen_place": "Market square",
-    "description": "Red coat",
-    "consent_given_by": "Fatima K.",
-    "consent_relationship": "Mother",
-    "consent_given_at": "2025-01-11T09:00:00Z",
-    "consent_method": "in_person",
-}
 
 
 def test_caseworker_creates_a_case_with_photos(api_for, caseworker, same_person_pair):

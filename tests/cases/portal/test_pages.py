@@ -6,10 +6,10 @@ from django.urls import reverse
 from cases.models import Photo, User
 from matching.models import Candidate
 from matching.services.search import candidate_pair_record
-from tests.cases.test_services import CASE_FIELDS
 from tests.factories import FoundReportFactory, MissingCaseFactory, UserFactory
-from tests.matching.helpers import ready_photo_with_embedding
-from tests.otp import force_login_verified
+from tests.support.data import CASE_FIELDS
+from tests.support.faces import ready_photo_with_embedding
+from tests.support.otp import force_login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -186,7 +186,7 @@ def test_select_face_page_outlines_every_face(
 
 
 def test_org_admin_sees_and_exports_their_organisations_audit_log(client, caseworker, world):
-    from tests.otp import force_login_verified
+    from tests.support.otp import force_login_verified
 
     admin = UserFactory(organisation=caseworker.organisation, role=User.Role.ORG_ADMIN)
     force_login_verified(client, admin)
@@ -279,7 +279,7 @@ def test_held_back_candidates_have_their_own_list_with_reasons(client, reviewer,
 def test_adding_photos_is_all_or_nothing(client, caseworker, world, same_person_pair):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tests.conftest import image_bytes
+    from tests.support.data import image_bytes
 
     case = world["case"]
     before = case.photos.count()

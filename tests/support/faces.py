@@ -1,10 +1,12 @@
+"""A ready photo with a face and an embedding, made without the face model."""
+
 import numpy as np
 
 from cases.models import Photo, User
 from cases.records.storage import photo_file_write
 from matching.models import Embedding, Face
-from tests.conftest import image_bytes
 from tests.factories import FoundReportFactory, MissingCaseFactory
+from tests.support.data import image_bytes
 
 
 def ready_photo_with_embedding(*, user: User, seed: int, side: str = "case") -> Face:

@@ -2,7 +2,7 @@ import pytest
 
 from matching.models import Candidate
 from matching.services.search import candidate_pair_record
-from tests.matching.helpers import ready_photo_with_embedding
+from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db
 
