@@ -5,10 +5,10 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.access.http import AuthenticatedRequest
 from cases.api.serializers import ContactOutput
 from cases.partners.outcomes import CANDIDATE_OUTCOMES, candidate_outcome
 from cases.records.selectors import case_get
@@ -72,7 +72,7 @@ class CandidateListApi(APIView):
         ],
         responses={200: CandidatePageOutput, **problems(400)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         status_filter = request.query_params.get("status")
         if status_filter and status_filter not in Candidate.Status.values:
             raise serializers.ValidationError({"status": f"One of {Candidate.Status.values}."})
@@ -111,7 +111,7 @@ class DecisionOutput(serializers.ModelSerializer):
 
 class CandidateDecisionApi(APIView):
     @extend_schema(request=DecisionInput, responses={201: DecisionOutput, **problems(400, 404)})
-    def post(self, request: Request, candidate_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, candidate_id: int) -> Response:
         # Role and access first: a forbidden caller gets 403/404, never a validation error.
         candidate = candidate_get(user=request.user, candidate_id=candidate_id)
         serializer = DecisionInput(data=request.data)
@@ -155,7 +155,7 @@ class CaseCandidateListApi(APIView):
         summary="A case's possible matches, coarse outcome only",
         responses={200: CaseCandidateOutput(many=True), **problems(404)},
     )
-    def get(self, request: Request, case_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, case_id: int) -> Response:
         case = case_get(user=request.user, case_id=case_id)
         candidates = case.candidates.select_related("found_report__organisation").order_by(
             "created_at", "id"

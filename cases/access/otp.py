@@ -11,11 +11,13 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from cases.access.http import AuthenticatedHttpRequest
 from cases.audit.trail import audit_record
 from cases.models import User
 
@@ -26,8 +28,13 @@ SETUP_PATH = "/accounts/2fa/"
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/admin/logout/")
 
 
-def second_factor_required(user: User) -> bool:
-    return bool(settings.REQUIRE_2FA and user.is_authenticated and user.role in SECOND_FACTOR_ROLES)
+def second_factor_required(user: User | AnonymousUser) -> bool:
+    return bool(
+        settings.REQUIRE_2FA
+        and isinstance(user, User)
+        and user.is_authenticated
+        and user.role in SECOND_FACTOR_ROLES
+    )
 
 
 def totp_device_confirmed(*, user: User) -> TOTPDevice | None:
@@ -48,7 +55,7 @@ def totp_secret_base32(*, device: TOTPDevice) -> str:
 
 
 @transaction.atomic
-def totp_verify(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool:
+def totp_verify(*, request: AuthenticatedHttpRequest, device: TOTPDevice, token: str) -> bool:
     """Check a code; on success confirm the device and mark the session verified.
 
     django-otp throttles repeated wrong codes on the device itself.
@@ -56,14 +63,14 @@ def totp_verify(*, request: HttpRequest, device: TOTPDevice, token: str) -> bool
     user = request.user
     ok = device.verify_token((token or "").strip().replace(" ", ""))
     if not ok:
-        audit_record(actor=user, action="auth.second_factor_failed", obj=user)  # type: ignore[arg-type]
+        audit_record(actor=user, action="auth.second_factor_failed", obj=user)
         return False
     if not device.confirmed:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        audit_record(actor=user, action="auth.second_factor_enrolled", obj=user)  # type: ignore[arg-type]
+        audit_record(actor=user, action="auth.second_factor_enrolled", obj=user)
     otp_login(request, device)
-    audit_record(actor=user, action="auth.second_factor_verified", obj=user)  # type: ignore[arg-type]
+    audit_record(actor=user, action="auth.second_factor_verified", obj=user)
     return True
 
 
@@ -79,6 +86,7 @@ class SecondFactorRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
+        # OTPMiddleware adds is_verified() to the user at run time; the stubs cannot know.
         if not second_factor_required(user) or user.is_verified():  # type: ignore[union-attr]
             return self.get_response(request)
         path = request.path_info

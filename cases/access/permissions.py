@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 
-from cases.models import User
+from cases.models import Organisation, User
 
 Role = User.Role
 
@@ -104,6 +104,13 @@ def user_can(user: User, action: Action) -> bool:
     ):
         return False
     return role_allows(user.role, action)
+
+
+def user_organisation(*, user: User) -> Organisation:
+    """The organisation the user acts for. Operators act for none: PermissionDenied."""
+    if user.organisation is None:
+        raise PermissionDenied("Only members of an organisation may do this.")
+    return user.organisation
 
 
 def action_require(*, user: User, action: Action) -> None:

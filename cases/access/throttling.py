@@ -24,7 +24,8 @@ class ApiClientRateThrottle(SimpleRateThrottle):
 
     def get_rate(self) -> str | None:
         # Read at each request, not at import, so settings overrides apply.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return None if rate is None else str(rate)
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if isinstance(request.auth, ApiKey):

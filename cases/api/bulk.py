@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action, action_require
 from cases.access.throttling import ApiBulkRateThrottle, ApiClientRateThrottle
 from cases.api.inputs import PhotoMetaInput
@@ -32,14 +33,18 @@ class BulkPhotoInput(PhotoMetaInput):
 
 
 class BulkReportInput(ReportFieldsInput):
-    photos = BulkPhotoInput(many=True, required=False, max_length=10)
+    # many=True makes a ListSerializer, which takes max_length; the stubs type the child.
+    photos = BulkPhotoInput(many=True, required=False, max_length=10)  # type: ignore[call-arg]
 
     class Meta(ReportFieldsInput.Meta):
         fields = [*ReportFieldsInput.Meta.fields, "photos"]
 
 
 class BulkInput(serializers.Serializer):
-    reports = BulkReportInput(many=True, min_length=1, max_length=bulk.BULK_MAX_ITEMS)
+    # many=True makes a ListSerializer, which takes min/max_length; the stubs type the child.
+    reports = BulkReportInput(  # type: ignore[call-arg]
+        many=True, min_length=1, max_length=bulk.BULK_MAX_ITEMS
+    )
 
 
 class BulkItemOutput(serializers.Serializer):
@@ -103,7 +108,7 @@ class ReportBulkCreateApi(APIView):
             )
         ],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         action_require(user=request.user, action=Action.REPORT_CREATE)
         envelope = BulkEnvelopeInput(data=request.data)
         envelope.is_valid(raise_exception=True)
@@ -118,7 +123,7 @@ class ReportBulkCreateApi(APIView):
                 FoundReport.objects.filter(pk__in=[x.report_id for x in results if x.report_id])
             ).prefetch_related("photos__faces")
         }
-        rows = []
+        rows: list[dict[str, Any]] = []
         for x in results:
             error = _item_problem(x) if x.error is not None else None
             rows.append(

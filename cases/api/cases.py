@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action, action_require
 from cases.api.inputs import (
     IDEMPOTENCY_KEY,
@@ -102,7 +102,7 @@ class CaseListCreateApi(APIView):
         operation_id="cases_list",
         responses={200: CaseOutput(many=True), **problems()},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         cases = cases_with_outcome(selectors.case_list(user=request.user))
         return Response(CaseOutput(cases, many=True).data)
 
@@ -116,7 +116,7 @@ class CaseListCreateApi(APIView):
             **problems(400, 413, 415, 422),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         action_require(user=request.user, action=Action.CASE_CREATE)
         serializer = CaseInput(data=form_fields(request))
         serializer.is_valid(raise_exception=True)
@@ -141,7 +141,7 @@ class CaseUpdateInput(CaseInput):
 
 class CaseDetailApi(APIView):
     @extend_schema(summary="A case", responses={200: CaseOutput, **problems(404)})
-    def get(self, request: Request, case_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, case_id: int) -> Response:
         case = selectors.case_get(user=request.user, case_id=case_id)
         return Response(_case_output(case))
 
@@ -152,7 +152,7 @@ class CaseDetailApi(APIView):
         request=CaseUpdateInput,
         responses={200: CaseOutput, **problems(400, 404)},
     )
-    def patch(self, request: Request, case_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, case_id: int) -> Response:
         case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
         serializer = CaseUpdateInput(instance=case, data=form_fields(request), partial=True)
         serializer.is_valid(raise_exception=True)
@@ -174,7 +174,7 @@ class CaseConsentWithdrawApi(APIView):
         request=ConsentWithdrawInput,
         responses={200: CaseOutput, **problems(400, 404)},
     )
-    def post(self, request: Request, case_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, case_id: int) -> Response:
         case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
         serializer = ConsentWithdrawInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -190,7 +190,7 @@ class CasePhotoAddApi(APIView):
         request=PhotoAddInput,
         responses={201: PhotoOutput, **problems(400, 404, 413, 415)},
     )
-    def post(self, request: Request, case_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, case_id: int) -> Response:
         case = selectors.case_get(user=request.user, case_id=case_id, action=Action.PHOTO_ADD)
         photo = services.photo_add(user=request.user, owner=case, upload=upload_read(request))
         return Response(PhotoOutput(photo).data, status=status.HTTP_201_CREATED)

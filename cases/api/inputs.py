@@ -7,8 +7,8 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
-from rest_framework.request import Request
 
+from cases.access.http import AuthenticatedRequest
 from cases.partners.idempotency import KEY_MAX_LENGTH
 from cases.records import services
 from cases.records.images import photo_count_check, photo_size_check
@@ -24,7 +24,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-def idempotency_key(request: Request) -> str:
+def idempotency_key(request: AuthenticatedRequest) -> str:
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > KEY_MAX_LENGTH:
         raise serializers.ValidationError(
@@ -33,7 +33,7 @@ def idempotency_key(request: Request) -> str:
     return key
 
 
-def form_fields(request: Request) -> dict[str, Any]:
+def form_fields(request: AuthenticatedRequest) -> dict[str, Any]:
     """The request's non-file fields; the body must be an object (JSON) or a form."""
     if not hasattr(request.data, "items"):
         raise serializers.ValidationError({"non_field_errors": ["Send a JSON object or a form."]})
@@ -51,7 +51,7 @@ class PhotoAddInput(PhotoMetaInput):
     image = serializers.ImageField()
 
 
-def uploads_read(request: Request, field: str) -> list[services.PhotoUpload]:
+def uploads_read(request: AuthenticatedRequest, field: str) -> list[services.PhotoUpload]:
     """Read uploaded files, refusing oversized ones from their size before reading them."""
     files = request.FILES.getlist(field)
     photo_count_check(count=len(files))
@@ -75,7 +75,7 @@ def uploads_read(request: Request, field: str) -> list[services.PhotoUpload]:
     return uploads
 
 
-def upload_read(request: Request) -> services.PhotoUpload:
+def upload_read(request: AuthenticatedRequest) -> services.PhotoUpload:
     meta = PhotoMetaInput(
         data={k: request.data.get(k) or None for k in ("taken_on", "age_in_photo")}
         if hasattr(request.data, "get")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action
 from cases.api.serializers import PhotoOutput
 from cases.records import selectors
@@ -20,7 +20,7 @@ class PhotoDetailApi(APIView):
         summary="A photo's state and detected faces",
         responses={200: PhotoOutput, **problems(404)},
     )
-    def get(self, request: Request, photo_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, photo_id: int) -> Response:
         photo = selectors.photo_get(user=request.user, photo_id=photo_id, action=Action.PHOTO_ADD)
         return Response(PhotoOutput(photo).data)
 
@@ -35,7 +35,7 @@ class PhotoSelectFaceApi(APIView):
         request=SelectFaceInput,
         responses={200: PhotoOutput, **problems(400, 404)},
     )
-    def post(self, request: Request, photo_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, photo_id: int) -> Response:
         photo = selectors.photo_get(
             user=request.user, photo_id=photo_id, action=Action.PHOTO_SELECT_FACE
         )

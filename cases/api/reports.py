@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action, action_require
 from cases.api.inputs import (
     IDEMPOTENCY_KEY,
@@ -110,7 +110,7 @@ class ReportListCreateApi(APIView):
         operation_id="found_reports_list",
         responses={200: ReportOutput(many=True), **problems()},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         found = reports_with_outcome(selectors.report_list(user=request.user))
         return Response(ReportOutput(found, many=True).data)
 
@@ -126,7 +126,7 @@ class ReportListCreateApi(APIView):
             **problems(400, 413, 415, 422),
         },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         action_require(user=request.user, action=Action.REPORT_CREATE)
         serializer = ReportInput(data=form_fields(request))
         serializer.is_valid(raise_exception=True)
@@ -149,7 +149,7 @@ class ReportDetailApi(APIView):
         summary="A found report: photo states, processing state and outcome",
         responses={200: ReportOutput, **problems(404)},
     )
-    def get(self, request: Request, report_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, report_id: int) -> Response:
         report = selectors.report_get(user=request.user, report_id=report_id)
         return Response(_report_output(report))
 
@@ -159,7 +159,7 @@ class ReportDetailApi(APIView):
         request=ReportUpdateInput,
         responses={200: ReportOutput, **problems(400, 404, 409)},
     )
-    def patch(self, request: Request, report_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, report_id: int) -> Response:
         report = selectors.report_get(
             user=request.user, report_id=report_id, action=Action.REPORT_EDIT
         )
@@ -180,7 +180,7 @@ class ReportDetailApi(APIView):
             **problems(400, 404),
         },
     )
-    def delete(self, request: Request, report_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, report_id: int) -> Response:
         report = selectors.report_get(
             user=request.user, report_id=report_id, action=Action.REPORT_EDIT
         )
@@ -200,7 +200,7 @@ class ReportWithdrawApi(APIView):
         request=ReportWithdrawInput,
         responses={200: ReportOutput, **problems(400, 404)},
     )
-    def post(self, request: Request, report_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, report_id: int) -> Response:
         report = selectors.report_get(
             user=request.user, report_id=report_id, action=Action.REPORT_EDIT
         )
@@ -218,7 +218,7 @@ class ReportPhotoAddApi(APIView):
         request=PhotoAddInput,
         responses={201: PhotoOutput, **problems(400, 404, 409, 413, 415)},
     )
-    def post(self, request: Request, report_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, report_id: int) -> Response:
         report = selectors.report_get(
             user=request.user, report_id=report_id, action=Action.PHOTO_ADD
         )

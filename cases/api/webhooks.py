@@ -6,10 +6,10 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action, action_require
 from cases.models import User, WebhookDelivery, WebhookEndpoint
 from cases.partners import webhooks
@@ -79,7 +79,7 @@ class WebhookListCreateApi(APIView):
         operation_id="webhooks_list",
         responses={200: WebhookOutput(many=True), **_ERRORS},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         action_require(user=request.user, action=Action.WEBHOOK_MANAGE)
         endpoints = WebhookEndpoint.objects.filter(organisation=request.user.organisation)
         return Response(WebhookOutput(endpoints, many=True).data)
@@ -91,7 +91,7 @@ class WebhookListCreateApi(APIView):
         request=WebhookInput,
         responses={201: WebhookCreatedOutput, **_ERRORS},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         action_require(user=request.user, action=Action.WEBHOOK_MANAGE)
         serializer = WebhookInput(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -104,7 +104,7 @@ class WebhookListCreateApi(APIView):
 
 class WebhookDetailApi(APIView):
     @extend_schema(summary="A webhook endpoint", responses={200: WebhookOutput, **_ERRORS})
-    def get(self, request: Request, endpoint_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = _endpoint_get(user=request.user, endpoint_id=endpoint_id)
         return Response(WebhookOutput(endpoint).data)
 
@@ -112,7 +112,7 @@ class WebhookDetailApi(APIView):
         summary="Stop sending events to this endpoint",
         responses={204: None, **_ERRORS},
     )
-    def delete(self, request: Request, endpoint_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = _endpoint_get(user=request.user, endpoint_id=endpoint_id)
         webhooks.webhook_endpoint_disable(user=request.user, endpoint=endpoint)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -124,7 +124,7 @@ class WebhookDeliveryListApi(APIView):
         parameters=[OpenApiParameter("page", int, required=False)],
         responses={200: DeliveryPageOutput, **_ERRORS},
     )
-    def get(self, request: Request, endpoint_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = _endpoint_get(user=request.user, endpoint_id=endpoint_id)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(endpoint.deliveries.all(), request, view=self)

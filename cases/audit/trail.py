@@ -125,6 +125,8 @@ def audit_event_list(
     action_require(user=user, action=Action.AUDIT_VIEW)
     events = AuditEvent.objects.select_related("organisation").order_by("-sequence")
     if not user_can(user, Action.AUDIT_VIEW_ALL):
+        # Past action_require, anyone but an operator has an organisation.
+        assert user.organisation_id is not None
         events = events.filter(organisation_id=user.organisation_id)
     if action:
         events = events.filter(action__startswith=action)

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from cases.access.permissions import Action, action_require
+from cases.access.permissions import Action, action_require, user_organisation
 from cases.models import FoundReport, IdempotencyKey, MissingCase, User
 from cases.records import services
 from reunite.exceptions import ReuniteError
@@ -58,6 +58,12 @@ def _replay(*, user: User, scope: str, key: str, fingerprint: str) -> Idempotenc
     return record
 
 
+def _replayed_report(known: IdempotencyKey) -> FoundReport:
+    # A report-scoped key always points at its report (the key row is written with it).
+    assert known.found_report is not None
+    return known.found_report
+
+
 def report_create_idempotent(
     *,
     user: User,
@@ -79,7 +85,7 @@ def report_create_idempotent(
     )
     known = _replay(user=user, scope=scope, key=idempotency_key, fingerprint=fingerprint)
     if known is not None:
-        return known.found_report, False  # type: ignore[return-value]
+        return _replayed_report(known), False
     # The same body has the same external_ref, which the database keeps unique per
     # organisation: concurrent twins get one report. Photos are checked before any
     # transaction opens (report_create's own rule), so the key is recorded after it.
@@ -89,7 +95,7 @@ def report_create_idempotent(
     try:
         with transaction.atomic():
             IdempotencyKey.objects.create(
-                organisation=user.organisation,
+                organisation=user_organisation(user=user),
                 scope=scope,
                 key=idempotency_key,
                 fingerprint=fingerprint,
@@ -101,7 +107,7 @@ def report_create_idempotent(
         if known is None:
             raise
         # The twin may have recorded the key for the report this request created.
-        return known.found_report, created and known.found_report_id == report.pk  # type: ignore[return-value]
+        return _replayed_report(known), created and known.found_report_id == report.pk
     return report, created
 
 
@@ -145,7 +151,7 @@ def case_create_idempotent(
             )
             if idempotency_key:
                 IdempotencyKey.objects.create(
-                    organisation=user.organisation,
+                    organisation=user_organisation(user=user),
                     scope=scope,
                     key=idempotency_key,
                     fingerprint=fingerprint,

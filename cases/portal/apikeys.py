@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from cases.access.apikeys import KEY_ROLES, apikey_create, apikey_list, apikey_revoke, apikey_rotate
+from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action
 from cases.models import ApiKey, User
 from cases.portal.views import portal
@@ -21,21 +22,27 @@ class ApiKeyForm(forms.Form):
         max_length=100, required=False, label="Label", help_text="e.g. the system that uses it"
     )
 
-    def __init__(self, *args, organisation_id: int | None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, organisation_id: int | None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(
-            organisation_id=organisation_id, role__in=KEY_ROLES, is_active=True
-        ).order_by("username")
+        field = self.fields["user"]
+        assert isinstance(field, forms.ModelChoiceField)
+        users = User.objects.filter(role__in=KEY_ROLES, is_active=True).order_by("username")
+        # An operator (no organisation) is offered no accounts: keys belong to organisations.
+        field.queryset = (
+            users.filter(organisation_id=organisation_id)
+            if organisation_id is not None
+            else users.none()
+        )
 
 
-def _key_get(request: HttpRequest, key_id: int) -> ApiKey:
+def _key_get(request: AuthenticatedHttpRequest, key_id: int) -> ApiKey:
     key = apikey_list(user=request.user).filter(pk=key_id).first()
     if key is None:
         raise Http404("No such key.")
     return key
 
 
-def _page(request: HttpRequest, form: ApiKeyForm, **extra: object) -> HttpResponse:
+def _page(request: AuthenticatedHttpRequest, form: ApiKeyForm, **extra: object) -> HttpResponse:
     context = {"keys": apikey_list(user=request.user), "form": form, **extra}
     response = render(request, "portal/apikeys.html", context)
     # The page may hold a secret shown once: never cache it.
@@ -45,7 +52,7 @@ def _page(request: HttpRequest, form: ApiKeyForm, **extra: object) -> HttpRespon
 
 @portal(Action.APIKEY_MANAGE)
 @require_http_methods(["GET", "POST"])
-def apikey_index(request: HttpRequest) -> HttpResponse:
+def apikey_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     organisation_id = request.user.organisation_id
     if request.method == "POST":
         form = ApiKeyForm(request.POST, organisation_id=organisation_id)
@@ -71,7 +78,7 @@ def apikey_index(request: HttpRequest) -> HttpResponse:
 
 @portal(Action.APIKEY_MANAGE)
 @require_http_methods(["POST"])
-def apikey_rotate_view(request: HttpRequest, key_id: int) -> HttpResponse:
+def apikey_rotate_view(request: AuthenticatedHttpRequest, key_id: int) -> HttpResponse:
     api_key = _key_get(request, key_id)
     try:
         new_key, secret = apikey_rotate(api_key=api_key, rotated_by=request.user)
@@ -89,7 +96,7 @@ def apikey_rotate_view(request: HttpRequest, key_id: int) -> HttpResponse:
 
 @portal(Action.APIKEY_MANAGE)
 @require_http_methods(["POST"])
-def apikey_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
+def apikey_revoke_view(request: AuthenticatedHttpRequest, key_id: int) -> HttpResponse:
     api_key = apikey_revoke(api_key=_key_get(request, key_id), revoked_by=request.user)
     messages.success(request, f"Key {api_key.prefix}… is revoked; it no longer works.")
     return redirect("apikeys:index")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-
+from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, user_can
 
 
@@ -23,5 +22,5 @@ class _Can:
         return user_can(self._user, action)
 
 
-def permissions(request: HttpRequest) -> dict[str, Any]:
+def permissions(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     return {"can": _Can(request.user)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.conf import settings
@@ -54,8 +56,8 @@ class CaseForm(forms.ModelForm):
             "date_of_birth": "Leave empty if not known, and give an age range instead.",
         }
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if not data.get("date_of_birth") and (
             data.get("age_min") is None or data.get("age_max") is None
         ):
@@ -78,8 +80,8 @@ class ReportForm(forms.ModelForm):
         widgets = {"found_on": DATE, "notes": forms.Textarea(attrs={"rows": 3})}
         labels = {"external_ref": "Your reference for this report"}
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         low, high = data.get("estimated_age_min"), data.get("estimated_age_max")
         if low is not None and high is not None and low > high:
             self.add_error("estimated_age_max", "Must be at least the youngest estimated age.")
@@ -132,7 +134,7 @@ class CaseFilter(django_filters.FilterSet):
         model = MissingCase
         fields: list[str] = []
 
-    def filter_q(self, queryset, name, value):  # type: ignore[no-untyped-def]
+    def filter_q(self, queryset, name, value):
         from django.db.models import Q
 
         return queryset.filter(
@@ -142,7 +144,7 @@ class CaseFilter(django_filters.FilterSet):
             | Q(reference__icontains=value)
         )
 
-    def filter_age(self, queryset, name, value):  # type: ignore[no-untyped-def]
+    def filter_age(self, queryset, name, value):
         # Ages come from a birth date or a range, so the match is worked out per case.
         age = int(value)
         ids = []

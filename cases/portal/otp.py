@@ -5,12 +5,13 @@ from __future__ import annotations
 import qrcode
 import qrcode.image.svg
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
+from cases.access.http import AuthenticatedHttpRequest
 from cases.access.otp import (
     totp_device_confirmed,
     totp_device_pending,
@@ -19,7 +20,7 @@ from cases.access.otp import (
 )
 
 
-def _next_url(request: HttpRequest) -> str:
+def _next_url(request: AuthenticatedHttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or "/"
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -29,11 +30,11 @@ def _next_url(request: HttpRequest) -> str:
 
 
 @login_required
-def otp_setup(request: HttpRequest) -> HttpResponse:
+def otp_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show a new secret as a QR code and text, and confirm it with a first code."""
-    if totp_device_confirmed(user=request.user) is not None:  # type: ignore[arg-type]
+    if totp_device_confirmed(user=request.user) is not None:
         return redirect(f"{reverse('otp:verify')}?next={_next_url(request)}")
-    device = totp_device_pending(user=request.user)  # type: ignore[arg-type]
+    device = totp_device_pending(user=request.user)
     error = ""
     if request.method == "POST":
         if totp_verify(request=request, device=device, token=request.POST.get("token", "")):
@@ -52,9 +53,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Ask for the current code from the user's authenticator app."""
-    device = totp_device_confirmed(user=request.user)  # type: ignore[arg-type]
+    device = totp_device_confirmed(user=request.user)
     if device is None:
         return redirect(f"{reverse('otp:setup')}?next={_next_url(request)}")
     error = ""

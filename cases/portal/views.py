@@ -5,18 +5,20 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from PIL import Image
 
+from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, role_allows, user_can
 from cases.audit.trail import audit_record
 from cases.models import Photo
@@ -37,7 +39,7 @@ def portal(action: Action | None = None) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         @login_required
-        def wrapper(request: HttpRequest, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def wrapper(request: AuthenticatedHttpRequest, *args, **kwargs):
             if not role_allows(request.user.role, Action.PORTAL_USE):
                 raise PermissionDenied("Partner accounts use the API, not the portal.")
             if action is not None and not user_can(request.user, action):
@@ -50,12 +52,12 @@ def portal(action: Action | None = None) -> Callable:
 
 
 @portal()
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if role_allows(user.role, Action.CANDIDATE_REVIEW):
         return redirect("review-queue")
     notifications = list(selectors.notification_list(user=user)[:20])
-    context = {"notifications": notifications}
+    context: dict[str, Any] = {"notifications": notifications}
     if user_can(user, Action.CASE_VIEW):
         cases = selectors.case_list(user=user)
         context["recent_cases"] = cases[:5]
@@ -68,13 +70,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @portal()
 @require_http_methods(["POST"])
-def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+def notification_read(request: AuthenticatedHttpRequest, notification_id: int) -> HttpResponse:
     request.user.notifications.filter(pk=notification_id).update(read_at=timezone.now())
     return redirect("dashboard")
 
 
 @portal(Action.CASE_VIEW)
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     filterset = CaseFilter(request.GET, queryset=selectors.case_list(user=request.user))
     page = Paginator(filterset.qs, 20).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -86,8 +88,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _photo_uploads(formset) -> list[services.PhotoUpload]:  # type: ignore[no-untyped-def]
-    uploads = []
+def _photo_uploads(formset) -> list[services.PhotoUpload]:
+    uploads: list[services.PhotoUpload] = []
     for form in formset:
         image = form.cleaned_data.get("image")
         if not image:
@@ -105,7 +107,7 @@ def _photo_uploads(formset) -> list[services.PhotoUpload]:  # type: ignore[no-un
     return uploads
 
 
-def _attach_photo_error(formset, exc: PhotoRejected) -> None:  # type: ignore[no-untyped-def]
+def _attach_photo_error(formset, exc: PhotoRejected) -> None:
     filled = [f for f in formset if f.cleaned_data.get("image")]
     target = filled[exc.index] if exc.index is not None and exc.index < len(filled) else None
     if target is not None:
@@ -114,13 +116,13 @@ def _attach_photo_error(formset, exc: PhotoRejected) -> None:  # type: ignore[no
         formset._non_form_errors = formset.error_class([exc.detail])
 
 
-def _attach_model_errors(form, exc: DjangoValidationError) -> None:  # type: ignore[no-untyped-def]
+def _attach_model_errors(form, exc: DjangoValidationError) -> None:
     for field, messages in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
 
 
 def _create_with_photos(
-    request: HttpRequest, *, form_class: type, template: str, create: Callable
+    request: AuthenticatedHttpRequest, *, form_class: type, template: str, create: Callable
 ) -> HttpResponse:
     """A record form with photo rows: errors go next to the field or photo they concern."""
     form = form_class(request.POST or None)
@@ -143,7 +145,7 @@ def _create_with_photos(
 
 
 @portal(Action.CASE_CREATE)
-def case_create(request: HttpRequest) -> HttpResponse:
+def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     def create(fields: dict, uploads: list[services.PhotoUpload]) -> HttpResponse:
         case = services.case_create(user=request.user, photos=uploads, **fields)
         return redirect("case-detail", case_id=case.pk)
@@ -154,7 +156,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 
 
 @portal(Action.CASE_EDIT)
-def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_edit(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
     form = CaseForm(request.POST or None, instance=case)
     if request.method == "POST" and form.is_valid():
@@ -174,7 +176,7 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @portal(Action.CASE_VIEW)
-def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id)
     candidates = (
         matching.candidates_for_case(case=case)
@@ -195,22 +197,27 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-def _add_photos(request: HttpRequest, owner, redirect_to: str) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _formset_error(formset: Any, messages: list[str]) -> None:
+    """An error for the whole formset, found after validation (Django has no public setter)."""
+    formset._non_form_errors = formset.error_class(messages)
+
+
+def _add_photos(request: AuthenticatedHttpRequest, owner, redirect_to: str) -> HttpResponse:
     photos = PhotoFormSet(request.POST or None, request.FILES or None, prefix="photos")
     if request.method == "POST" and photos.is_valid():
         try:
             uploads = _photo_uploads(photos)
             if not uploads:
-                photos._non_form_errors = photos.error_class(["Choose at least one photo."])
+                _formset_error(photos, ["Choose at least one photo."])
             else:
                 services.photos_add(user=request.user, owner=owner, uploads=uploads)
                 return redirect(redirect_to, owner.pk)
         except PhotoRejected as exc:
             _attach_photo_error(photos, exc)
         except DailyLimitReached as exc:
-            photos._non_form_errors = photos.error_class([str(exc)])
+            _formset_error(photos, [str(exc)])
         except DjangoValidationError as exc:
-            photos._non_form_errors = photos.error_class(exc.messages)
+            _formset_error(photos, exc.messages)
     return render(
         request,
         "portal/photo_add.html",
@@ -220,13 +227,13 @@ def _add_photos(request: HttpRequest, owner, redirect_to: str) -> HttpResponse: 
 
 
 @portal(Action.PHOTO_ADD)
-def case_photo_add(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_photo_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.PHOTO_ADD)
     return _add_photos(request, case, "case-detail")
 
 
 @portal(Action.REPORT_VIEW)
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     reports = selectors.report_list(user=request.user)
     query = request.GET.get("q", "").strip()
     if query:
@@ -238,7 +245,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 
 @portal(Action.REPORT_CREATE)
-def report_create(request: HttpRequest) -> HttpResponse:
+def report_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     def create(fields: dict, uploads: list[services.PhotoUpload]) -> HttpResponse:
         report, _ = services.report_create(user=request.user, photos=uploads, **fields)
         return redirect("report-detail", report_id=report.pk)
@@ -249,7 +256,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
 
 
 @portal(Action.REPORT_VIEW)
-def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+def report_detail(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
     report = selectors.report_get(user=request.user, report_id=report_id)
     return render(
         request,
@@ -263,13 +270,13 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
 
 
 @portal(Action.PHOTO_ADD)
-def report_photo_add(request: HttpRequest, report_id: int) -> HttpResponse:
+def report_photo_add(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
     report = selectors.report_get(user=request.user, report_id=report_id, action=Action.PHOTO_ADD)
     return _add_photos(request, report, "report-detail")
 
 
 @portal(Action.PHOTO_SELECT_FACE)
-def photo_select_face(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     photo = selectors.photo_get(
         user=request.user, photo_id=photo_id, action=Action.PHOTO_SELECT_FACE
     )
@@ -315,13 +322,13 @@ def _owner_url(photo: Photo) -> str:
 
 
 @portal(Action.PHOTO_ADD)
-def photo_status(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo_status(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     """A small fragment for live status updates on the case page."""
     photo = selectors.photo_get(user=request.user, photo_id=photo_id, action=Action.PHOTO_ADD)
     return render(request, "portal/_photo_status.html", {"photo": photo})
 
 
-def image_response(pixels, *, max_side: int | None) -> HttpResponse:  # type: ignore[no-untyped-def]
+def image_response(pixels, *, max_side: int | None) -> HttpResponse:
     image = Image.fromarray(pixels)
     if max_side:
         image.thumbnail((max_side, max_side))
@@ -334,7 +341,7 @@ def image_response(pixels, *, max_side: int | None) -> HttpResponse:  # type: ig
 
 
 @login_required
-def photo_image(request: HttpRequest, photo_id: int, variant: str) -> HttpResponse:
+def photo_image(request: AuthenticatedHttpRequest, photo_id: int, variant: str) -> HttpResponse:
     """Serve one photo (full or thumbnail) to someone entitled to see it, and audit the view."""
     try:
         photo = Photo.objects.select_related("case", "found_report").get(pk=photo_id)
@@ -351,7 +358,7 @@ def photo_image(request: HttpRequest, photo_id: int, variant: str) -> HttpRespon
 
 
 @portal(Action.CASE_EDIT)
-def case_close(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_close(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     from cases.safeguards.retention import case_close as close
 
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
@@ -372,7 +379,7 @@ def case_close(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @portal(Action.CASE_EDIT)
-def case_consent_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_consent_withdraw(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     from cases.safeguards.erasure import case_consent_withdraw as withdraw
 
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
@@ -393,7 +400,7 @@ def case_consent_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @portal(Action.AUDIT_VIEW)
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The organisation's audit trail (all of it for operators), with filters and CSV export."""
     from cases.audit.trail import audit_event_list, audit_events_csv
     from cases.portal.forms import AuditFilterForm
@@ -403,7 +410,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="reunite-audit.csv"'
-        audit_events_csv(user=request.user, out=response, **filters)
+        # HttpResponse is file-like (write()), which is all the CSV writer needs.
+        audit_events_csv(user=request.user, out=response, **filters)  # type: ignore[arg-type]
         return response
     events = audit_event_list(user=request.user, **filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))

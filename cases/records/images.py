@@ -73,7 +73,7 @@ def photo_normalise(*, data: bytes) -> NormalisedPhoto:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             if image.format not in ACCEPTED_FORMATS:
                 raise PhotoRejected(
                     code="photo_unsupported_type",

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from cases.access.permissions import Action, action_require
+from cases.access.permissions import Action, action_require, user_organisation
 from cases.audit.trail import audit_record
 from cases.models import FoundReport, MissingCase, Photo, User
 from cases.records.images import NormalisedPhoto, PhotoRejected, photo_normalise
@@ -62,8 +62,8 @@ def _photos_store(
             written.append(path)
             photo = Photo(
                 side=Photo.Side.CASE if is_case else Photo.Side.REPORT,
-                case=owner if is_case else None,
-                found_report=None if is_case else owner,
+                case=owner if isinstance(owner, MissingCase) else None,
+                found_report=owner if isinstance(owner, FoundReport) else None,
                 organisation=owner.organisation,
                 uploaded_by=user,
                 file=path,
@@ -128,16 +128,17 @@ def report_create(
     if existing is not None:
         return existing, False
     prepared = _photos_prepare(photos)
+    organisation = user_organisation(user=user)
     try:
         with transaction.atomic():
-            daily_limit_check(organisation=user.organisation, kind="report")
+            daily_limit_check(organisation=organisation, kind="report")
             report = FoundReport(
-                organisation=user.organisation, created_by=user, external_ref=external_ref, **fields
+                organisation=organisation, created_by=user, external_ref=external_ref, **fields
             )
             report.full_clean(validate_constraints=False)
             report.save()
             audit_record(actor=user, action="report.created", obj=report)
-            surge_check(organisation=user.organisation, kind="report")
+            surge_check(organisation=organisation, kind="report")
             _photos_store(owner=report, prepared=prepared, user=user)
     except IntegrityError:
         existing = FoundReport.objects.filter(

@@ -15,7 +15,7 @@ from django.conf import settings
 
 @cache
 def _fernet() -> Fernet:
-    key = settings.PHOTO_ENCRYPTION_KEY
+    key: str | bytes = settings.PHOTO_ENCRYPTION_KEY
     if not key:
         # Development only: production settings refuse to start without a real key.
         key = base64.urlsafe_b64encode(hashlib.sha256(settings.SECRET_KEY.encode()).digest())

@@ -9,7 +9,7 @@ evidence. The audit trail keeps the record that the candidate and its decisions 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -77,9 +77,10 @@ CASE_PERSONAL_FIELDS = {
 REPORT_PERSONAL_FIELDS = {"found_place": "", "notes": "", "sex": "unknown"}
 
 
-def _tombstone(
-    *, owner: MissingCase | FoundReport, blank: dict[str, Any], actor: User | None, reason: str
-) -> MissingCase | FoundReport:
+Owner = TypeVar("Owner", MissingCase, FoundReport)
+
+
+def _tombstone(*, owner: Owner, blank: dict[str, Any], actor: User | None, reason: str) -> Owner:
     model = type(owner)
     owner = model.objects.select_for_update().get(pk=owner.pk)
     if owner.status == model.Status.ERASED:

@@ -5,6 +5,7 @@ FAISS entries. The owner's photos themselves are deleted by cases (cases/erasure
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -17,10 +18,8 @@ from matching.tasks import index_faces_remove_task
 
 def _faces_unindex_enqueue(groups: dict[tuple[str, str], list[int]]) -> None:
     for (model_name, side), face_ids in groups.items():
-        # Bind the loop values now; on_commit runs the lambda later.
-        transaction.on_commit(
-            lambda m=model_name, s=side, ids=face_ids: index_faces_remove_task.delay(m, s, ids)
-        )
+        # partial binds this iteration's values; on_commit runs it later.
+        transaction.on_commit(partial(index_faces_remove_task.delay, model_name, side, face_ids))
 
 
 def matching_data_delete(

@@ -27,7 +27,8 @@ class ProblemOutput(serializers.Serializer):
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField(help_text="What went wrong, in words a person can act on.")
-    errors = serializers.DictField(
+    # Shadows Serializer.errors, which this documentation-only serializer never uses.
+    errors = serializers.DictField(  # type: ignore[assignment]
         required=False,
         help_text="Per-field messages: field name -> list of messages (nested for items).",
     )
@@ -93,9 +94,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
 
-    response = exception_handler(exc, context)
-    if response is None or not isinstance(exc, exceptions.APIException):
-        return response
+    handled = exception_handler(exc, context)
+    if handled is None or not isinstance(exc, exceptions.APIException):
+        return handled
+    response = handled
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     problem = _problem(
         code=exc.default_code,

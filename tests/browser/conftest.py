@@ -42,11 +42,11 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def new_page(browser, live_server):  # type: ignore[no-untyped-def]
+def new_page(browser, live_server):
     """Open pages at 1366x768 (or a phone width) against the live server."""
     contexts = []
 
-    def make(width: int = 1366, height: int = 768):  # type: ignore[no-untyped-def]
+    def make(width: int = 1366, height: int = 768):
         context = browser.new_context(
             viewport={"width": width, "height": height}, base_url=live_server.url
         )

@@ -12,7 +12,7 @@ from tests.support.otp import current_code, totp_device_for
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _sign_in_with_code(page, user) -> None:  # type: ignore[no-untyped-def]
+def _sign_in_with_code(page, user) -> None:
     device = totp_device_for(user)
     sign_in(page, user.username)
     expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
@@ -20,7 +20,7 @@ def _sign_in_with_code(page, user) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("button", name="Verify").click()
 
 
-def _decide(page, candidate: Candidate, decision: str, note: str) -> None:  # type: ignore[no-untyped-def]
+def _decide(page, candidate: Candidate, decision: str, note: str) -> None:
     page.goto("/review/")
     page.get_by_role("link", name=re.compile(f"#{candidate.pk}:")).click()
     page.get_by_label(decision, exact=True).check()

@@ -86,7 +86,7 @@ class Worker:
 
 
 @pytest.fixture
-def pipeline(transactional_db, tmp_path, settings) -> Iterator[Worker | None]:  # type: ignore[no-untyped-def]
+def pipeline(transactional_db, tmp_path, settings) -> Iterator[Worker | None]:
     """Tasks go to a real worker through Redis when REDIS_URL is set, else run in-process."""
     if not settings.REDIS_URL:
         yield None

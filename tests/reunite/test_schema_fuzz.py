@@ -25,7 +25,7 @@ CHECKS = [
 
 
 @pytest.fixture
-def one_db_connection():  # type: ignore[no-untyped-def]
+def one_db_connection():
     """Calling the WSGI app directly would close the test's connection after each request
     (PostgreSQL); Django's test client disconnects the same signal handlers."""
     from django.core import signals
@@ -39,7 +39,7 @@ def one_db_connection():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def partner_key(partner) -> str:  # type: ignore[no-untyped-def]
+def partner_key(partner) -> str:
     return api_client_for(partner)._credentials["HTTP_AUTHORIZATION"]
 
 
@@ -57,7 +57,7 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
     suppress_health_check=list(HealthCheck),
 )
 @pytest.mark.django_db
-def test_api_conforms_to_its_schema(case, partner_key, settings, one_db_connection):  # type: ignore[no-untyped-def]
+def test_api_conforms_to_its_schema(case, partner_key, settings, one_db_connection):
     # Accept any webhook URL without resolving it: no DNS lookups from the test.
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
     case.call_and_validate(headers={"Authorization": partner_key}, checks=CHECKS)

@@ -10,12 +10,12 @@ ARTIFACTS = Path(
 )
 
 
-def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def sign_in(page, username: str, password: str = "a-long-test-password") -> None:  # type: ignore[no-untyped-def]
+def sign_in(page, username: str, password: str = "a-long-test-password") -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)

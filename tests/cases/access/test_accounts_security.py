@@ -20,12 +20,12 @@ SETUP = "/accounts/2fa/"
 
 
 @pytest.fixture(autouse=True)
-def _second_factor_on(settings):  # type: ignore[no-untyped-def]
+def _second_factor_on(settings):
     settings.REQUIRE_2FA = True
 
 
 @pytest.fixture
-def orgadmin(org_family):  # type: ignore[no-untyped-def]
+def orgadmin(org_family):
     return UserFactory(username="orgadmin", organisation=org_family, role="org_admin")
 
 

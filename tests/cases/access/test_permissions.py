@@ -104,7 +104,7 @@ def test_docs_permissions_md_matches_the_code():
 
 
 @pytest.fixture
-def world(caseworker, partner, reviewer, org_family, org_ngo):  # type: ignore[no-untyped-def]
+def world(caseworker, partner, reviewer, org_family, org_ngo):
     """A case (Family Links), a report (Hope Street) and a candidate between them."""
     case_face = ready_photo_with_embedding(user=caseworker, seed=11, side="case")
     report_face = ready_photo_with_embedding(user=partner, seed=12, side="report")
@@ -130,7 +130,7 @@ def world(caseworker, partner, reviewer, org_family, org_ngo):  # type: ignore[n
     }
 
 
-def _user_for(name, world, caseworker, partner, reviewer):  # type: ignore[no-untyped-def]
+def _user_for(name, world, caseworker, partner, reviewer):
     return {"caseworker": caseworker, "partner": partner, "reviewer": reviewer}.get(name) or world[
         name
     ]

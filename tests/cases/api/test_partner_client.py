@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 EXAMPLE = Path(__file__).resolve().parents[3] / "docs" / "examples" / "partner_client.py"
 
 
-def _example():  # type: ignore[no-untyped-def]
+def _example():
     spec = importlib.util.spec_from_file_location("partner_client", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def filed(api_for, partner, same_person_pair):  # type: ignore[no-untyped-def]
+def filed(api_for, partner, same_person_pair):
     client = api_for(partner)
     with open(same_person_pair[0], "rb") as handle:
         body = client.post(

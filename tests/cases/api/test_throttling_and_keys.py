@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def low_rate(settings):  # type: ignore[no-untyped-def]
+def low_rate(settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api_client": "3/min", "api_bulk": "1/min"},
@@ -58,7 +58,7 @@ def test_keys_are_stored_only_as_hashes_and_record_last_use(client, partner):
     assert api_key.last_used_at is not None
 
 
-def _status(client, key: str) -> int:  # type: ignore[no-untyped-def]
+def _status(client, key: str) -> int:
     return client.get("/api/v1/found-reports/", HTTP_AUTHORIZATION=f"Token {key}").status_code
 
 

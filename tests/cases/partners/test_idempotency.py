@@ -69,7 +69,7 @@ def test_two_concurrent_identical_submissions_create_one_report(
     holding = threading.local()
     prepare = services._photos_prepare
 
-    def prepare_after_both_checked(uploads):  # type: ignore[no-untyped-def]
+    def prepare_after_both_checked(uploads):
         both_checked.wait()  # both have looked for an existing report and found none
         if one_writer is not None:
             one_writer.acquire()

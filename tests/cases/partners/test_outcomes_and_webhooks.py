@@ -17,11 +17,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def allow_local_webhooks(settings):  # type: ignore[no-untyped-def]
+def allow_local_webhooks(settings):
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
 
 
-def _candidate(caseworker, partner) -> Candidate:  # type: ignore[no-untyped-def]
+def _candidate(caseworker, partner) -> Candidate:
     candidate_pair_record(
         case_face=ready_photo_with_embedding(user=caseworker, seed=1, side="case"),
         report_face=ready_photo_with_embedding(user=partner, seed=2, side="report"),
@@ -30,7 +30,7 @@ def _candidate(caseworker, partner) -> Candidate:  # type: ignore[no-untyped-def
     return Candidate.objects.get()
 
 
-def _confirm(candidate, reviewer, reviewer2) -> None:  # type: ignore[no-untyped-def]
+def _confirm(candidate, reviewer, reviewer2) -> None:
     for person in (reviewer, reviewer2):
         candidate_decide(user=person, candidate=candidate, decision="confirm", note="Same")
 

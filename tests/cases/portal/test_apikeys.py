@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def orgadmin(org_ngo) -> User:  # type: ignore[no-untyped-def]
+def orgadmin(org_ngo) -> User:
     return UserFactory(username="orgadmin", organisation=org_ngo, role=User.Role.ORG_ADMIN)
 
 

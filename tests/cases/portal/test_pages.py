@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(caseworker, partner):  # type: ignore[no-untyped-def]
+def world(caseworker, partner):
     """A case, a report and a candidate between them, with one photo each."""
     case_face = ready_photo_with_embedding(user=caseworker, seed=1, side="case")
     report_face = ready_photo_with_embedding(user=partner, seed=2, side="report")
@@ -30,7 +30,7 @@ def world(caseworker, partner):  # type: ignore[no-untyped-def]
     }
 
 
-def _own_pages(world):  # type: ignore[no-untyped-def]
+def _own_pages(world):
     case, photo = world["case"], world["case_photo"]
     return [
         reverse("case-detail", args=[case.pk]),
@@ -224,7 +224,7 @@ def test_close_case_page(client, caseworker, world):
     assert case.status == "reunited" and case.closed_at
 
 
-def _every_portal_url(world):  # type: ignore[no-untyped-def]
+def _every_portal_url(world):
     """Each portal route with real ids filled in, so a new page cannot go untested."""
     from reunite.urls import portal_urls
 

@@ -45,7 +45,7 @@ REPORT_FIELDS = {
 
 
 @pytest.fixture(autouse=True)
-def _threshold(settings):  # type: ignore[no-untyped-def]
+def _threshold(settings):
     # Pin the README's threshold, so this test does not depend on calibration profiles.
     settings.CANDIDATE_THRESHOLD = 0.925
 
