@@ -22,6 +22,7 @@ from cases.models import FoundReport
 from cases.partners.idempotency import report_create_idempotent
 from cases.partners.outcomes import report_outcome, reports_with_outcome
 from cases.records import reports, selectors
+from cases.safeguards.erasure import report_withdraw
 from reunite.api.schema import problems
 
 
@@ -184,7 +185,7 @@ class ReportDetailApi(APIView):
         report = selectors.report_get(
             user=request.user, report_id=report_id, action=Action.REPORT_EDIT
         )
-        report = reports.report_withdraw(user=request.user, report=report)
+        report = report_withdraw(user=request.user, report=report)
         return Response(_report_output(report))
 
 
@@ -206,7 +207,7 @@ class ReportWithdrawApi(APIView):
         )
         serializer = ReportWithdrawInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        report = reports.report_withdraw(
+        report = report_withdraw(
             user=request.user, report=report, reason=serializer.validated_data.get("reason", "")
         )
         return Response(_report_output(report))

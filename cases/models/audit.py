@@ -38,13 +38,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
 
-    @property
-    def words(self) -> str:
-        """The action in words, from the event registry."""
-        from cases.audit.events import audit_event_words  # cases.audit imports the models
-
-        return audit_event_words(self.action)
-
 
 class Notification(models.Model):
     """A message on a user's dashboard (and usually an e-mail too)."""

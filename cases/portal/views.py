@@ -402,7 +402,7 @@ def case_consent_withdraw(request: AuthenticatedHttpRequest, case_id: int) -> Ht
 @portal(Action.AUDIT_VIEW)
 def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The organisation's audit trail (all of it for operators), with filters and CSV export."""
-    from cases.audit.trail import audit_event_list, audit_events_csv
+    from cases.access.audit_log import audit_event_list, audit_events_csv
     from cases.portal.forms import AuditFilterForm
 
     form = AuditFilterForm(request.GET or None)

@@ -11,7 +11,6 @@ from cases.access.permissions import Action, action_require
 from cases.audit.trail import audit_record
 from cases.models import FoundReport, Photo, User
 from cases.records import services
-from cases.safeguards.erasure import report_biometrics_erase
 from matching import interfaces as matching
 from reunite.exceptions import ReuniteError
 
@@ -68,24 +67,6 @@ def report_update(*, user: User, report: FoundReport, **fields: Any) -> FoundRep
     report.save()
     audit_record(actor=user, action="report.updated", obj=report, data={"fields": sorted(fields)})
     matching.candidates_recheck(candidate_ids=report.candidates.values_list("pk", flat=True))
-    return report
-
-
-@transaction.atomic
-def report_withdraw(*, user: User, report: FoundReport, reason: str = "") -> FoundReport:
-    """Withdraw a report: its photos, faces, embeddings, candidates and index entries go.
-
-    Idempotent: withdrawing a withdrawn report changes nothing.
-    """
-    action_require(user=user, action=Action.REPORT_EDIT)
-    report = FoundReport.objects.select_for_update().get(pk=report.pk)
-    if report.status != FoundReport.Status.ACTIVE:
-        return report
-    audit_record(actor=user, action="report.withdrawn", obj=report, data={"reason": reason[:300]})
-    report_biometrics_erase(report=report, actor=user, reason="withdrawn by its organisation")
-    # The erasure leaves an `erased` tombstone; say why it went.
-    FoundReport.objects.filter(pk=report.pk).update(status=FoundReport.Status.WITHDRAWN)
-    report.refresh_from_db()
     return report
 
 

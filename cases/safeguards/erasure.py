@@ -133,3 +133,21 @@ def case_consent_withdraw(*, user: User, case: MissingCase, reason: str) -> Miss
         actor=user, action="case.consent_withdrawn", obj=case, data={"reason": reason.strip()}
     )
     return case_biometrics_erase(case=case, actor=user, reason="consent withdrawn")
+
+
+@transaction.atomic
+def report_withdraw(*, user: User, report: FoundReport, reason: str = "") -> FoundReport:
+    """Withdraw a report: its photos, faces, embeddings, candidates and index entries go.
+
+    Idempotent: withdrawing a withdrawn report changes nothing.
+    """
+    action_require(user=user, action=Action.REPORT_EDIT)
+    report = FoundReport.objects.select_for_update().get(pk=report.pk)
+    if report.status != FoundReport.Status.ACTIVE:
+        return report
+    audit_record(actor=user, action="report.withdrawn", obj=report, data={"reason": reason[:300]})
+    report_biometrics_erase(report=report, actor=user, reason="withdrawn by its organisation")
+    # The erasure leaves an `erased` tombstone; say why it went.
+    FoundReport.objects.filter(pk=report.pk).update(status=FoundReport.Status.WITHDRAWN)
+    report.refresh_from_db()
+    return report

@@ -6,6 +6,7 @@ from cases.audit.events import AUDIT_EVENTS, audit_event_words, timeline_event_n
 from cases.audit.trail import audit_record
 from cases.models import AuditEvent
 from cases.records.selectors import case_timeline
+from cases.templatetags.audit import audit_words
 from tests.factories import MissingCaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,7 @@ def test_the_timeline_and_the_audit_log_read_the_same_words(caseworker):
     timeline = case_timeline(case=case)
 
     assert [row["what"] for row in timeline] == [audit_event_words("case.created")]
-    assert event.words == "Case registered"
+    assert audit_words(event.action) == "Case registered"
     assert "case.closed" not in timeline_event_names()
 
 

@@ -6,7 +6,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
-from cases.audit.trail import audit_event_list, audit_events_csv, audit_record
+from cases.access.audit_log import audit_event_list, audit_events_csv
+from cases.audit.trail import audit_record
 from cases.models import AuditEvent, User
 from tests.factories import UserFactory
 
