@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cases.access.permissions import Action, action_require
+from cases.access.permissions import Action, action_require, user_can
 from cases.audit.trail import audit_record
 from cases.models import Organisation, User
 
@@ -24,7 +24,7 @@ def user_role_set(*, actor: User | None, user: User, role: str) -> User:
         raise ValidationError({"role": f"Unknown role {role!r}."})
     if actor is not None:
         action_require(user=actor, action=Action.USER_ROLE_SET)
-        if actor.role != User.Role.OPERATOR:
+        if not user_can(actor, Action.ALL_ORGANISATIONS):
             if user.organisation_id != actor.organisation_id:
                 raise PermissionDenied("You may change roles only in your own organisation.")
             # Nobody grants more than they hold.

@@ -11,12 +11,11 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from cases.access.permissions import Action, action_require
+from cases.access.permissions import Action, action_require, role_allows, user_can
 from cases.audit.trail import audit_record
 from cases.models import ApiKey, User
 
 # Roles that act through the API and so may hold keys.
-KEY_ROLES = (User.Role.PARTNER, User.Role.CASEWORKER)
 
 
 def _hash(key: str) -> str:
@@ -29,7 +28,10 @@ def _manager_check(*, manager: User | None, user: User) -> None:
     if manager is None:
         return
     action_require(user=manager, action=Action.APIKEY_MANAGE)
-    if manager.role != User.Role.OPERATOR and manager.organisation_id != user.organisation_id:
+    if (
+        not user_can(manager, Action.ALL_ORGANISATIONS)
+        and manager.organisation_id != user.organisation_id
+    ):
         raise PermissionDenied("You may manage keys only for your own organisation.")
 
 
@@ -37,7 +39,7 @@ def _manager_check(*, manager: User | None, user: User) -> None:
 def apikey_create(*, user: User, created_by: User | None, name: str = "") -> tuple[ApiKey, str]:
     """Returns the stored key and the only copy of its secret."""
     _manager_check(manager=created_by, user=user)
-    if created_by is not None and user.role not in KEY_ROLES:
+    if created_by is not None and not role_allows(user.role, Action.APIKEY_HOLD):
         raise ValidationError({"user": "Only partner and caseworker accounts hold API keys."})
     prefix = secrets.token_hex(4)
     key = f"rk_{prefix}_{secrets.token_urlsafe(32)}"
@@ -97,7 +99,7 @@ def apikey_list(*, user: User) -> QuerySet[ApiKey]:
     """Keys the user may manage: their organisation's (an operator: all)."""
     action_require(user=user, action=Action.APIKEY_MANAGE)
     keys = ApiKey.objects.select_related("user").order_by("-created_at")
-    if user.role != User.Role.OPERATOR:
+    if not user_can(user, Action.ALL_ORGANISATIONS):
         keys = keys.filter(user__organisation=user.organisation)
     return keys
 

@@ -24,9 +24,12 @@ class Action(StrEnum):
     PHOTO_SELECT_FACE = "photo.select_face"
     CANDIDATE_REVIEW = "candidate.review"
     WEBHOOK_MANAGE = "webhook.manage"
+    # Hold an API key (keys are for systems that file cases and reports).
+    APIKEY_HOLD = "apikey.hold"
     APIKEY_MANAGE = "apikey.manage"
     AUDIT_VIEW = "audit.view"
-    AUDIT_VIEW_ALL = "audit.view_all"
+    # Act on every organisation's records, not only one's own (operators).
+    ALL_ORGANISATIONS = "organisations.all"
     ORGANISATION_APPROVE = "organisation.approve"
     ORGANISATION_PAUSE = "organisation.pause"
     USER_ROLE_SET = "user.role_set"
@@ -47,6 +50,7 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.PHOTO_ADD,
             Action.PHOTO_SELECT_FACE,
             Action.WEBHOOK_MANAGE,
+            Action.APIKEY_HOLD,
         }
     ),
     # Partner accounts use the API only.
@@ -58,6 +62,7 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.PHOTO_ADD,
             Action.PHOTO_SELECT_FACE,
             Action.WEBHOOK_MANAGE,
+            Action.APIKEY_HOLD,
         }
     ),
     Role.REVIEWER: frozenset({Action.PORTAL_USE, Action.CANDIDATE_REVIEW}),
@@ -77,7 +82,7 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.PORTAL_USE,
             Action.APIKEY_MANAGE,
             Action.AUDIT_VIEW,
-            Action.AUDIT_VIEW_ALL,
+            Action.ALL_ORGANISATIONS,
             Action.ORGANISATION_APPROVE,
             Action.ORGANISATION_PAUSE,
             Action.USER_ROLE_SET,
@@ -90,6 +95,11 @@ MATRIX: dict[str, frozenset[Action]] = {
 def role_allows(role: str, action: Action) -> bool:
     """The matrix cell alone, without the user's and organisation's state."""
     return action in MATRIX.get(role, frozenset())
+
+
+def roles_allowed(action: Action) -> list[str]:
+    """The roles whose matrix row holds `action` (for queries such as "who may hold a key")."""
+    return [role for role in Role.values if role_allows(role, action)]
 
 
 def user_can(user: User, action: Action) -> bool:

@@ -9,9 +9,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from cases.access.apikeys import KEY_ROLES, apikey_create, apikey_list, apikey_revoke, apikey_rotate
+from cases.access.apikeys import apikey_create, apikey_list, apikey_revoke, apikey_rotate
 from cases.access.http import AuthenticatedHttpRequest
-from cases.access.permissions import Action
+from cases.access.permissions import Action, roles_allowed
 from cases.models import ApiKey, User
 from cases.portal.views import portal
 
@@ -26,7 +26,9 @@ class ApiKeyForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["user"]
         assert isinstance(field, forms.ModelChoiceField)
-        users = User.objects.filter(role__in=KEY_ROLES, is_active=True).order_by("username")
+        users = User.objects.filter(
+            role__in=roles_allowed(Action.APIKEY_HOLD), is_active=True
+        ).order_by("username")
         # An operator (no organisation) is offered no accounts: keys belong to organisations.
         field.queryset = (
             users.filter(organisation_id=organisation_id)

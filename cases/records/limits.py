@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from cases.access.permissions import Action, roles_allowed
 from cases.audit.trail import audit_record
 from cases.models import AuditEvent, FoundReport, Notification, Organisation, Photo, User
 from reunite.exceptions import ReuniteError
@@ -115,6 +116,9 @@ def surge_check(*, organisation: Organisation, kind: str) -> bool:
     )
     Notification.objects.bulk_create(
         Notification(user=operator, message=message[:300], link="/admin/cases/organisation/")
-        for operator in User.objects.filter(role=User.Role.OPERATOR, is_active=True)
+        # Those who may pause an organisation are the ones to look.
+        for operator in User.objects.filter(
+            role__in=roles_allowed(Action.ORGANISATION_PAUSE), is_active=True
+        )
     )
     return True

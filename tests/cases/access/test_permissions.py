@@ -28,6 +28,7 @@ ALLOWED = {
         "photo.add",
         "photo.select_face",
         "webhook.manage",
+        "apikey.hold",
     },
     "partner": {
         "report.create",
@@ -36,6 +37,7 @@ ALLOWED = {
         "photo.add",
         "photo.select_face",
         "webhook.manage",
+        "apikey.hold",
     },
     "reviewer": {"portal.use", "candidate.review"},
     "org_admin": {
@@ -51,7 +53,7 @@ ALLOWED = {
         "portal.use",
         "apikey.manage",
         "audit.view",
-        "audit.view_all",
+        "organisations.all",
         "organisation.approve",
         "organisation.pause",
         "user.role_set",
