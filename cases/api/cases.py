@@ -22,6 +22,7 @@ from cases.models import MissingCase
 from cases.partners.idempotency import case_create_idempotent
 from cases.partners.outcomes import case_outcome, cases_with_outcome
 from cases.records import selectors, services
+from cases.records.services import CASE_EDITABLE_FIELDS
 from cases.safeguards.erasure import case_consent_withdraw
 from reunite.api.schema import problems
 
@@ -38,22 +39,7 @@ class CaseOutput(serializers.ModelSerializer):
             "reference",
             "status",
             "external_ref",
-            "given_name",
-            "family_name",
-            "other_names",
-            "sex",
-            "date_of_birth",
-            "age_min",
-            "age_max",
-            "last_seen_on",
-            "last_seen_place",
-            "description",
-            "distinguishing_marks",
-            "consent_given_by",
-            "consent_relationship",
-            "consent_given_at",
-            "consent_method",
-            "consent_scope",
+            *CASE_EDITABLE_FIELDS,
             "created_at",
             "photos",
             "processing_state",
@@ -72,21 +58,7 @@ class CaseInput(serializers.ModelSerializer):
 
     class Meta:
         model = MissingCase
-        fields = [
-            f
-            for f in CaseOutput.Meta.fields
-            if f
-            not in {
-                "id",
-                "reference",
-                "status",
-                "created_at",
-                "photos",
-                "processing_state",
-                "outcome",
-            }
-        ]
-        fields += ["photos"]
+        fields = ["external_ref", *CASE_EDITABLE_FIELDS, "photos"]
         # A repeated external_ref returns the existing case, not a validation error.
         validators: list = []
 
@@ -136,7 +108,7 @@ class CaseListCreateApi(APIView):
 class CaseUpdateInput(CaseInput):
     class Meta(CaseInput.Meta):
         # external_ref is how retries find the case, so it never changes.
-        fields = [f for f in CaseInput.Meta.fields if f not in {"photos", "external_ref"}]
+        fields = list(CASE_EDITABLE_FIELDS)
 
 
 class CaseDetailApi(APIView):

@@ -22,6 +22,7 @@ from cases.models import FoundReport
 from cases.partners.idempotency import report_create_idempotent
 from cases.partners.outcomes import report_outcome, reports_with_outcome
 from cases.records import reports, selectors
+from cases.records.reports import REPORT_EDITABLE_FIELDS
 from cases.safeguards.erasure import report_withdraw
 from reunite.api.schema import problems
 
@@ -55,17 +56,8 @@ class ReportOutput(serializers.ModelSerializer):
 class ReportFieldsInput(serializers.ModelSerializer):
     class Meta:
         model = FoundReport
-        fields = [
-            "external_ref",
-            "found_on",
-            "found_place",
-            "estimated_age_min",
-            "estimated_age_max",
-            "sex",
-            "notes",
-            # Optional in the API: the model's default (vital interests) applies when absent.
-            "legal_basis",
-        ]
+        # legal_basis is optional in the API: the model's default (vital interests) applies.
+        fields = ["external_ref", *REPORT_EDITABLE_FIELDS]
         # Duplicates are answered with the existing report, not a validation error.
         validators: list = []
 
@@ -94,7 +86,7 @@ class ReportInput(ReportFieldsInput):
 
 class ReportUpdateInput(ReportFieldsInput):
     class Meta(ReportFieldsInput.Meta):
-        fields = [f for f in ReportFieldsInput.Meta.fields if f != "external_ref"]
+        fields = list(REPORT_EDITABLE_FIELDS)
         extra_kwargs = {f: {"required": False} for f in fields}
 
 

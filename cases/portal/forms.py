@@ -10,6 +10,8 @@ from django.conf import settings
 
 from cases.models import FoundReport, MissingCase, Photo
 from cases.records.ages import age_range_on
+from cases.records.reports import REPORT_EDITABLE_FIELDS
+from cases.records.services import CASE_EDITABLE_FIELDS
 
 DATE = forms.DateInput(attrs={"type": "date"})
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -18,24 +20,7 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 class CaseForm(forms.ModelForm):
     class Meta:
         model = MissingCase
-        fields = [
-            "given_name",
-            "family_name",
-            "other_names",
-            "sex",
-            "date_of_birth",
-            "age_min",
-            "age_max",
-            "last_seen_on",
-            "last_seen_place",
-            "description",
-            "distinguishing_marks",
-            "consent_given_by",
-            "consent_relationship",
-            "consent_given_at",
-            "consent_method",
-            "consent_scope",
-        ]
+        fields = list(CASE_EDITABLE_FIELDS)
         widgets = {
             "date_of_birth": DATE,
             "last_seen_on": DATE,
@@ -68,15 +53,8 @@ class CaseForm(forms.ModelForm):
 class ReportForm(forms.ModelForm):
     class Meta:
         model = FoundReport
-        fields = [
-            "external_ref",
-            "found_on",
-            "found_place",
-            "estimated_age_min",
-            "estimated_age_max",
-            "sex",
-            "notes",
-        ]
+        # The portal leaves the legal basis at its default (vital interests).
+        fields = ["external_ref", *(f for f in REPORT_EDITABLE_FIELDS if f != "legal_basis")]
         widgets = {"found_on": DATE, "notes": forms.Textarea(attrs={"rows": 3})}
         labels = {"external_ref": "Your reference for this report"}
 

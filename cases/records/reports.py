@@ -14,16 +14,16 @@ from cases.records import services
 from matching import interfaces as matching
 from reunite.exceptions import ReuniteError
 
-EDITABLE_FIELDS = frozenset(
-    {
-        "found_on",
-        "found_place",
-        "estimated_age_min",
-        "estimated_age_max",
-        "sex",
-        "notes",
-        "legal_basis",
-    }
+# The one list of a report's fields its organisation fills in and may change later, in the
+# order forms show them. external_ref is set once: it is how retries find the report.
+REPORT_EDITABLE_FIELDS = (
+    "found_on",
+    "found_place",
+    "estimated_age_min",
+    "estimated_age_max",
+    "sex",
+    "notes",
+    "legal_basis",
 )
 
 
@@ -56,7 +56,7 @@ def _require_active(report: FoundReport) -> None:
 def report_update(*, user: User, report: FoundReport, **fields: Any) -> FoundReport:
     """Change a report's details. external_ref stays: it is how retries find the report."""
     action_require(user=user, action=Action.REPORT_EDIT)
-    unknown = set(fields) - EDITABLE_FIELDS
+    unknown = set(fields) - set(REPORT_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
     report = FoundReport.objects.select_for_update().get(pk=report.pk)

@@ -17,6 +17,27 @@ from cases.records.limits import daily_limit_check, surge_check
 from cases.records.storage import photo_file_delete, photo_file_write
 from matching import interfaces as matching
 
+# The one list of a case's fields a caseworker fills in and may change later, in the order
+# forms show them. external_ref is set once: it is how retries find the case.
+CASE_EDITABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "other_names",
+    "sex",
+    "date_of_birth",
+    "age_min",
+    "age_max",
+    "last_seen_on",
+    "last_seen_place",
+    "description",
+    "distinguishing_marks",
+    "consent_given_by",
+    "consent_relationship",
+    "consent_given_at",
+    "consent_method",
+    "consent_scope",
+)
+
 
 @dataclass(frozen=True)
 class PhotoUpload:
