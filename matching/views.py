@@ -15,7 +15,7 @@ from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action
 from cases.audit.trail import audit_record
 from cases.models import Photo
-from cases.portal.views import CROP_SIDE, image_response, portal
+from cases.portal.http import CROP_SIDE, image_response, portal
 from cases.records.ages import CHILD_AGE_BANDS, case_age_range, years_between
 from cases.records.images import photo_pixels
 from cases.records.storage import photo_file_read

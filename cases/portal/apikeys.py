@@ -13,7 +13,7 @@ from cases.access.apikeys import apikey_create, apikey_list, apikey_revoke, apik
 from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, roles_allowed
 from cases.models import ApiKey, User
-from cases.portal.views import portal
+from cases.portal.http import portal
 
 
 class ApiKeyForm(forms.Form):

@@ -2,53 +2,29 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-from PIL import Image
 
 from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, role_allows, user_can
 from cases.audit.trail import audit_record
 from cases.models import Photo
 from cases.portal.forms import CaseFilter, CaseForm, FaceChoiceForm, PhotoFormSet, ReportForm
+from cases.portal.http import THUMB_SIDE, image_response, portal
 from cases.records import selectors, services
 from cases.records.images import PhotoRejected, photo_pixels, photo_size_check
 from cases.records.limits import DailyLimitReached
 from cases.records.storage import photo_file_read
 from matching import interfaces as matching
-
-THUMB_SIDE = 320
-CROP_SIDE = 360
-
-
-def portal(action: Action | None = None) -> Callable:
-    """Sign-in required; the role must allow `action` (a partner-only user gets 403)."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        @login_required
-        def wrapper(request: AuthenticatedHttpRequest, *args, **kwargs):
-            if not role_allows(request.user.role, Action.PORTAL_USE):
-                raise PermissionDenied("Partner accounts use the API, not the portal.")
-            if action is not None and not user_can(request.user, action):
-                raise PermissionDenied(f"Your role may not do this ({action}).")
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 @portal()
@@ -326,18 +302,6 @@ def photo_status(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespon
     """A small fragment for live status updates on the case page."""
     photo = selectors.photo_get(user=request.user, photo_id=photo_id, action=Action.PHOTO_ADD)
     return render(request, "portal/_photo_status.html", {"photo": photo})
-
-
-def image_response(pixels, *, max_side: int | None) -> HttpResponse:
-    image = Image.fromarray(pixels)
-    if max_side:
-        image.thumbnail((max_side, max_side))
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=88)
-    response = HttpResponse(out.getvalue(), content_type="image/jpeg")
-    # Children's photos must not linger in shared caches or browser history.
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
