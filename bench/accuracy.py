@@ -1,7 +1,7 @@
 """Matching accuracy on the development set: dlib, SFace and their fusion side by side.
 
 Embeds every photo of the development set once with the product's own pipeline
-(cases.images normalisation, then matching.engine: YuNet detection with dlib HOG and CNN
+(cases.records.images normalisation, then matching.engine: YuNet detection with dlib HOG and CNN
 fallbacks, SFace on the ArcFace-aligned chip, dlib on its own aligned chip), keeping each
 recogniser's plain and mirrored descriptor, so every row below comes from the same run and
 the same detections:
@@ -53,7 +53,7 @@ def main() -> None:
     from tqdm import tqdm
 
     from matching import evaluation as ev
-    from matching.calibration import profile_read
+    from matching.spaces import profile_read
 
     root = args.faces or Path(settings.FACES_DIR) / "lfw-dev"
     if args.embeddings and args.embeddings.is_file():

@@ -66,9 +66,9 @@ def unit(vector: np.ndarray) -> np.ndarray:
 def product_pipeline() -> Callable[[bytes], Result]:
     from django.conf import settings
 
-    from cases.images import photo_normalise, photo_pixels
-    from matching.calibration import profile_read
+    from cases.records.images import photo_normalise, photo_pixels
     from matching.engine import engine_for_profile
+    from matching.spaces import profile_read
 
     engine = engine_for_profile(profile_read(name=settings.MATCH_PROFILE).data)
     print(f"product space: {engine.space}; {engine.model_version}")
@@ -159,7 +159,8 @@ def report(runs: list[Run], names: list[str]) -> None:
         cosines = np.array([c for _, c in pairs])
         worst = min(pairs, key=lambda p: p[1])
         print(
-            f"cosine(product's dlib part, raw) on largest face, {len(pairs)} photos with a face in both: "
+            f"cosine(product's dlib part, raw) on largest face, {len(pairs)} photos with a "
+            "face in both: "
             f"mean {cosines.mean():.4f}, median {np.median(cosines):.4f}, "
             f"min {worst[1]:.4f} ({worst[0]}), below 0.9: {int((cosines < 0.9).sum())}"
         )

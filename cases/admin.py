@@ -12,7 +12,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 @admin.register(User)
 class ReuniteUserAdmin(UserAdmin):
     list_display = ["username", "organisation", "role", "is_active"]
-    fieldsets = (*UserAdmin.fieldsets, ("Reunite", {"fields": ("organisation", "role")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Reunite", {"fields": ("organisation", "role")}))
 
 
 @admin.register(MissingCase)
@@ -44,11 +44,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["sequence", "created_at", "actor_label", "action", "object_type", "object_id"]
     list_filter = ["action"]
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False

@@ -7,9 +7,8 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases and reports"
 
     def ready(self) -> None:
-        from cases import (
-            authentication,  # noqa: F401  (registers the OpenAPI auth scheme)
-            receivers,  # noqa: F401  (report outcome webhooks)
-            signals,  # noqa: F401  (audits sign-ins)
-            webhook_tasks,  # noqa: F401  (registers the webhook tasks with Celery)
-        )
+        # Imported for their side effects: each registers something with a framework.
+        from cases.access import authentication  # noqa: F401  (the OpenAPI auth scheme)
+        from cases.audit import receivers  # noqa: F401  (audits sign-ins)
+        from cases.partners import tasks as partner_tasks  # noqa: F401  (Celery tasks)
+        from cases.safeguards import tasks as safeguard_tasks  # noqa: F401  (Celery tasks)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.api import ContactOutput, problems
-from cases.selectors import case_get
+from cases.access.http import AuthenticatedRequest
+from cases.api.serializers import ContactOutput
+from cases.partners.outcomes import CANDIDATE_OUTCOMES, candidate_outcome
+from cases.records.selectors import case_get
 from matching.calibration import score_band
 from matching.models import Candidate, ReviewDecision
 from matching.selectors import candidate_get, candidate_list
 from matching.services.review import candidate_decide
+from reunite.api.schema import problems
 
 
 class CandidateOutput(serializers.ModelSerializer):
@@ -70,7 +72,7 @@ class CandidateListApi(APIView):
         ],
         responses={200: CandidatePageOutput, **problems(400)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         status_filter = request.query_params.get("status")
         if status_filter and status_filter not in Candidate.Status.values:
             raise serializers.ValidationError({"status": f"One of {Candidate.Status.values}."})
@@ -109,7 +111,7 @@ class DecisionOutput(serializers.ModelSerializer):
 
 class CandidateDecisionApi(APIView):
     @extend_schema(request=DecisionInput, responses={201: DecisionOutput, **problems(400, 404)})
-    def post(self, request: Request, candidate_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, candidate_id: int) -> Response:
         # Role and access first: a forbidden caller gets 403/404, never a validation error.
         candidate = candidate_get(user=request.user, candidate_id=candidate_id)
         serializer = DecisionInput(data=request.data)
@@ -132,14 +134,9 @@ class CaseCandidateOutput(serializers.ModelSerializer):
         help_text="The found report's organisation, once two reviewers confirmed."
     )
 
-    @extend_schema_field(
-        serializers.ChoiceField(choices=["under_review", "possible_match_confirmed", "not_a_match"])
-    )
+    @extend_schema_field(serializers.ChoiceField(choices=[o.value for o in CANDIDATE_OUTCOMES]))
     def get_outcome(self, candidate: Candidate) -> str:
-        return {
-            Candidate.Status.CONFIRMED: "possible_match_confirmed",
-            Candidate.Status.WITHDRAWN: "not_a_match",
-        }.get(candidate.status, "under_review")
+        return candidate_outcome(status=candidate.status).value
 
     @extend_schema_field(ContactOutput(allow_null=True))
     def get_contact(self, candidate: Candidate) -> dict | None:
@@ -158,7 +155,7 @@ class CaseCandidateListApi(APIView):
         summary="A case's possible matches, coarse outcome only",
         responses={200: CaseCandidateOutput(many=True), **problems(404)},
     )
-    def get(self, request: Request, case_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, case_id: int) -> Response:
         case = case_get(user=request.user, case_id=case_id)
         candidates = case.candidates.select_related("found_report__organisation").order_by(
             "created_at", "id"

@@ -1,6 +1,6 @@
 """Measuring the matching pipeline on a folder of labelled photos.
 
-Embeddings come from the product's own code (cases.images normalisation, then
+Embeddings come from the product's own code (cases.records.images normalisation, then
 matching.engine), so a figure measured here is a figure about what runs in production.
 Everything after embedding is plain numpy on the cached vectors, so experiments
 (aggregation, normalisation) can be rerun offline from an `.npz` file.
@@ -16,8 +16,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matching.engine.deepface_engine import DeepFaceEngine
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 RANKS = (1, 10, 50)
@@ -175,14 +179,14 @@ class Embedded:
     descriptors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def evaluation_engine():  # type: ignore[no-untyped-def]
+def evaluation_engine() -> DeepFaceEngine:
     """The real engine with both recognisers loaded, for measuring any space built of them."""
     from matching.engine.deepface_engine import DeepFaceEngine, SpaceSpec
 
     return DeepFaceEngine(SpaceSpec(name="evaluation", weights=(("SFace", 1.0), ("Dlib", 1.0))))
 
 
-_engine = None
+_engine: DeepFaceEngine | None = None
 
 
 def photo_embed(*, path: Path, jitters: int = 0) -> dict:
@@ -192,7 +196,7 @@ def photo_embed(*, path: Path, jitters: int = 0) -> dict:
     `detector` and the normalised descriptors named in DESCRIPTORS (jittered ones only
     when `jitters` > 0).
     """
-    from cases.images import PhotoRejected, photo_normalise, photo_pixels
+    from cases.records.images import PhotoRejected, photo_normalise, photo_pixels
     from matching.engine import normalise
 
     global _engine
@@ -304,15 +308,15 @@ def profile_space(*, data: dict) -> dict:
 
 
 def embeddings_save(*, path: Path, samples: Sequence[Sample], embedded: Embedded) -> None:
-    np.savez_compressed(
-        path,
-        paths=np.array([s.path for s in samples]),
-        identities=np.array([s.identity for s in samples]),
-        emb=embedded.emb.astype(np.float32),
-        found=embedded.found,
-        detector=embedded.detector,
+    arrays: dict[str, Any] = {
+        "paths": np.array([s.path for s in samples]),
+        "identities": np.array([s.identity for s in samples]),
+        "emb": embedded.emb.astype(np.float32),
+        "found": embedded.found,
+        "detector": embedded.detector,
         **embedded.descriptors,
-    )
+    }
+    np.savez_compressed(path, **arrays)
 
 
 def embeddings_load(*, path: Path) -> tuple[list[Sample], Embedded]:
@@ -665,7 +669,7 @@ def fusion_calibrate(
         _, emb = space_embeddings(embedded=embedded, weights={model: 1.0}, flip=flip)
         single[model] = pair_scores(identities=identities, found=embedded.found, emb=emb)
     stats = {m: (float(single[m].impostor.mean()), float(single[m].impostor.std())) for m in models}
-    table = []
+    table: list[dict[str, Any]] = []
     for lam in FUSION_GRID:
         wa, wb = 1.0 / stats[first][1], lam / stats[second][1]
         genuine = wa * single[first].genuine + wb * single[second].genuine
@@ -790,8 +794,8 @@ def report_write(*, report: Report, out: Path, title: str) -> None:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     bins = np.linspace(min(scores.impostor.min(initial=1), scores.genuine.min(initial=1)), 1, 80)
-    ax.hist(scores.impostor, bins=bins, density=True, alpha=0.6, label="different people")
-    ax.hist(scores.genuine, bins=bins, density=True, alpha=0.6, label="same person")
+    ax.hist(scores.impostor, bins=bins.tolist(), density=True, alpha=0.6, label="different people")
+    ax.hist(scores.genuine, bins=bins.tolist(), density=True, alpha=0.6, label="same person")
     for name, rates in report.summary["rates"].items():
         ax.axvline(rates["threshold"], color="k", linestyle="--", linewidth=0.8)
         ax.text(rates["threshold"], ax.get_ylim()[1] * 0.9, f" {name}", fontsize=7)

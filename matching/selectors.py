@@ -9,8 +9,8 @@ import numpy as np
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from cases.access.permissions import Action, action_require, user_can
 from cases.models import FoundReport, MissingCase, Photo, User
-from cases.permissions import Action, action_require
 from matching.models import Candidate, Embedding, EmbeddingGeneration, Face
 
 
@@ -82,7 +82,7 @@ def gallery_size(*, model_name: str, side: str) -> int:
 
 def photo_viewable_by_reviewer(*, user: User, photo: Photo) -> bool:
     """Reviewers see a photo only while it is part of a candidate they may review."""
-    if not user.is_authenticated or user.role != User.Role.REVIEWER:
+    if not user_can(user, Action.CANDIDATE_REVIEW):
         return False
     queue = candidate_list(user=user, held_back=None)
     if photo.side == Photo.Side.CASE:
@@ -91,32 +91,6 @@ def photo_viewable_by_reviewer(*, user: User, photo: Photo) -> bool:
 
 
 # --- Embedding generations -----------------------------------------------------------------
-
-
-def generation_active() -> EmbeddingGeneration:
-    """The generation matching uses; on a new installation, created from the settings."""
-    generation = EmbeddingGeneration.objects.filter(
-        status=EmbeddingGeneration.Status.ACTIVE
-    ).first()
-    if generation is None:
-        from matching.services.generations import generation_bootstrap
-
-        generation = generation_bootstrap()
-    return generation
-
-
-def generation_building() -> EmbeddingGeneration | None:
-    return EmbeddingGeneration.objects.filter(status=EmbeddingGeneration.Status.BUILDING).first()
-
-
-def generation_profile(*, space: str | None = None):  # type: ignore[no-untyped-def]
-    """The calibration profile that defines a space (default: the active one)."""
-    from matching.calibration import profile_active, profile_read
-
-    if space is None:
-        return profile_active()
-    generation = EmbeddingGeneration.objects.get(space=space)
-    return profile_read(name=generation.profile)
 
 
 def faces_to_embed(*, space: str) -> QuerySet[Face]:

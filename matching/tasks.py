@@ -1,62 +1,57 @@
-"""Celery tasks: thin wrappers that take ids and call services.
+"""Celery tasks for matching: take ids, import their service in the body, call it.
 
-Only transient infrastructure errors are retried; "no face" is an outcome, not an error.
+Callers import these tasks at module level and send them with `transaction.on_commit`.
+Retries follow the project's one policy (reunite/tasks.py): transient errors only.
 """
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
-from kombu.exceptions import OperationalError as BrokerError
 
-from matching import index
-from matching.services import generations, processing, search
-
-logger = logging.getLogger(__name__)
-
-TRANSIENT = (OperationalError, InterfaceError, BrokerError, ConnectionError, TimeoutError)
-RETRY = {
-    "autoretry_for": TRANSIENT,
-    "retry_backoff": 2,
-    "retry_backoff_max": 120,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
+from reunite.tasks import RETRY_POLICY
 
 
-@shared_task(**RETRY)
-def photo_process(photo_id: int) -> None:
-    processing.photo_process(photo_id=photo_id)
+@shared_task(**RETRY_POLICY)
+def photo_process_task(photo_id: int) -> None:
+    from matching.services.processing import photo_process
+
+    photo_process(photo_id=photo_id)
 
 
-@shared_task(**RETRY)
-def embedding_index(embedding_id: int) -> int:
-    return search.embedding_index_and_search(embedding_id=embedding_id)
+@shared_task(**RETRY_POLICY)
+def embedding_index_task(embedding_id: int) -> int:
+    from matching.services.search import embedding_index_and_search
+
+    return embedding_index_and_search(embedding_id=embedding_id)
 
 
-@shared_task(**RETRY)
-def index_faces_remove(model_name: str, side: str, face_ids: list[int]) -> int:
+@shared_task(**RETRY_POLICY)
+def index_faces_remove_task(model_name: str, side: str, face_ids: list[int]) -> int:
     """Drop erased faces from the FAISS index (queue `index`: the single writer)."""
-    return index.index_faces_remove(model_name=model_name, side=side, face_ids=face_ids)
+    from matching.index import index_faces_remove
+
+    return index_faces_remove(model_name=model_name, side=side, face_ids=face_ids)
 
 
-@shared_task(**RETRY)
+@shared_task(**RETRY_POLICY)
 def faces_reembed_task(space: str, face_ids: list[int]) -> int:
     """Embed stored faces into a space being built (queue `embed`)."""
-    return generations.faces_reembed(space=space, face_ids=face_ids)
+    from matching.services.generations import faces_reembed
+
+    return faces_reembed(space=space, face_ids=face_ids)
 
 
-@shared_task(**RETRY)
-def photos_recover() -> int:
-    return processing.photos_recover()
+@shared_task(**RETRY_POLICY)
+def photos_recover_task() -> int:
+    from matching.services.processing import photos_recover
+
+    return photos_recover()
 
 
 @worker_ready.connect
 def _recover_on_start(sender: object = None, **kwargs: object) -> None:
     # Photos held by a worker that died become reclaimable once their lease runs out.
-    photos_recover.apply_async(countdown=1)
-    photos_recover.apply_async(countdown=settings.PROCESSING_LEASE_SECONDS + 1)
+    photos_recover_task.apply_async(countdown=1)
+    photos_recover_task.apply_async(countdown=settings.PROCESSING_LEASE_SECONDS + 1)

@@ -3,31 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from cases.ages import age_range_on, years_between
-from cases.audit import audit_record
-from cases.images import photo_pixels
+from cases.access.http import AuthenticatedHttpRequest
+from cases.access.permissions import Action
+from cases.audit.trail import audit_record
 from cases.models import Photo
-from cases.permissions import Action
-from cases.storage import photo_file_read
-from cases.views import CROP_SIDE, _image_response, portal
+from cases.portal.http import CROP_SIDE, image_response, portal
+from cases.records.ages import CHILD_AGE_BANDS, case_age_range, years_between
+from cases.records.images import photo_pixels
+from cases.records.storage import photo_file_read
 from matching.calibration import score_band
 from matching.models import Candidate, Face, ReviewDecision
 from matching.selectors import candidate_get, candidate_list, photo_viewable_by_reviewer
 from matching.services.review import CONFIRMATIONS_REQUIRED, candidate_decide, reviewer_conflict
 
-AGE_BANDS = {"0-5": (0, 5), "6-11": (6, 11), "12-17": (12, 17)}
+AGE_BANDS = {f"{low}-{high}": (low, high) for low, high in CHILD_AGE_BANDS}
 
 
 @portal(Action.CANDIDATE_REVIEW)
 def review_queue(
-    request: HttpRequest, status: str = "pending", held_back: bool = False
+    request: AuthenticatedHttpRequest, status: str = "pending", held_back: bool = False
 ) -> HttpResponse:
     candidates = candidate_list(
         user=request.user, status=status, held_back=held_back
@@ -51,7 +53,8 @@ def review_queue(
     candidates = candidates.order_by("-evidence_score", "-best_score", "created_at")
     page = Paginator(candidates, 25).get_page(request.GET.get("page"))
     for candidate in page:
-        candidate.band = score_band(
+        # An attribute for the template only, next to the candidate it describes.
+        candidate.band = score_band(  # type: ignore[attr-defined]
             score=candidate.best_score, age_gap_years=candidate.age_gap_years
         )
     waiting = candidate_list(user=request.user, status="pending").count()
@@ -80,25 +83,19 @@ def _photo_date(photo: Photo, *, fallback: dt.date | None) -> str:
 
 
 @portal(Action.CANDIDATE_REVIEW)
-def candidate_detail(request: HttpRequest, candidate_id: int) -> HttpResponse:
+def candidate_detail(request: AuthenticatedHttpRequest, candidate_id: int) -> HttpResponse:
     candidate = candidate_get(user=request.user, candidate_id=candidate_id)
     audit_record(actor=request.user, action="candidate.viewed", obj=candidate)
     return render(request, "review/candidate.html", _candidate_context(request, candidate))
 
 
-def _candidate_context(request: HttpRequest, candidate: Candidate) -> dict:
+def _candidate_context(request: AuthenticatedHttpRequest, candidate: Candidate) -> dict:
     case, report = candidate.case, candidate.found_report
     age_then, age_at_found, age_now = (
-        age_range_on(
-            date_of_birth=case.date_of_birth,
-            age_min=case.age_min,
-            age_max=case.age_max,
-            known_on=case.last_seen_on,
-            on=day,
-        )
+        case_age_range(case=case, on=day)
         for day in (case.last_seen_on, report.found_on, timezone.localdate())
     )
-    pairs = []
+    pairs: list[dict[str, Any]] = []
     for pair in candidate.pairs.select_related("case_face__photo", "report_face__photo"):
         case_photo, report_photo = pair.case_face.photo, pair.report_face.photo
         pairs.append(
@@ -169,7 +166,7 @@ def _ages(ages: tuple[int, int] | None) -> str:
 
 
 @portal(Action.CANDIDATE_REVIEW)
-def candidate_decision(request: HttpRequest, candidate_id: int) -> HttpResponse:
+def candidate_decision(request: AuthenticatedHttpRequest, candidate_id: int) -> HttpResponse:
     if request.method != "POST":
         return redirect("review-candidate", candidate_id=candidate_id)
     candidate = candidate_get(user=request.user, candidate_id=candidate_id)
@@ -186,7 +183,7 @@ def candidate_decision(request: HttpRequest, candidate_id: int) -> HttpResponse:
 
 
 @portal(Action.CANDIDATE_REVIEW)
-def face_crop(request: HttpRequest, face_id: int) -> HttpResponse:
+def face_crop(request: AuthenticatedHttpRequest, face_id: int) -> HttpResponse:
     """A reviewer's large crop of one face of a candidate, audited like every photo view."""
     try:
         face = Face.objects.select_related("photo").get(pk=face_id)
@@ -204,4 +201,4 @@ def face_crop(request: HttpRequest, face_id: int) -> HttpResponse:
     margin_x, margin_y = int(face.w * 0.4), int(face.h * 0.4)
     top, left = max(0, face.y - margin_y), max(0, face.x - margin_x)
     crop = pixels[top : face.y + face.h + margin_y, left : face.x + face.w + margin_x]
-    return _image_response(crop, max_side=CROP_SIDE)
+    return image_response(crop, max_side=CROP_SIDE)

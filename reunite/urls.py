@@ -1,12 +1,23 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from cases import api as cases_api
-from cases import views as portal
+from cases.api import bulk as bulk_api
+from cases.api import cases as cases_api
+from cases.api import photos as photos_api
+from cases.api import reports as reports_api
+from cases.api import webhooks as webhooks_api
+from cases.portal import views as portal
+from cases.portal.urls import apikey_urls, otp_urls
 from matching import api as matching_api
 from matching import views as review
+from reunite.api.converters import AnyPathConverter, RecordIdConverter
+from reunite.api.views import api_not_found
+
+# `<rid:...>`: ids too long for the database are a 404, not a 500.
+register_converter(RecordIdConverter, "rid")
+register_converter(AnyPathConverter, "anything")
 
 api_v1 = [
     path("cases/", cases_api.CaseListCreateApi.as_view(), name="case-list"),
@@ -22,34 +33,38 @@ api_v1 = [
         matching_api.CaseCandidateListApi.as_view(),
         name="case-candidates",
     ),
-    path("found-reports/", cases_api.ReportListCreateApi.as_view(), name="report-list"),
-    path("found-reports/bulk/", cases_api.ReportBulkCreateApi.as_view(), name="report-bulk"),
+    path("found-reports/", reports_api.ReportListCreateApi.as_view(), name="report-list"),
+    path("found-reports/bulk/", bulk_api.ReportBulkCreateApi.as_view(), name="report-bulk"),
     path(
-        "found-reports/<rid:report_id>/", cases_api.ReportDetailApi.as_view(), name="report-detail"
+        "found-reports/<rid:report_id>/",
+        reports_api.ReportDetailApi.as_view(),
+        name="report-detail",
     ),
     path(
         "found-reports/<rid:report_id>/withdraw/",
-        cases_api.ReportWithdrawApi.as_view(),
+        reports_api.ReportWithdrawApi.as_view(),
         name="report-withdraw",
     ),
     path(
         "found-reports/<rid:report_id>/photos/",
-        cases_api.ReportPhotoAddApi.as_view(),
+        reports_api.ReportPhotoAddApi.as_view(),
         name="report-photos",
     ),
-    path("photos/<rid:photo_id>/", cases_api.PhotoDetailApi.as_view(), name="photo-detail"),
+    path("photos/<rid:photo_id>/", photos_api.PhotoDetailApi.as_view(), name="photo-detail"),
     path(
         "photos/<rid:photo_id>/select-face/",
-        cases_api.PhotoSelectFaceApi.as_view(),
+        photos_api.PhotoSelectFaceApi.as_view(),
         name="photo-select-face",
     ),
-    path("webhooks/", cases_api.WebhookListCreateApi.as_view(), name="webhook-list"),
+    path("webhooks/", webhooks_api.WebhookListCreateApi.as_view(), name="webhook-list"),
     path(
-        "webhooks/<rid:endpoint_id>/", cases_api.WebhookDetailApi.as_view(), name="webhook-detail"
+        "webhooks/<rid:endpoint_id>/",
+        webhooks_api.WebhookDetailApi.as_view(),
+        name="webhook-detail",
     ),
     path(
         "webhooks/<rid:endpoint_id>/deliveries/",
-        cases_api.WebhookDeliveryListApi.as_view(),
+        webhooks_api.WebhookDeliveryListApi.as_view(),
         name="webhook-deliveries",
     ),
     path("review/candidates/", matching_api.CandidateListApi.as_view(), name="candidate-list"),
@@ -59,7 +74,7 @@ api_v1 = [
         name="candidate-decision",
     ),
     # Last: any other /api/v1/ path is a problem+json 404, not the HTML page.
-    path("<anything:unknown_path>", cases_api.api_not_found, name="not-found"),
+    path("<anything:unknown_path>", api_not_found, name="not-found"),
 ]
 
 portal_urls = [
@@ -108,8 +123,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/2fa/", include("cases.urls_otp")),
-    path("org/api-keys/", include("cases.urls_apikeys")),
+    path("accounts/2fa/", include((otp_urls, "otp"))),
+    path("org/api-keys/", include((apikey_urls, "apikeys"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from PIL import Image
-from rest_framework.test import APIClient
 
-from cases.apikeys import apikey_create
 from cases.models import User
 from matching.index import index_forget_cache
 from tests.factories import OrganisationFactory, UserFactory
+from tests.support.api import api_client_for
 
 
 @pytest.fixture(autouse=True)
-def _fresh_index(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _fresh_index(settings, tmp_path):
     """Each test gets its own index folder, so no test sees another's faces."""
     settings.FACE_INDEX_DIR = tmp_path / "index"
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -59,61 +56,41 @@ def distractor_photos(lfw_people: dict[str, list[Path]]) -> list[Path]:
     return [photos[0] for name, photos in sorted(lfw_people.items()) if len(photos) == 1]
 
 
-def image_bytes(
-    *,
-    size: tuple[int, int] = (200, 200),
-    fmt: str = "PNG",
-    color: str = "white",
-    **save_args: object,
-) -> bytes:
-    """A synthetic, face-free image."""
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, format=fmt, **save_args)
-    return out.getvalue()
-
-
 @pytest.fixture
-def org_family():  # type: ignore[no-untyped-def]
+def org_family():
     return OrganisationFactory(name="Family Links", kind="guardian_support")
 
 
 @pytest.fixture
-def org_ngo():  # type: ignore[no-untyped-def]
+def org_ngo():
     return OrganisationFactory(name="Hope Street NGO", kind="ngo")
 
 
 @pytest.fixture
-def org_review():  # type: ignore[no-untyped-def]
+def org_review():
     return OrganisationFactory(name="Review Agency", kind="agency")
 
 
 @pytest.fixture
-def caseworker(org_family) -> User:  # type: ignore[no-untyped-def]
+def caseworker(org_family) -> User:
     return UserFactory(username="caseworker", organisation=org_family, role=User.Role.CASEWORKER)
 
 
 @pytest.fixture
-def partner(org_ngo) -> User:  # type: ignore[no-untyped-def]
+def partner(org_ngo) -> User:
     return UserFactory(username="partner", organisation=org_ngo, role=User.Role.PARTNER)
 
 
 @pytest.fixture
-def reviewer(org_review) -> User:  # type: ignore[no-untyped-def]
+def reviewer(org_review) -> User:
     return UserFactory(username="reviewer", organisation=org_review, role=User.Role.REVIEWER)
 
 
 @pytest.fixture
-def reviewer2(org_review) -> User:  # type: ignore[no-untyped-def]
+def reviewer2(org_review) -> User:
     return UserFactory(username="reviewer2", organisation=org_review, role=User.Role.REVIEWER)
 
 
-def api_client_for(user: User) -> APIClient:
-    _, key = apikey_create(user=user, created_by=None)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
-
-
 @pytest.fixture
-def api_for():  # type: ignore[no-untyped-def]
+def api_for():
     return api_client_for

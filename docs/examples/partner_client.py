@@ -1,5 +1,5 @@
 """A minimal Reunite partner client: file a found report safely, read its state, verify a
-webhook. Uses only `requests`. tests/api/test_partner_client.py runs it against a live server.
+webhook. Uses only `requests`. tests/cases/api/test_partner_client.py runs it against a live server.
 """
 
 from __future__ import annotations

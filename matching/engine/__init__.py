@@ -1,7 +1,8 @@
 """The face engine, behind a small port (`base.FaceEngine`).
 
-`face_engine()` gives the engine of the active embedding generation (or of a named space);
-everything outside this package sees only `FaceEngine`, `DetectedFace` and `ModelInfo`.
+`engine_for_profile()` gives the engine that makes a profile's space (the active one is
+`matching.generations.face_engine()`); everything outside this package sees only
+`FaceEngine`, `DetectedFace` and `ModelInfo`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ __all__ = [
     "ModelUnavailable",
     "engine_for_profile",
     "engine_forget_cache",
-    "face_engine",
     "model_scores",
     "normalise",
     "weights_install",
@@ -44,13 +44,6 @@ def engine_for_profile(profile_data: dict) -> FaceEngine:
         if key not in _engines:
             _engines[key] = DeepFaceEngine(spec)
         return _engines[key]
-
-
-def face_engine(*, space: str | None = None) -> FaceEngine:
-    """The engine of the active generation, or of the generation with this space name."""
-    from matching.selectors import generation_profile
-
-    return engine_for_profile(generation_profile(space=space).data)
 
 
 def engine_forget_cache() -> None:

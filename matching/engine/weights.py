@@ -19,6 +19,7 @@ import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -174,7 +175,7 @@ def sface_install(*, target: Path) -> Path:
     return path
 
 
-def _onnx_fixed(source: Path):  # type: ignore[no-untyped-def]
+def _onnx_fixed(source: Path) -> Any:
     """The shipped graph with its dangling inputs dropped (left over from quantisation)."""
     import onnx
 

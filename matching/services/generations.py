@@ -11,18 +11,19 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from cases.audit import audit_record
-from cases.images import photo_pixels
+from cases.audit.trail import audit_record
 from cases.models import User
-from cases.storage import photo_file_read
-from matching.calibration import profile_read
-from matching.engine import DetectedFace, FaceEngine, engine_for_profile
+from cases.records.images import photo_pixels
+from cases.records.storage import photo_file_read
+from matching.engine import DetectedFace, engine_for_profile
+from matching.generations import generation_active, generation_engine
 from matching.models import Embedding, EmbeddingGeneration, Face
-from matching.selectors import faces_to_embed, generation_active, generation_progress
+from matching.selectors import faces_to_embed, generation_progress
+from matching.spaces import profile_read
+from matching.tasks import embedding_index_task, faces_reembed_task
 
 logger = logging.getLogger(__name__)
 
@@ -32,27 +33,6 @@ REEMBED_BATCH = 50
 
 class GenerationError(Exception):
     """A generation change that cannot be made now; the message says why."""
-
-
-def generation_bootstrap() -> EmbeddingGeneration:
-    """The first active generation of a new installation, from REUNITE_MATCH_PROFILE."""
-    profile = profile_read(name=settings.MATCH_PROFILE)
-    engine = engine_for_profile(profile.data)
-    try:
-        with transaction.atomic():
-            return EmbeddingGeneration.objects.create(
-                space=profile.model_name,
-                profile=settings.MATCH_PROFILE,
-                model_version=engine.model_version,
-                status=EmbeddingGeneration.Status.ACTIVE,
-                activated_at=timezone.now(),
-            )
-    except IntegrityError:  # another process bootstrapped first
-        return EmbeddingGeneration.objects.get(status=EmbeddingGeneration.Status.ACTIVE)
-
-
-def generation_engine(*, generation: EmbeddingGeneration) -> FaceEngine:
-    return engine_for_profile(profile_read(name=generation.profile).data)
 
 
 def face_embedding_store(
@@ -122,8 +102,6 @@ def generation_build_start(*, user: User | None, profile: str) -> EmbeddingGener
 
 def generation_reembed_enqueue(*, space: str) -> int:
     """Queue re-embedding tasks for every face still missing from a space. Returns faces."""
-    from matching.tasks import faces_reembed_task
-
     face_ids = list(faces_to_embed(space=space).values_list("pk", flat=True))
     for start in range(0, len(face_ids), REEMBED_BATCH):
         faces_reembed_task.delay(space, face_ids[start : start + REEMBED_BATCH])
@@ -185,15 +163,13 @@ def generation_switch(*, user: User | None, space: str) -> EmbeddingGeneration:
 
 
 def generation_search_enqueue(*, space: str) -> int:
-    from matching.tasks import embedding_index
-
     ids = list(
         Embedding.objects.filter(model_name=space, searched_at__isnull=True).values_list(
             "pk", flat=True
         )
     )
     for embedding_id in ids:
-        embedding_index.delay(embedding_id)
+        embedding_index_task.delay(embedding_id)
     return len(ids)
 
 

@@ -7,18 +7,20 @@ import logging
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
-from cases.audit import audit_record
-from cases.images import photo_pixels
+from cases.audit.trail import audit_record
 from cases.models import Photo, User
-from cases.services import photo_claim, photo_process_enqueue
-from cases.storage import photo_file_read
+from cases.records.images import photo_pixels
+from cases.records.storage import photo_file_read
 from matching.engine import DetectedFace
+from matching.generations import generation_active, generation_building, generation_engine
 from matching.models import Embedding, EmbeddingGeneration, Face
-from matching.selectors import generation_active, generation_building
-from matching.services.generations import face_embedding_store, generation_engine
+from matching.services.generations import face_embedding_store
+from matching.tasks import embedding_index_task, photo_process_task
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,31 @@ def photo_reject(*, photo: Photo, code: str) -> None:
         organisation=photo.organisation,
         data={"code": code},
     )
+
+
+def photo_claim(*, photo_id: int, lease_seconds: int) -> bool:
+    """Mark a photo `processing` if it is waiting, or if its last worker's lease ran out.
+
+    A single conditional UPDATE, so two workers can never both claim the same photo.
+    """
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=lease_seconds)
+    claimed = (
+        Photo.objects.filter(pk=photo_id)
+        .filter(
+            Q(status=Photo.Status.PENDING)
+            | Q(status=Photo.Status.PROCESSING, processing_started_at__lt=stale)
+        )
+        .update(
+            status=Photo.Status.PROCESSING, processing_started_at=now, attempts=F("attempts") + 1
+        )
+    )
+    return claimed == 1
+
+
+def photo_process_enqueue(*, photo_id: int) -> None:
+    """Queue processing once the current transaction commits."""
+    transaction.on_commit(lambda: photo_process_task.delay(photo_id))
 
 
 def photo_process(*, photo_id: int) -> None:
@@ -127,9 +154,7 @@ def _building_embed(
 
 
 def embedding_index_enqueue(*, embedding_id: int) -> None:
-    from matching.tasks import embedding_index
-
-    transaction.on_commit(lambda: embedding_index.delay(embedding_id))
+    transaction.on_commit(lambda: embedding_index_task.delay(embedding_id))
 
 
 @transaction.atomic
@@ -160,8 +185,6 @@ def _photo_wait_for_face_selection(*, photo: Photo, faces: int) -> None:
 @transaction.atomic
 def photo_select_face(*, user: User, photo: Photo, face_id: int) -> Photo:
     """A person says which detected face is the child's; the photo then goes on to matching."""
-    from django.core.exceptions import ValidationError
-
     photo = Photo.objects.select_for_update().get(pk=photo.pk)
     if photo.status != Photo.Status.NEEDS_FACE_SELECTION:
         raise ValidationError("This photo is not waiting for a face to be chosen.")
@@ -185,8 +208,6 @@ def photos_recover() -> int:
 
     Runs at worker start and on a schedule, because a broker restart can drop queued tasks.
     """
-    from matching.tasks import embedding_index, photo_process
-
     now = timezone.now()
     grace = now - dt.timedelta(seconds=settings.PROCESSING_LEASE_SECONDS)
     photo_ids = list(
@@ -201,7 +222,7 @@ def photos_recover() -> int:
         )
     )
     for photo_id in photo_ids:
-        photo_process.delay(photo_id)
+        photo_process_task.delay(photo_id)
     unsearched = list(
         Embedding.objects.filter(
             model_name=generation_active().space,
@@ -210,7 +231,7 @@ def photos_recover() -> int:
         ).values_list("pk", flat=True)
     )
     for embedding_id in unsearched:
-        embedding_index.delay(embedding_id)
+        embedding_index_task.delay(embedding_id)
     if photo_ids or unsearched:
         logger.info("Recovered %d photos and %d embeddings.", len(photo_ids), len(unsearched))
     return len(photo_ids) + len(unsearched)

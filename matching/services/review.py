@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
-from cases.audit import audit_record
+from cases.access.permissions import Action, action_require
+from cases.audit.trail import audit_record
 from cases.models import MissingCase, Notification, User
-from cases.permissions import Action, action_require
 from matching.models import Candidate, ReviewDecision
 
 CONFIRMATIONS_REQUIRED = 2

@@ -8,7 +8,6 @@ checked: an incompatible candidate is held back with its reasons, never dropped.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
@@ -17,18 +16,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cases.audit import audit_record
+from cases.audit.trail import audit_record
 from cases.models import FoundReport, MissingCase, Photo, Sex
+from cases.records.ages import case_age_expected, case_photo_age, report_photo_age
 from matching.calibration import (
     candidate_threshold,
     evidence_score,
     profile_active,
     search_floor,
 )
-from matching.engine import face_engine, model_scores
+from matching.engine import model_scores
+from matching.generations import face_engine, generation_active
 from matching.index import Hit, index_get, index_writer_lock
 from matching.models import Candidate, CandidatePair, Embedding, Face
-from matching.selectors import generation_active
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
             own.add(ids=[embedding.face_id], vectors=vector[None, :])
             own.save()
         other = index_get(
-            model_name=embedding.model_name, side=OTHER_SIDE[embedding.side], dim=len(vector)
+            model_name=embedding.model_name,
+            side=OTHER_SIDE[Photo.Side(embedding.side)],
+            dim=len(vector),
         )
         hits = other.search(vector=vector, k=settings.SEARCH_TOP_K)
     return _search_record(embedding=embedding, hits=hits)
@@ -124,9 +126,14 @@ def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
     return recorded
 
 
+def _owners(*, case_face: Face, report_face: Face) -> tuple[MissingCase, FoundReport]:
+    case, report = case_face.photo.case, report_face.photo.found_report
+    assert case is not None and report is not None  # a case photo and a report photo
+    return case, report
+
+
 def _faces_age_gap(*, case_face: Face, report_face: Face) -> float | None:
-    case = MissingCase.objects.get(pk=case_face.photo.case_id)
-    report = FoundReport.objects.get(pk=report_face.photo.found_report_id)
+    case, report = _owners(case_face=case_face, report_face=report_face)
     return photo_age_gap(
         case=case, case_photo=case_face.photo, report=report, report_photo=report_face.photo
     )
@@ -141,8 +148,7 @@ def candidate_pair_record(
     model_scores: dict[str, float] | None = None,
 ) -> bool:
     """Record one close pair under its (case, report) candidate. False if already recorded."""
-    case = MissingCase.objects.get(pk=case_face.photo.case_id)
-    report = FoundReport.objects.get(pk=report_face.photo.found_report_id)
+    case, report = _owners(case_face=case_face, report_face=report_face)
     if report.status != FoundReport.Status.ACTIVE:
         return False
     gap = photo_age_gap(
@@ -278,37 +284,6 @@ def candidate_compatibility_refresh(*, candidate_id: int) -> Candidate | None:
 # --- Metadata: ages and compatibility -----------------------------------------------------
 
 
-def _years(start: dt.date, end: dt.date) -> float:
-    return (end - start).days / 365.25
-
-
-def case_photo_age(*, case: MissingCase, photo: Photo) -> float | None:
-    """The child's age in a case photo: stated, or from its date and the birth date or age."""
-    if photo.age_in_photo is not None:
-        return float(photo.age_in_photo)
-    if photo.taken_on is None:
-        return None
-    if case.date_of_birth is not None:
-        return _years(case.date_of_birth, photo.taken_on)
-    if case.age_min is not None and case.age_max is not None:
-        age_when_last_seen = (case.age_min + case.age_max) / 2
-        return age_when_last_seen - _years(photo.taken_on, case.last_seen_on)
-    return None
-
-
-def report_photo_age(*, report: FoundReport, photo: Photo) -> float:
-    """The found child's age in a report photo: stated, or the estimate at its date.
-
-    An undated report photo is taken to show the child as found.
-    """
-    if photo.age_in_photo is not None:
-        return float(photo.age_in_photo)
-    estimate = (report.estimated_age_min + report.estimated_age_max) / 2
-    if photo.taken_on is None:
-        return estimate
-    return estimate - _years(photo.taken_on, report.found_on)
-
-
 def photo_age_gap(
     *, case: MissingCase, case_photo: Photo, report: FoundReport, report_photo: Photo
 ) -> float | None:
@@ -316,17 +291,6 @@ def photo_age_gap(
     if case_age is None:
         return None
     return round(abs(report_photo_age(report=report, photo=report_photo) - case_age), 1)
-
-
-def expected_age_range(*, case: MissingCase, on: dt.date) -> tuple[float, float]:
-    """The missing child's age on a date, from the birth date or the age when last seen."""
-    if case.date_of_birth is not None:
-        age = _years(case.date_of_birth, on)
-        return age, age
-    elapsed = max(0.0, _years(case.last_seen_on, on))
-    assert case.age_min is not None and case.age_max is not None
-    # Whole years when last seen: a child "8" may be up to a day short of 9.
-    return case.age_min + elapsed, case.age_max + 1 + elapsed
 
 
 @dataclass
@@ -357,7 +321,7 @@ def compatibility_check(*, case: MissingCase, report: FoundReport) -> Compatibil
     else:
         result.notes["dates"] = "ok"
 
-    low, high = expected_age_range(case=case, on=report.found_on)
+    low, high = case_age_expected(case=case, on=report.found_on)
     est_low, est_high = report.estimated_age_min, report.estimated_age_max + 1
     tolerance = settings.AGE_TOLERANCE_YEARS
     result.notes["age_expected"] = [round(low, 1), round(high, 1)]

@@ -42,11 +42,11 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def new_page(browser, live_server):  # type: ignore[no-untyped-def]
+def new_page(browser, live_server):
     """Open pages at 1366x768 (or a phone width) against the live server."""
     contexts = []
 
-    def make(width: int = 1366, height: int = 768):  # type: ignore[no-untyped-def]
+    def make(width: int = 1366, height: int = 768):
         context = browser.new_context(
             viewport={"width": width, "height": height}, base_url=live_server.url
         )
@@ -58,15 +58,3 @@ def new_page(browser, live_server):  # type: ignore[no-untyped-def]
     yield make
     for context in contexts:
         context.close()
-
-
-def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, username: str, password: str = "a-long-test-password") -> None:  # type: ignore[no-untyped-def]
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()

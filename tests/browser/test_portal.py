@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cases.models import MissingCase, Photo
-from tests.browser.conftest import screenshot, sign_in
+from tests.support.browser import screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

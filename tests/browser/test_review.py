@@ -3,17 +3,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from cases.services import PhotoUpload, case_create, report_create
+from cases.records.services import PhotoUpload, case_create, report_create
 from matching.models import Candidate
-from tests.browser.conftest import screenshot, sign_in
-from tests.cases.test_services import CASE_FIELDS
-from tests.matching.test_processing import REPORT_FIELDS
-from tests.otp import current_code, totp_device_for
+from tests.support.browser import screenshot, sign_in
+from tests.support.data import CASE_FIELDS, REPORT_FIELDS
+from tests.support.otp import current_code, totp_device_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _sign_in_with_code(page, user) -> None:  # type: ignore[no-untyped-def]
+def _sign_in_with_code(page, user) -> None:
     device = totp_device_for(user)
     sign_in(page, user.username)
     expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
@@ -21,7 +20,7 @@ def _sign_in_with_code(page, user) -> None:  # type: ignore[no-untyped-def]
     page.get_by_role("button", name="Verify").click()
 
 
-def _decide(page, candidate: Candidate, decision: str, note: str) -> None:  # type: ignore[no-untyped-def]
+def _decide(page, candidate: Candidate, decision: str, note: str) -> None:
     page.goto("/review/")
     page.get_by_role("link", name=re.compile(f"#{candidate.pk}:")).click()
     page.get_by_label(decision, exact=True).check()

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +28,7 @@ class Worker:
     def __init__(self, *, env: dict[str, str], log: Path) -> None:
         self.env = env
         self.log = log
+        self.lease_seconds = int(env["REUNITE_PROCESSING_LEASE_SECONDS"])
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, *, purge: bool = False) -> None:
@@ -85,7 +86,7 @@ class Worker:
 
 
 @pytest.fixture
-def pipeline(transactional_db, tmp_path, settings) -> Iterator[Worker | None]:  # type: ignore[no-untyped-def]
+def pipeline(transactional_db, tmp_path, settings) -> Iterator[Worker | None]:
     """Tasks go to a real worker through Redis when REDIS_URL is set, else run in-process."""
     if not settings.REDIS_URL:
         yield None
@@ -113,12 +114,3 @@ def pipeline(transactional_db, tmp_path, settings) -> Iterator[Worker | None]:  
     finally:
         worker.stop()
         celery_app.conf.task_always_eager = True
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float = 120, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"Timed out after {timeout}s waiting for {what or condition}")

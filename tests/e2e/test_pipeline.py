@@ -5,26 +5,25 @@ from __future__ import annotations
 import pytest
 
 from cases.models import Photo
-from cases.services import PhotoUpload, case_create, report_create
+from cases.records.services import PhotoUpload, case_create, report_create
 from matching.models import Candidate, CandidatePair, Embedding
 from matching.services.processing import photo_process
 from matching.services.search import embedding_index_and_search
-from tests.cases.test_services import CASE_FIELDS
-from tests.conftest import image_bytes
-from tests.e2e.conftest import wait_for
-from tests.matching.test_processing import REPORT_FIELDS
+from tests.support.data import CASE_FIELDS, REPORT_FIELDS, image_bytes
+from tests.support.waiting import wait_for, wait_until_done
 
 pytestmark = [pytest.mark.e2e]
 
 DONE = {Photo.Status.READY, Photo.Status.REJECTED, Photo.Status.NEEDS_FACE_SELECTION}
 
 
-def _all_done() -> bool:
-    return not Photo.objects.exclude(status__in=DONE).exists()
+def _photos_left() -> int:
+    return Photo.objects.exclude(status__in=DONE).count()
 
 
-def _searched() -> bool:
-    return _all_done() and not Embedding.objects.filter(searched_at__isnull=True).exists()
+def _work_left() -> int:
+    """Photos still to process, plus embeddings still to search."""
+    return _photos_left() + Embedding.objects.filter(searched_at__isnull=True).count()
 
 
 def _case(user, data: bytes):
@@ -43,7 +42,7 @@ def test_same_child_gives_a_candidate_and_fifty_others_give_none(
         photos=[PhotoUpload(data=same_person_pair[1].read_bytes())],
     )
 
-    wait_for(_searched, what="every photo to be processed and searched")
+    wait_until_done(_work_left, what="processing and searching every photo")
     wait_for(lambda: Candidate.objects.filter(case=case).exists(), timeout=30, what="the candidate")
 
     candidate = Candidate.objects.get(case=case)
@@ -61,7 +60,7 @@ def test_same_child_gives_a_candidate_and_fifty_others_give_none(
 
 def test_photo_without_a_face_ends_rejected(pipeline, caseworker):
     case = _case(caseworker, image_bytes(size=(400, 300), color="skyblue"))
-    wait_for(_all_done, what="processing")
+    wait_until_done(_photos_left, what="processing")
     photo = case.photos.get()
     assert photo.status == Photo.Status.REJECTED
     assert photo.rejection_reason.startswith("No face found")
@@ -69,7 +68,7 @@ def test_photo_without_a_face_ends_rejected(pipeline, caseworker):
 
 def test_couple_photo_needs_face_selection(pipeline, caseworker, faces_dir):
     case = _case(caseworker, (faces_dir / "deepface" / "couple.jpg").read_bytes())
-    wait_for(_all_done, what="processing")
+    wait_until_done(_photos_left, what="processing")
     assert case.photos.get().status == Photo.Status.NEEDS_FACE_SELECTION
 
 
@@ -89,7 +88,12 @@ def test_killing_the_worker_mid_photo_loses_nothing(pipeline, caseworker, faces_
     assert in_flight, "the worker finished before it could be killed"
 
     pipeline.start()  # recovery takes back photos whose lease ran out
-    wait_for(_searched, timeout=180, what="every photo to end ready or rejected")
+    # The first photos wait for their lease to run out before a worker takes them back.
+    wait_until_done(
+        _work_left,
+        stall=90 + pipeline.lease_seconds,
+        what="every photo to end ready or rejected",
+    )
 
     for case in cases:
         assert case.photos.get().status in DONE

@@ -7,25 +7,24 @@ import json
 import pytest
 
 from cases.models import Photo
-from cases.services import PhotoUpload, case_create, report_create
+from cases.records.services import PhotoUpload, case_create, report_create
 from matching.calibration import profile_active
+from matching.generations import generation_active
 from matching.index import index_forget_cache, index_get
 from matching.models import Candidate, Embedding
-from matching.selectors import generation_active, generation_progress
+from matching.selectors import generation_progress
 from matching.services.generations import generation_build_start, generation_switch
-from tests.cases.test_services import CASE_FIELDS
-from tests.e2e.conftest import wait_for
-from tests.matching.test_processing import REPORT_FIELDS
+from tests.support.data import CASE_FIELDS, REPORT_FIELDS
+from tests.support.waiting import wait_until_done
 
 pytestmark = [pytest.mark.e2e]
 
 DONE = {Photo.Status.READY, Photo.Status.REJECTED, Photo.Status.NEEDS_FACE_SELECTION}
 
 
-def _searched(space: str) -> bool:
-    busy = Photo.objects.exclude(status__in=DONE).exists()
-    waiting = Embedding.objects.filter(model_name=space, searched_at__isnull=True).exists()
-    return not busy and not waiting
+def _unsearched(space: str) -> int:
+    busy = Photo.objects.exclude(status__in=DONE).count()
+    return busy + Embedding.objects.filter(model_name=space, searched_at__isnull=True).count()
 
 
 def test_reembedding_builds_the_new_space_and_switches_over(
@@ -45,7 +44,7 @@ def test_reembedding_builds_the_new_space_and_switches_over(
         photos=[PhotoUpload(data=same_person_pair[1].read_bytes())],
     )
     old = generation_active().space
-    wait_for(lambda: _searched(old), what="every photo to be processed and searched")
+    wait_until_done(lambda: _unsearched(old), what="every photo to be processed and searched")
     assert Candidate.objects.filter(case=case).exists()
     faces = Embedding.objects.filter(model_name=old).count()
 
@@ -59,16 +58,14 @@ def test_reembedding_builds_the_new_space_and_switches_over(
     profile = tmp_path / "sface-e2e.json"
     profile.write_text(json.dumps(new))
     generation_build_start(user=None, profile=str(profile))
-    # Liveness bound: a few seconds a face on a loaded machine, never a speed check.
-    wait_for(
-        lambda: generation_progress(space="SFace-e2e").complete,
-        timeout=60 + 10 * faces,
+    wait_until_done(
+        lambda: generation_progress(space="SFace-e2e").missing,
         what="the worker to re-embed every face",
     )
     assert generation_active().space == old  # nothing switched by itself
 
     generation_switch(user=None, space="SFace-e2e")
-    wait_for(lambda: _searched("SFace-e2e"), timeout=60 + 10 * faces, what="searches")
+    wait_until_done(lambda: _unsearched("SFace-e2e"), what="searches in the new space")
     index_forget_cache()
     index = index_get(model_name="SFace-e2e", side="case", dim=128)
     assert index.size == faces - 1  # every case face, in the new space's own index

@@ -9,8 +9,8 @@ from matching.calibration import candidate_threshold, profile_active, score_band
 from matching.models import Candidate, Face
 from matching.selectors import candidate_list
 from matching.services.search import candidate_compatibility_refresh, candidate_pair_record
-from tests.conftest import api_client_for
 from tests.factories import FoundReportFactory, MissingCaseFactory
+from tests.support.api import api_client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from matching.calibration import candidate_threshold
-from matching.engine import face_engine
+from matching.generations import face_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +60,7 @@ def test_models_load_and_embed_with_the_network_blocked(tmp_path, same_person_pa
         socket.getaddrinfo = refuse
         django.setup()
         from django.conf import settings
-        from matching.calibration import profile_read
+        from matching.spaces import profile_read
         from matching.engine import engine_for_profile
         engine = engine_for_profile(profile_read(name=settings.MATCH_PROFILE).data)
         pixels = np.asarray(Image.open({str(same_person_pair[0])!r}).convert("RGB"))

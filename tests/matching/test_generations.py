@@ -11,13 +11,14 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from cases.erasure import case_biometrics_erase
 from cases.models import AuditEvent, Photo
-from cases.services import PhotoUpload, case_create, photo_add, report_create
+from cases.records.services import PhotoUpload, case_create, photo_add, report_create
+from cases.safeguards.erasure import case_biometrics_erase
 from matching.calibration import profile_active
+from matching.generations import generation_active, generation_building
 from matching.index import index_get
 from matching.models import Candidate, Embedding, EmbeddingGeneration
-from matching.selectors import generation_active, generation_building, generation_progress
+from matching.selectors import generation_progress
 from matching.services import generations
 from matching.services.generations import (
     GenerationError,
@@ -25,8 +26,7 @@ from matching.services.generations import (
     generation_build_start,
     generation_switch,
 )
-from tests.cases.test_services import CASE_FIELDS
-from tests.matching.test_processing import REPORT_FIELDS
+from tests.support.data import CASE_FIELDS, REPORT_FIELDS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from matching.generations import generation_active
 from matching.index import FaceIndex, index_forget_cache, index_get
-from matching.selectors import generation_active
-from tests.matching.helpers import ready_photo_with_embedding
+from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db
 

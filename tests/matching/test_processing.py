@@ -1,25 +1,16 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from cases.audit import audit_verify
+from cases.audit.trail import audit_verify
 from cases.models import AuditEvent, Photo
-from cases.services import PhotoUpload, case_create, photo_add, report_create
+from cases.records.services import PhotoUpload, case_create, photo_add, report_create
+from matching.generations import generation_active
 from matching.models import Candidate, CandidatePair, Embedding
-from matching.selectors import generation_active
 from matching.services.processing import photo_process, photo_select_face
 from matching.services.search import embedding_index_and_search
-from tests.cases.test_services import CASE_FIELDS
-from tests.conftest import image_bytes
+from tests.support.data import CASE_FIELDS, REPORT_FIELDS, image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-REPORT_FIELDS = {
-    "found_on": "2025-06-01",
-    "found_place": "Shelter",
-    "estimated_age_min": 7,
-    "estimated_age_max": 11,
-    "sex": "female",
-}
 
 
 def _case(user, *paths):

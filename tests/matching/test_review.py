@@ -8,7 +8,7 @@ from matching.selectors import candidate_list
 from matching.services.review import candidate_decide
 from matching.services.search import candidate_pair_record
 from tests.factories import UserFactory
-from tests.matching.helpers import ready_photo_with_embedding
+from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +82,7 @@ def test_queue_lists_best_evidence_first(candidate, caseworker, partner, reviewe
 
 
 def test_editing_the_case_sex_holds_a_candidate_back(candidate, caseworker):
-    from cases.services import case_update
+    from cases.records.services import case_update
 
     assert not candidate.held_back
     case_update(user=caseworker, case=candidate.case, sex="male")

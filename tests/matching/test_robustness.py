@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from cases.images import photo_normalise, photo_pixels
+from cases.records.images import photo_normalise, photo_pixels
 from matching.calibration import profile_active
-from matching.engine import face_engine
 from matching.engine.deepface_engine import DeepFaceEngine, SpaceSpec
 from matching.evaluation import Embedded, photo_embed, profile_space, space_embeddings
+from matching.generations import face_engine
 
 pytestmark = pytest.mark.django_db
 

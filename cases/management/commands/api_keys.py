@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.apikeys import apikey_revoke, apikey_rotate
+from cases.access.apikeys import apikey_revoke, apikey_rotate
 from cases.models import ApiKey
 
 
@@ -10,7 +10,7 @@ class Command(BaseCommand):
         "A rotated key's new secret is printed once."
     )
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         listing = sub.add_parser("list", help="Keys with their prefix, owner and last use.")
         listing.add_argument("--user", default="")
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         revoke = sub.add_parser("revoke", help="Stop a key working now.")
         revoke.add_argument("prefix")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         if options["action"] == "list":
             keys = ApiKey.objects.select_related("user").order_by("user__username", "created_at")
             if options["user"]:

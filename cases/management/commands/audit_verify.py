@@ -1,12 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.audit import audit_verify
+from cases.audit.trail import audit_verify
 
 
 class Command(BaseCommand):
     help = "Check the audit trail's hash chain. Exits non-zero naming the first broken record."
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         checked, broken = audit_verify()
         if broken is not None:
             target = f"{broken.object_type}:{broken.object_id}" if broken.object_type else "-"

@@ -2,18 +2,18 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import FoundReport, MissingCase
-from cases.retention import legal_hold_lift, legal_hold_place
+from cases.safeguards.retention import legal_hold_lift, legal_hold_place
 
 
 class Command(BaseCommand):
     help = "Place or lift a legal hold on a case (C-...) or found report (F-...)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("verb", choices=["place", "lift"])
         parser.add_argument("reference", help="The case or report reference, e.g. C-1A2B3C4D5E.")
         parser.add_argument("--reason", required=True, help="Why; recorded in the audit trail.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         reference = options["reference"]
         obj = (
             MissingCase.objects.filter(reference=reference).first()

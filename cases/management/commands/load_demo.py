@@ -31,7 +31,7 @@ class Command(BaseCommand):
     help = "Create the demo organisations and users. Safe to run again."
 
     @transaction.atomic
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         orgs = {}
         for key, (name, kind) in ORGANISATIONS.items():
             orgs[key], _ = Organisation.objects.get_or_create(

@@ -1,16 +1,16 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.accounts import organisation_approve
+from cases.access.accounts import organisation_approve
 from cases.models import Organisation
 
 
 class Command(BaseCommand):
     help = "Approve an organisation (or lift its pause), so its users and API keys work."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("name", help="The organisation's exact name.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         organisation = Organisation.objects.filter(name=options["name"]).first()
         if organisation is None:
             raise CommandError(f"No organisation called {options['name']!r}.")

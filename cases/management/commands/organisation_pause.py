@@ -1,18 +1,18 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.accounts import organisation_pause
+from cases.access.accounts import organisation_pause
 from cases.models import Organisation
 
 
 class Command(BaseCommand):
     help = "Pause an organisation: its users and API keys are refused until it is approved again."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser):
         parser.add_argument("name", help="The organisation's exact name.")
         parser.add_argument("--reason", required=True, help="Why; recorded in the audit trail.")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args, **options):
         organisation = Organisation.objects.filter(name=options["name"]).first()
         if organisation is None:
             raise CommandError(f"No organisation called {options['name']!r}.")

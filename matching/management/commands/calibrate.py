@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -17,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from matching import evaluation
-from matching.calibration import PROFILES_DIR
+from matching.spaces import PROFILES_DIR
 
 # Large-age-gap thresholds need this many cross-age impostor pairs per allowed false match.
 MIN_IMPOSTORS_PER_FALSE_MATCH = 10
@@ -46,15 +47,15 @@ class Command(BaseCommand):
         parser.add_argument("--out", type=Path, help="default matching/profiles/<name>.json")
         parser.add_argument("--gallery-size", type=int, default=10_000)
 
-    def handle(self, *args: object, **options: object) -> None:
-        path = Path(options["embeddings"])  # type: ignore[arg-type]
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["embeddings"])
         if not path.is_file():
             raise CommandError(f"{path} not found: run `manage.py evaluate DIR --embeddings-out`.")
         samples, embedded = evaluation.embeddings_load(path=path)
         identities = [s.identity for s in samples]
         models = [m.strip() for m in str(options["models"]).split(",") if m.strip()]
         flip = bool(options["flip"])
-        jitters = int(options["jitters"])  # type: ignore[call-overload]
+        jitters = int(options["jitters"])
         fusion = None
         if len(models) == 2:
             fusion = evaluation.fusion_calibrate(
@@ -69,7 +70,7 @@ class Command(BaseCommand):
             embedded=embedded, weights=weights, flip=flip, jitter=jitters > 0
         )
         scores = evaluation.pair_scores(identities=identities, found=found, emb=emb)
-        target: float = options["target_fmr"]  # type: ignore[assignment]
+        target: float = options["target_fmr"]
         if len(scores.impostor) * target < 10:
             raise CommandError(
                 f"{len(scores.impostor)} impostor pairs are too few to measure an FMR of {target}."
@@ -89,14 +90,14 @@ class Command(BaseCommand):
             target=target,
             options=options,
         )
-        space = options["space"] or "+".join(
+        space: str = options["space"] or "+".join(
             f"{m}{w:.2f}" if len(weights) > 1 else m for m, w in weights.items()
         )
         if jitters:
             space += f"-j{jitters}"
         if flip:
             space += "-flip"
-        size: int = options["gallery_size"]  # type: ignore[assignment]
+        size: int = options["gallery_size"]
         profile = {
             "name": options["name"],
             "model_name": space,
@@ -140,7 +141,7 @@ class Command(BaseCommand):
                 for t in sorted({round(threshold + d, 3) for d in (-0.02, -0.01, 0, 0.01, 0.02)})
             ],
         }
-        out: Path = options["out"] or PROFILES_DIR / f"{options['name']}.json"  # type: ignore[assignment]
+        out: Path = options["out"] or PROFILES_DIR / f"{options['name']}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(profile, indent=2) + "\n")
         self.stdout.write(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -48,19 +49,20 @@ class Command(BaseCommand):
             "--threshold", type=float, action="append", default=[], help="extra threshold"
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         from tqdm import tqdm
 
-        from matching.calibration import profile_active, profile_read
+        from matching.calibration import profile_active
+        from matching.spaces import profile_read
 
-        root: Path = options["directory"]  # type: ignore[assignment]
+        root: Path = options["directory"]
         if not root.is_dir():
             raise CommandError(f"{root} is not a folder.")
         profile = (
             profile_read(name=str(options["profile"])) if options["profile"] else profile_active()
         )
         space = evaluation.profile_space(data=profile.data)
-        jitters = max(int(options["jitters"]), 10 if space["jitter"] else 0)  # type: ignore[call-overload]
+        jitters = max(int(options["jitters"]), 10 if space["jitter"] else 0)
         if options["embeddings_in"]:
             samples, embedded = evaluation.embeddings_load(path=options["embeddings_in"])
         else:
@@ -70,7 +72,7 @@ class Command(BaseCommand):
             embedded = evaluation.dataset_embed(
                 root=root,
                 samples=samples,
-                workers=max(1, int(options["workers"])),  # type: ignore[call-overload]
+                workers=max(1, int(options["workers"])),
                 progress=lambda it: tqdm(it, total=len(samples), desc="embedding", unit="photo"),
                 jitters=jitters,
             )
@@ -82,7 +84,7 @@ class Command(BaseCommand):
                 path=options["embeddings_out"], samples=samples, embedded=embedded
             )
         groups = ages = roles = None
-        metadata_path = Path(options["metadata"] or (root / "metadata.csv"))  # type: ignore[arg-type]
+        metadata_path = Path(options["metadata"] or (root / "metadata.csv"))
         if options["group_by"] and not metadata_path.is_file():
             raise CommandError(f"--group-by needs metadata; {metadata_path} not found.")
         if metadata_path.is_file():
@@ -101,7 +103,7 @@ class Command(BaseCommand):
         if settings.CANDIDATE_THRESHOLD is None:
             thresholds["strong band"] = profile.strong
             thresholds["large age gap"] = profile.large_gap_threshold
-        for extra in options["threshold"]:  # type: ignore[union-attr]
+        for extra in options["threshold"]:
             thresholds[f"{extra:g}"] = extra
         report = evaluation.evaluation_run(
             samples=samples,
@@ -123,6 +125,6 @@ class Command(BaseCommand):
         report.summary["space"] = profile.model_name
         out = options["out"] or Path(settings.DATA_DIR) / "evaluation" / root.name
         title = f"{root.name}, {profile.model_name} ({profile.name})"
-        evaluation.report_write(report=report, out=Path(out), title=title)  # type: ignore[arg-type]
+        evaluation.report_write(report=report, out=Path(out), title=title)
         self.stdout.write(evaluation.report_markdown(report=report, title=title))
         self.stdout.write(f"Report written to {out}")

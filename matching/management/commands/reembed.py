@@ -10,12 +10,14 @@ manage.py reembed --abandon            # stop building; the active space is unto
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from matching.selectors import generation_active, generation_building, generation_progress
+from matching.generations import generation_active, generation_building
+from matching.selectors import generation_progress
 from matching.services.generations import (
     GenerationError,
     generation_abandon,
@@ -38,7 +40,7 @@ class Command(BaseCommand):
             "--timeout", type=float, default=0, help="give up waiting after this many seconds"
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             self._handle(options)
         except GenerationError as exc:

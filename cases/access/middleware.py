@@ -1,0 +1,48 @@
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from cases.audit.trail import client_ip
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse oversized bodies from their Content-Length, before any of it is read."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.REQUEST_MAX_BYTES:
+            return JsonResponse(
+                {
+                    "type": "request_too_large",
+                    "title": "Request too large",
+                    "status": 413,
+                    "detail": (
+                        f"The request is {length} bytes; the limit is "
+                        f"{settings.REQUEST_MAX_BYTES} bytes. Send fewer or smaller photos."
+                    ),
+                },
+                status=413,
+                content_type="application/problem+json",
+            )
+        return self.get_response(request)
+
+
+class AuditContextMiddleware:
+    """Make the client's address available to the audit trail for this request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = client_ip.set(request.META.get("REMOTE_ADDR"))
+        try:
+            return self.get_response(request)
+        finally:
+            client_ip.reset(token)

@@ -1,0 +1,107 @@
+"""The second factor (TOTP, via django-otp) for reviewers and org admins.
+
+Reviewers see children's faces across organisations and org admins manage keys and users,
+so a stolen password alone must not be enough for either.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from cases.access.http import AuthenticatedHttpRequest
+from cases.audit.trail import audit_record
+from cases.models import User
+
+# Operators see every organisation, so they need it most.
+SECOND_FACTOR_ROLES = frozenset({User.Role.REVIEWER, User.Role.ORG_ADMIN, User.Role.OPERATOR})
+SETUP_PATH = "/accounts/2fa/"
+# Pages a signed-in user may reach before the second factor: sign-in/out, 2FA, assets.
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/admin/logout/")
+
+
+def second_factor_required(user: User | AnonymousUser) -> bool:
+    return bool(
+        settings.REQUIRE_2FA
+        and isinstance(user, User)
+        and user.is_authenticated
+        and user.role in SECOND_FACTOR_ROLES
+    )
+
+
+def totp_device_confirmed(*, user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def totp_device_pending(*, user: User) -> TOTPDevice:
+    """The user's unconfirmed device (a fresh secret), created on first use."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+def totp_secret_base32(*, device: TOTPDevice) -> str:
+    """The secret as authenticator apps expect it to be typed in."""
+    return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+@transaction.atomic
+def totp_verify(*, request: AuthenticatedHttpRequest, device: TOTPDevice, token: str) -> bool:
+    """Check a code; on success confirm the device and mark the session verified.
+
+    django-otp throttles repeated wrong codes on the device itself.
+    """
+    user = request.user
+    ok = device.verify_token((token or "").strip().replace(" ", ""))
+    if not ok:
+        audit_record(actor=user, action="auth.second_factor_failed", obj=user)
+        return False
+    if not device.confirmed:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit_record(actor=user, action="auth.second_factor_enrolled", obj=user)
+    otp_login(request, device)
+    audit_record(actor=user, action="auth.second_factor_verified", obj=user)
+    return True
+
+
+class SecondFactorRequiredMiddleware:
+    """Send a signed-in reviewer or org admin without a verified second factor to 2FA.
+
+    API requests authenticated by key are not affected (the key is the credential); a
+    session-authenticated API call without the second factor gets a 403 problem.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        # OTPMiddleware adds is_verified() to the user at run time; the stubs cannot know.
+        if not second_factor_required(user) or user.is_verified():  # type: ignore[union-attr]
+            return self.get_response(request)
+        path = request.path_info
+        if path.startswith(EXEMPT_PREFIXES):
+            return self.get_response(request)
+        if path.startswith("/api/"):
+            return JsonResponse(
+                {
+                    "type": "second_factor_required",
+                    "title": "Second factor required",
+                    "status": 403,
+                    "detail": f"Sign in with your authenticator code at {SETUP_PATH} first, "
+                    "or use an API key.",
+                },
+                status=403,
+                content_type="application/problem+json",
+            )
+        return HttpResponseRedirect(f"{SETUP_PATH}?{urlencode({'next': request.get_full_path()})}")

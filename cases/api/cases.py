@@ -1,0 +1,168 @@
+"""Missing-child cases: list, create, read, update, withdraw consent, add a photo."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.access.http import AuthenticatedRequest
+from cases.access.permissions import Action, action_require
+from cases.api.inputs import (
+    IDEMPOTENCY_KEY,
+    PhotoAddInput,
+    form_fields,
+    idempotency_key,
+    upload_read,
+    uploads_read,
+)
+from cases.api.serializers import OutcomeField, PhotoOutput, ProcessingStateField
+from cases.models import MissingCase
+from cases.partners.idempotency import case_create_idempotent
+from cases.partners.outcomes import case_outcome, cases_with_outcome
+from cases.records import selectors, services
+from cases.records.services import CASE_EDITABLE_FIELDS
+from cases.safeguards.erasure import case_consent_withdraw
+from reunite.api.schema import problems
+
+
+class CaseOutput(serializers.ModelSerializer):
+    photos = PhotoOutput(many=True, read_only=True)
+    processing_state = ProcessingStateField()
+    outcome = OutcomeField(lambda case: case_outcome(case=case))
+
+    class Meta:
+        model = MissingCase
+        fields = [
+            "id",
+            "reference",
+            "status",
+            "external_ref",
+            *CASE_EDITABLE_FIELDS,
+            "created_at",
+            "photos",
+            "processing_state",
+            "outcome",
+        ]
+
+
+class CaseInput(serializers.ModelSerializer):
+    photos = serializers.ListField(
+        child=serializers.ImageField(),
+        required=False,
+        write_only=True,
+        help_text="Repeat for several photos. Optional `photo_taken_on`/`photo_age_in_photo` "
+        "fields, repeated in the same order, date them.",
+    )
+
+    class Meta:
+        model = MissingCase
+        fields = ["external_ref", *CASE_EDITABLE_FIELDS, "photos"]
+        # A repeated external_ref returns the existing case, not a validation error.
+        validators: list = []
+
+
+def _case_output(case: MissingCase) -> dict:
+    fresh = cases_with_outcome(MissingCase.objects.filter(pk=case.pk)).prefetch_related("photos")
+    return CaseOutput(fresh.get()).data
+
+
+class CaseListCreateApi(APIView):
+    @extend_schema(
+        summary="List your organisation's cases",
+        operation_id="cases_list",
+        responses={200: CaseOutput(many=True), **problems()},
+    )
+    def get(self, request: AuthenticatedRequest) -> Response:
+        cases = cases_with_outcome(selectors.case_list(user=request.user))
+        return Response(CaseOutput(cases, many=True).data)
+
+    @extend_schema(
+        summary="Create a case (multipart, with photos)",
+        parameters=[IDEMPOTENCY_KEY],
+        request=CaseInput,
+        responses={
+            200: OpenApiResponse(CaseOutput, description="A retry: the existing case."),
+            201: CaseOutput,
+            **problems(400, 413, 415, 422),
+        },
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        action_require(user=request.user, action=Action.CASE_CREATE)
+        serializer = CaseInput(data=form_fields(request))
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        fields.pop("photos", None)
+        case, created = case_create_idempotent(
+            user=request.user,
+            idempotency_key=idempotency_key(request),
+            photos=uploads_read(request, "photos"),
+            **fields,
+        )
+        return Response(
+            _case_output(case), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class CaseUpdateInput(CaseInput):
+    class Meta(CaseInput.Meta):
+        # external_ref is how retries find the case, so it never changes.
+        fields = list(CASE_EDITABLE_FIELDS)
+
+
+class CaseDetailApi(APIView):
+    @extend_schema(summary="A case", responses={200: CaseOutput, **problems(404)})
+    def get(self, request: AuthenticatedRequest, case_id: int) -> Response:
+        case = selectors.case_get(user=request.user, case_id=case_id)
+        return Response(_case_output(case))
+
+    @extend_schema(
+        summary="Update a case's details",
+        description="Send only the fields that change. Candidates are re-checked against "
+        "the new sex, ages and dates.",
+        request=CaseUpdateInput,
+        responses={200: CaseOutput, **problems(400, 404)},
+    )
+    def patch(self, request: AuthenticatedRequest, case_id: int) -> Response:
+        case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+        serializer = CaseUpdateInput(instance=case, data=form_fields(request), partial=True)
+        serializer.is_valid(raise_exception=True)
+        case = services.case_update(user=request.user, case=case, **serializer.validated_data)
+        return Response(_case_output(case))
+
+
+class ConsentWithdrawInput(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500, help_text="How and when the guardian withdrew consent."
+    )
+
+
+class CaseConsentWithdrawApi(APIView):
+    @extend_schema(
+        summary="Record that the guardian withdrew consent, and erase the case now",
+        description="Photos, faces, embeddings, index entries and candidates are erased at "
+        "once; a tombstone without personal data stays for the audit trail.",
+        request=ConsentWithdrawInput,
+        responses={200: CaseOutput, **problems(400, 404)},
+    )
+    def post(self, request: AuthenticatedRequest, case_id: int) -> Response:
+        case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+        serializer = ConsentWithdrawInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = case_consent_withdraw(
+            user=request.user, case=case, reason=serializer.validated_data["reason"]
+        )
+        return Response(_case_output(case))
+
+
+class CasePhotoAddApi(APIView):
+    @extend_schema(
+        summary="Add a photo to a case",
+        request=PhotoAddInput,
+        responses={201: PhotoOutput, **problems(400, 404, 413, 415)},
+    )
+    def post(self, request: AuthenticatedRequest, case_id: int) -> Response:
+        case = selectors.case_get(user=request.user, case_id=case_id, action=Action.PHOTO_ADD)
+        photo = services.photo_add(user=request.user, owner=case, upload=upload_read(request))
+        return Response(PhotoOutput(photo).data, status=status.HTTP_201_CREATED)

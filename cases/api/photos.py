@@ -1,0 +1,47 @@
+"""One photo: its state and faces, and choosing the child's face."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cases.access.http import AuthenticatedRequest
+from cases.access.permissions import Action
+from cases.api.serializers import PhotoOutput
+from cases.records import selectors
+from matching import interfaces as matching
+from reunite.api.schema import problems
+
+
+class PhotoDetailApi(APIView):
+    @extend_schema(
+        summary="A photo's state and detected faces",
+        responses={200: PhotoOutput, **problems(404)},
+    )
+    def get(self, request: AuthenticatedRequest, photo_id: int) -> Response:
+        photo = selectors.photo_get(user=request.user, photo_id=photo_id, action=Action.PHOTO_ADD)
+        return Response(PhotoOutput(photo).data)
+
+
+class SelectFaceInput(serializers.Serializer):
+    face_id = serializers.IntegerField()
+
+
+class PhotoSelectFaceApi(APIView):
+    @extend_schema(
+        summary="Pick the child's face in a photo with several faces",
+        request=SelectFaceInput,
+        responses={200: PhotoOutput, **problems(400, 404)},
+    )
+    def post(self, request: AuthenticatedRequest, photo_id: int) -> Response:
+        photo = selectors.photo_get(
+            user=request.user, photo_id=photo_id, action=Action.PHOTO_SELECT_FACE
+        )
+        serializer = SelectFaceInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        photo = matching.photo_face_select(
+            user=request.user, photo=photo, face_id=serializer.validated_data["face_id"]
+        )
+        return Response(PhotoOutput(photo).data)

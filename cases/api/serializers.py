@@ -1,0 +1,90 @@
+"""Output serializers shared by the cases, reports, bulk and photo APIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from cases.models import Photo
+from cases.partners.outcomes import RECORD_OUTCOMES, ProcessingState, processing_state
+
+
+class FaceOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    x = serializers.IntegerField()
+    y = serializers.IntegerField()
+    w = serializers.IntegerField()
+    h = serializers.IntegerField()
+    is_selected = serializers.BooleanField()
+
+
+class PhotoOutput(serializers.ModelSerializer):
+    faces = FaceOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Photo
+        fields = [
+            "id",
+            "status",
+            "rejection_code",
+            "rejection_reason",
+            "width",
+            "height",
+            "taken_on",
+            "age_in_photo",
+            "created_at",
+            "faces",
+        ]
+
+
+class ContactOutput(serializers.Serializer):
+    organisation = serializers.CharField()
+    email = serializers.CharField(allow_blank=True)
+
+
+class OutcomeOutput(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=[o.value for o in RECORD_OUTCOMES],
+        help_text="`no_match_so_far`; `under_review`: reviewers are looking at a possible "
+        "match; `possible_match_confirmed`: two reviewers confirmed one, see `contact`.",
+    )
+    contact = ContactOutput(
+        allow_null=True,
+        help_text="Who to talk to at the other side's organisation; only once confirmed.",
+    )
+
+
+def _outcome_data(view: Any) -> dict:
+    contact = (
+        {"organisation": view.contact_organisation, "email": view.contact_email}
+        if view.contact_organisation
+        else None
+    )
+    return {"state": view.state.value, "contact": contact}
+
+
+@extend_schema_field(OutcomeOutput)
+class OutcomeField(serializers.Field):
+    def __init__(self, outcome_of: Any, **kwargs: Any) -> None:
+        self.outcome_of = outcome_of
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> dict:
+        return _outcome_data(self.outcome_of(value))
+
+
+@extend_schema_field(
+    serializers.ChoiceField(
+        choices=[s.value for s in ProcessingState],
+        help_text="Photos of this record: still `processing`, `needs_face_selection`, "
+        "`no_usable_photo` (all rejected), `complete`, or `no_photos`.",
+    )
+)
+class ProcessingStateField(serializers.Field):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return processing_state(photos=list(value.photos.all())).value

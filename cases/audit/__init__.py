@@ -1,0 +1,1 @@
+"""The audit trail (`trail`), the registry of audit events (`events`), sign-in auditing."""

@@ -1,0 +1,108 @@
+"""The audit event registry: every action name the trail may hold, once, with its words.
+
+`audit_record` refuses a name that is not registered here, so a typo fails in tests rather
+than leaving an event nobody can find. The case timeline and the audit log both read the
+words from here. Register a new action next to its neighbours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AuditEventType:
+    name: str
+    # What happened, in words for caseworkers and org admins.
+    words: str
+    # Shown on a case's timeline (views and housekeeping are left out).
+    on_timeline: bool = False
+
+
+AUDIT_EVENTS: dict[str, AuditEventType] = {}
+
+
+def audit_event_register(name: str, words: str, *, on_timeline: bool = False) -> str:
+    if name in AUDIT_EVENTS:
+        raise ValueError(f"Audit event {name!r} is registered twice.")
+    AUDIT_EVENTS[name] = AuditEventType(name=name, words=words, on_timeline=on_timeline)
+    return name
+
+
+def audit_event_get(name: str) -> AuditEventType:
+    try:
+        return AUDIT_EVENTS[name]
+    except KeyError as exc:
+        raise ValueError(
+            f"Unregistered audit event {name!r}: add it to cases/audit/events.py."
+        ) from exc
+
+
+def audit_event_words(name: str) -> str:
+    """Words for a stored name; old rows with a name no longer registered show the name."""
+    event = AUDIT_EVENTS.get(name)
+    return event.words if event else name
+
+
+def timeline_event_names() -> list[str]:
+    return [e.name for e in AUDIT_EVENTS.values() if e.on_timeline]
+
+
+_ = audit_event_register
+# Access: sign-in, second factor, organisations, users, API keys.
+_("auth.login", "Signed in")
+_("auth.logout", "Signed out")
+_("auth.login_failed", "Sign-in failed")
+_("auth.second_factor_enrolled", "Second factor set up")
+_("auth.second_factor_verified", "Second factor checked")
+_("auth.second_factor_failed", "Wrong second-factor code")
+_("organisation.approved", "Organisation approved")
+_("organisation.paused", "Organisation paused")
+_("organisation.resumed", "Organisation resumed")
+_("organisation.surge", "Unusual volume flagged to operators")
+_("user.role_changed", "User's role changed")
+_("apikey.created", "API key created")
+_("apikey.rotated", "API key rotated")
+_("apikey.revoked", "API key revoked")
+_("audit.exported", "Audit log exported")
+# Records.
+_("case.created", "Case registered", on_timeline=True)
+_("case.updated", "Case details edited", on_timeline=True)
+_("case.closed", "Case closed")
+_("report.created", "Found report filed")
+_("report.updated", "Found report edited")
+_("report.withdrawn", "Found report withdrawn")
+_("report.outcome_sent", "Outcome sent to the filing organisation")
+_("photo.added", "Photo added", on_timeline=True)
+_("photo.viewed", "Photo viewed")
+_("photo.rejected", "Photo rejected", on_timeline=True)
+_(
+    "photo.needs_face_selection",
+    "Photo has several faces: waiting for the child's face",
+    on_timeline=True,
+)
+_("photo.face_selected", "Child's face chosen in a photo", on_timeline=True)
+# Safeguards.
+_("case.consent_withdrawn", "Guardian withdrew consent")
+_("case.erased", "Case's biometric and personal data erased")
+_("report.erased", "Report's biometric and personal data erased")
+_("legal_hold.placed", "Legal hold placed")
+_("legal_hold.lifted", "Legal hold lifted")
+# Partners.
+_("webhook.created", "Webhook registered")
+_("webhook.disabled", "Webhook disabled")
+# Matching and review.
+_("embedding.created", "Face template made from a photo")
+_("search.run", "Search run for a face")
+_("generation.build_started", "Re-embedding every photo into a new face model started")
+_("generation.switched", "Matching switched to a new face model")
+_("generation.abandoned", "Re-embedding into a new face model abandoned")
+_("candidate.created", "Possible match found: sent to reviewers", on_timeline=True)
+_("candidate.updated", "Possible match updated with new evidence")
+_("candidate.compatibility_changed", "Possible match re-checked after details changed")
+_("candidate.viewed", "Possible match viewed by a reviewer")
+_("candidate.decision.confirm", "A reviewer said: same child", on_timeline=True)
+_("candidate.decision.reject", "A reviewer said: not the same child", on_timeline=True)
+_("candidate.decision.unsure", "A reviewer said: needs more information", on_timeline=True)
+_("candidate.confirmed", "Two reviewers confirmed a possible match", on_timeline=True)
+del _

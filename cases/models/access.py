@@ -1,0 +1,86 @@
+"""Who acts: organisations, their users and roles, API keys."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        NGO = "ngo", "NGO"
+        AGENCY = "agency", "Child-protection agency"
+        GUARDIAN_SUPPORT = "guardian_support", "Guardian-support service"
+
+    class Purpose(models.TextChoices):
+        REUNITE_MISSING = "reunite_missing", "Reuniting missing children"
+        RESCUE_TRAFFICKING = "rescue_trafficking", "Rescuing trafficking victims"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    purpose = models.CharField(max_length=32, choices=Purpose.choices)
+    contact_email = models.EmailField(blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    # An operator pauses an organisation (e.g. after a surge): its users and keys stop working.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.CharField(max_length=300, blank=True)
+    # Per-organisation daily limits; empty means the REUNITE_DAILY_*_LIMIT setting applies.
+    daily_report_limit = models.PositiveIntegerField(null=True, blank=True)
+    daily_photo_limit = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
+
+    @property
+    def is_active(self) -> bool:
+        """Approved and not paused: only then may its users and keys act."""
+        return self.approved_at is not None and self.paused_at is None
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        CASEWORKER = "caseworker", "Caseworker"
+        REVIEWER = "reviewer", "Reviewer"
+        ORG_ADMIN = "org_admin", "Organisation admin"
+        PARTNER = "partner", "Partner (API)"
+        OPERATOR = "operator", "Operator"
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CASEWORKER)
+
+    class Meta:
+        constraints = [
+            # Everyone but an operator works for exactly one organisation.
+            models.CheckConstraint(
+                condition=Q(role="operator") | Q(organisation__isnull=False),
+                name="user_has_organisation_unless_operator",
+            ),
+        ]
+
+
+class ApiKey(models.Model):
+    """An API key. Only its SHA-256 is stored; the key itself is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set on the old key when it is rotated: it keeps working until then, for a smooth switch.
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -1,0 +1,235 @@
+"""What is recorded about a child: missing-child cases, found reports and their photos."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from cases.models.access import Organisation
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class MissingCase(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        POSSIBLE_MATCH = "possible_match", "Possible match: contact family"
+        REUNITED = "reunited", "Reunited"
+        CLOSED = "closed", "Closed"
+        # A tombstone: biometric and personal data erased; kept only for the audit trail.
+        ERASED = "erased", "Erased"
+
+    class ConsentMethod(models.TextChoices):
+        IN_PERSON = "in_person", "In person, signed form"
+        PHONE = "phone", "By phone, recorded by caseworker"
+        WRITTEN = "written", "In writing (letter or e-mail)"
+        ONLINE = "online", "Online form"
+
+    reference = models.CharField(max_length=32, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases_created"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100, blank=True)
+    other_names = models.CharField(max_length=200, blank=True)
+    sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    date_of_birth = models.DateField(null=True, blank=True)
+    # Age in whole years when last seen, used when the date of birth is not known.
+    age_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    age_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_seen_on = models.DateField()
+    last_seen_place = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    distinguishing_marks = models.TextField(blank=True)
+
+    consent_given_by = models.CharField(max_length=200)
+    consent_relationship = models.CharField(max_length=100, blank=True)
+    consent_given_at = models.DateTimeField()
+    consent_method = models.CharField(max_length=16, choices=ConsentMethod.choices)
+    consent_scope = models.TextField(
+        blank=True, default="Matching against found-child reports for reunification only."
+    )
+    # The case's id in the organisation's own system (API integrations); unique when set.
+    external_ref = models.CharField(max_length=100, blank=True)
+
+    # Set when the case is marked reunited or closed; retention counts from here.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    # A legal hold stops retention from erasing the case; the reason is required.
+    legal_hold_reason = models.CharField(max_length=300, blank=True)
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_of_birth__isnull=False)
+                | Q(age_min__isnull=False, age_max__isnull=False)
+                | Q(status="erased"),
+                name="case_has_birth_date_or_age_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(age_min__isnull=True)
+                | Q(age_max__isnull=True)
+                | Q(age_min__lte=models.F("age_max")),
+                name="case_age_range_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="case_external_ref_unique_per_org",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.reference:
+            self.reference = f"C-{uuid.uuid4().hex[:10].upper()}"
+        super().save(*args, **kwargs)
+
+
+class FoundReport(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        # A tombstone: biometric and personal data erased; kept only for the audit trail.
+        ERASED = "erased", "Erased"
+
+    class LegalBasis(models.TextChoices):
+        # GDPR Art. 6(1)(d) / 9(2)(c): protecting the vital interests of the child.
+        VITAL_INTERESTS = "vital_interests", "Vital interests of the child"
+        # Art. 6(1)(e) / 9(2)(g): a task in the public interest (e.g. a statutory agency).
+        PUBLIC_TASK = "public_task", "Public task / substantial public interest"
+        LEGAL_OBLIGATION = "legal_obligation", "Legal obligation"
+        CONSENT = "consent", "Consent of the child's guardian"
+
+    reference = models.CharField(max_length=32, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="found_reports"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports_created"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    external_ref = models.CharField(max_length=100)
+    found_on = models.DateField()
+    found_place = models.CharField(max_length=200)
+    estimated_age_min = models.PositiveSmallIntegerField()
+    estimated_age_max = models.PositiveSmallIntegerField()
+    sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    notes = models.TextField(blank=True)
+    legal_basis = models.CharField(
+        max_length=32, choices=LegalBasis.choices, default=LegalBasis.VITAL_INTERESTS
+    )
+    erased_at = models.DateTimeField(null=True, blank=True)
+    legal_hold_reason = models.CharField(max_length=300, blank=True)
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Retries of the same report never create a second one.
+            models.UniqueConstraint(
+                fields=["organisation", "external_ref"], name="report_external_ref_unique_per_org"
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_age_min__lte=models.F("estimated_age_max")),
+                name="report_age_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.reference:
+            self.reference = f"F-{uuid.uuid4().hex[:10].upper()}"
+        super().save(*args, **kwargs)
+
+
+class Photo(models.Model):
+    """A photo of a missing child (case) or of a found child (report)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be processed"
+        PROCESSING = "processing", "Being processed"
+        READY = "ready", "Ready: being compared"
+        REJECTED = "rejected", "Rejected"
+        NEEDS_FACE_SELECTION = "needs_face_selection", "Several faces: pick the child's face"
+
+    class Side(models.TextChoices):
+        CASE = "case", "Missing child"
+        REPORT = "report", "Found child"
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", "Photo"
+        # Made by a forensic artist: searched as an extra probe, never shown as a photo.
+        AGE_PROGRESSED = "age_progressed", "Age-progressed image"
+
+    side = models.CharField(max_length=8, choices=Side.choices)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PHOTO)
+    case = models.ForeignKey(
+        MissingCase, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+    )
+    found_report = models.ForeignKey(
+        FoundReport, null=True, blank=True, on_delete=models.CASCADE, related_name="photos"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="photos_uploaded"
+    )
+    # Path of the normalised, metadata-free copy, relative to MEDIA_ROOT.
+    file = models.CharField(max_length=200, unique=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    original_filename = models.CharField(max_length=200, blank=True)
+    taken_on = models.DateField(null=True, blank=True)
+    age_in_photo = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
+    rejection_code = models.CharField(max_length=32, blank=True)
+    rejection_reason = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(side="case", case__isnull=False, found_report__isnull=True)
+                    | Q(side="report", case__isnull=True, found_report__isnull=False)
+                ),
+                name="photo_belongs_to_one_side",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "processing_started_at"])]
+
+    def __str__(self) -> str:
+        return f"Photo {self.pk} ({self.status})"
+
+    @property
+    def owner(self) -> MissingCase | FoundReport:
+        # A check constraint gives every photo exactly one of the two.
+        owner = self.case if self.side == self.Side.CASE else self.found_report
+        assert owner is not None
+        return owner

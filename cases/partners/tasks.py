@@ -1,0 +1,35 @@
+"""Celery tasks for outcome webhooks: take ids, import their service in the body, call it.
+
+A refused or failed HTTP delivery is not an exception here: it is recorded and retried
+later by `webhook_deliveries_retry_task` (with backoff), so the log shows every attempt.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from reunite.tasks import RETRY_POLICY
+
+
+@shared_task(**RETRY_POLICY)
+def report_outcome_notify_task(report_id: int) -> bool:
+    from cases.partners.webhooks import report_outcome_notify
+
+    return report_outcome_notify(report_id=report_id)
+
+
+@shared_task(**RETRY_POLICY)
+def webhook_deliver_task(delivery_id: int) -> str:
+    from cases.partners.webhooks import webhook_delivery_attempt
+
+    return webhook_delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(**RETRY_POLICY)
+def webhook_deliveries_retry_task() -> int:
+    from cases.partners.webhooks import webhook_deliveries_due
+
+    due = webhook_deliveries_due()
+    for delivery_id in due:
+        webhook_deliver_task.delay(delivery_id)
+    return len(due)

@@ -1,0 +1,154 @@
+"""Portal forms. They validate input; the services do the work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.conf import settings
+
+from cases.models import FoundReport, MissingCase, Photo
+from cases.records.ages import age_range_on
+from cases.records.reports import REPORT_EDITABLE_FIELDS
+from cases.records.services import CASE_EDITABLE_FIELDS
+
+DATE = forms.DateInput(attrs={"type": "date"})
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class CaseForm(forms.ModelForm):
+    class Meta:
+        model = MissingCase
+        fields = list(CASE_EDITABLE_FIELDS)
+        widgets = {
+            "date_of_birth": DATE,
+            "last_seen_on": DATE,
+            "consent_given_at": DATETIME,
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "distinguishing_marks": forms.Textarea(attrs={"rows": 2}),
+            "consent_scope": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {
+            "age_min": "Youngest possible age when last seen",
+            "age_max": "Oldest possible age when last seen",
+            "consent_given_by": "Consent given by",
+            "consent_relationship": "Their relationship to the child",
+            "consent_given_at": "Consent given on",
+            "consent_method": "How consent was given",
+        }
+        help_texts = {
+            "date_of_birth": "Leave empty if not known, and give an age range instead.",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("date_of_birth") and (
+            data.get("age_min") is None or data.get("age_max") is None
+        ):
+            self.add_error("date_of_birth", "Give the date of birth, or an age range below.")
+        return data
+
+
+class ReportForm(forms.ModelForm):
+    class Meta:
+        model = FoundReport
+        # The portal leaves the legal basis at its default (vital interests).
+        fields = ["external_ref", *(f for f in REPORT_EDITABLE_FIELDS if f != "legal_basis")]
+        widgets = {"found_on": DATE, "notes": forms.Textarea(attrs={"rows": 3})}
+        labels = {"external_ref": "Your reference for this report"}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("estimated_age_min"), data.get("estimated_age_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("estimated_age_max", "Must be at least the youngest estimated age.")
+        return data
+
+
+class PhotoRowForm(forms.Form):
+    image = forms.ImageField(
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=f"JPEG, PNG or WebP, at most {settings.PHOTO_MAX_BYTES // 1_000_000} MB.",
+    )
+    taken_on = forms.DateField(required=False, widget=DATE, label="Date taken")
+    age_in_photo = forms.IntegerField(
+        required=False, min_value=0, max_value=25, label="Child's age in the photo"
+    )
+    kind = forms.ChoiceField(
+        choices=Photo.Kind.choices, initial=Photo.Kind.PHOTO, label="Type of image"
+    )
+
+
+PhotoFormSet = forms.formset_factory(PhotoRowForm, extra=3, max_num=settings.PHOTOS_PER_REQUEST)
+
+
+class FaceChoiceForm(forms.Form):
+    face_id = forms.IntegerField()
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Name or reference")
+    status = django_filters.ChoiceFilter(choices=MissingCase.Status.choices)
+    last_seen_from = django_filters.DateFilter(
+        field_name="last_seen_on", lookup_expr="gte", label="Last seen from", widget=DATE
+    )
+    last_seen_to = django_filters.DateFilter(
+        field_name="last_seen_on", lookup_expr="lte", label="Last seen until", widget=DATE
+    )
+    age = django_filters.NumberFilter(method="filter_age", label="Age when last seen")
+    sort = django_filters.OrderingFilter(
+        fields=(
+            ("created_at", "created"),
+            ("last_seen_on", "last_seen"),
+            ("family_name", "name"),
+            ("reference", "reference"),
+        ),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = MissingCase
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(
+            Q(given_name__icontains=value)
+            | Q(family_name__icontains=value)
+            | Q(other_names__icontains=value)
+            | Q(reference__icontains=value)
+        )
+
+    def filter_age(self, queryset, name, value):
+        # Ages come from a birth date or a range, so the match is worked out per case.
+        age = int(value)
+        ids = []
+        rows = queryset.values_list("id", "date_of_birth", "age_min", "age_max", "last_seen_on")
+        for case_id, dob, low, high, last_seen in rows:
+            ages = age_range_on(
+                date_of_birth=dob, age_min=low, age_max=high, known_on=last_seen, on=last_seen
+            )
+            if ages and ages[0] <= age <= ages[1]:
+                ids.append(case_id)
+        return queryset.filter(id__in=ids)
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(required=False, help_text="e.g. photo.viewed, candidate.")
+    actor = forms.CharField(required=False, label="User")
+    object_type = forms.CharField(required=False, help_text="e.g. cases.photo")
+    object_id = forms.CharField(required=False, label="Object id")
+    since = forms.DateField(required=False, widget=DATE, label="From")
+    until = forms.DateField(required=False, widget=DATE, label="Until (exclusive)")
+
+    def filters(self) -> dict:
+        import datetime as dt
+
+        data = {k: v for k, v in self.cleaned_data.items() if v}
+        for key in ("since", "until"):
+            if key in data:
+                data[key] = dt.datetime.combine(data[key], dt.time.min, tzinfo=dt.UTC)
+        return data

@@ -1,0 +1,386 @@
+"""The caseworker portal: server-rendered pages. Views validate, call services, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from cases.access.http import AuthenticatedHttpRequest
+from cases.access.permissions import Action, role_allows, user_can
+from cases.audit.trail import audit_record
+from cases.models import Photo
+from cases.portal.forms import CaseFilter, CaseForm, FaceChoiceForm, PhotoFormSet, ReportForm
+from cases.portal.http import THUMB_SIDE, image_response, portal
+from cases.records import selectors, services
+from cases.records.images import PhotoRejected, photo_pixels, photo_size_check
+from cases.records.limits import DailyLimitReached
+from cases.records.storage import photo_file_read
+from matching import interfaces as matching
+
+
+@portal()
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    user = request.user
+    if role_allows(user.role, Action.CANDIDATE_REVIEW):
+        return redirect("review-queue")
+    notifications = list(selectors.notification_list(user=user)[:20])
+    context: dict[str, Any] = {"notifications": notifications}
+    if user_can(user, Action.CASE_VIEW):
+        cases = selectors.case_list(user=user)
+        context["recent_cases"] = cases[:5]
+        context["case_counts"] = {
+            "open": cases.filter(status="open").count(),
+            "possible_match": cases.filter(status="possible_match").count(),
+        }
+    return render(request, "portal/dashboard.html", context)
+
+
+@portal()
+@require_http_methods(["POST"])
+def notification_read(request: AuthenticatedHttpRequest, notification_id: int) -> HttpResponse:
+    request.user.notifications.filter(pk=notification_id).update(read_at=timezone.now())
+    return redirect("dashboard")
+
+
+@portal(Action.CASE_VIEW)
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    filterset = CaseFilter(request.GET, queryset=selectors.case_list(user=request.user))
+    page = Paginator(filterset.qs, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "portal/case_list.html",
+        {"filter": filterset, "page": page, "query": query.urlencode()},
+    )
+
+
+def _photo_uploads(formset) -> list[services.PhotoUpload]:
+    uploads: list[services.PhotoUpload] = []
+    for form in formset:
+        image = form.cleaned_data.get("image")
+        if not image:
+            continue
+        photo_size_check(size=image.size, index=len(uploads))
+        uploads.append(
+            services.PhotoUpload(
+                data=image.read(),
+                filename=image.name or "",
+                taken_on=form.cleaned_data.get("taken_on"),
+                age_in_photo=form.cleaned_data.get("age_in_photo"),
+                kind=form.cleaned_data.get("kind") or Photo.Kind.PHOTO,
+            )
+        )
+    return uploads
+
+
+def _attach_photo_error(formset, exc: PhotoRejected) -> None:
+    filled = [f for f in formset if f.cleaned_data.get("image")]
+    target = filled[exc.index] if exc.index is not None and exc.index < len(filled) else None
+    if target is not None:
+        target.add_error("image", exc.detail)
+    else:
+        formset._non_form_errors = formset.error_class([exc.detail])
+
+
+def _attach_model_errors(form, exc: DjangoValidationError) -> None:
+    for field, messages in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+def _create_with_photos(
+    request: AuthenticatedHttpRequest, *, form_class: type, template: str, create: Callable
+) -> HttpResponse:
+    """A record form with photo rows: errors go next to the field or photo they concern."""
+    form = form_class(request.POST or None)
+    photos = PhotoFormSet(request.POST or None, request.FILES or None, prefix="photos")
+    if request.method == "POST" and form.is_valid() and photos.is_valid():
+        try:
+            return create(form.cleaned_data, _photo_uploads(photos))
+        except PhotoRejected as exc:
+            _attach_photo_error(photos, exc)
+        except DailyLimitReached as exc:
+            form.add_error(None, str(exc))
+        except DjangoValidationError as exc:
+            _attach_model_errors(form, exc)
+    return render(
+        request,
+        template,
+        {"form": form, "photos": photos},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@portal(Action.CASE_CREATE)
+def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    def create(fields: dict, uploads: list[services.PhotoUpload]) -> HttpResponse:
+        case = services.case_create(user=request.user, photos=uploads, **fields)
+        return redirect("case-detail", case_id=case.pk)
+
+    return _create_with_photos(
+        request, form_class=CaseForm, template="portal/case_form.html", create=create
+    )
+
+
+@portal(Action.CASE_EDIT)
+def case_edit(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+    form = CaseForm(request.POST or None, instance=case)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.case_update(user=request.user, case=case, **changed)
+        except DjangoValidationError as exc:
+            _attach_model_errors(form, exc)
+        else:
+            return redirect("case-detail", case_id=case.pk)
+    return render(
+        request,
+        "portal/case_form.html",
+        {"form": form, "case": case},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@portal(Action.CASE_VIEW)
+def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get(user=request.user, case_id=case_id)
+    candidates = (
+        matching.candidates_for_case(case=case)
+        .select_related("found_report__organisation")
+        .prefetch_related("decisions")
+    )
+    return render(
+        request,
+        "portal/case_detail.html",
+        {
+            "case": case,
+            "photos": case.photos.prefetch_related("faces"),
+            "candidates": candidates,
+            "timeline": selectors.case_timeline(case=case),
+            "can_add_photo": user_can(request.user, Action.PHOTO_ADD),
+            "can_edit": user_can(request.user, Action.CASE_EDIT),
+        },
+    )
+
+
+def _formset_error(formset: Any, messages: list[str]) -> None:
+    """An error for the whole formset, found after validation (Django has no public setter)."""
+    formset._non_form_errors = formset.error_class(messages)
+
+
+def _add_photos(request: AuthenticatedHttpRequest, owner, redirect_to: str) -> HttpResponse:
+    photos = PhotoFormSet(request.POST or None, request.FILES or None, prefix="photos")
+    if request.method == "POST" and photos.is_valid():
+        try:
+            uploads = _photo_uploads(photos)
+            if not uploads:
+                _formset_error(photos, ["Choose at least one photo."])
+            else:
+                services.photos_add(user=request.user, owner=owner, uploads=uploads)
+                return redirect(redirect_to, owner.pk)
+        except PhotoRejected as exc:
+            _attach_photo_error(photos, exc)
+        except DailyLimitReached as exc:
+            _formset_error(photos, [str(exc)])
+        except DjangoValidationError as exc:
+            _formset_error(photos, exc.messages)
+    return render(
+        request,
+        "portal/photo_add.html",
+        {"owner": owner, "photos": photos},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@portal(Action.PHOTO_ADD)
+def case_photo_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.case_get(user=request.user, case_id=case_id, action=Action.PHOTO_ADD)
+    return _add_photos(request, case, "case-detail")
+
+
+@portal(Action.REPORT_VIEW)
+def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    reports = selectors.report_list(user=request.user)
+    query = request.GET.get("q", "").strip()
+    if query:
+        reports = reports.filter(external_ref__icontains=query) | reports.filter(
+            reference__icontains=query
+        )
+    page = Paginator(reports, 20).get_page(request.GET.get("page"))
+    return render(request, "portal/report_list.html", {"page": page, "q": query})
+
+
+@portal(Action.REPORT_CREATE)
+def report_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    def create(fields: dict, uploads: list[services.PhotoUpload]) -> HttpResponse:
+        report, _ = services.report_create(user=request.user, photos=uploads, **fields)
+        return redirect("report-detail", report_id=report.pk)
+
+    return _create_with_photos(
+        request, form_class=ReportForm, template="portal/report_form.html", create=create
+    )
+
+
+@portal(Action.REPORT_VIEW)
+def report_detail(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
+    report = selectors.report_get(user=request.user, report_id=report_id)
+    return render(
+        request,
+        "portal/report_detail.html",
+        {
+            "report": report,
+            "photos": report.photos.prefetch_related("faces"),
+            "can_add_photo": user_can(request.user, Action.PHOTO_ADD),
+        },
+    )
+
+
+@portal(Action.PHOTO_ADD)
+def report_photo_add(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
+    report = selectors.report_get(user=request.user, report_id=report_id, action=Action.PHOTO_ADD)
+    return _add_photos(request, report, "report-detail")
+
+
+@portal(Action.PHOTO_SELECT_FACE)
+def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
+    photo = selectors.photo_get(
+        user=request.user, photo_id=photo_id, action=Action.PHOTO_SELECT_FACE
+    )
+    error = None
+    if request.method == "POST":
+        form = FaceChoiceForm(request.POST)
+        if form.is_valid():
+            try:
+                matching.photo_face_select(
+                    user=request.user, photo=photo, face_id=form.cleaned_data["face_id"]
+                )
+            except DjangoValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                return redirect(_owner_url(photo))
+        else:
+            error = "Choose one of the outlined faces."
+    faces = [
+        {
+            "id": f.pk,
+            "ordinal": f.ordinal + 1,
+            "left": 100 * f.x / photo.width,
+            "top": 100 * f.y / photo.height,
+            "width": 100 * f.w / photo.width,
+            "height": 100 * f.h / photo.height,
+        }
+        for f in photo.faces.all()
+    ]
+    return render(
+        request,
+        "portal/photo_select_face.html",
+        {"photo": photo, "faces": faces, "error": error},
+        status=400 if error else 200,
+    )
+
+
+def _owner_url(photo: Photo) -> str:
+    from django.urls import reverse
+
+    if photo.side == Photo.Side.CASE:
+        return reverse("case-detail", args=[photo.case_id])
+    return reverse("report-detail", args=[photo.found_report_id])
+
+
+@portal(Action.PHOTO_ADD)
+def photo_status(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
+    """A small fragment for live status updates on the case page."""
+    photo = selectors.photo_get(user=request.user, photo_id=photo_id, action=Action.PHOTO_ADD)
+    return render(request, "portal/_photo_status.html", {"photo": photo})
+
+
+@login_required
+def photo_image(request: AuthenticatedHttpRequest, photo_id: int, variant: str) -> HttpResponse:
+    """Serve one photo (full or thumbnail) to someone entitled to see it, and audit the view."""
+    try:
+        photo = Photo.objects.select_related("case", "found_report").get(pk=photo_id)
+    except Photo.DoesNotExist as exc:
+        raise Http404("No such photo.") from exc
+    own = photo.organisation_id == request.user.organisation_id and user_can(
+        request.user, Action.PHOTO_VIEW
+    )
+    if not own and not matching.photo_viewable_by_reviewer(user=request.user, photo=photo):
+        raise Http404("No such photo.")
+    audit_record(actor=request.user, action="photo.viewed", obj=photo, data={"variant": variant})
+    pixels = photo_pixels(jpeg=photo_file_read(path=photo.file))
+    return image_response(pixels, max_side=THUMB_SIDE if variant == "thumb" else None)
+
+
+@portal(Action.CASE_EDIT)
+def case_close(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    from cases.safeguards.retention import case_close as close
+
+    case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+    error = None
+    if request.method == "POST":
+        try:
+            close(user=request.user, case=case, outcome=request.POST.get("outcome", ""))
+        except DjangoValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect("case-detail", case_id=case.pk)
+    return render(
+        request,
+        "portal/case_close.html",
+        {"case": case, "error": error, "retention_days": settings.CASE_RETENTION_DAYS},
+        status=400 if error else 200,
+    )
+
+
+@portal(Action.CASE_EDIT)
+def case_consent_withdraw(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    from cases.safeguards.erasure import case_consent_withdraw as withdraw
+
+    case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+    error, reason = None, request.POST.get("reason", "")
+    if request.method == "POST":
+        try:
+            withdraw(user=request.user, case=case, reason=reason)
+        except DjangoValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect("case-detail", case_id=case.pk)
+    return render(
+        request,
+        "portal/case_consent_withdraw.html",
+        {"case": case, "error": error, "reason": reason},
+        status=400 if error else 200,
+    )
+
+
+@portal(Action.AUDIT_VIEW)
+def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The organisation's audit trail (all of it for operators), with filters and CSV export."""
+    from cases.access.audit_log import audit_event_list, audit_events_csv
+    from cases.portal.forms import AuditFilterForm
+
+    form = AuditFilterForm(request.GET or None)
+    filters = form.filters() if form.is_valid() else {}
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="reunite-audit.csv"'
+        # HttpResponse is file-like (write()), which is all the CSV writer needs.
+        audit_events_csv(user=request.user, out=response, **filters)  # type: ignore[arg-type]
+        return response
+    events = audit_event_list(user=request.user, **filters)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "portal/audit_log.html", {"form": form, "page": page, "query": query.urlencode()}
+    )

@@ -1,0 +1,76 @@
+"""Changes a filing organisation makes to its own found reports after filing them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from cases.access.permissions import Action, action_require
+from cases.audit.trail import audit_record
+from cases.models import FoundReport, Photo, User
+from cases.records import services
+from matching import interfaces as matching
+from reunite.exceptions import ReuniteError
+
+# The one list of a report's fields its organisation fills in and may change later, in the
+# order forms show them. external_ref is set once: it is how retries find the report.
+REPORT_EDITABLE_FIELDS = (
+    "found_on",
+    "found_place",
+    "estimated_age_min",
+    "estimated_age_max",
+    "sex",
+    "notes",
+    "legal_basis",
+)
+
+
+class ReportNotActive(ReuniteError, ValidationError):
+    """The report was withdrawn or erased: it can no longer change.
+
+    Also a ValidationError, so forms and callers that catch those show it as one.
+    """
+
+    code = "report_not_active"
+    status = 409
+    title = "Report withdrawn or erased"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        # ValidationError.__init__ sets its own `code` (None); ours is the stable one.
+        self.code = "report_not_active"
+
+    @property
+    def detail(self) -> str:
+        return " ".join(self.messages)
+
+
+def _require_active(report: FoundReport) -> None:
+    if report.status != FoundReport.Status.ACTIVE:
+        raise ReportNotActive(f"Report {report.reference} is {report.status}; it cannot change.")
+
+
+@transaction.atomic
+def report_update(*, user: User, report: FoundReport, **fields: Any) -> FoundReport:
+    """Change a report's details. external_ref stays: it is how retries find the report."""
+    action_require(user=user, action=Action.REPORT_EDIT)
+    unknown = set(fields) - set(REPORT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    report = FoundReport.objects.select_for_update().get(pk=report.pk)
+    _require_active(report)
+    for name, value in fields.items():
+        setattr(report, name, value)
+    report.full_clean()
+    report.save()
+    audit_record(actor=user, action="report.updated", obj=report, data={"fields": sorted(fields)})
+    matching.candidates_recheck(candidate_ids=report.candidates.values_list("pk", flat=True))
+    return report
+
+
+def report_photo_add(*, user: User, report: FoundReport, upload: services.PhotoUpload) -> Photo:
+    """Add one photo to an active report."""
+    _require_active(report)
+    return services.photo_add(user=user, owner=report, upload=upload)

@@ -1,0 +1,186 @@
+"""Writes for cases, found reports and their photos."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from cases.access.permissions import Action, action_require, user_organisation
+from cases.audit.trail import audit_record
+from cases.models import FoundReport, MissingCase, Photo, User
+from cases.records.images import NormalisedPhoto, PhotoRejected, photo_normalise
+from cases.records.limits import daily_limit_check, surge_check
+from cases.records.storage import photo_file_delete, photo_file_write
+from matching import interfaces as matching
+
+# The one list of a case's fields a caseworker fills in and may change later, in the order
+# forms show them. external_ref is set once: it is how retries find the case.
+CASE_EDITABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "other_names",
+    "sex",
+    "date_of_birth",
+    "age_min",
+    "age_max",
+    "last_seen_on",
+    "last_seen_place",
+    "description",
+    "distinguishing_marks",
+    "consent_given_by",
+    "consent_relationship",
+    "consent_given_at",
+    "consent_method",
+    "consent_scope",
+)
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    data: bytes
+    filename: str = ""
+    taken_on: dt.date | None = None
+    age_in_photo: int | None = None
+    kind: str = Photo.Kind.PHOTO
+
+
+@dataclass(frozen=True)
+class _PreparedPhoto:
+    upload: PhotoUpload
+    clean: NormalisedPhoto
+
+
+def _photos_prepare(uploads: list[PhotoUpload]) -> list[_PreparedPhoto]:
+    """Validate and normalise every upload before any transaction opens (it is CPU work)."""
+    prepared = []
+    for index, upload in enumerate(uploads):
+        try:
+            prepared.append(_PreparedPhoto(upload=upload, clean=photo_normalise(data=upload.data)))
+        except PhotoRejected as exc:
+            exc.index = index
+            raise
+    return prepared
+
+
+def _photos_store(
+    *, owner: MissingCase | FoundReport, prepared: list[_PreparedPhoto], user: User
+) -> list[Photo]:
+    """Store files and rows inside the caller's transaction; on failure remove the files."""
+    is_case = isinstance(owner, MissingCase)
+    if owner.status in ("erased", "withdrawn"):
+        raise ValidationError(f"This record has been {owner.status}; it takes no new photos.")
+    if prepared:
+        daily_limit_check(organisation=owner.organisation, kind="photo", adding=len(prepared))
+    written: list[str] = []
+    photos = []
+    try:
+        for item in prepared:
+            path = photo_file_write(data=item.clean.jpeg)
+            written.append(path)
+            photo = Photo(
+                side=Photo.Side.CASE if is_case else Photo.Side.REPORT,
+                case=owner if isinstance(owner, MissingCase) else None,
+                found_report=owner if isinstance(owner, FoundReport) else None,
+                organisation=owner.organisation,
+                uploaded_by=user,
+                file=path,
+                width=item.clean.width,
+                height=item.clean.height,
+                original_filename=item.upload.filename[:200],
+                taken_on=item.upload.taken_on,
+                age_in_photo=item.upload.age_in_photo,
+                kind=item.upload.kind,
+            )
+            photo.full_clean()
+            photo.save()
+            audit_record(actor=user, action="photo.added", obj=photo, data={"owner": str(owner)})
+            photos.append(photo)
+    except BaseException:
+        # The transaction rolls back the rows; the files go here, so nothing is half-stored.
+        for path in written:
+            photo_file_delete(path=path)
+        raise
+    if photos:
+        surge_check(organisation=owner.organisation, kind="photo")
+    for photo in photos:
+        matching.photo_process_enqueue(photo_id=photo.pk)
+    return photos
+
+
+def case_create(*, user: User, photos: list[PhotoUpload], **fields: Any) -> MissingCase:
+    action_require(user=user, action=Action.CASE_CREATE)
+    prepared = _photos_prepare(photos)
+    with transaction.atomic():
+        case = MissingCase(organisation=user.organisation, created_by=user, **fields)
+        case.full_clean()
+        case.save()
+        audit_record(actor=user, action="case.created", obj=case)
+        _photos_store(owner=case, prepared=prepared, user=user)
+    return case
+
+
+@transaction.atomic
+def case_update(*, user: User, case: MissingCase, **fields: Any) -> MissingCase:
+    action_require(user=user, action=Action.CASE_EDIT)
+    for name, value in fields.items():
+        setattr(case, name, value)
+    case.full_clean()
+    case.save()
+    audit_record(actor=user, action="case.updated", obj=case, data={"fields": sorted(fields)})
+    matching.candidates_recheck(candidate_ids=case.candidates.values_list("pk", flat=True))
+    return case
+
+
+def report_create(
+    *, user: User, photos: list[PhotoUpload], external_ref: str, **fields: Any
+) -> tuple[FoundReport, bool]:
+    """Create a found report, or return the existing one with the same external_ref.
+
+    Returns (report, created). The unique constraint settles concurrent duplicates.
+    """
+    action_require(user=user, action=Action.REPORT_CREATE)
+    existing = FoundReport.objects.filter(
+        organisation=user.organisation, external_ref=external_ref
+    ).first()
+    if existing is not None:
+        return existing, False
+    prepared = _photos_prepare(photos)
+    organisation = user_organisation(user=user)
+    try:
+        with transaction.atomic():
+            daily_limit_check(organisation=organisation, kind="report")
+            report = FoundReport(
+                organisation=organisation, created_by=user, external_ref=external_ref, **fields
+            )
+            report.full_clean(validate_constraints=False)
+            report.save()
+            audit_record(actor=user, action="report.created", obj=report)
+            surge_check(organisation=organisation, kind="report")
+            _photos_store(owner=report, prepared=prepared, user=user)
+    except IntegrityError:
+        existing = FoundReport.objects.filter(
+            organisation=user.organisation, external_ref=external_ref
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    return report, True
+
+
+def photos_add(
+    *, user: User, owner: MissingCase | FoundReport, uploads: list[PhotoUpload]
+) -> list[Photo]:
+    """Add several photos to a case or report: all of them, or none if one is refused."""
+    action_require(user=user, action=Action.PHOTO_ADD)
+    prepared = _photos_prepare(uploads)
+    with transaction.atomic():
+        return _photos_store(owner=owner, prepared=prepared, user=user)
+
+
+def photo_add(*, user: User, owner: MissingCase | FoundReport, upload: PhotoUpload) -> Photo:
+    (photo,) = photos_add(user=user, owner=owner, uploads=[upload])
+    return photo

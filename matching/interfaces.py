@@ -1,0 +1,72 @@
+"""The one door from `cases` into `matching`.
+
+`cases` imports nothing else from `matching` (an import-linter contract in `make lint`
+checks it); `matching` may import `cases` freely. Each function here is a thin, stable
+name for a matching service, so `cases` never depends on how matching is laid out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch
+
+from cases.models import FoundReport, MissingCase, Photo, User
+from matching.models import Candidate
+from matching.selectors import candidates_for_case, photo_viewable_by_reviewer
+from matching.services import erasure, processing, search
+
+__all__ = [
+    "candidates_for_case",
+    "candidates_prefetch",
+    "candidates_recheck",
+    "matching_data_delete",
+    "open_candidate_exists",
+    "photo_face_select",
+    "photo_process_enqueue",
+    "photo_viewable_by_reviewer",
+]
+
+
+def photo_process_enqueue(*, photo_id: int) -> None:
+    """Queue a stored photo for face detection and embedding once the transaction commits."""
+    processing.photo_process_enqueue(photo_id=photo_id)
+
+
+def photo_face_select(*, user: User, photo: Photo, face_id: int) -> Photo:
+    """A person chose the child's face in a photo with several; matching goes on."""
+    return processing.photo_select_face(user=user, photo=photo, face_id=face_id)
+
+
+def candidates_recheck(*, candidate_ids: Iterable[int]) -> None:
+    """Details changed: sex, ages and dates may now fit a candidate, or no longer fit it."""
+    for candidate_id in list(candidate_ids):
+        search.candidate_compatibility_refresh(candidate_id=candidate_id)
+
+
+def matching_data_delete(
+    *, owner: MissingCase | FoundReport, photos: list[Photo]
+) -> dict[str, Any]:
+    """Erase candidates, faces, embeddings and index entries of an owner's photos."""
+    return erasure.matching_data_delete(owner=owner, photos=photos)
+
+
+def candidates_prefetch(*, other_side: str) -> Prefetch:
+    """Prefetch a record's candidates with the other side's organisation (for outcomes).
+
+    `other_side` is `"case"` for a report's candidates, `"found_report"` for a case's.
+    """
+    return Prefetch(
+        "candidates", queryset=Candidate.objects.select_related(f"{other_side}__organisation")
+    )
+
+
+def open_candidate_exists(*, found_report_ref: OuterRef) -> Exists:
+    """A subquery: the report has a candidate still waiting for reviewers."""
+    return Exists(
+        Candidate.objects.filter(
+            found_report=found_report_ref,
+            status__in=[Candidate.Status.PENDING, Candidate.Status.DISPUTED],
+        )
+    )

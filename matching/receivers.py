@@ -1,0 +1,30 @@
+"""Outcome changes: any change to a candidate may change its report's coarse outcome.
+
+matching/services/review.py saves candidates with .save(), so post_save sees every decision;
+erasure deletes them, which post_delete sees. The task decides whether anything changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from cases.partners.tasks import report_outcome_notify_task
+from matching.models import Candidate
+
+
+def _notify_on_commit(report_id: int) -> None:
+    transaction.on_commit(lambda: report_outcome_notify_task.delay(report_id))
+
+
+@receiver(post_save, sender=Candidate, dispatch_uid="reunite_candidate_saved_outcome")
+def _candidate_saved(sender: Any, instance: Candidate, **kwargs: Any) -> None:
+    _notify_on_commit(instance.found_report_id)
+
+
+@receiver(post_delete, sender=Candidate, dispatch_uid="reunite_candidate_deleted_outcome")
+def _candidate_deleted(sender: Any, instance: Candidate, **kwargs: Any) -> None:
+    _notify_on_commit(instance.found_report_id)

@@ -1,0 +1,53 @@
+"""Erasing matching's part of a child's biometric data: candidates, faces, embeddings and
+FAISS entries. The owner's photos themselves are deleted by cases (cases/erasure.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count
+
+from cases.models import FoundReport, MissingCase, Photo
+from matching.models import Embedding, Face, ReviewDecision
+from matching.tasks import index_faces_remove_task
+
+
+def _faces_unindex_enqueue(groups: dict[tuple[str, str], list[int]]) -> None:
+    for (model_name, side), face_ids in groups.items():
+        # partial binds this iteration's values; on_commit runs it later.
+        transaction.on_commit(partial(index_faces_remove_task.delay, model_name, side, face_ids))
+
+
+def matching_data_delete(
+    *, owner: MissingCase | FoundReport, photos: list[Photo]
+) -> dict[str, Any]:
+    """Delete the owner's candidates and count what goes with its photos; queue the FAISS
+    removals on commit. Runs inside the caller's transaction, before the photos are deleted
+    (faces and embeddings then cascade). Returns counts for the audit row.
+    """
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    embeddings = Embedding.objects.filter(face__photo__in=photos).values_list(
+        "model_name", "side", "face_id"
+    )
+    for model_name, side, face_id in embeddings:
+        groups[(model_name, side)].append(face_id)
+
+    # Candidates first: they hold PROTECT links to the faces (pairs and decisions cascade).
+    candidates = owner.candidates.all()
+    by_status = dict(
+        candidates.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    decisions = ReviewDecision.objects.filter(candidate__in=candidates).count()
+    candidates.delete()
+    faces = Face.objects.filter(photo__in=photos).count()
+    _faces_unindex_enqueue(dict(groups))
+    return {
+        "faces": faces,
+        "embeddings": sum(len(ids) for ids in groups.values()),
+        "candidates": by_status,
+        "review_decisions": decisions,
+    }

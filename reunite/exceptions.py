@@ -1,0 +1,28 @@
+"""The one base for the project's domain errors.
+
+A domain error knows its stable `code`, its HTTP `status` and a `title`; the one API handler
+(reunite/api/problems.py) turns any of them into an RFC 9457 problem, and the portal shows
+`detail`. Domain code never builds HTTP bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ReuniteError(Exception):
+    code: str = "error"
+    status: int = 400
+    title: str = "Request refused"
+
+    @property
+    def detail(self) -> str:
+        return str(self)
+
+    def problem_extra(self) -> dict[str, Any]:
+        """Extra members of the problem body (e.g. per-field `errors`)."""
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with the problem (e.g. Retry-After)."""
+        return {}

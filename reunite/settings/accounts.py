@@ -1,0 +1,21 @@
+"""Sign-in: sessions, throttling of failed sign-ins, the second factor."""
+
+import datetime as dt
+
+from reunite.env import env_bool, env_int, env_str
+
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("DJANGO_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-ins for a username + address that failed too often (django-axes).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("REUNITE_SIGNIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = env_int("REUNITE_SIGNIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("REUNITE_SIGNIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Reviewers and org admins must pass a TOTP second factor before any portal page.
+REQUIRE_2FA = env_bool("REUNITE_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = env_str("REUNITE_OTP_ISSUER", "Reunite")

@@ -1,0 +1,35 @@
+"""Face detection, embedding, the index and candidates (see docs/accuracy.md)."""
+
+from reunite.env import env_bool, env_float, env_int, env_path, env_str
+from reunite.settings.core import BASE_DIR, DATA_DIR
+
+# "deepface": the real models. "fake": a deterministic stand-in for tests not about faces.
+FACE_ENGINE = env_str("REUNITE_FACE_ENGINE", "deepface")
+# DeepFace reads weights from $DEEPFACE_HOME/.deepface/weights; we place ours there.
+DEEPFACE_HOME = env_path("DEEPFACE_HOME", DATA_DIR / "deepface")
+FACE_INDEX_DIR = env_path("REUNITE_INDEX_DIR", DATA_DIR / "index")
+# Detection runs on a copy at most this long on its long side.
+DETECT_MAX_SIDE = env_int("REUNITE_DETECT_MAX_SIDE", 1024)
+# Faces narrower than this (in the stored photo) are too small to compare reliably.
+MIN_FACE_PIXELS = env_int("REUNITE_MIN_FACE_PIXELS", 40)
+# When YuNet and HOG find no face, try dlib's CNN (MMOD) detector; see docs/accuracy.md.
+DETECT_CNN_FALLBACK = env_bool("REUNITE_DETECT_CNN_FALLBACK", True)
+# The calibration profile (matching/profiles/<name>.json, or a path to one). It defines the
+# embedding space (recognisers, fusion weights, jitter, mirroring) and its thresholds. A
+# profile for another space takes effect through `manage.py reembed`; see docs/accuracy.md.
+MATCH_PROFILE = env_str("REUNITE_MATCH_PROFILE", "sface-dlib-lfw-dev-v1")
+# Target false-match rate per comparison that `calibrate` turns into a threshold.
+TARGET_FMR = env_float("REUNITE_TARGET_FMR", 0.001)
+# Overrides both of the profile's thresholds (a fused score). Unset: the profile's.
+_threshold = env_str("REUNITE_CANDIDATE_THRESHOLD").strip()
+CANDIDATE_THRESHOLD = float(_threshold) if _threshold not in ("", "None") else None
+# From this gap (years) between two photos' ages, a pair needs the profile's large-age-gap
+# threshold, and the review band widens.
+LARGE_AGE_GAP_YEARS = env_float("REUNITE_LARGE_AGE_GAP_YEARS", 5.0)
+# Slack (years) allowed between the missing child's expected age and the estimated age range.
+AGE_TOLERANCE_YEARS = env_float("REUNITE_AGE_TOLERANCE_YEARS", 2.0)
+SEARCH_TOP_K = env_int("REUNITE_SEARCH_TOP_K", 50)
+FAISS_THREADS = env_int("REUNITE_FAISS_THREADS", 1)
+# A photo stuck in `processing` longer than this is taken back by the recovery sweep.
+PROCESSING_LEASE_SECONDS = env_int("REUNITE_PROCESSING_LEASE_SECONDS", 300)
+FACES_DIR = env_path("REUNITE_FACES_DIR", BASE_DIR.parent / "shared" / "faces")

@@ -1,0 +1,18 @@
+"""Safeguards: photos encrypted at rest, retention, daily limits and surges."""
+
+from reunite.env import env_float, env_int, env_str
+
+#   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+PHOTO_ENCRYPTION_KEY = env_str("REUNITE_PHOTO_ENCRYPTION_KEY")
+
+# Biometric data of a reunited or closed case is erased this many days after closing.
+CASE_RETENTION_DAYS = env_int("REUNITE_CASE_RETENTION_DAYS", 30)
+# A found report is erased this many days after it was filed, unless a candidate is open.
+REPORT_RETENTION_DAYS = env_int("REUNITE_REPORT_RETENTION_DAYS", 365)
+RETENTION_BATCH_SIZE = env_int("REUNITE_RETENTION_BATCH_SIZE", 100)
+# Per-organisation daily limits (UTC days); an organisation's own fields override them.
+DAILY_REPORT_LIMIT = env_int("REUNITE_DAILY_REPORT_LIMIT", 200)
+DAILY_PHOTO_LIMIT = env_int("REUNITE_DAILY_PHOTO_LIMIT", 1000)
+# A day above SURGE_FACTOR x the 14-day daily average, and at least SURGE_FLOOR, is flagged.
+SURGE_FACTOR = env_float("REUNITE_SURGE_FACTOR", 3.0)
+SURGE_FLOOR = env_int("REUNITE_SURGE_FLOOR", 50)

@@ -1,0 +1,92 @@
+import io
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+
+from cases.access.audit_log import audit_event_list, audit_events_csv
+from cases.audit.trail import audit_record
+from cases.models import AuditEvent, User
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _three_records(user: User) -> None:
+    for action in ("case.created", "photo.added", "case.updated"):
+        audit_record(actor=user, action=action, obj=user)
+
+
+def test_audit_verify_passes_on_an_intact_chain(caseworker):
+    _three_records(caseworker)
+    out = io.StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "intact" in out.getvalue()
+
+
+def test_audit_verify_names_the_first_tampered_record(caseworker):
+    _three_records(caseworker)
+    tampered = AuditEvent.objects.get(action="photo.added")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE cases_auditevent SET data = %s WHERE id = %s", ['{"forged": 1}', tampered.pk]
+        )
+
+    with pytest.raises(CommandError) as excinfo:
+        call_command("audit_verify", stdout=io.StringIO())
+
+    message = str(excinfo.value)
+    assert f"#{tampered.sequence}" in message
+    assert "photo.added" in message
+    assert f"cases.user:{caseworker.pk}" in message
+
+
+def test_audit_verify_catches_a_deleted_record(caseworker):
+    _three_records(caseworker)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cases_auditevent WHERE action = %s", ["photo.added"])
+    with pytest.raises(CommandError, match=r"case\.updated"):
+        call_command("audit_verify", stdout=io.StringIO())
+
+
+def test_sign_in_and_failed_sign_in_are_audited_with_the_address(caseworker):
+    caseworker.set_password("a-long-test-password")
+    caseworker.save()
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    client.post("/admin/login/", {"username": "caseworker", "password": "wrong"})
+    assert client.login(username="caseworker", password="a-long-test-password")
+
+    failed = AuditEvent.objects.get(action="auth.login_failed")
+    assert failed.data == {"username": "caseworker"}
+    assert failed.ip_address == "203.0.113.7"
+    assert failed.organisation == caseworker.organisation
+    assert AuditEvent.objects.filter(action="auth.login", actor=caseworker).exists()
+
+
+def test_org_admin_sees_only_their_organisation_in_the_audit_log(caseworker, partner):
+    admin = UserFactory(organisation=caseworker.organisation, role=User.Role.ORG_ADMIN)
+    audit_record(actor=caseworker, action="case.created", obj=caseworker)
+    audit_record(actor=partner, action="report.created", obj=partner)
+
+    assert list(audit_event_list(user=admin).values_list("action", flat=True)) == ["case.created"]
+    operator = UserFactory(organisation=None, role=User.Role.OPERATOR)
+    assert audit_event_list(user=operator).count() == 2
+    with pytest.raises(PermissionDenied):
+        audit_event_list(user=caseworker)
+
+
+def test_audit_csv_export_writes_rows_and_is_itself_audited(caseworker):
+    admin = UserFactory(organisation=caseworker.organisation, role=User.Role.ORG_ADMIN)
+    audit_record(actor=caseworker, action="case.created", obj=caseworker)
+    out = io.StringIO()
+
+    rows = audit_events_csv(user=admin, out=out, action="case.")
+
+    assert rows == 1
+    lines = out.getvalue().strip().splitlines()
+    assert lines[0].startswith("sequence,created_at,actor_label")
+    assert ",case.created," in lines[1]
+    export = AuditEvent.objects.get(action="audit.exported")
+    assert export.actor == admin and export.data["rows"] == 1

@@ -1,0 +1,1 @@
+"""What tests share: data, helpers and fakes. Tests import these, never each other."""

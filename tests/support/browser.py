@@ -1,0 +1,22 @@
+"""Browser helpers: screenshots into test-artifacts/ and signing in through the form."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ARTIFACTS = Path(
+    os.environ.get("REUNITE_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")
+)
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, username: str, password: str = "a-long-test-password") -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -1,0 +1,69 @@
+"""Valid input for cases and reports, as service keyword arguments and as API forms, and
+synthetic images without faces.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+# Service keyword arguments.
+CASE_FIELDS = {
+    "given_name": "Amina",
+    "sex": "female",
+    "age_min": 7,
+    "age_max": 9,
+    "last_seen_on": "2025-01-10",
+    "last_seen_place": "Market square",
+    "consent_given_by": "Fatima",
+    "consent_relationship": "Mother",
+    "consent_given_at": "2025-01-11T09:00:00Z",
+    "consent_method": "in_person",
+}
+
+REPORT_FIELDS = {
+    "found_on": "2025-06-01",
+    "found_place": "Shelter",
+    "estimated_age_min": 7,
+    "estimated_age_max": 11,
+    "sex": "female",
+}
+
+# API form fields (strings, as a client sends them).
+CASE_FORM = {
+    "given_name": "Amina",
+    "family_name": "K.",
+    "sex": "female",
+    "date_of_birth": "2016-04-02",
+    "last_seen_on": "2025-01-10",
+    "last_seen_place": "Market square",
+    "description": "Red coat",
+    "consent_given_by": "Fatima K.",
+    "consent_relationship": "Mother",
+    "consent_given_at": "2025-01-11T09:00:00Z",
+    "consent_method": "in_person",
+}
+
+REPORT_FORM = {
+    "external_ref": "HS-2025-0042",
+    "found_on": "2025-06-01",
+    "found_place": "Riverside shelter",
+    "estimated_age_min": "7",
+    "estimated_age_max": "11",
+    "sex": "female",
+    "notes": "Speaks little.",
+}
+
+
+def image_bytes(
+    *,
+    size: tuple[int, int] = (200, 200),
+    fmt: str = "PNG",
+    color: str = "white",
+    **save_args: object,
+) -> bytes:
+    """A synthetic, face-free image."""
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format=fmt, **save_args)
+    return out.getvalue()

@@ -1,0 +1,40 @@
+"""A ready photo with a face and an embedding, made without the face model."""
+
+import numpy as np
+
+from cases.models import Photo, User
+from cases.records.storage import photo_file_write
+from matching.generations import generation_active
+from matching.models import Embedding, Face
+from tests.factories import FoundReportFactory, MissingCaseFactory
+from tests.support.data import image_bytes
+
+
+def ready_photo_with_embedding(*, user: User, seed: int, side: str = "case") -> Face:
+    """A ready photo with one selected face and a random embedding, without the model."""
+    rng = np.random.default_rng(seed)
+    vector = rng.normal(size=128).astype(np.float32)
+    vector /= np.linalg.norm(vector)
+    owner = (MissingCaseFactory if side == "case" else FoundReportFactory)(created_by=user)
+    photo = Photo.objects.create(
+        side=side,
+        case=owner if side == "case" else None,
+        found_report=owner if side == "report" else None,
+        organisation=owner.organisation,
+        uploaded_by=user,
+        file=photo_file_write(data=image_bytes(size=(200, 200), fmt="JPEG", color="grey")),
+        width=200,
+        height=200,
+        status=Photo.Status.READY,
+    )
+    face = Face.objects.create(
+        photo=photo, ordinal=0, x=10, y=10, w=100, h=100, detector_score=1.0, is_selected=True
+    )
+    Embedding.objects.create(
+        face=face,
+        side=side,
+        model_name=generation_active().space,
+        model_version="test",
+        vector=vector.tobytes(),
+    )
+    return face
