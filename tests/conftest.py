@@ -13,6 +13,7 @@ from cases.models import User
 from matching.index import index_forget_cache
 from tests.factories import OrganisationFactory, UserFactory
 from tests.support.api import api_client_for
+from tests.support.data import textured_photo
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +24,30 @@ def _fresh_index(settings, tmp_path):
     index_forget_cache()
     yield
     index_forget_cache()
+
+
+@pytest.fixture
+def real_engine(settings):
+    """The real models (YuNet, SFace, dlib) instead of the fake engine tests default to."""
+    settings.FACE_ENGINE = "deepface"
+
+
+@pytest.fixture
+def matching_pair(tmp_path: Path) -> tuple[Path, Path]:
+    """Two photos of one "child" for the fake engine: a case photo and a found photo."""
+    data = textured_photo(seed=1)
+    paths = (tmp_path / "missing.png", tmp_path / "found.png")
+    for path in paths:
+        path.write_bytes(data)
+    return paths
+
+
+@pytest.fixture
+def group_photo(tmp_path: Path) -> Path:
+    """A photo with two faces on the fake engine."""
+    path = tmp_path / "group.png"
+    path.write_bytes(textured_photo(seed=2, size=(480, 200)))
+    return path
 
 
 @pytest.fixture(scope="session")

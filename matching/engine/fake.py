@@ -1,8 +1,9 @@
 """A deterministic stand-in for the face engine, for tests that are not about the model.
 
-It "finds" one face in the middle of any photo that is not flat, and its vector is a
-pseudo-random unit vector seeded by a coarse thumbnail of that face, so the same photo
-(re-encoded, resized) always gives the same vector, and different photos do not match.
+It "finds" one face in the middle of any photo that is not flat (two, side by side, in a
+photo at least twice as wide as it is tall), and its vector is a pseudo-random unit vector
+seeded by a coarse thumbnail of that face, so the same photo (re-encoded, resized) always
+gives the same vector, and different photos do not match.
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ class FakeEngine:
         height, width = image.shape[:2]
         if float(image.std()) < 2.0:  # a flat image has no face
             return []
+        if width >= 2 * height:  # a "group photo": one face in each half
+            w, h = width // 4, height // 2
+            return [
+                DetectedFace(x=x, y=height // 4, w=w, h=h, score=1.0, detector="fake")
+                for x in (width // 8, width // 2 + width // 8)
+            ]
         w, h = width // 2, height // 2
         return [DetectedFace(x=width // 4, y=height // 4, w=w, h=h, score=1.0, detector="fake")]
 

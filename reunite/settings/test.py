@@ -1,7 +1,7 @@
 import tempfile
 from pathlib import Path
 
-from reunite.env import env_bool, env_path
+from reunite.env import env_bool, env_path, env_str
 from reunite.settings.base import *  # noqa: F403
 
 # Each test session writes photos and indexes to its own scratch folder.
@@ -9,6 +9,9 @@ _SCRATCH = Path(tempfile.mkdtemp(prefix="reunite-test-"))
 # A test's Celery worker is given the same folders through the environment.
 MEDIA_ROOT = env_path("REUNITE_MEDIA_ROOT", _SCRATCH / "media")
 FACE_INDEX_DIR = env_path("REUNITE_INDEX_DIR", _SCRATCH / "index")
+# Tests not about faces run on the deterministic fake engine; the engine's own tests, the
+# end-to-end and browser tests and the accuracy tools ask for the real one (`real_engine`).
+FACE_ENGINE = env_str("REUNITE_FACE_ENGINE", "fake")
 # Unit tests run tasks in-process; the end-to-end tests switch to a real worker.
 CELERY_TASK_ALWAYS_EAGER = env_bool("REUNITE_TASKS_EAGER", True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,7 +6,11 @@ from playwright.sync_api import expect
 from cases.models import MissingCase, Photo
 from tests.support.browser import screenshot, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("real_engine"),
+]
 
 
 def test_sign_in_shows_the_organisation(new_page, caseworker):

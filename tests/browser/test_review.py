@@ -9,7 +9,11 @@ from tests.support.browser import screenshot, sign_in
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS
 from tests.support.otp import current_code, totp_device_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("real_engine"),
+]
 
 
 def _sign_in_with_code(page, user) -> None:

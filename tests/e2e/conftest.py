@@ -103,6 +103,7 @@ def pipeline(transactional_db, tmp_path, settings) -> Iterator[Worker | None]:
         "REUNITE_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "REUNITE_INDEX_DIR": str(settings.FACE_INDEX_DIR),
         "REUNITE_TASKS_EAGER": "0",
+        "REUNITE_FACE_ENGINE": "deepface",
         "REUNITE_PROCESSING_LEASE_SECONDS": "8",
         "REUNITE_CANDIDATE_THRESHOLD": str(settings.CANDIDATE_THRESHOLD),
     }

@@ -12,7 +12,7 @@ from matching.services.search import embedding_index_and_search
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS, image_bytes
 from tests.support.waiting import wait_for, wait_until_done
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("real_engine")]
 
 DONE = {Photo.Status.READY, Photo.Status.REJECTED, Photo.Status.NEEDS_FACE_SELECTION}
 

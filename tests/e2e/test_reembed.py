@@ -17,7 +17,7 @@ from matching.services.generations import generation_build_start, generation_swi
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS
 from tests.support.waiting import wait_until_done
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("real_engine")]
 
 DONE = {Photo.Status.READY, Photo.Status.REJECTED, Photo.Status.NEEDS_FACE_SELECTION}
 

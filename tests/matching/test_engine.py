@@ -17,7 +17,7 @@ def _pixels(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_engine")]
 
 
 def test_same_person_scores_higher_than_different_people(same_person_pair, distractor_photos):

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from matching import evaluation
 from matching.calibration import candidate_threshold, evidence_score, profile_active
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_engine")]
 
 
 @pytest.fixture

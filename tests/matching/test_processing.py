@@ -29,7 +29,9 @@ def _report(user, *paths, ref="R-1"):
     return report
 
 
+@pytest.mark.usefixtures("real_engine")
 def test_same_child_on_both_sides_becomes_one_candidate(caseworker, partner, same_person_pair):
+    # The real models: two different photos of one person, and every model's score kept.
     case = _case(caseworker, same_person_pair[0])
     report = _report(partner, same_person_pair[1])
 
@@ -48,9 +50,9 @@ def test_same_child_on_both_sides_becomes_one_candidate(caseworker, partner, sam
     assert AuditEvent.objects.filter(action="search.run").count() == 2
 
 
-def test_running_tasks_again_creates_no_duplicates(caseworker, partner, same_person_pair):
-    case = _case(caseworker, same_person_pair[0])
-    _report(partner, same_person_pair[1])
+def test_running_tasks_again_creates_no_duplicates(caseworker, partner, matching_pair):
+    case = _case(caseworker, matching_pair[0])
+    _report(partner, matching_pair[1])
     counts = (Embedding.objects.count(), Candidate.objects.count(), CandidatePair.objects.count())
 
     for photo in Photo.objects.all():
@@ -67,6 +69,7 @@ def test_running_tasks_again_creates_no_duplicates(caseworker, partner, same_per
     assert case.photos.get().status == Photo.Status.READY
 
 
+@pytest.mark.usefixtures("real_engine")
 def test_more_agreeing_photos_are_counted_on_one_candidate(caseworker, partner, lfw_people):
     name = next(n for n, p in sorted(lfw_people.items()) if len(p) >= 3)
     a, b, c = sorted(lfw_people[name])[:3]
@@ -88,8 +91,8 @@ def test_photo_without_a_face_is_rejected_with_a_reason(caseworker):
     assert "pixels wide" in photo.rejection_reason
 
 
-def test_photo_with_two_faces_waits_for_a_person_to_choose(caseworker, faces_dir):
-    case = _case(caseworker, faces_dir / "deepface" / "couple.jpg")
+def test_photo_with_two_faces_waits_for_a_person_to_choose(caseworker, group_photo):
+    case = _case(caseworker, group_photo)
     photo = case.photos.get()
     assert photo.status == Photo.Status.NEEDS_FACE_SELECTION
     assert photo.faces.count() == 2
@@ -105,17 +108,17 @@ def test_photo_with_two_faces_waits_for_a_person_to_choose(caseworker, faces_dir
         photo_select_face(user=caseworker, photo=photo, face_id=chosen.pk)
 
 
-def test_photo_added_later_to_a_report_is_searched_too(caseworker, partner, same_person_pair):
-    _case(caseworker, same_person_pair[0])
+def test_photo_added_later_to_a_report_is_searched_too(caseworker, partner, matching_pair):
+    _case(caseworker, matching_pair[0])
     report, _ = report_create(user=partner, photos=[], external_ref="R-9", **REPORT_FIELDS)
     assert not Candidate.objects.exists()
-    photo_add(user=partner, owner=report, upload=PhotoUpload(data=same_person_pair[1].read_bytes()))
+    photo_add(user=partner, owner=report, upload=PhotoUpload(data=matching_pair[1].read_bytes()))
     assert Candidate.objects.filter(found_report=report).count() == 1
     assert audit_verify()[1] is None
 
 
-def test_a_photo_that_keeps_failing_is_rejected_not_retried_forever(caseworker, same_person_pair):
-    case = _case(caseworker, same_person_pair[0])
+def test_a_photo_that_keeps_failing_is_rejected_not_retried_forever(caseworker, matching_pair):
+    case = _case(caseworker, matching_pair[0])
     photo = case.photos.get()
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PENDING, attempts=3)
     photo_process(photo_id=photo.pk)

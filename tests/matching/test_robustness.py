@@ -9,7 +9,7 @@ from matching.engine.deepface_engine import DeepFaceEngine, SpaceSpec
 from matching.evaluation import Embedded, photo_embed, profile_space, space_embeddings
 from matching.generations import face_engine
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_engine")]
 
 # HOG finds no face in this development-set photo; dlib's CNN detector does.
 HOG_MISS = "lfw-dev/Jon_Stewart/Jon_Stewart_0001.jpg"

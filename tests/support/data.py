@@ -67,3 +67,18 @@ def image_bytes(
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format=fmt, **save_args)
     return out.getvalue()
+
+
+def textured_photo(*, seed: int, size: tuple[int, int] = (240, 240)) -> bytes:
+    """A stand-in for a face photo on the fake engine: one face, and a vector of its own.
+
+    The same seed gives the same photo, so the same "child" on both sides matches; at
+    least twice as wide as tall, it holds two faces (see matching/engine/fake.py).
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, size=(size[1], size[0], 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()

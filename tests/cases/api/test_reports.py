@@ -56,9 +56,9 @@ def test_reviewer_gets_403_on_reports(api_for, reviewer):
     assert api_for(reviewer).post("/api/v1/found-reports/", REPORT_FORM).status_code == 403
 
 
-def test_select_face_over_the_api(api_for, partner, faces_dir):
+def test_select_face_over_the_api(api_for, partner, group_photo):
     client = api_for(partner)
-    with open(faces_dir / "deepface" / "couple.jpg", "rb") as handle:
+    with open(group_photo, "rb") as handle:
         body = client.post(
             "/api/v1/found-reports/", {**REPORT_FORM, "photos": [handle]}, format="multipart"
         ).json()

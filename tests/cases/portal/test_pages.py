@@ -162,7 +162,7 @@ def test_unknown_report_is_404_for_its_own_org_too(client, caseworker):
 
 
 def test_select_face_page_outlines_every_face(
-    client, caseworker, faces_dir, django_capture_on_commit_callbacks
+    client, caseworker, group_photo, django_capture_on_commit_callbacks
 ):
     from cases.records.services import PhotoUpload, case_create
 
@@ -170,7 +170,7 @@ def test_select_face_page_outlines_every_face(
         case = case_create(
             user=caseworker,
             **CASE_FIELDS,
-            photos=[PhotoUpload(data=(faces_dir / "deepface" / "couple.jpg").read_bytes())],
+            photos=[PhotoUpload(data=group_photo.read_bytes())],
         )
     photo = case.photos.get()
     assert photo.status == Photo.Status.NEEDS_FACE_SELECTION

@@ -46,16 +46,16 @@ REPORT_FIELDS = {
 
 
 @pytest.fixture
-def matched(caseworker, partner, same_person_pair):
+def matched(caseworker, partner, matching_pair):
     """A case and a report of the same child, processed, indexed and matched."""
     case = case_create(
         user=caseworker,
-        photos=[PhotoUpload(data=same_person_pair[0].read_bytes(), filename="amina.jpg")],
+        photos=[PhotoUpload(data=matching_pair[0].read_bytes(), filename="amina.png")],
         **CASE_FIELDS,
     )
     report, _ = report_create(
         user=partner,
-        photos=[PhotoUpload(data=same_person_pair[1].read_bytes())],
+        photos=[PhotoUpload(data=matching_pair[1].read_bytes())],
         external_ref="HS-1",
         **REPORT_FIELDS,
     )
