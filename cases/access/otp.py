@@ -18,11 +18,10 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases.access.http import AuthenticatedHttpRequest
+from cases.access.permissions import role_needs_second_factor
 from cases.audit.trail import audit_record
 from cases.models import User
 
-# Operators see every organisation, so they need it most.
-SECOND_FACTOR_ROLES = frozenset({User.Role.REVIEWER, User.Role.ORG_ADMIN, User.Role.OPERATOR})
 SETUP_PATH = "/accounts/2fa/"
 # Pages a signed-in user may reach before the second factor: sign-in/out, 2FA, assets.
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/admin/logout/")
@@ -33,7 +32,7 @@ def second_factor_required(user: User | AnonymousUser) -> bool:
         settings.REQUIRE_2FA
         and isinstance(user, User)
         and user.is_authenticated
-        and user.role in SECOND_FACTOR_ROLES
+        and role_needs_second_factor(user.role)
     )
 
 

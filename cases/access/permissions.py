@@ -92,6 +92,17 @@ MATRIX: dict[str, frozenset[Action]] = {
 }
 
 
+# Whoever may review matches, read the audit log or manage API keys signs in with a second
+# factor: those are the actions that expose children's data across records.
+SECOND_FACTOR_ACTIONS = frozenset(
+    {Action.CANDIDATE_REVIEW, Action.AUDIT_VIEW, Action.APIKEY_MANAGE}
+)
+
+
+def role_needs_second_factor(role: str) -> bool:
+    return any(role_allows(role, action) for action in SECOND_FACTOR_ACTIONS)
+
+
 def role_allows(role: str, action: Action) -> bool:
     """The matrix cell alone, without the user's and organisation's state."""
     return action in MATRIX.get(role, frozenset())

@@ -220,3 +220,10 @@ def test_api_by_role_and_organisation(
         body["face_id"] = world["case_photo"].faces.get().pk
     response = getattr(api_for(user), method)(url.format(**ids), body, format="multipart")
     assert response.status_code == expected, response.content[:300]
+
+
+def test_the_second_factor_follows_the_matrix():
+    from cases.access.permissions import role_needs_second_factor
+
+    needs = {role for role in User.Role.values if role_needs_second_factor(role)}
+    assert needs == {User.Role.REVIEWER, User.Role.ORG_ADMIN, User.Role.OPERATOR}
