@@ -171,10 +171,53 @@ def report(runs: list[Run], names: list[str]) -> None:
         print("face found by only one pipeline: " + ", ".join(only_one))
 
 
+def stages(photos: list[bytes]) -> None:
+    """Where one photo's time goes in the product pipeline: each stage timed on every photo."""
+    from django.conf import settings
+
+    from cases.records.images import photo_normalise, photo_pixels
+    from matching.engine import engine_for_profile
+    from matching.spaces import profile_read
+
+    engine = engine_for_profile(profile_read(name=settings.MATCH_PROFILE).data)
+    product_pipeline()(photos[0])  # warm-up
+    times: dict[str, list[float]] = {}
+
+    def clock(name: str, started: float) -> float:
+        now = time.perf_counter()
+        times.setdefault(name, []).append(now - started)
+        return now
+
+    for data in photos:
+        t = time.perf_counter()
+        jpeg = photo_normalise(data=data).jpeg
+        t = clock("upload check, orient, shrink, re-encode", t)
+        pixels = photo_pixels(jpeg=jpeg)
+        t = clock("decode the stored JPEG", t)
+        faces = engine.detect(pixels)
+        t = clock("detect (YuNet; HOG/CNN when it finds nothing)", t)
+        if not faces:
+            continue
+        face = max(faces, key=lambda f: f.w * f.h)
+        chip = engine.sface_chip(pixels, face)  # type: ignore[attr-defined]
+        t = clock("SFace: align (similarity transform)", t)
+        engine.sface_descriptors(chip, flip=False)  # type: ignore[attr-defined]
+        t = clock("SFace: forward pass (onnxruntime)", t)
+        chip = engine.dlib_chip(pixels, face)  # type: ignore[attr-defined]
+        t = clock("dlib: 5 landmarks + aligned chip", t)
+        engine.dlib_descriptors(chip, flip=False)  # type: ignore[attr-defined]
+        clock("dlib: ResNet forward pass", t)
+    total = sum(sum(v) for v in times.values())
+    print(f"\nWhere the time goes ({len(photos)} photos; mean ms per photo, share of the total):")
+    for name, values in times.items():
+        print(f"  {name:<48} {1000 * np.mean(values):7.1f} ms  {sum(values) / total:6.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=0, help="use only the first N photos")
     parser.add_argument("--repeat", type=int, default=1, help="time each pipeline R times")
+    parser.add_argument("--stages", action="store_true", help="also time each product stage")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="reunite-bench-") as data_dir:
@@ -205,6 +248,8 @@ def main() -> None:
             timed("raw dlib", raw_pipeline(), photos, args.repeat),
         ]
         report(runs, [p.name for p in paths])
+        if args.stages:
+            stages(photos)
 
 
 if __name__ == "__main__":
