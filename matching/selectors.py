@@ -160,3 +160,36 @@ def generation_progress(*, space: str) -> GenerationProgress:
         embedded=embedded,
         missing=faces_to_embed(space=space).count(),
     )
+
+
+# --- The face index's log ------------------------------------------------------------------
+
+
+def embedding_live_face_ids(*, model_name: str, side: str) -> np.ndarray:
+    """Face ids of one side's searchable embeddings, as int64 (a full reconcile's reads)."""
+    ids = _live_embeddings(model_name=model_name, side=side).values_list("face_id", flat=True)
+    return np.fromiter(ids.iterator(chunk_size=50_000), dtype=np.int64)
+
+
+def embedding_log_since(*, after_pk: int, also: Iterable[int] = ()) -> list[tuple[int, str, str]]:
+    """(pk, model_name, side) of every embedding row after `after_pk`, and of `also`."""
+    rows = Embedding.objects.filter(Q(pk__gt=after_pk) | Q(pk__in=list(also)))
+    return list(rows.order_by("pk").values_list("pk", "model_name", "side"))
+
+
+def embedding_last_pk() -> int:
+    last = Embedding.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return int(last or 0)
+
+
+def embedding_vectors_of(
+    *, model_name: str, side: str, embedding_ids: Iterable[int] = (), face_ids: Iterable[int] = ()
+) -> dict[int, np.ndarray]:
+    """Searchable vectors by face id, for the given embedding rows or faces (few at a time)."""
+    rows = _live_embeddings(model_name=model_name, side=side).filter(
+        Q(pk__in=list(embedding_ids)) | Q(face_id__in=list(face_ids))
+    )
+    return {
+        face_id: np.frombuffer(bytes(vector), dtype=np.float32)
+        for face_id, vector in rows.values_list("face_id", "vector")
+    }

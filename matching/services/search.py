@@ -26,7 +26,13 @@ from matching.calibration import (
     search_floor,
 )
 from matching.engine import face_engine, model_scores
-from matching.index import Hit, index_get, index_writer_lock
+from matching.index import (
+    Hit,
+    index_get,
+    index_search,
+    index_snapshot_if_due,
+    index_writer_lock,
+)
 from matching.models import Candidate, CandidatePair, Embedding, Face
 from matching.selectors import generation_active
 
@@ -47,16 +53,19 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
     if embedding.model_name != generation_active().space:
         return 0
     vector = embedding.as_array()
-    with index_writer_lock(embedding.model_name):
-        own = index_get(model_name=embedding.model_name, side=embedding.side, dim=len(vector))
-        if embedding.indexed_at is None or embedding.face_id not in own.ids():
-            own.remove(ids=[embedding.face_id])
+    space, side, other_side = embedding.model_name, embedding.side, OTHER_SIDE[embedding.side]
+    with index_writer_lock(space):
+        # Catching up from the database may already have added it; membership is O(1).
+        own = index_get(model_name=space, side=side, dim=len(vector))
+        if embedding.face_id not in own:
             own.add(ids=[embedding.face_id], vectors=vector[None, :])
-            own.save()
-        other = index_get(
-            model_name=embedding.model_name, side=OTHER_SIDE[embedding.side], dim=len(vector)
+        other = index_get(model_name=space, side=other_side, dim=len(vector))
+        hits = index_search(
+            index=other, model_name=space, side=other_side, vector=vector, k=settings.SEARCH_TOP_K
         )
-        hits = other.search(vector=vector, k=settings.SEARCH_TOP_K)
+        # The rows are the log; the file is a snapshot now and then, never a rewrite a photo.
+        index_snapshot_if_due(model_name=space, side=side)
+        index_snapshot_if_due(model_name=space, side=other_side)
     return _search_record(embedding=embedding, hits=hits)
 
 

@@ -147,6 +147,17 @@ LARGE_AGE_GAP_YEARS = env_float("REUNITE_LARGE_AGE_GAP_YEARS", 5.0)
 AGE_TOLERANCE_YEARS = env_float("REUNITE_AGE_TOLERANCE_YEARS", 2.0)
 SEARCH_TOP_K = env_int("REUNITE_SEARCH_TOP_K", 50)
 FAISS_THREADS = env_int("REUNITE_FAISS_THREADS", 1)
+# The index file is a snapshot of the Embedding rows: written after this many changes or
+# seconds (and on worker shutdown); a crash in between loses nothing. See docs/scaling.md.
+FACE_INDEX_SNAPSHOT_EVERY = env_int("REUNITE_INDEX_SNAPSHOT_EVERY", 10_000)
+FACE_INDEX_SNAPSHOT_SECONDS = env_int("REUNITE_INDEX_SNAPSHOT_SECONDS", 300)
+# Exact search up to this many faces a side; above it IVF-SQ8 re-ranked exactly.
+FACE_INDEX_EXACT_MAX = env_int("REUNITE_INDEX_EXACT_MAX", 250_000)
+FACE_INDEX_NPROBE = env_int("REUNITE_INDEX_NPROBE", 32)
+FACE_INDEX_NLIST_MAX = env_int("REUNITE_INDEX_NLIST_MAX", 8192)
+FACE_INDEX_TRAIN_PER_LIST = env_int("REUNITE_INDEX_TRAIN_PER_LIST", 40)
+# The approximate shortlist holds this many times SEARCH_TOP_K faces before re-ranking.
+FACE_INDEX_SHORTLIST_FACTOR = env_int("REUNITE_INDEX_SHORTLIST_FACTOR", 2)
 # A photo stuck in `processing` longer than this is taken back by the recovery sweep.
 PROCESSING_LEASE_SECONDS = env_int("REUNITE_PROCESSING_LEASE_SECONDS", 300)
 FACES_DIR = env_path("REUNITE_FACES_DIR", BASE_DIR.parent / "shared" / "faces")
