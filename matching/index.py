@@ -108,14 +108,14 @@ class _Members:
 def _faiss_new(*, dim: int, spec: IndexSpec) -> faiss.Index:
     if spec.exact:
         return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    # L2 ranks unit vectors as cosine does, and L2 k-means, unlike inner-product k-means,
+    # is not thrown by the large direction all face vectors share.
     index = faiss.IndexIVFScalarQuantizer(
-        faiss.IndexFlatIP(dim),
-        dim,
-        spec.nlist,
-        faiss.ScalarQuantizer.QT_8bit,
-        faiss.METRIC_INNER_PRODUCT,
+        faiss.IndexFlatL2(dim), dim, spec.nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_L2
     )
     index.nprobe = spec.nprobe
+    # Ten k-means rounds settle the lists about as well as faiss's default 25, in 40% the time.
+    index.cp.niter = 10
     return index
 
 

@@ -52,21 +52,34 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
         return 0
     if embedding.model_name != generation_active().space:
         return 0
-    vector = embedding.as_array()
-    space, side, other_side = embedding.model_name, embedding.side, OTHER_SIDE[embedding.side]
+    hits = embedding_index_step(
+        space=embedding.model_name,
+        side=embedding.side,
+        face_id=embedding.face_id,
+        vector=embedding.as_array(),
+    )
+    return _search_record(embedding=embedding, hits=hits)
+
+
+def embedding_index_step(*, space: str, side: str, face_id: int, vector: np.ndarray) -> list[Hit]:
+    """Add one face to its side's index and return the other side's nearest, exactly scored.
+
+    Constant cost in the gallery size: both indexes catch up only with rows added since
+    their last use, membership is O(1), and the file is a snapshot taken now and then.
+    """
+    other_side = OTHER_SIDE[side]
     with index_writer_lock(space):
-        # Catching up from the database may already have added it; membership is O(1).
+        # Catching up from the database may already have added it.
         own = index_get(model_name=space, side=side, dim=len(vector))
-        if embedding.face_id not in own:
-            own.add(ids=[embedding.face_id], vectors=vector[None, :])
+        if face_id not in own:
+            own.add(ids=[face_id], vectors=vector[None, :])
         other = index_get(model_name=space, side=other_side, dim=len(vector))
         hits = index_search(
             index=other, model_name=space, side=other_side, vector=vector, k=settings.SEARCH_TOP_K
         )
-        # The rows are the log; the file is a snapshot now and then, never a rewrite a photo.
         index_snapshot_if_due(model_name=space, side=side)
         index_snapshot_if_due(model_name=space, side=other_side)
-    return _search_record(embedding=embedding, hits=hits)
+    return hits
 
 
 @transaction.atomic
