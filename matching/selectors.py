@@ -173,8 +173,11 @@ def embedding_live_face_ids(*, model_name: str, side: str) -> np.ndarray:
 
 def embedding_log_since(*, after_pk: int, also: Iterable[int] = ()) -> list[tuple[int, str, str]]:
     """(pk, model_name, side) of every embedding row after `after_pk`, and of `also`."""
-    rows = Embedding.objects.filter(Q(pk__gt=after_pk) | Q(pk__in=list(also)))
-    return list(rows.order_by("pk").values_list("pk", "model_name", "side"))
+    rows = Embedding.objects.filter(pk__gt=after_pk)
+    also = list(also)
+    if also:
+        rows = rows.union(Embedding.objects.filter(pk__in=also))
+    return sorted(rows.values_list("pk", "model_name", "side"))
 
 
 def embedding_last_pk() -> int:
@@ -185,11 +188,12 @@ def embedding_last_pk() -> int:
 def embedding_vectors_of(
     *, model_name: str, side: str, embedding_ids: Iterable[int] = (), face_ids: Iterable[int] = ()
 ) -> dict[int, np.ndarray]:
-    """Searchable vectors by face id, for the given embedding rows or faces (few at a time)."""
-    rows = _live_embeddings(model_name=model_name, side=side).filter(
-        Q(pk__in=list(embedding_ids)) | Q(face_id__in=list(face_ids))
-    )
-    return {
-        face_id: np.frombuffer(bytes(vector), dtype=np.float32)
-        for face_id, vector in rows.values_list("face_id", "vector")
-    }
+    """Searchable vectors by face id, of these embedding rows and faces (a few at a time)."""
+    rows = _live_embeddings(model_name=model_name, side=side)
+    found: dict[int, np.ndarray] = {}
+    # Two lookups, not one OR: each one stays an index scan however large the table grows.
+    for lookup, values in (("pk__in", list(embedding_ids)), ("face_id__in", list(face_ids))):
+        if values:
+            for face_id, vector in rows.filter(**{lookup: values}).values_list("face_id", "vector"):
+                found[face_id] = np.frombuffer(bytes(vector), dtype=np.float32)
+    return found
