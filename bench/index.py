@@ -16,7 +16,7 @@ vectors (bench/search.py's FaceLike: LFW's mean and covariance). Then:
 Run from the project root (PostgreSQL on 127.0.0.1:5432, user postgres, trust auth):
     .venv/bin/python bench/index.py [--sizes 100000,1000000] [--steps 400]
         [--database reunite_scale_bench]
-The database is emptied first; its name must contain "bench".
+The database is emptied first (unless --reuse); its name must contain "bench".
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--database", default="reunite_scale_bench")
+    parser.add_argument("--reuse", action="store_true", help="keep the rows of a former run")
     parser.add_argument("--descriptors", type=Path, default=DESCRIPTORS)
     args = parser.parse_args()
     if "bench" not in args.database:
@@ -122,14 +123,16 @@ def main() -> None:
         from search import lfw_vectors
 
         from matching import index as face_index
+        from matching.models import Embedding
         from matching.selectors import generation_active
         from matching.services.search import embedding_index_step
 
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "TRUNCATE matching_embedding, matching_face, cases_photo, "
-                "matching_embeddinggeneration RESTART IDENTITY CASCADE"
-            )
+        if not args.reuse:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "TRUNCATE matching_embedding, matching_face, cases_photo, "
+                    "matching_embeddinggeneration RESTART IDENTITY CASCADE"
+                )
         space = generation_active().space
         user, case, report = owners()
         real, _ = lfw_vectors(args.descriptors)
@@ -139,7 +142,7 @@ def main() -> None:
             f"{args.database}; space {space}; FACE_INDEX_EXACT_MAX "
             f"{settings.FACE_INDEX_EXACT_MAX:,}, nprobe {settings.FACE_INDEX_NPROBE}."
         )
-        have = 0
+        have = Embedding.objects.filter(side="case").count()
         for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
             start = time.perf_counter()
             for chunk in range(have, n, 100_000):

@@ -169,7 +169,7 @@ class FaceIndex:
             self._index.train(np.ascontiguousarray(vectors, dtype=np.float32))
 
     def add(self, *, ids: Iterable[int], vectors: np.ndarray) -> None:
-        ids_array = np.asarray(list(ids), dtype=np.int64)
+        ids_array = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
         if len(ids_array):
             self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids_array)
             self._members.set(ids_array, True)
@@ -268,15 +268,36 @@ def index_get(*, model_name: str, side: str, dim: int) -> FaceIndex:
     First use in a process loads the snapshot and reconciles it in full (or rebuilds it);
     later uses read only the embedding rows added since, so they cost O(new rows).
     """
-    key = (model_name, side)
+    return index_sides_get(model_name=model_name, sides=(side,), dim=dim)[side]
+
+
+def index_sides_get(
+    *,
+    model_name: str,
+    sides: Iterable[str],
+    dim: int,
+    known: dict[int, np.ndarray] | None = None,
+) -> dict[str, FaceIndex]:
+    """Several sides' indexes of one space, brought up to date with one read of the log.
+
+    `known` gives vectors the caller holds already (by face id), so they are not read again.
+    """
     with _cache_lock:
-        index = _cache.get(key)
-        if index is None:
-            index = _index_open(model_name=model_name, side=side, dim=dim)
-            _cache[key] = index
-        else:
-            _index_catch_up(index=index, model_name=model_name, side=side)
-        return index
+        indexes: dict[str, FaceIndex] = {}
+        cached: list[str] = []
+        for side in sides:
+            index = _cache.get((model_name, side))
+            if index is None:
+                index = _index_open(model_name=model_name, side=side, dim=dim)
+                _cache[(model_name, side)] = index
+            else:
+                cached.append(side)
+            indexes[side] = index
+        if cached:
+            _indexes_catch_up(
+                model_name=model_name, indexes={s: indexes[s] for s in cached}, known=known or {}
+            )
+        return indexes
 
 
 def _index_open(*, model_name: str, side: str, dim: int) -> FaceIndex:
@@ -301,7 +322,7 @@ def _log_position(*, index: FaceIndex) -> int:
     from matching.selectors import embedding_last_pk, embedding_log_since
 
     last = embedding_last_pk()
-    seen = {pk for pk, _, _ in embedding_log_since(after_pk=max(0, last - GAP_WINDOW))}
+    seen = {row[0] for row in embedding_log_since(after_pk=max(0, last - GAP_WINDOW))}
     now = time.monotonic()
     index.log_gaps = {
         pk: now for pk in range(max(0, last - GAP_WINDOW) + 1, last + 1) if pk not in seen
@@ -311,7 +332,7 @@ def _log_position(*, index: FaceIndex) -> int:
 
 def _index_reconcile(*, index: FaceIndex, model_name: str, side: str, wanted: np.ndarray) -> None:
     """Make the index hold exactly `wanted` (the database's live face ids)."""
-    from matching.selectors import embedding_vectors
+    from matching.selectors import embedding_vector_batches
 
     stored = index.id_array()
     stale = np.setdiff1d(stored, wanted, assume_unique=True)
@@ -328,19 +349,38 @@ def _index_reconcile(*, index: FaceIndex, model_name: str, side: str, wanted: np
     index.remove(ids=stale.tolist())
     for start in range(0, len(missing), 10_000):
         chunk = missing[start : start + 10_000].tolist()
-        for ids, vectors in _batches(
-            embedding_vectors(model_name=model_name, side=side, face_ids=chunk)
+        for ids, vectors in embedding_vector_batches(
+            model_name=model_name, side=side, face_ids=chunk
         ):
             index.add(ids=ids, vectors=vectors)
 
 
-def _index_catch_up(*, index: FaceIndex, model_name: str, side: str) -> None:
-    """Add this side's embedding rows written since the index last read the log."""
-    from matching.selectors import embedding_log_since, embedding_vectors_of
+def _indexes_catch_up(
+    *, model_name: str, indexes: dict[str, FaceIndex], known: dict[int, np.ndarray]
+) -> None:
+    """Add each side's embedding rows written since that index last read the log."""
+    from matching.selectors import embedding_log_since
 
-    rows = embedding_log_since(after_pk=index.log_pk, also=index.log_gaps)
+    after = min(index.log_pk for index in indexes.values())
+    gaps = {pk for index in indexes.values() for pk in index.log_gaps}
+    rows = embedding_log_since(after_pk=after, also=gaps)
+    for side, index in indexes.items():
+        _index_catch_up(index=index, model_name=model_name, side=side, rows=rows, known=known)
+
+
+def _index_catch_up(
+    *,
+    index: FaceIndex,
+    model_name: str,
+    side: str,
+    rows: list[tuple[int, str, str, int]],
+    known: dict[int, np.ndarray],
+) -> None:
+    from matching.selectors import embedding_vectors_of
+
+    rows = [r for r in rows if r[0] > index.log_pk or r[0] in index.log_gaps]
     now = time.monotonic()
-    seen = {pk for pk, _, _ in rows}
+    seen = {r[0] for r in rows}
     last = max(seen | {index.log_pk})
     gaps = {pk: t for pk, t in index.log_gaps.items() if pk not in seen and now - t < GAP_SECONDS}
     # A pk skipped on the way up may be a transaction that has not committed yet.
@@ -348,44 +388,42 @@ def _index_catch_up(*, index: FaceIndex, model_name: str, side: str) -> None:
         if pk not in seen:
             gaps[pk] = now
     index.log_pk, index.log_gaps = last, gaps
-    mine = [pk for pk, space, row_side in rows if space == model_name and row_side == side]
-    if not mine:
-        return
-    vectors = embedding_vectors_of(model_name=model_name, side=side, embedding_ids=mine)
-    new = [face_id for face_id in vectors if face_id not in index]
-    if new:
-        index.add(ids=new, vectors=np.stack([vectors[face_id] for face_id in new]))
+    mine = {
+        face_id: pk
+        for pk, space, row_side, face_id in rows
+        if space == model_name and row_side == side and face_id not in index
+    }
+    vectors = {face_id: known[face_id] for face_id in mine if face_id in known}
+    unknown = [pk for face_id, pk in mine.items() if face_id not in vectors]
+    if unknown:
+        # Only searchable faces: a row of a photo withdrawn meanwhile is not added.
+        vectors |= _live_only(
+            model_name=model_name,
+            side=side,
+            vectors=embedding_vectors_of(model_name=model_name, side=side, embedding_ids=unknown),
+        )
+    if vectors:
+        index.add(ids=list(vectors), vectors=np.stack(list(vectors.values())))
+
+
+def _live_only(
+    *, model_name: str, side: str, vectors: dict[int, np.ndarray]
+) -> dict[int, np.ndarray]:
+    from matching.selectors import embedding_live_among
+
+    live = embedding_live_among(model_name=model_name, side=side, face_ids=list(vectors))
+    return {face_id: v for face_id, v in vectors.items() if face_id in live}
 
 
 def index_rebuild(*, model_name: str, side: str, dim: int) -> FaceIndex:
     """Build one side's index from the database, choosing its type by size, and save it."""
-    from matching.selectors import embedding_live_face_ids, embedding_vectors
-
     start = time.monotonic()
-    index = FaceIndex(dim=dim, path=_index_path(model_name, side))
-    log_pk = _log_position(index=index)
-    wanted = embedding_live_face_ids(model_name=model_name, side=side)
-    index.spec = index_spec_choose(size=len(wanted))
-    index._index = _faiss_new(dim=dim, spec=index.spec)
-    if not index.spec.exact:
-        # k-means needs a few dozen points a list; a random sample of the space's own vectors.
-        rng = np.random.default_rng(len(wanted))
-        size = min(len(wanted), settings.FACE_INDEX_TRAIN_PER_LIST * index.spec.nlist)
-        sample = np.sort(rng.choice(wanted, size=size, replace=False))
-        vectors = [
-            v
-            for start_at in range(0, size, 10_000)
-            for _, v in embedding_vectors(
-                model_name=model_name,
-                side=side,
-                face_ids=sample[start_at : start_at + 10_000].tolist(),
-            )
-        ]
-        index.train(vectors=np.stack(vectors))
-    for ids, vectors in _batches(embedding_vectors(model_name=model_name, side=side), 50_000):
-        index.add(ids=ids, vectors=vectors)
-    index.log_pk = log_pk
-    index.save()
+    # Searches wait for the writer lock meanwhile, so the build may use every core.
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    try:
+        index = _index_build(model_name=model_name, side=side, dim=dim)
+    finally:
+        faiss.omp_set_num_threads(settings.FAISS_THREADS)
     logger.info(
         "Built face index %s/%s from the database: %d faces, %s, in %.1f s.",
         model_name,
@@ -397,19 +435,34 @@ def index_rebuild(*, model_name: str, side: str, dim: int) -> FaceIndex:
     return index
 
 
-def _batches(
-    rows: Iterable[tuple[int, np.ndarray]], size: int = 10_000
-) -> Iterator[tuple[list[int], np.ndarray]]:
-    ids: list[int] = []
-    vectors: list[np.ndarray] = []
-    for face_id, vector in rows:
-        ids.append(face_id)
-        vectors.append(vector)
-        if len(ids) == size:
-            yield ids, np.stack(vectors)
-            ids, vectors = [], []
-    if ids:
-        yield ids, np.stack(vectors)
+def _index_build(*, model_name: str, side: str, dim: int) -> FaceIndex:
+    from matching.selectors import embedding_live_face_ids, embedding_vector_batches
+
+    index = FaceIndex(dim=dim, path=_index_path(model_name, side))
+    log_pk = _log_position(index=index)
+    wanted = embedding_live_face_ids(model_name=model_name, side=side)
+    index.spec = index_spec_choose(size=len(wanted))
+    index._index = _faiss_new(dim=dim, spec=index.spec)
+    if not index.spec.exact:
+        # k-means needs a few dozen points a list; a random sample of the space's own vectors.
+        rng = np.random.default_rng(len(wanted))
+        size = min(len(wanted), settings.FACE_INDEX_TRAIN_PER_LIST * index.spec.nlist)
+        sample = np.sort(rng.choice(wanted, size=size, replace=False))
+        parts = [
+            vectors
+            for start_at in range(0, size, 10_000)
+            for _, vectors in embedding_vector_batches(
+                model_name=model_name,
+                side=side,
+                face_ids=sample[start_at : start_at + 10_000].tolist(),
+            )
+        ]
+        index.train(vectors=np.concatenate(parts))
+    for ids, vectors in embedding_vector_batches(model_name=model_name, side=side):
+        index.add(ids=ids, vectors=vectors)
+    index.log_pk = log_pk
+    index.save()
+    return index
 
 
 def index_search(
@@ -452,10 +505,12 @@ def index_snapshot_if_due(*, model_name: str, side: str) -> bool:
 
 
 def index_snapshot(*, model_name: str, side: str) -> None:
-    """Reconcile one cached side with the database in full and write its snapshot.
+    """Write one cached side's snapshot; first rebuild it if its gallery outgrew its type.
 
-    The full reconcile keeps erased faces out of every file, whichever process writes it;
-    a gallery that outgrew its index type is rebuilt as the type its size calls for.
+    With tasks run in-process, several processes may each hold an index and one may miss
+    another's erasure, so there a snapshot is reconciled with the database in full first
+    (galleries that small make it cheap). With workers, the index queue's one process
+    makes every change itself, and a snapshot only writes.
     """
     from matching.selectors import embedding_live_face_ids
 
@@ -463,22 +518,23 @@ def index_snapshot(*, model_name: str, side: str) -> None:
         index = _cache.get((model_name, side))
         if index is None:
             return
-        log_pk = _log_position(index=index)
-        wanted = embedding_live_face_ids(model_name=model_name, side=side)
-        if _spec_outgrown(spec=index.spec, size=len(wanted)):
+        if _spec_outgrown(spec=index.spec, size=index.size):
             logger.info(
                 "Face index %s/%s outgrew %s at %d faces.",
                 model_name,
                 side,
                 asdict(index.spec),
-                len(wanted),
+                index.size,
             )
             _cache[(model_name, side)] = index_rebuild(
                 model_name=model_name, side=side, dim=index.dim
             )
             return
-        _index_reconcile(index=index, model_name=model_name, side=side, wanted=wanted)
-        index.log_pk = max(index.log_pk, log_pk)
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            log_pk = _log_position(index=index)
+            wanted = embedding_live_face_ids(model_name=model_name, side=side)
+            _index_reconcile(index=index, model_name=model_name, side=side, wanted=wanted)
+            index.log_pk = max(index.log_pk, log_pk)
         index.save()
 
 

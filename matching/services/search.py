@@ -28,8 +28,8 @@ from matching.calibration import (
 from matching.engine import face_engine, model_scores
 from matching.index import (
     Hit,
-    index_get,
     index_search,
+    index_sides_get,
     index_snapshot_if_due,
     index_writer_lock,
 )
@@ -69,11 +69,13 @@ def embedding_index_step(*, space: str, side: str, face_id: int, vector: np.ndar
     """
     other_side = OTHER_SIDE[side]
     with index_writer_lock(space):
+        indexes = index_sides_get(
+            model_name=space, sides=(side, other_side), dim=len(vector), known={face_id: vector}
+        )
+        own, other = indexes[side], indexes[other_side]
         # Catching up from the database may already have added it.
-        own = index_get(model_name=space, side=side, dim=len(vector))
         if face_id not in own:
             own.add(ids=[face_id], vectors=vector[None, :])
-        other = index_get(model_name=space, side=other_side, dim=len(vector))
         hits = index_search(
             index=other, model_name=space, side=other_side, vector=vector, k=settings.SEARCH_TOP_K
         )
