@@ -11,7 +11,9 @@ from matching.index import (
     index_forget_cache,
     index_get,
     index_search,
+    index_snapshot,
     index_spec_choose,
+    index_writer_lock,
 )
 from matching.selectors import generation_active
 from matching.services.search import embedding_index_and_search
@@ -174,3 +176,19 @@ def test_the_index_type_follows_the_gallery_size():
     large = index_spec_choose(size=20_000_000)
     assert small.exact
     assert large.kind == APPROXIMATE and large.nlist > 0 and large.gallery == 20_000_000
+
+
+def test_an_exact_index_that_outgrows_its_type_is_rebuilt_at_the_snapshot(settings, caseworker):
+    settings.FACE_INDEX_EXACT_MAX = 20
+    space = generation_active().space
+    for seed in range(10):
+        ready_photo_with_embedding(user=caseworker, seed=seed)
+    assert index_get(model_name=space, side="case", dim=128).spec.exact
+    faces = [ready_photo_with_embedding(user=caseworker, seed=s) for s in range(10, 40)]
+    index_get(model_name=space, side="case", dim=128)  # caught up: 40 faces, still exact
+
+    with index_writer_lock(space):
+        index_snapshot(model_name=space, side="case")
+
+    index = index_get(model_name=space, side="case", dim=128)
+    assert index.spec.kind == APPROXIMATE and index.size == 40 and faces[-1].pk in index
