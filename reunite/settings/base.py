@@ -152,7 +152,7 @@ FAISS_THREADS = env_int("REUNITE_FAISS_THREADS", 1)
 FACE_INDEX_SNAPSHOT_EVERY = env_int("REUNITE_INDEX_SNAPSHOT_EVERY", 10_000)
 FACE_INDEX_SNAPSHOT_SECONDS = env_int("REUNITE_INDEX_SNAPSHOT_SECONDS", 300)
 # Exact search up to this many faces a side; above it IVF-SQ8 re-ranked exactly.
-FACE_INDEX_EXACT_MAX = env_int("REUNITE_INDEX_EXACT_MAX", 150_000)
+FACE_INDEX_EXACT_MAX = env_int("REUNITE_INDEX_EXACT_MAX", 100_000)
 FACE_INDEX_NPROBE = env_int("REUNITE_INDEX_NPROBE", 128)
 # More lists cost build time (k-means, assignment) without better recall per ms scanned on
 # face-like vectors (bench/search.py): above ~1M faces lists grow instead.
