@@ -1,232 +1,281 @@
-"""Face search speed and recall on synthetic galleries of 128-d L2-normalised float32 vectors.
+"""Face search at scale: exact search vs the index the product picks for each gallery size.
 
-For each gallery size (default 10k, 100k, 1M) this builds and times:
+Vectors are 256-d fused vectors like the product's (profile sface-dlib-lfw-dev-v1):
 
-- numpy brute force (matrix product + argpartition): the exact reference;
-- Reunite's FaceIndex (faiss IndexIDMap2(IndexFlatIP)): exact, what the product runs; timed
-  with faiss's default OpenMP threads and again with one thread;
-- faiss IndexIVFFlat (inner product, nlist = 4*sqrt(N), capped so k-means has >= 39 points per
-  list): the approximate index an operator could switch to at scale. Unlike HNSW it keeps
-  add_with_ids / remove_ids, which the product relies on. Shown at several nprobe values.
+- `--data lfw` (default): the shared LFW photos' own vectors, from the descriptors cache
+  that `manage.py evaluate ../shared/faces/lfw-dev --embeddings-out ...` writes, mixed into
+  synthetic distractors drawn from a Gaussian with the LFW vectors' mean and covariance
+  (then normalised), so distractors score against a face like real strangers do. The first
+  photo of each identity goes in the gallery; the identity's other photos are the queries.
+- `--data synthetic`: gallery and queries all from that Gaussian; a query has no mate, so
+  every hit above the threshold is a stranger close to it (the hardest hits to keep).
 
-Printed per index: build time, ms per query for single queries (mean, median and p95 over
-all queries), ms per query within batches of 100, recall@10 against brute force, and mates@10:
-the same recall counting only true neighbours from the query's own cluster (the "same child"
-matches that matter; the rest of a top 10 is unrelated faces).
+For each size this times, one query at a time on one thread (as the product searches):
 
-Data: gaussian clusters around a few thousand random unit centres, normalised, fixed seed;
-queries are fresh samples from the same clusters (not in the gallery).
+- exact: faiss.knn over the float32 vectors (IndexFlatIP's own kernel, without a copy);
+- the product's choice for that size (matching.index.index_spec_choose: IndexFlatIP, or
+  IVF with 8-bit scalar quantisation trained on a sample of the gallery), at several nprobe.
+  An approximate shortlist of FACE_INDEX_SHORTLIST_FACTOR x K is re-ranked exactly against
+  the stored vectors, as matching.index.index_search does (there from PostgreSQL rows;
+  bench/index.py times that fetch).
+
+Printed: build seconds, RAM the index took (growth of the process's resident memory while
+building it), ms a query (p50, p95), and recall: of every exact top-K hit scoring at least
+the search floor (the lowest candidate threshold), the share the index also returned; and the
+same for true mates only (lfw). K is SEARCH_TOP_K (50).
 
 Run from the project root:
-    .venv/bin/python bench/search.py [--sizes 10000,100000,1000000] [--queries 200]
-        [--centres 3000]
-
-Recall depends on the data: with 3000 clusters of hundreds of vectors each (at 1M) IVF lists
-line up with them, which flatters IVF; many small clusters (e.g. --centres 300000) are closer
-to a gallery of many children with a few photos each. Re-tune nprobe on real embeddings
-before relying on it.
+    .venv/bin/python bench/search.py [--data lfw|synthetic] [--sizes 100000,1000000]
+        [--queries 200] [--nprobes 8,16,32,64]
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import faiss
 import numpy as np
 
 PROJECT = Path(__file__).resolve().parent.parent
-DIM = 128
-K = 10
-BATCH = 100
-CENTRES = 3000  # default; --centres changes it
-# Per-dimension noise: a sample's cosine to its centre is ~0.8, so clusters are loose.
-NOISE = 0.065
-NPROBES = (4, 16, 64, 256)
+DESCRIPTORS = PROJECT.parent / "main" / "data" / "evaluation" / "lfw-dev-descriptors.npz"
 SEED = 20240601
-
-# One search call: queries (n x DIM) -> ids of the top K (n x K).
-Search = Callable[[np.ndarray], np.ndarray]
 
 
 def django_setup(data_dir: str) -> None:
     sys.path.insert(0, str(PROJECT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reunite.settings.local")
-    os.environ["REUNITE_DATA_DIR"] = data_dir
+    os.environ.setdefault("REUNITE_DATA_DIR", data_dir)
     import django
 
     django.setup()
 
 
-def normalised(x: np.ndarray) -> np.ndarray:
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    return x
+def rss_mb() -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
-def clustered(
-    rng: np.random.Generator, centres: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """n unit vectors scattered around the centres, and the centre each one belongs to."""
-    out = np.empty((n, DIM), dtype=np.float32)
-    labels = np.empty(n, dtype=np.int64)
-    step = 100_000  # in chunks, so the 1M gallery needs no extra full-size temporaries
-    for start in range(0, n, step):
-        m = min(step, n - start)
-        labels[start : start + m] = rng.integers(0, len(centres), size=m)
-        block = rng.standard_normal((m, DIM), dtype=np.float32) * NOISE
-        block += centres[labels[start : start + m]]
-        out[start : start + m] = normalised(block)
-    return out, labels
+def profile():  # type: ignore[no-untyped-def]
+    """The shipped profile, read from its file (this bench needs no database)."""
+    from django.conf import settings
+
+    from matching.calibration import profile_read
+
+    return profile_read(name=settings.MATCH_PROFILE)
 
 
-def numpy_top_k(gallery: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    # 25 queries at a time keeps the score matrix at ~100 MB for a 1M gallery.
-    result = np.empty((len(queries), K), dtype=np.int64)
-    for start in range(0, len(queries), 25):
-        scores = queries[start : start + 25] @ gallery.T
-        top = np.argpartition(-scores, K, axis=1)[:, :K]
-        order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1)
-        result[start : start + 25] = np.take_along_axis(top, order, axis=1)
-    return result
+def lfw_vectors(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The LFW photos' vectors in the active profile's space, and each one's identity."""
+    from matching.evaluation import embeddings_load, profile_space, space_embeddings
+
+    samples, embedded = embeddings_load(path=path)
+    found, emb = space_embeddings(embedded=embedded, **profile_space(data=profile().data))
+    identities = np.array([s.identity for s in samples])
+    return emb[found].astype(np.float32), identities[found]
 
 
-def faiss_top_k(index: faiss.Index) -> Search:
-    return lambda queries: index.search(queries, K)[1]
+class FaceLike:
+    """Unit vectors drawn from a Gaussian with the mean and covariance of real face vectors."""
+
+    def __init__(self, real: np.ndarray, seed: int = SEED) -> None:
+        self.mean = real.mean(axis=0)
+        cov = np.cov(real - self.mean, rowvar=False) + 1e-6 * np.eye(real.shape[1])
+        self.factor = np.linalg.cholesky(cov).T.astype(np.float32)
+        self.rng = np.random.default_rng(seed)
+
+    def sample(self, n: int, out: np.ndarray | None = None) -> np.ndarray:
+        dim = len(self.mean)
+        out = np.empty((n, dim), dtype=np.float32) if out is None else out
+        for start in range(0, n, 100_000):  # in chunks: no full-size temporaries
+            m = min(100_000, n - start)
+            block = self.rng.standard_normal((m, dim), dtype=np.float32) @ self.factor
+            block += self.mean
+            block /= np.linalg.norm(block, axis=1, keepdims=True)
+            out[start : start + m] = block
+        return out
 
 
-def time_single(search_one: Callable[[np.ndarray], object], queries: np.ndarray) -> np.ndarray:
-    search_one(queries[0])  # warm-up
+def gallery_and_queries(
+    *, data: str, n: int, n_queries: int, real: np.ndarray, identities: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(gallery, queries, mate of each query: its gallery row, or -1)."""
+    model = FaceLike(real)
+    gallery = np.empty((n, real.shape[1]), dtype=np.float32)
+    if data == "synthetic":
+        model.sample(n, out=gallery)
+        return gallery, model.sample(n_queries), np.full(n_queries, -1)
+    first: dict[str, int] = {}
+    queries, mates = [], []
+    for i, who in enumerate(identities):
+        if who not in first:
+            first[who] = i
+        elif len(queries) < n_queries:
+            queries.append(i)
+            mates.append(first[who])
+    placed = np.array(sorted(set(range(len(real))) - set(queries)))
+    model.sample(n - len(placed), out=gallery[len(placed) :])
+    gallery[: len(placed)] = real[placed]
+    row_of = {int(p): r for r, p in enumerate(placed)}
+    rng = np.random.default_rng(SEED)
+    # Real faces spread through the gallery, not all in the first lists k-means sees.
+    order = rng.permutation(n)
+    gallery = gallery[order]
+    where = np.empty(n, dtype=np.int64)
+    where[order] = np.arange(n)
+    mate_rows = np.array([where[row_of[m]] for m in mates])
+    return gallery, real[queries], mate_rows
+
+
+def exact_top_k(gallery: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    scores, ids = faiss.knn(queries, gallery, k, metric=faiss.METRIC_INNER_PRODUCT)
+    return scores, ids
+
+
+def timed(fn, queries: np.ndarray) -> tuple[np.ndarray, list]:  # type: ignore[no-untyped-def]
+    fn(queries[0])  # warm-up
     ms = np.empty(len(queries))
+    results = []
     for i, query in enumerate(queries):
         start = time.perf_counter()
-        search_one(query)
+        results.append(fn(query))
         ms[i] = (time.perf_counter() - start) * 1000
-    return ms
+    return ms, results
 
 
-def time_batches(search: Search, queries: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean ms per query over batches of BATCH queries, and the ids found for every query."""
-    search(queries[:BATCH])  # warm-up
-    ids = []
-    start = time.perf_counter()
-    for i in range(0, len(queries), BATCH):
-        ids.append(search(queries[i : i + BATCH]))
-    return (time.perf_counter() - start) * 1000 / len(queries), np.concatenate(ids)
+def recall(found: list[np.ndarray], truth_ids: np.ndarray, keep: np.ndarray) -> float:
+    """Share of the exact hits marked in `keep` that the index also returned."""
+    wanted = kept = 0
+    for got, ids, mask in zip(found, truth_ids, keep, strict=True):
+        wanted += int(mask.sum())
+        kept += int(np.isin(ids[mask], got).sum())
+    return kept / wanted if wanted else 1.0
 
 
-@dataclass(frozen=True)
-class Truth:
-    ids: np.ndarray  # brute-force top K per query
-    mates: np.ndarray  # True where that neighbour is from the query's own cluster
-
-    def recall(self, found: np.ndarray) -> tuple[float, float]:
-        """recall@K over all true neighbours, and over the own-cluster ones only."""
-        hit = np.array([np.isin(t, f) for f, t in zip(found, self.ids, strict=True)])
-        return float(hit.mean()), float(hit[self.mates].mean()) if self.mates.any() else 1.0
-
-
-def row(
-    name: str, build_s: float | None, single: np.ndarray, batch_ms: float, rec: tuple[float, float]
-) -> None:
-    build = f"{build_s:.2f}" if build_s is not None else "-"
+def row(name: str, build: str, ram: str, ms: np.ndarray, above: float, mates: str) -> None:
     print(
-        f"  {name:<28} {build:>8} {single.mean():>8.3f} {np.median(single):>8.3f} "
-        f"{np.percentile(single, 95):>8.3f} "
-        f"{batch_ms:>10.4f} {rec[0]:>9.4f} {rec[1]:>9.4f}",
+        f"  {name:<34} {build:>8} {ram:>9} {np.median(ms):>8.2f} "
+        f"{np.percentile(ms, 95):>8.2f} {above:>9.4f} {mates:>8}",
         flush=True,
     )
 
 
-def bench_face_index(
-    gallery: np.ndarray, queries: np.ndarray, truth: Truth, data_dir: Path
-) -> None:
-    from matching.index import FaceIndex
+def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities: np.ndarray):  # type: ignore[no-untyped-def]
+    from django.conf import settings
 
+    from matching.index import _faiss_new, index_spec_choose
+
+    k = settings.SEARCH_TOP_K
+    floor = min(profile().threshold, profile().large_gap_threshold)  # search_floor()
     start = time.perf_counter()
-    face_index = FaceIndex(dim=DIM, path=data_dir / "bench.faiss")
-    face_index.add(ids=range(len(gallery)), vectors=gallery)
-    build_s = time.perf_counter() - start
-    single = time_single(lambda q: face_index.search(vector=q, k=K), queries)
-    # FaceIndex has no batch method; its underlying faiss index shows what batching would give.
-    batch_ms, found = time_batches(faiss_top_k(face_index._index), queries)
-    row("FaceIndex (IDMap2 FlatIP)", build_s, single, batch_ms, truth.recall(found))
-    # One OpenMP thread: on 2 busy cores faiss's thread team can cost more than it gains.
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        single = time_single(lambda q: face_index.search(vector=q, k=K), queries)
-        batch_ms, found = time_batches(faiss_top_k(face_index._index), queries)
-    finally:
-        faiss.omp_set_num_threads(threads)
-    row("FaceIndex, 1 OpenMP thread", build_s, single, batch_ms, truth.recall(found))
-
-
-def bench_size(n: int, n_queries: int, n_centres: int, data_dir: Path) -> None:
-    rng = np.random.default_rng(SEED)
-    centres = normalised(rng.standard_normal((n_centres, DIM), dtype=np.float32))
-    start = time.perf_counter()
-    gallery, gallery_labels = clustered(rng, centres, n)
-    queries, query_labels = clustered(rng, centres, n_queries)
+    gallery, queries, mates = gallery_and_queries(
+        data=args.data, n=n, n_queries=args.queries, real=real, identities=identities
+    )
     made = time.perf_counter() - start
+    faiss.omp_set_num_threads(args.threads)
+    truth_scores, truth_ids = exact_top_k(gallery, queries, k)
+    above = truth_scores >= floor
+    is_mate = truth_ids == mates[:, None]
     print(
-        f"\nN = {n:,} ({gallery.nbytes / 2**20:.0f} MB, generated in {made:.1f} s), "
-        f"{n_queries} queries, k = {K}"
+        f"\nN = {n:,} ({gallery.nbytes / 2**20:,.0f} MB float32, made in {made:.0f} s), "
+        f"{len(queries)} {args.data} queries, K = {k}, floor {floor:.4f}: "
+        f"{above.sum(1).mean():.1f} exact hits a query above it, "
+        f"{is_mate.any(1).mean():.2f} of queries with their mate in the exact top K"
     )
     print(
-        f"  {'index':<28} {'build s':>8} {'1q mean':>8} {'1q p50':>8} {'1q p95':>8} "
-        f"{'batch ms/q':>10} {'recall@10':>9} {'mates@10':>9}"
+        f"  {'index':<34} {'build s':>8} {'RAM MB':>9} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'recall':>9} {'mates':>8}"
+    )
+    faiss.omp_set_num_threads(1)
+    exact_queries = queries[: args.exact_queries] if n > 2_000_000 else queries
+    ms, _ = timed(lambda q: exact_top_k(gallery, q[None, :], k), exact_queries)
+    row(
+        f"exact (FlatIP), {len(exact_queries)} q", "-", f"{gallery.nbytes / 2**20:,.0f}", ms, 1, "1"
     )
 
-    # Reference: its batched answers are the ground truth for every recall figure.
-    single = time_single(lambda q: numpy_top_k(gallery, q[None, :]), queries)
-    batch_ms, ids = time_batches(lambda q: numpy_top_k(gallery, q), queries)
-    truth = Truth(ids=ids, mates=gallery_labels[ids] == query_labels[:, None])
-    row("numpy brute force", None, single, batch_ms, (1.0, 1.0))
+    spec = index_spec_choose(size=n)
+    if spec.exact:
+        print(
+            f"  the product picks exact at this size (FACE_INDEX_EXACT_MAX = "
+            f"{settings.FACE_INDEX_EXACT_MAX:,})"
+        )
+    faiss.omp_set_num_threads(args.threads)
+    from dataclasses import replace
 
-    bench_face_index(gallery, queries, truth, data_dir)
-
-    nlist = max(1, min(round(4 * math.sqrt(n)), n // 39))
+    approx_spec = (
+        spec if not spec.exact else index_spec_choose(size=settings.FACE_INDEX_EXACT_MAX + 1)
+    )
+    approx_spec = replace(approx_spec, gallery=n)
+    before = rss_mb()
     start = time.perf_counter()
-    quantizer = faiss.IndexFlatIP(DIM)
-    ivf = faiss.IndexIVFFlat(quantizer, DIM, nlist, faiss.METRIC_INNER_PRODUCT)
-    # Training on 64 points per list is plenty for k-means and bounds build time at 1M.
-    sample = rng.choice(n, size=min(n, 64 * nlist), replace=False)
-    ivf.train(gallery[np.sort(sample)])
-    ivf.add_with_ids(gallery, np.arange(n, dtype=np.int64))
-    build_s = time.perf_counter() - start
-    for nprobe in (p for p in NPROBES if p < nlist):
-        ivf.nprobe = nprobe
-        single = time_single(lambda q: ivf.search(q[None, :], K), queries)
-        batch_ms, found = time_batches(faiss_top_k(ivf), queries)
-        row(f"IVF{nlist},Flat nprobe={nprobe}", build_s, single, batch_ms, truth.recall(found))
-    print(f"  own-cluster neighbours in the exact top {K}: {truth.mates.sum(1).mean():.1f} a query")
+    index = _faiss_new(dim=gallery.shape[1], spec=approx_spec)
+    rng = np.random.default_rng(SEED)
+    sample = np.sort(
+        rng.choice(
+            n, size=min(n, settings.FACE_INDEX_TRAIN_PER_LIST * approx_spec.nlist), replace=False
+        )
+    )
+    index.train(gallery[sample])
+    trained = time.perf_counter() - start
+    for s in range(0, n, 200_000):
+        index.add_with_ids(
+            gallery[s : s + 200_000], np.arange(s, min(n, s + 200_000), dtype=np.int64)
+        )
+    build = time.perf_counter() - start
+    ram = rss_mb() - before
+    faiss.omp_set_num_threads(1)
+    shortlist = k * settings.FACE_INDEX_SHORTLIST_FACTOR
+
+    def search(q: np.ndarray) -> np.ndarray:
+        _, ids = index.search(q[None, :], shortlist)
+        ids = ids[0][ids[0] >= 0]
+        scores = gallery[ids] @ q  # exact re-rank against the stored vectors
+        return ids[np.argsort(-scores)[:k]]
+
+    for nprobe in [p for p in args.nprobes if p <= approx_spec.nlist]:
+        index.nprobe = nprobe
+        ms, found = timed(search, queries)
+        mate_recall = (
+            recall(found, truth_ids, is_mate & above) if args.data == "lfw" else float("nan")
+        )
+        row(
+            f"IVF{approx_spec.nlist},SQ8 nprobe={nprobe}+rerank",
+            f"{build:.0f}",
+            f"{ram:,.0f}",
+            ms,
+            recall(found, truth_ids, above),
+            f"{mate_recall:.4f}",
+        )
+    print(f"  (IVF training {trained:.0f} s of the build; {args.threads} threads to build)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated")
-    parser.add_argument("--queries", type=int, default=200, help="a multiple of 100")
-    parser.add_argument("--centres", type=int, default=CENTRES, help="number of clusters")
+    parser.add_argument("--data", choices=("lfw", "synthetic"), default="lfw")
+    parser.add_argument("--sizes", default="100000,1000000", help="comma-separated")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--exact-queries", type=int, default=20, help="above 2M faces")
+    parser.add_argument("--nprobes", default="8,16,32,64")
+    parser.add_argument("--threads", type=int, default=2, help="for building and ground truth")
+    parser.add_argument("--descriptors", type=Path, default=DESCRIPTORS)
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    n_queries = max(BATCH, args.queries // BATCH * BATCH)
-
+    args.nprobes = [int(p) for p in args.nprobes.split(",")]
     with tempfile.TemporaryDirectory(prefix="reunite-bench-") as data_dir:
         django_setup(data_dir)
+        real, identities = lfw_vectors(args.descriptors)
         print(
-            f"faiss {faiss.__version__} ({faiss.omp_get_max_threads()} OpenMP threads), "
-            f"numpy {np.__version__}, {os.cpu_count()} CPUs; {args.centres} cluster centres, "
-            f"seed {SEED}. Times in ms unless marked; 'batch ms/q' = batch of {BATCH} / {BATCH}."
+            f"faiss {faiss.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs; "
+            f"{len(real)} LFW vectors ({len(set(identities))} people), seed {SEED}."
         )
-        for n in sizes:
-            bench_size(n, n_queries, args.centres, Path(data_dir))
+        for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
+            bench_size(args=args, n=n, real=real, identities=identities)
 
 
 if __name__ == "__main__":

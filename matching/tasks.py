@@ -6,11 +6,15 @@ Retries follow the project's one policy (reunite/tasks.py): transient errors onl
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 from django.conf import settings
 
 from reunite.tasks import RETRY_POLICY
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(**RETRY_POLICY)
@@ -55,3 +59,15 @@ def _recover_on_start(sender: object = None, **kwargs: object) -> None:
     # Photos held by a worker that died become reclaimable once their lease runs out.
     photos_recover_task.apply_async(countdown=1)
     photos_recover_task.apply_async(countdown=settings.PROCESSING_LEASE_SECONDS + 1)
+
+
+@worker_shutdown.connect
+@worker_process_shutdown.connect
+def _index_snapshot_on_shutdown(sender: object = None, **kwargs: object) -> None:
+    # The prefork pool's child holds the index (worker_process_shutdown); solo and threads
+    # pools hold it in the main process (worker_shutdown). Rows written since are in the DB.
+    from matching.index import index_snapshot_all
+
+    saved = index_snapshot_all()
+    if saved:
+        logger.info("Wrote %d face index snapshots on shutdown.", saved)

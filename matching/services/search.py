@@ -27,7 +27,13 @@ from matching.calibration import (
 )
 from matching.engine import model_scores
 from matching.generations import face_engine, generation_active
-from matching.index import Hit, index_get, index_writer_lock
+from matching.index import (
+    Hit,
+    index_search,
+    index_sides_get,
+    index_snapshot_if_due,
+    index_writer_lock,
+)
 from matching.models import Candidate, CandidatePair, Embedding, Face
 
 logger = logging.getLogger(__name__)
@@ -46,20 +52,36 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
         return 0
     if embedding.model_name != generation_active().space:
         return 0
-    vector = embedding.as_array()
-    with index_writer_lock(embedding.model_name):
-        own = index_get(model_name=embedding.model_name, side=embedding.side, dim=len(vector))
-        if embedding.indexed_at is None or embedding.face_id not in own.ids():
-            own.remove(ids=[embedding.face_id])
-            own.add(ids=[embedding.face_id], vectors=vector[None, :])
-            own.save()
-        other = index_get(
-            model_name=embedding.model_name,
-            side=OTHER_SIDE[Photo.Side(embedding.side)],
-            dim=len(vector),
-        )
-        hits = other.search(vector=vector, k=settings.SEARCH_TOP_K)
+    hits = embedding_index_step(
+        space=embedding.model_name,
+        side=embedding.side,
+        face_id=embedding.face_id,
+        vector=embedding.as_array(),
+    )
     return _search_record(embedding=embedding, hits=hits)
+
+
+def embedding_index_step(*, space: str, side: str, face_id: int, vector: np.ndarray) -> list[Hit]:
+    """Add one face to its side's index and return the other side's nearest, exactly scored.
+
+    Constant cost in the gallery size: both indexes catch up only with rows added since
+    their last use, membership is O(1), and the file is a snapshot taken now and then.
+    """
+    other_side = OTHER_SIDE[Photo.Side(side)]
+    with index_writer_lock(space):
+        indexes = index_sides_get(
+            model_name=space, sides=(side, other_side), dim=len(vector), known={face_id: vector}
+        )
+        own, other = indexes[side], indexes[other_side]
+        # Catching up from the database may already have added it.
+        if face_id not in own:
+            own.add(ids=[face_id], vectors=vector[None, :])
+        hits = index_search(
+            index=other, model_name=space, side=other_side, vector=vector, k=settings.SEARCH_TOP_K
+        )
+        index_snapshot_if_due(model_name=space, side=side)
+        index_snapshot_if_due(model_name=space, side=other_side)
+    return hits
 
 
 @transaction.atomic

@@ -8,6 +8,17 @@ FACE_ENGINE = env_str("REUNITE_FACE_ENGINE", "deepface")
 # DeepFace reads weights from $DEEPFACE_HOME/.deepface/weights; we place ours there.
 DEEPFACE_HOME = env_path("DEEPFACE_HOME", DATA_DIR / "deepface")
 FACE_INDEX_DIR = env_path("REUNITE_INDEX_DIR", DATA_DIR / "index")
+# The index file is a snapshot of the database (the log), written every this many changes
+# or seconds and at worker shutdown; see docs/scaling.md.
+FACE_INDEX_SNAPSHOT_EVERY = env_int("REUNITE_INDEX_SNAPSHOT_EVERY", 10_000)
+FACE_INDEX_SNAPSHOT_SECONDS = env_int("REUNITE_INDEX_SNAPSHOT_SECONDS", 300)
+# Exact search up to this many faces a side; above it IVF-SQ8, re-ranked exactly.
+FACE_INDEX_EXACT_MAX = env_int("REUNITE_INDEX_EXACT_MAX", 100_000)
+FACE_INDEX_NPROBE = env_int("REUNITE_INDEX_NPROBE", 128)
+FACE_INDEX_NLIST_MAX = env_int("REUNITE_INDEX_NLIST_MAX", 2048)
+FACE_INDEX_TRAIN_PER_LIST = env_int("REUNITE_INDEX_TRAIN_PER_LIST", 40)
+# The approximate shortlist is this many times SEARCH_TOP_K before the exact re-rank.
+FACE_INDEX_SHORTLIST_FACTOR = env_int("REUNITE_INDEX_SHORTLIST_FACTOR", 2)
 # Detection runs on a copy at most this long on its long side.
 DETECT_MAX_SIDE = env_int("REUNITE_DETECT_MAX_SIDE", 1024)
 # Faces narrower than this (in the stored photo) are too small to compare reliably.

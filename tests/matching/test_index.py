@@ -1,8 +1,22 @@
+import json
+import time
+
 import numpy as np
 import pytest
 
+from matching import tasks
 from matching.generations import generation_active
-from matching.index import FaceIndex, index_forget_cache, index_get
+from matching.index import (
+    APPROXIMATE,
+    FaceIndex,
+    index_forget_cache,
+    index_get,
+    index_search,
+    index_snapshot,
+    index_spec_choose,
+    index_writer_lock,
+)
+from matching.services.search import embedding_index_and_search
 from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +71,124 @@ def test_stale_index_catches_up_and_drops_removed_faces(settings, caseworker):
     index = index_get(model_name=space, side="case", dim=128)
 
     assert index.ids() == {second.pk}
+
+
+def test_indexing_a_photo_does_not_rewrite_the_index_file(settings, caseworker):
+    ready_photo_with_embedding(user=caseworker, seed=1)
+    space = generation_active().space
+    index_get(model_name=space, side="case", dim=128)
+    path = settings.FACE_INDEX_DIR / space / "case.faiss"
+    written = path.stat().st_mtime_ns, path.stat().st_ino
+    face = ready_photo_with_embedding(user=caseworker, seed=2)
+
+    embedding_index_and_search(embedding_id=face.embeddings.get().pk)
+
+    assert (path.stat().st_mtime_ns, path.stat().st_ino) == written
+    assert face.pk in index_get(model_name=space, side="case", dim=128)
+
+
+def test_a_crash_between_snapshots_loses_no_face(settings, caseworker):
+    space = generation_active().space
+    for side in ("case", "report"):
+        index_get(model_name=space, side=side, dim=128)
+    face = ready_photo_with_embedding(user=caseworker, seed=3)
+    embedding_index_and_search(embedding_id=face.embeddings.get().pk)
+    path = settings.FACE_INDEX_DIR / space / "case.faiss"
+    on_disk = FaceIndex(dim=128, path=path)
+    assert on_disk.load() and face.pk not in on_disk.ids()  # no snapshot was due
+
+    index_forget_cache()  # the process dies with its index in memory
+
+    hits = index_get(model_name=space, side="case", dim=128).search(
+        vector=face.embeddings.get().as_array(), k=1
+    )
+    assert hits[0].face_id == face.pk and hits[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_cached_index_catches_up_with_rows_another_process_wrote(caseworker):
+    space = generation_active().space
+    index = index_get(model_name=space, side="case", dim=128)
+    face = ready_photo_with_embedding(user=caseworker, seed=4)  # indexed by no one here
+
+    again = index_get(model_name=space, side="case", dim=128)
+
+    assert again is index and face.pk in again
+
+
+def test_a_row_committed_late_below_the_log_position_is_still_added(caseworker):
+    space = generation_active().space
+    early = ready_photo_with_embedding(user=caseworker, seed=5)
+    late = ready_photo_with_embedding(user=caseworker, seed=6)
+    index = index_get(model_name=space, side="case", dim=128)
+    index.remove(ids=[early.pk])
+    # As if `early`'s transaction were still open when `late` was read.
+    index.log_pk = late.embeddings.get().pk
+    index.log_gaps = {early.embeddings.get().pk: time.monotonic()}
+
+    index_get(model_name=space, side="case", dim=128)
+
+    assert early.pk in index and not index.log_gaps
+
+
+def test_snapshot_every_n_changes_and_on_worker_shutdown(settings, caseworker):
+    settings.FACE_INDEX_SNAPSHOT_EVERY = 2
+    space = generation_active().space
+    path = settings.FACE_INDEX_DIR / space / "case.faiss"
+    for side in ("case", "report"):
+        index_get(model_name=space, side=side, dim=128)
+    on_disk = FaceIndex(dim=128, path=path)
+    faces = []
+
+    for seed in (7, 8):
+        faces.append(ready_photo_with_embedding(user=caseworker, seed=seed))
+        embedding_index_and_search(embedding_id=faces[-1].embeddings.get().pk)
+        assert on_disk.load() and len(on_disk.ids()) == 2 * (seed - 7)
+    faces.append(ready_photo_with_embedding(user=caseworker, seed=9))
+    embedding_index_and_search(embedding_id=faces[-1].embeddings.get().pk)
+    assert on_disk.load() and on_disk.ids() == {faces[0].pk, faces[1].pk}
+
+    tasks._index_snapshot_on_shutdown()
+    assert on_disk.load() and on_disk.ids() == {f.pk for f in faces}
+
+
+def test_a_large_gallery_gets_an_approximate_index_with_exact_scores(settings, caseworker):
+    settings.FACE_INDEX_EXACT_MAX = 20
+    faces = [ready_photo_with_embedding(user=caseworker, seed=s) for s in range(40)]
+    space = generation_active().space
+
+    index = index_get(model_name=space, side="case", dim=128)
+
+    assert index.spec.kind == APPROXIMATE and index.spec.nlist >= 4
+    with open(settings.FACE_INDEX_DIR / space / "case.faiss", "rb") as handle:
+        handle.readline()
+        assert json.loads(handle.readline())["spec"]["kind"] == APPROXIMATE
+    query = faces[7].embeddings.get().as_array()
+    hits = index_search(index=index, model_name=space, side="case", vector=query, k=5)
+    vectors = {f.pk: f.embeddings.get().as_array() for f in faces}
+    assert hits[0].face_id == faces[7].pk
+    for hit in hits:
+        assert hit.score == pytest.approx(float(vectors[hit.face_id] @ query), abs=1e-6)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_the_index_type_follows_the_gallery_size():
+    small = index_spec_choose(size=1000)
+    large = index_spec_choose(size=20_000_000)
+    assert small.exact
+    assert large.kind == APPROXIMATE and large.nlist > 0 and large.gallery == 20_000_000
+
+
+def test_an_exact_index_that_outgrows_its_type_is_rebuilt_at_the_snapshot(settings, caseworker):
+    settings.FACE_INDEX_EXACT_MAX = 20
+    space = generation_active().space
+    for seed in range(10):
+        ready_photo_with_embedding(user=caseworker, seed=seed)
+    assert index_get(model_name=space, side="case", dim=128).spec.exact
+    faces = [ready_photo_with_embedding(user=caseworker, seed=s) for s in range(10, 40)]
+    index_get(model_name=space, side="case", dim=128)  # caught up: 40 faces, still exact
+
+    with index_writer_lock(space):
+        index_snapshot(model_name=space, side="case")
+
+    index = index_get(model_name=space, side="case", dim=128)
+    assert index.spec.kind == APPROXIMATE and index.size == 40 and faces[-1].pk in index
