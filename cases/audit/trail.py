@@ -1,4 +1,17 @@
-"""The audit trail: append-only records, each chained to the one before by SHA-256."""
+"""The audit trail: append-only records, sealed into a hash chain in one place.
+
+Why two steps. An action appends its record inside its own transaction with a plain INSERT and
+takes no lock for it. Sealing (giving each record its `sequence`, `prev_hash` and `hash`) happens
+afterwards, in `audit_seal`, in a transaction of its own that holds only the chain lock and
+touches only audit rows. Transparency logs work the same way (append, then sequence). So the
+chain lock is never held while an action waits for a row lock (e.g. the organisation row that
+the daily limits take), and no cycle between them can form.
+
+Lock order for every write path (docs/architecture.md, "Lock order"):
+  1. the organisation row (daily limits, `select_for_update`), taken first when taken at all;
+  2. the rows the action writes (case, report, photo, candidate) in the order the action runs;
+  3. the chain lock, only ever taken alone, by `audit_seal`, after the action committed.
+"""
 
 from __future__ import annotations
 
@@ -42,6 +55,7 @@ def _payload(event: AuditEvent) -> dict[str, Any]:
 
 
 def _lock_chain() -> None:
+    # Taken only by audit_seal, in a transaction that holds no other lock (lock order, above).
     # SQLite runs write transactions one at a time already (IMMEDIATE mode).
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -64,12 +78,9 @@ def audit_record(
     current request's client address.
     """
     audit_event_get(action)
-    _lock_chain()
-    last = AuditEvent.objects.order_by("-sequence").only("sequence", "hash").first()
     if organisation is None and actor is not None:
         organisation = actor.organisation
     event = AuditEvent(
-        sequence=(last.sequence + 1) if last else 1,
         created_at=timezone.now(),
         actor=actor,
         actor_label=actor.username if actor else "system",
@@ -79,21 +90,58 @@ def audit_record(
         object_id=str(obj.pk) if obj is not None else "",
         ip_address=ip_address or client_ip.get(),
         data=data or {},
-        prev_hash=last.hash if last else GENESIS_HASH,
     )
     # Round-trip through JSON so the hash matches what the database gives back later.
     event.data = json.loads(json.dumps(event.data, default=str))
-    event.hash = _event_hash(prev_hash=event.prev_hash, payload=_payload(event))
+    # No lock here: see the module docstring. Sealed once this transaction has committed.
     event.save(force_insert=True)
+    transaction.on_commit(audit_seal, robust=True)
     return event
 
 
+def audit_seal(*, batch: int = 500) -> int:
+    """Seal every committed, unsealed record into the chain, in the order they were appended.
+
+    The only place the chain lock is taken, in a transaction of its own. Runs after each
+    audited commit and every minute from beat (a record whose process died before its
+    on-commit hook is sealed by the next run). Returns how many records it sealed.
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            _lock_chain()
+            last = (
+                AuditEvent.objects.filter(sequence__isnull=False)
+                .order_by("-sequence")
+                .only("sequence", "hash")
+                .first()
+            )
+            sequence: int = (last.sequence or 0) if last else 0
+            prev_hash: str = (last.hash or GENESIS_HASH) if last else GENESIS_HASH
+            pending = list(AuditEvent.objects.filter(sequence__isnull=True).order_by("id")[:batch])
+            for event in pending:
+                sequence += 1
+                event.sequence = sequence
+                event.prev_hash = prev_hash
+                event.hash = _event_hash(prev_hash=prev_hash, payload=_payload(event))
+                prev_hash = event.hash
+            AuditEvent.objects.bulk_update(pending, ["sequence", "prev_hash", "hash"])
+        sealed += len(pending)
+        if len(pending) < batch:
+            return sealed
+
+
 def audit_verify() -> tuple[int, AuditEvent | None]:
-    """Walk the chain. Returns (records checked, first broken record or None)."""
+    """Seal what is pending, then walk the chain.
+
+    Returns (records checked, first broken record or None).
+    """
+    audit_seal()
     prev_hash = GENESIS_HASH
     checked = 0
     expected_sequence = 1
-    for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000):
+    chain = AuditEvent.objects.filter(sequence__isnull=False).order_by("sequence")
+    for event in chain.iterator(chunk_size=2000):
         if (
             event.sequence != expected_sequence
             or event.prev_hash != prev_hash

@@ -33,6 +33,7 @@ CELERY_TASK_ROUTES = {
     "matching.tasks.faces_reembed_task": {"queue": "embed"},
     "cases.safeguards.tasks.retention_sweep_task": {"queue": "default"},
     "cases.partners.tasks.*": {"queue": "default"},
+    "cases.audit.tasks.*": {"queue": "default"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
@@ -44,6 +45,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.partners.tasks.webhook_deliveries_retry_task",
         "schedule": env_int("REUNITE_WEBHOOK_SWEEP_SECONDS", 30),
     },
+    # Audit records are sealed on commit; this catches any whose process died first.
+    "audit-seal": {"task": "cases.audit.tasks.audit_seal_task", "schedule": 60},
     "retention-sweep": {
         "task": "cases.safeguards.tasks.retention_sweep_task",
         "schedule": crontab(
