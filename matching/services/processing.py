@@ -85,7 +85,9 @@ def photo_claim(*, photo_id: int, lease_seconds: int) -> bool:
 
 def photo_process_enqueue(*, photo_id: int) -> None:
     """Queue processing once the current transaction commits."""
-    transaction.on_commit(lambda: photo_process_task.delay(photo_id))
+    # robust: a broker that is down must not fail a request whose photo is stored; the
+    # recovery sweep queues it once the broker is back.
+    transaction.on_commit(lambda: photo_process_task.delay(photo_id), robust=True)
 
 
 def photo_process(*, photo_id: int) -> None:
@@ -154,7 +156,7 @@ def _building_embed(
 
 
 def embedding_index_enqueue(*, embedding_id: int) -> None:
-    transaction.on_commit(lambda: embedding_index_task.delay(embedding_id))
+    transaction.on_commit(lambda: embedding_index_task.delay(embedding_id), robust=True)
 
 
 @transaction.atomic
