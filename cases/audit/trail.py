@@ -1,4 +1,10 @@
-"""The audit trail: append-only records, sealed into a hash chain in one place.
+"""The audit trail: append-only records, sealed into an HMAC chain in one place.
+
+The chain is keyed (HMAC-SHA256 with `AUDIT_CHAIN_KEY`, never stored in the database), so
+someone who can write SQL cannot recompute it after an edit. After each seal the head
+(sequence and hash) is appended to a checkpoint file outside the database, so deleting the
+newest records is caught too: `audit_verify` finds the last checkpoint's record missing or
+different.
 
 Why two steps. An action appends its record inside its own transaction with a plain INSERT and
 takes no lock for it. Sealing (giving each record its `sequence`, `prev_hash` and `hash`) happens
@@ -17,14 +23,20 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
+import hmac
 import json
+import logging
+import os
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from cases.audit.events import audit_event_get
 from cases.models import AuditEvent, Organisation, User
+
+logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer.
@@ -34,9 +46,49 @@ _PG_AUDIT_LOCK = 0x52455541
 client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
 
 
+def _chain_key() -> bytes:
+    if settings.AUDIT_CHAIN_KEY:
+        return settings.AUDIT_CHAIN_KEY.encode()
+    return hashlib.sha256(f"reunite-audit-chain|{settings.SECRET_KEY}".encode()).digest()
+
+
 def _event_hash(*, prev_hash: str, payload: dict[str, Any]) -> str:
     body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{prev_hash}|{body}".encode()).hexdigest()
+    return hmac.new(_chain_key(), f"{prev_hash}|{body}".encode(), hashlib.sha256).hexdigest()
+
+
+def _checkpoint_write(*, sequence: int, head: str) -> None:
+    """Append the head outside the database (and to the log, for whoever ships logs)."""
+    line = json.dumps({"sequence": sequence, "hash": head, "at": timezone.now().isoformat()})
+    logger.info("audit checkpoint %s", line)
+    path = settings.AUDIT_CHECKPOINT_FILE
+    if not path:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        handle.write(line + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def audit_checkpoint_last() -> dict[str, Any] | None:
+    """The checkpoint with the highest sequence among the last ones written, or None."""
+    path = settings.AUDIT_CHECKPOINT_FILE
+    if not path or not path.is_file():
+        return None
+    with open(path, "rb") as handle:
+        start = max(0, handle.seek(0, os.SEEK_END) - 64 * 1024)
+        handle.seek(start)
+        tail = handle.read().decode(errors="replace").splitlines()
+    if start:
+        tail = tail[1:]  # the first line read may be cut
+    checkpoints = []
+    for line in tail:
+        try:
+            checkpoints.append(json.loads(line))
+        except ValueError:
+            continue  # a torn last line after a crash
+    return max(checkpoints, key=lambda c: c["sequence"], default=None)
 
 
 def _payload(event: AuditEvent) -> dict[str, Any]:
@@ -107,6 +159,7 @@ def audit_seal(*, batch: int = 500) -> int:
     on-commit hook is sealed by the next run). Returns how many records it sealed.
     """
     sealed = 0
+    head: tuple[int, str] | None = None
     while True:
         with transaction.atomic():
             _lock_chain()
@@ -127,8 +180,35 @@ def audit_seal(*, batch: int = 500) -> int:
                 prev_hash = event.hash
             AuditEvent.objects.bulk_update(pending, ["sequence", "prev_hash", "hash"])
         sealed += len(pending)
+        if pending:
+            head = (sequence, prev_hash)
         if len(pending) < batch:
-            return sealed
+            break
+    if head is not None:
+        # After the commit: a checkpoint always names a record that exists.
+        _checkpoint_write(sequence=head[0], head=head[1])
+    return sealed
+
+
+def audit_checkpoint_check() -> str | None:
+    """Compare the chain with the last checkpoint. None when it holds, else what is wrong."""
+    checkpoint = audit_checkpoint_last()
+    if checkpoint is None:
+        return None
+    event = AuditEvent.objects.filter(sequence=checkpoint["sequence"]).first()
+    if event is None:
+        newest = AuditEvent.objects.filter(sequence__isnull=False).order_by("-sequence").first()
+        return (
+            f"the last checkpoint names record #{checkpoint['sequence']} "
+            f"(written {checkpoint['at']}), but the chain ends at "
+            f"#{newest.sequence if newest else 0}: newest records were deleted"
+        )
+    if event.hash != checkpoint["hash"]:
+        return (
+            f"record #{checkpoint['sequence']} no longer has the hash its checkpoint "
+            f"recorded at {checkpoint['at']}: the chain was rewritten"
+        )
+    return None
 
 
 def audit_verify() -> tuple[int, AuditEvent | None]:

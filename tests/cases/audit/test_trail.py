@@ -92,3 +92,24 @@ def test_audit_csv_export_writes_rows_and_is_itself_audited(caseworker):
     assert ",case.created," in lines[1]
     export = AuditEvent.objects.get(action="audit.exported")
     assert export.actor == admin and export.data["rows"] == 1
+
+
+def test_audit_verify_catches_newest_records_deleted_in_sql(caseworker):
+    _three_records(caseworker)
+    call_command("audit_verify", stdout=io.StringIO())
+    newest = AuditEvent.objects.order_by("-sequence").first()
+    with connection.cursor() as cursor:
+        # Deleting the tail leaves a chain that is consistent in itself.
+        cursor.execute("DELETE FROM cases_auditevent WHERE sequence >= %s", [newest.sequence - 1])
+    with pytest.raises(CommandError, match=r"newest records were deleted"):
+        call_command("audit_verify", stdout=io.StringIO())
+
+
+def test_the_chain_cannot_be_recomputed_without_the_key(caseworker, settings):
+    """A forger who knows the algorithm but not the key makes a chain that does not verify."""
+    _three_records(caseworker)
+    settings.AUDIT_CHAIN_KEY = "the-forger-does-not-know-this"
+    from cases.audit.trail import audit_verify
+
+    checked, broken = audit_verify()
+    assert checked == 0 and broken is not None
