@@ -6,11 +6,15 @@ Retries follow the project's one policy (reunite/tasks.py): transient errors onl
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
+
+from celery import current_app, shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
 from reunite.tasks import RETRY_POLICY
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(**RETRY_POLICY)
@@ -48,6 +52,18 @@ def photos_recover_task() -> int:
     from matching.services.processing import photos_recover
 
     return photos_recover()
+
+
+def embed_queue_length() -> int | None:
+    """Messages waiting in the `embed` queue, or None when it cannot be known (no broker)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return None
+    try:
+        with current_app.connection_for_read() as conn:
+            return conn.default_channel.queue_declare(queue="embed", passive=True).message_count
+    except Exception:
+        logger.warning("Could not read the embed queue's length", exc_info=True)
+        return None
 
 
 @worker_ready.connect

@@ -39,7 +39,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "recover-stuck-photos": {
         "task": "matching.tasks.photos_recover_task",
-        "schedule": env_int("REUNITE_RECOVER_EVERY_SECONDS", 60),
+        "schedule": env_int("REUNITE_RECOVER_EVERY_SECONDS", 15),
     },
     "webhook-retry": {
         "task": "cases.partners.tasks.webhook_deliveries_retry_task",
