@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from cases.access.addresses import client_address
 from cases.models import ApiKey
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,10 @@ class ApiClientRateThrottle(SimpleRateThrottle):
         # Read at each request, not at import, so settings overrides apply.
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
         return None if rate is None else str(rate)
+
+    def get_ident(self, request: Request) -> str:
+        # DRF would believe any X-Forwarded-For; only trusted proxies' is believed here.
+        return client_address(request) or ""
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if isinstance(request.auth, ApiKey):
