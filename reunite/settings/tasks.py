@@ -47,6 +47,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Audit records are sealed on commit; this catches any whose process died first.
     "audit-seal": {"task": "cases.audit.tasks.audit_seal_task", "schedule": 60},
+    "idempotency-keys-expire": {
+        "task": "cases.partners.tasks.idempotency_keys_expire_task",
+        "schedule": crontab(minute=15),  # hourly
+    },
     "retention-sweep": {
         "task": "cases.safeguards.tasks.retention_sweep_task",
         "schedule": crontab(
