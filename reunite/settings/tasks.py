@@ -51,6 +51,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.partners.tasks.idempotency_keys_expire_task",
         "schedule": crontab(minute=15),  # hourly
     },
+    "photo-files-check": {
+        "task": "cases.safeguards.tasks.photo_files_check_task",
+        "schedule": crontab(hour=3, minute=45),  # daily, UTC
+    },
     "retention-sweep": {
         "task": "cases.safeguards.tasks.retention_sweep_task",
         "schedule": crontab(
