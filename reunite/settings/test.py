@@ -9,6 +9,7 @@ _SCRATCH = Path(tempfile.mkdtemp(prefix="reunite-test-"))
 # A test's Celery worker is given the same folders through the environment.
 MEDIA_ROOT = env_path("REUNITE_MEDIA_ROOT", _SCRATCH / "media")
 FACE_INDEX_DIR = env_path("REUNITE_INDEX_DIR", _SCRATCH / "index")
+AUDIT_CHECKPOINT_FILE = env_path("REUNITE_AUDIT_CHECKPOINT_FILE", _SCRATCH / "audit-checkpoints")
 # Unit tests run tasks in-process; the end-to-end tests switch to a real worker.
 CELERY_TASK_ALWAYS_EAGER = env_bool("REUNITE_TASKS_EAGER", True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
