@@ -10,5 +10,6 @@ class CasesConfig(AppConfig):
         # Imported for their side effects: each registers something with a framework.
         from cases.access import authentication  # noqa: F401  (the OpenAPI auth scheme)
         from cases.audit import receivers  # noqa: F401  (audits sign-ins)
+        from cases.audit import tasks as audit_tasks  # noqa: F401  (Celery tasks)
         from cases.partners import tasks as partner_tasks  # noqa: F401  (Celery tasks)
         from cases.safeguards import tasks as safeguard_tasks  # noqa: F401  (Celery tasks)

@@ -17,7 +17,8 @@ from matching.models import Candidate
 
 
 def _notify_on_commit(report_id: int) -> None:
-    transaction.on_commit(lambda: report_outcome_notify_task.delay(report_id))
+    # robust: the webhook sweep catches up if the broker is down.
+    transaction.on_commit(lambda: report_outcome_notify_task.delay(report_id), robust=True)
 
 
 @receiver(post_save, sender=Candidate, dispatch_uid="reunite_candidate_saved_outcome")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import current_app, shared_task
 from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 from django.conf import settings
 
@@ -52,6 +52,18 @@ def photos_recover_task() -> int:
     from matching.services.processing import photos_recover
 
     return photos_recover()
+
+
+def embed_queue_length() -> int | None:
+    """Messages waiting in the `embed` queue, or None when it cannot be known (no broker)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return None
+    try:
+        with current_app.connection_for_read() as conn:
+            return conn.default_channel.queue_declare(queue="embed", passive=True).message_count
+    except Exception:
+        logger.warning("Could not read the embed queue's length", exc_info=True)
+        return None
 
 
 @worker_ready.connect

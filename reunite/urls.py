@@ -15,6 +15,9 @@ from matching import views as review
 from reunite.api.converters import AnyPathConverter, RecordIdConverter
 from reunite.api.views import api_not_found
 
+# Under /api/ a failure is a problem+json (503 when a dependency is down), never HTML.
+handler500 = "reunite.api.views.server_error"
+
 # `<rid:...>`: ids too long for the database are a 404, not a 500.
 register_converter(RecordIdConverter, "rid")
 register_converter(AnyPathConverter, "anything")

@@ -21,6 +21,7 @@ def _fresh_index(settings, tmp_path):
     """Each test gets its own index folder, so no test sees another's faces."""
     settings.FACE_INDEX_DIR = tmp_path / "index"
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.AUDIT_CHECKPOINT_FILE = tmp_path / "audit-checkpoints"
     index_forget_cache()
     yield
     index_forget_cache()

@@ -15,7 +15,14 @@ from cases.access.permissions import Action, action_require, role_allows, user_c
 from cases.audit.trail import audit_record
 from cases.models import ApiKey, User
 
-# Roles that act through the API and so may hold keys.
+# Only roles that file cases and reports (partner, caseworker) may hold keys. Reviewers, org
+# admins and operators act only in a session that passed the second factor: a key would let
+# them skip it (issue 11). Refused here for every path, the console included, and again when
+# a key is used (a key made before this rule).
+SECOND_FACTOR_MESSAGE = (
+    "Reviewers, organisation admins and operators cannot hold API keys: they act only after "
+    "signing in with their second factor. Only partner and caseworker accounts hold API keys."
+)
 
 
 def _hash(key: str) -> str:
@@ -39,8 +46,8 @@ def _manager_check(*, manager: User | None, user: User) -> None:
 def apikey_create(*, user: User, created_by: User | None, name: str = "") -> tuple[ApiKey, str]:
     """Returns the stored key and the only copy of its secret."""
     _manager_check(manager=created_by, user=user)
-    if created_by is not None and not role_allows(user.role, Action.APIKEY_HOLD):
-        raise ValidationError({"user": "Only partner and caseworker accounts hold API keys."})
+    if not role_allows(user.role, Action.APIKEY_HOLD):
+        raise ValidationError({"user": SECOND_FACTOR_MESSAGE})
     prefix = secrets.token_hex(4)
     key = f"rk_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(user=user, name=name[:100], prefix=prefix, key_hash=_hash(key))

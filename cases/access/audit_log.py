@@ -30,7 +30,7 @@ def audit_event_list(
 ) -> QuerySet[AuditEvent]:
     """Audit records the user may see: operators see all, org admins their organisation's."""
     action_require(user=user, action=Action.AUDIT_VIEW)
-    events = AuditEvent.objects.select_related("organisation").order_by("-sequence")
+    events = AuditEvent.objects.select_related("organisation").order_by("-id")
     if not user_can(user, Action.ALL_ORGANISATIONS):
         # Past action_require, anyone but an operator has an organisation.
         assert user.organisation_id is not None

@@ -4,7 +4,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from cases.access.apikeys import apikey_authenticate
+from cases.access.apikeys import SECOND_FACTOR_MESSAGE, apikey_authenticate
+from cases.access.permissions import Action, role_allows
 from cases.models import ApiKey, User
 
 
@@ -22,6 +23,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         api_key = apikey_authenticate(key=header[1].decode(errors="replace"))
         if api_key is None or not api_key.user.is_active:
             raise exceptions.AuthenticationFailed("This API key is unknown or revoked.")
+        if not role_allows(api_key.user.role, Action.APIKEY_HOLD):
+            raise exceptions.AuthenticationFailed(SECOND_FACTOR_MESSAGE)
         # request.auth is the key: throttles count per key.
         return api_key.user, api_key
 

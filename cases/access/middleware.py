@@ -3,6 +3,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from cases.access.addresses import client_address
 from cases.audit.trail import client_ip
 
 
@@ -41,7 +42,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = client_ip.set(request.META.get("REMOTE_ADDR"))
+        token = client_ip.set(client_address(request))
         try:
             return self.get_response(request)
         finally:

@@ -88,6 +88,8 @@ _("case.erased", "Case's biometric and personal data erased")
 _("report.erased", "Report's biometric and personal data erased")
 _("legal_hold.placed", "Legal hold placed")
 _("legal_hold.lifted", "Legal hold lifted")
+_("storage.orphans_removed", "Photo files no record pointed to were removed")
+_("storage.files_missing", "Photo records whose file is missing were found")
 # Partners.
 _("webhook.created", "Webhook registered")
 _("webhook.disabled", "Webhook disabled")

@@ -9,9 +9,13 @@ from cases.models.access import Organisation
 
 
 class AuditEvent(models.Model):
-    """An append-only, hash-chained record of who did what to which object, and when."""
+    """An append-only, hash-chained record of who did what to which object, and when.
 
-    sequence = models.BigIntegerField(unique=True)
+    `sequence`, `prev_hash` and `hash` are empty until `audit_seal` seals the record into the
+    chain (moments after its transaction commits).
+    """
+
+    sequence = models.BigIntegerField(unique=True, null=True, blank=True)
     created_at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -25,11 +29,11 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
-        ordering = ["sequence"]
+        ordering = ["id"]
         indexes = [
             models.Index(fields=["object_type", "object_id"]),
             models.Index(fields=["organisation", "created_at"]),

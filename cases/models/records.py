@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from cases.models.access import Organisation
+from cases.models.validators import DATE_VALIDATORS, TEXT_VALIDATORS, birth_before
 
 
 class Sex(models.TextChoices):
@@ -43,21 +44,23 @@ class MissingCase(models.Model):
     family_name = models.CharField(max_length=100, blank=True)
     other_names = models.CharField(max_length=200, blank=True)
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
-    date_of_birth = models.DateField(null=True, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True, validators=DATE_VALIDATORS)
     # Age in whole years when last seen, used when the date of birth is not known.
     age_min = models.PositiveSmallIntegerField(null=True, blank=True)
     age_max = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_seen_on = models.DateField()
+    last_seen_on = models.DateField(validators=DATE_VALIDATORS)
     last_seen_place = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    distinguishing_marks = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=TEXT_VALIDATORS)
+    distinguishing_marks = models.TextField(blank=True, validators=TEXT_VALIDATORS)
 
     consent_given_by = models.CharField(max_length=200)
     consent_relationship = models.CharField(max_length=100, blank=True)
-    consent_given_at = models.DateTimeField()
+    consent_given_at = models.DateTimeField(validators=DATE_VALIDATORS)
     consent_method = models.CharField(max_length=16, choices=ConsentMethod.choices)
     consent_scope = models.TextField(
-        blank=True, default="Matching against found-child reports for reunification only."
+        blank=True,
+        default="Matching against found-child reports for reunification only.",
+        validators=TEXT_VALIDATORS,
     )
     # The case's id in the organisation's own system (API integrations); unique when set.
     external_ref = models.CharField(max_length=100, blank=True)
@@ -80,12 +83,16 @@ class MissingCase(models.Model):
                 | Q(age_min__isnull=False, age_max__isnull=False)
                 | Q(status="erased"),
                 name="case_has_birth_date_or_age_range",
+                violation_error_message=(
+                    "Enter a date of birth, or both a youngest and an oldest age."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(age_min__isnull=True)
                 | Q(age_max__isnull=True)
                 | Q(age_min__lte=models.F("age_max")),
                 name="case_age_range_ordered",
+                violation_error_message="The youngest age must not be above the oldest age.",
             ),
             models.UniqueConstraint(
                 fields=["organisation", "external_ref"],
@@ -101,6 +108,27 @@ class MissingCase(models.Model):
         if not self.reference:
             self.reference = f"C-{uuid.uuid4().hex[:10].upper()}"
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        birth_before(
+            date_of_birth=self.date_of_birth,
+            later=self.last_seen_on,
+            field="last_seen_on",
+            what="last-seen date",
+        )
+        if self.pk and self.date_of_birth:
+            earliest = (
+                self.photos.filter(taken_on__isnull=False)
+                .order_by("taken_on")
+                .values_list("taken_on", flat=True)
+                .first()
+            )
+            birth_before(
+                date_of_birth=self.date_of_birth,
+                later=earliest,
+                field="date_of_birth",
+                what="date a photo of this case was taken",
+            )
 
 
 class FoundReport(models.Model):
@@ -127,12 +155,12 @@ class FoundReport(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     external_ref = models.CharField(max_length=100)
-    found_on = models.DateField()
+    found_on = models.DateField(validators=DATE_VALIDATORS)
     found_place = models.CharField(max_length=200)
     estimated_age_min = models.PositiveSmallIntegerField()
     estimated_age_max = models.PositiveSmallIntegerField()
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=TEXT_VALIDATORS)
     legal_basis = models.CharField(
         max_length=32, choices=LegalBasis.choices, default=LegalBasis.VITAL_INTERESTS
     )
@@ -152,6 +180,7 @@ class FoundReport(models.Model):
             models.CheckConstraint(
                 condition=Q(estimated_age_min__lte=models.F("estimated_age_max")),
                 name="report_age_range_ordered",
+                violation_error_message="The youngest estimated age must not be above the oldest.",
             ),
         ]
 
@@ -200,7 +229,7 @@ class Photo(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     original_filename = models.CharField(max_length=200, blank=True)
-    taken_on = models.DateField(null=True, blank=True)
+    taken_on = models.DateField(null=True, blank=True, validators=DATE_VALIDATORS)
     age_in_photo = models.PositiveSmallIntegerField(null=True, blank=True)
 
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
@@ -220,12 +249,22 @@ class Photo(models.Model):
                     | Q(side="report", case__isnull=True, found_report__isnull=False)
                 ),
                 name="photo_belongs_to_one_side",
+                violation_error_message="A photo belongs to one case or one found report.",
             ),
         ]
         indexes = [models.Index(fields=["status", "processing_started_at"])]
 
     def __str__(self) -> str:
         return f"Photo {self.pk} ({self.status})"
+
+    def clean(self) -> None:
+        if self.case_id is not None and self.case is not None:
+            birth_before(
+                date_of_birth=self.case.date_of_birth,
+                later=self.taken_on,
+                field="taken_on",
+                what="date the photo was taken",
+            )
 
     @property
     def owner(self) -> MissingCase | FoundReport:

@@ -7,12 +7,15 @@ loser's transaction fails and it answers with the winner's record.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from cases.access.permissions import Action, action_require, user_organisation
 from cases.models import FoundReport, IdempotencyKey, MissingCase, User
@@ -164,3 +167,16 @@ def case_create_idempotent(
             raise
         return found, False
     return case, True
+
+
+def idempotency_keys_expire(*, batch_size: int = 1000) -> tuple[int, bool]:
+    """Delete one batch of keys older than IDEMPOTENCY_KEY_HOURS. Returns (deleted, more)."""
+    cutoff = timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    ids = list(
+        IdempotencyKey.objects.filter(created_at__lt=cutoff)
+        .order_by("id")
+        .values_list("pk", flat=True)[: batch_size + 1]
+    )
+    more = len(ids) > batch_size
+    deleted, _ = IdempotencyKey.objects.filter(pk__in=ids[:batch_size]).delete()
+    return deleted, more

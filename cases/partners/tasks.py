@@ -33,3 +33,14 @@ def webhook_deliveries_retry_task() -> int:
     for delivery_id in due:
         webhook_deliver_task.delay(delivery_id)
     return len(due)
+
+
+@shared_task(**RETRY_POLICY)
+def idempotency_keys_expire_task() -> int:
+    """Delete a batch of expired idempotency keys, then queue the next batch if there is one."""
+    from cases.partners.idempotency import idempotency_keys_expire
+
+    deleted, more = idempotency_keys_expire()
+    if more:
+        idempotency_keys_expire_task.apply_async(countdown=1)
+    return deleted

@@ -110,7 +110,8 @@ def webhook_endpoint_disable(*, user: User, endpoint: WebhookEndpoint) -> Webhoo
 
 
 def _deliver_enqueue(delivery_id: int) -> None:
-    transaction.on_commit(lambda: webhook_deliver_task.delay(delivery_id))
+    # robust: the delivery row is stored; the retry sweep sends it if the broker is down.
+    transaction.on_commit(lambda: webhook_deliver_task.delay(delivery_id), robust=True)
 
 
 @transaction.atomic

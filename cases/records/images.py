@@ -67,6 +67,35 @@ def photo_count_check(*, count: int) -> None:
         )
 
 
+# Greyscale with more than 8 bits per pixel: 16-bit, 32-bit integer and 32-bit float.
+_WIDE_GREY_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I", "F"}
+_ALPHA_MODES = {"RGBA", "RGBa", "LA", "La", "PA"}
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Any mode to 8-bit RGB, keeping what a person would see.
+
+    Pillow's own convert("RGB") clips wide greyscale (a 16-bit photo comes out almost white)
+    and drops transparency onto black; here wide greyscale is scaled to its own range and
+    transparent pixels are laid on white.
+    """
+    if image.mode in _WIDE_GREY_MODES:
+        values = np.asarray(image, dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        low, high = (finite.min(), finite.max()) if finite.size else (0.0, 0.0)
+        scaled = np.zeros_like(values) if high <= low else (values - low) * (255.0 / (high - low))
+        grey = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0).clip(0, 255)
+        return Image.fromarray(grey.astype(np.uint8), "L").convert("RGB")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in _ALPHA_MODES:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        background.alpha_composite(rgba)
+        return background.convert("RGB")
+    return image.convert("RGB")
+
+
 def photo_normalise(*, data: bytes) -> NormalisedPhoto:
     """Validate an upload and return an upright JPEG copy with every bit of metadata gone."""
     photo_size_check(size=len(data))
@@ -94,19 +123,29 @@ def photo_normalise(*, data: bytes) -> NormalisedPhoto:
             image.load()
     except PhotoRejected:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow refuses from the declared size, before decoding: too many pixels, not damage.
+        raise PhotoRejected(
+            code="photo_too_many_pixels",
+            detail=(
+                "The photo declares more pixels than we accept; the limit is "
+                f"{settings.PHOTO_MAX_PIXELS / 1e6:.0f} megapixels. Send a smaller copy."
+            ),
+            status=413,
+        ) from exc
     except UnidentifiedImageError as exc:
         raise PhotoRejected(
             code="photo_unsupported_type",
             detail="This file is not a photo we can read. Send a JPEG, PNG or WebP photo.",
             status=415,
         ) from exc
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Warning) as exc:
+    except (OSError, SyntaxError, ValueError, Warning) as exc:
         raise PhotoRejected(
             code="photo_corrupt",
             detail="The photo file is damaged or incomplete. Try exporting it again.",
         ) from exc
 
-    image = ImageOps.exif_transpose(image).convert("RGB")
+    image = _to_rgb(ImageOps.exif_transpose(image))
     if min(image.size) < settings.PHOTO_MIN_SIDE:
         raise PhotoRejected(
             code="photo_too_small",

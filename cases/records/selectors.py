@@ -65,7 +65,7 @@ def case_timeline(*, case: MissingCase) -> list[dict]:
         | Q(object_type="cases.photo", object_id__in=photo_ids)
         | Q(object_type="matching.candidate", object_id__in=candidate_ids),
         action__in=timeline_event_names(),
-    ).order_by("sequence")
+    ).order_by("id")
     return [
         {
             "when": e.created_at,

@@ -17,3 +17,12 @@ def retention_sweep_task() -> int:
     if more:
         retention_sweep_task.apply_async(countdown=1)
     return erased
+
+
+@shared_task(**RETRY_POLICY)
+def photo_files_check_task() -> int:
+    """Remove orphaned photo files and report rows whose file is missing (both audited)."""
+    from cases.safeguards.files import photo_files_check
+
+    report = photo_files_check(remove_orphans=True)
+    return report.removed

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -20,7 +23,7 @@ from matching.engine import DetectedFace
 from matching.generations import generation_active, generation_building, generation_engine
 from matching.models import Embedding, EmbeddingGeneration, Face
 from matching.services.generations import face_embedding_store
-from matching.tasks import embedding_index_task, photo_process_task
+from matching.tasks import embed_queue_length, embedding_index_task, photo_process_task
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +88,58 @@ def photo_claim(*, photo_id: int, lease_seconds: int) -> bool:
 
 def photo_process_enqueue(*, photo_id: int) -> None:
     """Queue processing once the current transaction commits."""
-    transaction.on_commit(lambda: photo_process_task.delay(photo_id))
+    # robust: a broker that is down must not fail a request whose photo is stored; the
+    # recovery sweep queues it once the broker is back.
+    transaction.on_commit(lambda: photo_process_task.delay(photo_id), robust=True)
+
+
+def photo_lease_renew(*, photo_id: int) -> int:
+    """Push the claim's start forward: the worker holding the photo is alive."""
+    return Photo.objects.filter(pk=photo_id, status=Photo.Status.PROCESSING).update(
+        processing_started_at=timezone.now()
+    )
+
+
+@contextmanager
+def _lease_kept(photo_id: int) -> Iterator[None]:
+    """Renew the lease every third of it while the work goes on.
+
+    The lease is short (PROCESSING_LEASE_SECONDS, 30 s by default), so a photo held by a
+    worker that died is taken back within it, yet a slow photo (the first one loads the
+    models) is never taken from a live worker. In-process tasks (no broker) need none.
+    """
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        yield
+        return
+    done = threading.Event()
+
+    def renew() -> None:
+        try:
+            while not done.wait(settings.PROCESSING_LEASE_SECONDS / 3):
+                photo_lease_renew(photo_id=photo_id)
+        except Exception:
+            logger.warning("Could not renew the lease of photo %s", photo_id, exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    keeper = threading.Thread(target=renew, name=f"lease-{photo_id}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join(timeout=settings.PROCESSING_LEASE_SECONDS)
 
 
 def photo_process(*, photo_id: int) -> None:
     """Detect, pick and embed the child's face in one photo. Safe to run any number of times."""
     if not photo_claim(photo_id=photo_id, lease_seconds=settings.PROCESSING_LEASE_SECONDS):
         return  # already done, waiting for a person, or another worker holds it
+    with _lease_kept(photo_id):
+        _photo_process_claimed(photo_id=photo_id)
+
+
+def _photo_process_claimed(*, photo_id: int) -> None:
     photo = Photo.objects.get(pk=photo_id)
     if photo.attempts > MAX_PROCESSING_ATTEMPTS:
         photo_reject(photo=photo, code="processing_failed")
@@ -154,7 +202,7 @@ def _building_embed(
 
 
 def embedding_index_enqueue(*, embedding_id: int) -> None:
-    transaction.on_commit(lambda: embedding_index_task.delay(embedding_id))
+    transaction.on_commit(lambda: embedding_index_task.delay(embedding_id), robust=True)
 
 
 @transaction.atomic
@@ -210,17 +258,24 @@ def photos_recover() -> int:
     """
     now = timezone.now()
     grace = now - dt.timedelta(seconds=settings.PROCESSING_LEASE_SECONDS)
+    # Held by a dead worker: its lease, renewed while a worker lives, ran out.
     photo_ids = list(
         Photo.objects.filter(
-            status=Photo.Status.PENDING, created_at__lt=now - dt.timedelta(seconds=30)
-        )
-        .values_list("pk", flat=True)
-        .union(
-            Photo.objects.filter(
-                status=Photo.Status.PROCESSING, processing_started_at__lt=grace
-            ).values_list("pk", flat=True)
-        )
+            status=Photo.Status.PROCESSING, processing_started_at__lt=grace
+        ).values_list("pk", flat=True)
     )
+    pending = list(
+        Photo.objects.filter(
+            status=Photo.Status.PENDING, created_at__lt=now - dt.timedelta(seconds=30)
+        ).values_list("pk", flat=True)
+    )
+    # Waiting photos are lost only if the queue holds fewer messages than there are of them
+    # (a broker restart dropped some); under a backlog they are merely waiting, and queueing
+    # them again would double the queue.
+    waiting = embed_queue_length()
+    all_pending = Photo.objects.filter(status=Photo.Status.PENDING).count() if pending else 0
+    if pending and (waiting is None or waiting < all_pending):
+        photo_ids += pending
     for photo_id in photo_ids:
         photo_process_task.delay(photo_id)
     unsearched = list(

@@ -6,11 +6,17 @@ Every problem has a stable `type` (a code such as `photo_corrupt`), a `title`, t
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError
+from django.db import OperationalError as DatabaseDown
 from django.http import Http404
+from kombu.exceptions import OperationalError as BrokerDown
+from redis.exceptions import ConnectionError as RedisDown
+from redis.exceptions import TimeoutError as RedisTimeout
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -18,6 +24,10 @@ from rest_framework.views import exception_handler
 from reunite.exceptions import ReuniteError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+# How long a client should wait before retrying when a dependency is down.
+DEPENDENCY_RETRY_AFTER_SECONDS = 30
+
+logger = logging.getLogger(__name__)
 
 
 class ProblemOutput(serializers.Serializer):
@@ -81,6 +91,34 @@ def domain_problem(exc: Exception) -> tuple[dict, dict[str, str]] | None:
     return None
 
 
+def unexpected_problem(exc: BaseException | None) -> tuple[dict, dict[str, str]]:
+    """(body, headers) for an error no handler knows: 503 when a dependency is down (the
+    database, or Redis as broker or cache), else 500. Never any internals in the body.
+    """
+    if isinstance(exc, DatabaseDown | InterfaceError):
+        detail = "The database is unavailable. Nothing was changed; retry after Retry-After."
+        return problem_body(
+            code="database_unavailable",
+            title="Service unavailable",
+            status_code=503,
+            detail=detail,
+        ), {"Retry-After": str(DEPENDENCY_RETRY_AFTER_SECONDS)}
+    if isinstance(exc, BrokerDown | RedisDown | RedisTimeout | ConnectionError | TimeoutError):
+        detail = "A service Reunite depends on is unavailable; retry after Retry-After."
+        return problem_body(
+            code="service_unavailable",
+            title="Service unavailable",
+            status_code=503,
+            detail=detail,
+        ), {"Retry-After": str(DEPENDENCY_RETRY_AFTER_SECONDS)}
+    return problem_body(
+        code="internal_error",
+        title="Internal error",
+        status_code=500,
+        detail="Something failed on our side and has been logged; retry later.",
+    ), {}
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     known = domain_problem(exc)
     if known is not None:
@@ -96,7 +134,13 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
 
     handled = exception_handler(exc, context)
     if handled is None or not isinstance(exc, exceptions.APIException):
-        return handled
+        # Anything else is ours to answer too: every error from /api/ is a problem.
+        logger.error("Unhandled error in the API", exc_info=exc)
+        body, headers = unexpected_problem(exc)
+        response = Response(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
+        for name, value in headers.items():
+            response[name] = value
+        return response
     response = handled
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     problem = _problem(

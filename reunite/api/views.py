@@ -1,13 +1,16 @@
-"""The API's own views: a problem+json 404 for any unknown path under /api/v1/."""
+"""The API's own views: a problem+json 404 for any unknown path under /api/v1/, and the
+project's 500 handler, which answers a problem for /api/ paths."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
-from reunite.api.problems import PROBLEM_CONTENT_TYPE, problem_body
+from reunite.api.problems import PROBLEM_CONTENT_TYPE, problem_body, unexpected_problem
 
 
 @csrf_exempt  # it changes nothing; without this a stray POST gets the HTML CSRF page
@@ -20,3 +23,16 @@ def api_not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
         detail="No such API endpoint or record. See /api/docs/.",
     )
     return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def server_error(request: Any) -> HttpResponse:
+    """handler500. Errors outside the API views (a middleware reaching a database that is
+    down) end here; under /api/ they are problems too, 503 when a dependency is down.
+    """
+    if not request.path.startswith("/api/"):
+        return defaults.server_error(request)
+    body, headers = unexpected_problem(sys.exc_info()[1])
+    response = JsonResponse(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
+    for name, value in headers.items():
+        response[name] = value
+    return response

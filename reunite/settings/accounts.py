@@ -12,6 +12,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = env_bool("REUNITE_SIGNIN_THROTTLE", True)
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
+# Empty: the client is REMOTE_ADDR, and X-Forwarded-For is ignored.
+TRUSTED_PROXIES = [p for p in env_str("REUNITE_TRUSTED_PROXIES", "").split(",") if p.strip()]
+AXES_CLIENT_IP_CALLABLE = "cases.access.addresses.client_address"
 AXES_FAILURE_LIMIT = env_int("REUNITE_SIGNIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("REUNITE_SIGNIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -46,3 +46,6 @@ WEBHOOK_TIMEOUT_SECONDS = env_float("REUNITE_WEBHOOK_TIMEOUT_SECONDS", 10.0)
 WEBHOOK_MAX_ATTEMPTS = env_int("REUNITE_WEBHOOK_MAX_ATTEMPTS", 10)
 # Retry n waits base x 2^(n-1) seconds (at most 6 hours): 30 s, 1 min, 2 min, ...
 WEBHOOK_RETRY_BASE_SECONDS = env_int("REUNITE_WEBHOOK_RETRY_BASE_SECONDS", 30)
+# Idempotency keys are kept this long (a retry within it returns the first result), then
+# deleted by the hourly sweep. A found report's external_ref still dedupes after that.
+IDEMPOTENCY_KEY_HOURS = env_int("REUNITE_IDEMPOTENCY_KEY_HOURS", 24)

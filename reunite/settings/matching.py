@@ -43,6 +43,7 @@ LARGE_AGE_GAP_YEARS = env_float("REUNITE_LARGE_AGE_GAP_YEARS", 5.0)
 AGE_TOLERANCE_YEARS = env_float("REUNITE_AGE_TOLERANCE_YEARS", 2.0)
 SEARCH_TOP_K = env_int("REUNITE_SEARCH_TOP_K", 50)
 FAISS_THREADS = env_int("REUNITE_FAISS_THREADS", 1)
-# A photo stuck in `processing` longer than this is taken back by the recovery sweep.
-PROCESSING_LEASE_SECONDS = env_int("REUNITE_PROCESSING_LEASE_SECONDS", 300)
+# A worker renews its claim on a photo every third of this while it works; a photo whose
+# claim is older (its worker died) is taken back by the recovery sweep.
+PROCESSING_LEASE_SECONDS = env_int("REUNITE_PROCESSING_LEASE_SECONDS", 30)
 FACES_DIR = env_path("REUNITE_FACES_DIR", BASE_DIR.parent / "shared" / "faces")

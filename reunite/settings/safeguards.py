@@ -1,6 +1,7 @@
 """Safeguards: photos encrypted at rest, retention, daily limits and surges."""
 
-from reunite.env import env_float, env_int, env_str
+from reunite.env import env_float, env_int, env_path, env_str
+from reunite.settings.core import DATA_DIR
 
 #   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 PHOTO_ENCRYPTION_KEY = env_str("REUNITE_PHOTO_ENCRYPTION_KEY")
@@ -16,3 +17,10 @@ DAILY_PHOTO_LIMIT = env_int("REUNITE_DAILY_PHOTO_LIMIT", 1000)
 # A day above SURGE_FACTOR x the 14-day daily average, and at least SURGE_FLOOR, is flagged.
 SURGE_FACTOR = env_float("REUNITE_SURGE_FACTOR", 3.0)
 SURGE_FLOOR = env_int("REUNITE_SURGE_FLOOR", 50)
+
+# The audit chain is an HMAC keyed with this secret, kept out of the database, so whoever can
+# write SQL cannot recompute it. Unset: derived from DJANGO_SECRET_KEY.
+AUDIT_CHAIN_KEY = env_str("REUNITE_AUDIT_CHAIN_KEY")
+# Checkpoints (head sequence and hash), appended after each seal, outside the database:
+# `audit_verify` catches newest records deleted since. Keep it on other storage, or ship it.
+AUDIT_CHECKPOINT_FILE = env_path("REUNITE_AUDIT_CHECKPOINT_FILE", DATA_DIR / "audit-checkpoints")

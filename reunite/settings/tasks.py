@@ -33,16 +33,27 @@ CELERY_TASK_ROUTES = {
     "matching.tasks.faces_reembed_task": {"queue": "embed"},
     "cases.safeguards.tasks.retention_sweep_task": {"queue": "default"},
     "cases.partners.tasks.*": {"queue": "default"},
+    "cases.audit.tasks.*": {"queue": "default"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "recover-stuck-photos": {
         "task": "matching.tasks.photos_recover_task",
-        "schedule": env_int("REUNITE_RECOVER_EVERY_SECONDS", 60),
+        "schedule": env_int("REUNITE_RECOVER_EVERY_SECONDS", 15),
     },
     "webhook-retry": {
         "task": "cases.partners.tasks.webhook_deliveries_retry_task",
         "schedule": env_int("REUNITE_WEBHOOK_SWEEP_SECONDS", 30),
+    },
+    # Audit records are sealed on commit; this catches any whose process died first.
+    "audit-seal": {"task": "cases.audit.tasks.audit_seal_task", "schedule": 60},
+    "idempotency-keys-expire": {
+        "task": "cases.partners.tasks.idempotency_keys_expire_task",
+        "schedule": crontab(minute=15),  # hourly
+    },
+    "photo-files-check": {
+        "task": "cases.safeguards.tasks.photo_files_check_task",
+        "schedule": crontab(hour=3, minute=45),  # daily, UTC
     },
     "retention-sweep": {
         "task": "cases.safeguards.tasks.retention_sweep_task",

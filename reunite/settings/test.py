@@ -12,6 +12,7 @@ FACE_INDEX_DIR = env_path("REUNITE_INDEX_DIR", _SCRATCH / "index")
 # Tests not about faces run on the deterministic fake engine; the engine's own tests, the
 # end-to-end and browser tests and the accuracy tools ask for the real one (`real_engine`).
 FACE_ENGINE = env_str("REUNITE_FACE_ENGINE", "fake")
+AUDIT_CHECKPOINT_FILE = env_path("REUNITE_AUDIT_CHECKPOINT_FILE", _SCRATCH / "audit-checkpoints")
 # Unit tests run tasks in-process; the end-to-end tests switch to a real worker.
 CELERY_TASK_ALWAYS_EAGER = env_bool("REUNITE_TASKS_EAGER", True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

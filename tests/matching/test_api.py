@@ -2,6 +2,7 @@ import pytest
 
 from matching.models import Candidate
 from matching.services.search import candidate_pair_record
+from tests.support.api import api_client_verified
 from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ def candidate(caseworker, partner) -> Candidate:
 
 
 def test_reviewer_lists_pending_candidates(api_for, reviewer, candidate):
-    body = api_for(reviewer).get("/api/v1/review/candidates/?status=pending").json()
+    body = api_client_verified(reviewer).get("/api/v1/review/candidates/?status=pending").json()
     assert body["count"] == 1
     row = body["results"][0]
     assert row["id"] == candidate.pk
@@ -28,7 +29,7 @@ def test_reviewer_lists_pending_candidates(api_for, reviewer, candidate):
 
 
 def test_decision_needs_a_note(api_for, reviewer, candidate):
-    response = api_for(reviewer).post(
+    response = api_client_verified(reviewer).post(
         f"/api/v1/review/candidates/{candidate.pk}/decision/",
         {"decision": "confirm"},
         format="json",
@@ -39,8 +40,12 @@ def test_decision_needs_a_note(api_for, reviewer, candidate):
 
 def test_decisions_are_recorded_with_who_and_status(api_for, reviewer, reviewer2, candidate):
     url = f"/api/v1/review/candidates/{candidate.pk}/decision/"
-    first = api_for(reviewer).post(url, {"decision": "confirm", "note": "Same"}, format="json")
-    second = api_for(reviewer2).post(url, {"decision": "confirm", "note": "Same"}, format="json")
+    first = api_client_verified(reviewer).post(
+        url, {"decision": "confirm", "note": "Same"}, format="json"
+    )
+    second = api_client_verified(reviewer2).post(
+        url, {"decision": "confirm", "note": "Same"}, format="json"
+    )
     assert first.status_code == second.status_code == 201
     assert first.json()["reviewer"] == "reviewer"
     assert second.json()["candidate_status"] == "confirmed"
@@ -51,7 +56,10 @@ def test_caseworker_gets_403_on_the_queue(api_for, caseworker, candidate):
 
 
 def test_bad_status_filter_is_400(api_for, reviewer):
-    assert api_for(reviewer).get("/api/v1/review/candidates/?status=nope").status_code == 400
+    assert (
+        api_client_verified(reviewer).get("/api/v1/review/candidates/?status=nope").status_code
+        == 400
+    )
 
 
 def test_schema_is_served(client):

@@ -10,7 +10,7 @@ from matching.models import Candidate, Face
 from matching.selectors import candidate_list
 from matching.services.search import candidate_compatibility_refresh, candidate_pair_record
 from tests.factories import FoundReportFactory, MissingCaseFactory
-from tests.support.api import api_client_for
+from tests.support.api import api_client_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +129,7 @@ def test_api_lists_held_back_candidates_only_when_asked(caseworker, partner, rev
     case = MissingCaseFactory(created_by=caseworker, sex="male")
     report = FoundReportFactory(created_by=partner, sex="female")
     candidate = _record(case, report, caseworker, partner)
-    client = api_client_for(reviewer)
+    client = api_client_verified(reviewer)
     assert client.get("/api/v1/review/candidates/").json()["results"] == []
     held = client.get("/api/v1/review/candidates/?held_back=true").json()["results"]
     assert [c["id"] for c in held] == [candidate.pk]

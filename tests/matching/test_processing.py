@@ -124,3 +124,59 @@ def test_a_photo_that_keeps_failing_is_rejected_not_retried_forever(caseworker, 
     photo_process(photo_id=photo.pk)
     photo.refresh_from_db()
     assert (photo.status, photo.rejection_code) == (Photo.Status.REJECTED, "processing_failed")
+
+
+def _aged_pending_photo(user, path):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cases.records.services import photo_add
+
+    case = case_create(user=user, photos=[], **CASE_FIELDS)
+    photo = photo_add(user=user, owner=case, upload=PhotoUpload(data=path.read_bytes()))
+    Photo.objects.filter(pk=photo.pk).update(
+        status=Photo.Status.PENDING, created_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+    return photo
+
+
+def test_the_sweep_leaves_waiting_photos_alone_when_the_queue_holds_them(
+    monkeypatch, caseworker, same_person_pair
+):
+    from matching.services import processing
+
+    _aged_pending_photo(caseworker, same_person_pair[0])
+    sent = []
+    monkeypatch.setattr(processing.photo_process_task, "delay", sent.append)
+    monkeypatch.setattr(processing, "embed_queue_length", lambda: 5)
+    processing.photos_recover()
+    assert sent == []  # merely waiting behind others: not lost
+
+    monkeypatch.setattr(processing, "embed_queue_length", lambda: 0)
+    processing.photos_recover()
+    assert len(sent) == 1  # the queue lost it (a broker restart): queued again
+
+
+def test_a_renewed_lease_is_not_taken_back_but_an_expired_one_is(
+    monkeypatch, caseworker, same_person_pair
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from matching.services import processing
+
+    photo = _aged_pending_photo(caseworker, same_person_pair[0])
+    old = timezone.now() - dt.timedelta(minutes=5)
+    Photo.objects.filter(pk=photo.pk).update(
+        status=Photo.Status.PROCESSING, processing_started_at=old
+    )
+    assert processing.photo_lease_renew(photo_id=photo.pk) == 1  # the worker is alive
+    sent = []
+    monkeypatch.setattr(processing.photo_process_task, "delay", sent.append)
+    processing.photos_recover()
+    assert sent == []
+    Photo.objects.filter(pk=photo.pk).update(processing_started_at=old)  # it stopped renewing
+    processing.photos_recover()
+    assert sent == [photo.pk]

@@ -53,6 +53,16 @@ def webhook_receiver() -> Iterator[Receiver]:
         server.server_close()
 
 
+def api_client_verified(user: User) -> APIClient:
+    """A session client past the second factor: how reviewers, org admins and operators use
+    the API (they cannot hold keys)."""
+    from tests.support.otp import force_login_verified
+
+    client = APIClient()
+    force_login_verified(client, user)
+    return client
+
+
 def api_client_for(user: User) -> APIClient:
     _, key = apikey_create(user=user, created_by=None)
     client = APIClient()

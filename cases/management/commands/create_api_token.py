@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.access.apikeys import apikey_create
@@ -15,5 +16,8 @@ class Command(BaseCommand):
         user = User.objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"No user called {options['username']!r}.")
-        _, key = apikey_create(user=user, created_by=None, name=options["name"])
+        try:
+            _, key = apikey_create(user=user, created_by=None, name=options["name"])
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(key)

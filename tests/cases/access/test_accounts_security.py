@@ -1,3 +1,4 @@
+import io
 import os
 import subprocess
 import sys
@@ -6,12 +7,16 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
 
-from cases.models import AuditEvent
+from cases.access import apikeys
+from cases.models import ApiKey, AuditEvent
 from tests.factories import UserFactory
+from tests.support.api import api_client_verified
 from tests.support.otp import current_code, force_login_verified, totp_device_for
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +52,35 @@ def test_session_api_call_without_second_factor_is_refused(reviewer):
     assert response.json()["type"] == "second_factor_required"
 
 
-def test_api_key_is_not_asked_for_a_second_factor(api_for, reviewer):
-    assert api_for(reviewer).get("/api/v1/review/candidates/").status_code == 200
+@pytest.mark.parametrize("role", ["reviewer", "org_admin", "operator"])
+def test_second_factor_roles_cannot_hold_api_keys(role, org_review):
+    user = UserFactory(username=f"a-{role}", organisation=org_review, role=role)
+    with pytest.raises(CommandError, match="second factor"):
+        call_command("create_api_token", user.username, stdout=io.StringIO())
+    assert not ApiKey.objects.filter(user=user).exists()
+
+
+def test_a_key_made_for_a_reviewer_before_the_rule_is_refused(reviewer):
+    prefix, key = "0badf00d", "rk_0badf00d_made-before-the-rule"
+    ApiKey.objects.create(user=reviewer, prefix=prefix, key_hash=apikeys._hash(key))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = client.get("/api/v1/review/candidates/")
+    assert response.status_code == 401
+    assert "second factor" in response.json()["detail"]
+
+
+def test_reviewer_uses_the_api_in_a_session_past_the_second_factor(reviewer):
+    assert api_client_verified(reviewer).get("/api/v1/review/candidates/").status_code == 200
+
+
+def test_partner_and_caseworker_keys_still_work(caseworker, partner):
+    for user in (caseworker, partner):
+        out = io.StringIO()
+        call_command("create_api_token", user.username, stdout=out)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {out.getvalue().strip()}")
+        assert client.get("/api/v1/found-reports/").status_code == 200
 
 
 def test_caseworker_is_not_asked_for_a_second_factor(caseworker):

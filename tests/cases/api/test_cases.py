@@ -2,6 +2,7 @@ import pytest
 
 from cases.models import MissingCase
 from tests.factories import MissingCaseFactory, UserFactory
+from tests.support.api import api_client_verified
 from tests.support.data import CASE_FORM, image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -104,7 +105,7 @@ def test_no_key_is_401_and_revoked_key_is_401(client, caseworker):
 
 def test_operator_key_cannot_read_cases(api_for):
     operator = UserFactory(organisation=None, role="operator")
-    assert api_for(operator).get("/api/v1/cases/").status_code == 403
+    assert api_client_verified(operator).get("/api/v1/cases/").status_code == 403
 
 
 def test_caseworker_updates_a_case_and_its_candidates_are_rechecked(api_for, caseworker):

@@ -2,6 +2,7 @@ import pytest
 
 from cases.models import FoundReport
 from tests.factories import FoundReportFactory
+from tests.support.api import api_client_verified
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,7 +54,9 @@ def test_another_partners_report_is_404(api_for, partner):
 
 
 def test_reviewer_gets_403_on_reports(api_for, reviewer):
-    assert api_for(reviewer).post("/api/v1/found-reports/", REPORT_FORM).status_code == 403
+    assert (
+        api_client_verified(reviewer).post("/api/v1/found-reports/", REPORT_FORM).status_code == 403
+    )
 
 
 def test_select_face_over_the_api(api_for, partner, group_photo):

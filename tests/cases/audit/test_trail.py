@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import Client
 
 from cases.access.audit_log import audit_event_list, audit_events_csv
-from cases.audit.trail import audit_record
+from cases.audit.trail import audit_record, audit_seal
 from cases.models import AuditEvent, User
 from tests.factories import UserFactory
 
@@ -17,6 +17,8 @@ pytestmark = pytest.mark.django_db
 def _three_records(user: User) -> None:
     for action in ("case.created", "photo.added", "case.updated"):
         audit_record(actor=user, action=action, obj=user)
+    # The test's transaction never commits, so seal by hand what on-commit would have sealed.
+    audit_seal()
 
 
 def test_audit_verify_passes_on_an_intact_chain(caseworker):
@@ -90,3 +92,24 @@ def test_audit_csv_export_writes_rows_and_is_itself_audited(caseworker):
     assert ",case.created," in lines[1]
     export = AuditEvent.objects.get(action="audit.exported")
     assert export.actor == admin and export.data["rows"] == 1
+
+
+def test_audit_verify_catches_newest_records_deleted_in_sql(caseworker):
+    _three_records(caseworker)
+    call_command("audit_verify", stdout=io.StringIO())
+    newest = AuditEvent.objects.order_by("-sequence").first()
+    with connection.cursor() as cursor:
+        # Deleting the tail leaves a chain that is consistent in itself.
+        cursor.execute("DELETE FROM cases_auditevent WHERE sequence >= %s", [newest.sequence - 1])
+    with pytest.raises(CommandError, match=r"newest records were deleted"):
+        call_command("audit_verify", stdout=io.StringIO())
+
+
+def test_the_chain_cannot_be_recomputed_without_the_key(caseworker, settings):
+    """A forger who knows the algorithm but not the key makes a chain that does not verify."""
+    _three_records(caseworker)
+    settings.AUDIT_CHAIN_KEY = "the-forger-does-not-know-this"
+    from cases.audit.trail import audit_verify
+
+    checked, broken = audit_verify()
+    assert checked == 0 and broken is not None

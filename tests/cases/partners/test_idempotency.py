@@ -5,7 +5,7 @@ from django.db import connection
 
 from cases.models import FoundReport, IdempotencyKey, MissingCase
 from cases.records import services
-from tests.support.api import api_client_for
+from tests.support.api import api_client_for, api_client_verified
 from tests.support.data import CASE_FORM, REPORT_FORM
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -139,6 +139,29 @@ def test_case_retry_with_idempotency_key_or_external_ref_returns_the_first_case(
 def test_a_forbidden_role_gets_403_even_with_an_invalid_body(
     request, api_for, role_fixture, url, body
 ):
-    response = api_for(request.getfixturevalue(role_fixture)).post(url, body, format="json")
+    user = request.getfixturevalue(role_fixture)
+    # Second-factor roles hold no keys; they use the API in a verified session.
+    client = api_for(user) if user.role in ("partner", "caseworker") else api_client_verified(user)
+    response = client.post(url, body, format="json")
     assert response.status_code == 403
     assert response.json()["type"] == "permission_denied"
+
+
+def test_idempotency_keys_expire_after_the_documented_window(settings, api_for, partner):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cases.partners.idempotency import idempotency_keys_expire
+
+    client = api_for(partner)
+    for n in range(3):
+        form = {**REPORT_FORM, "external_ref": f"EXP-{n}"}
+        response = client.post("/api/v1/found-reports/", form, HTTP_IDEMPOTENCY_KEY=f"k-{n}")
+        assert response.status_code == 201
+    old = timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS, minutes=1)
+    IdempotencyKey.objects.filter(key__in=["k-0", "k-1"]).update(created_at=old)
+
+    assert idempotency_keys_expire(batch_size=1) == (1, True)
+    assert idempotency_keys_expire(batch_size=1) == (1, False)
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["k-2"]
