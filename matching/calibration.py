@@ -56,22 +56,24 @@ def profile_active() -> Profile:
     return profile_read(name=generation.profile)
 
 
-def candidate_threshold(*, age_gap_years: float | None = None) -> float:
-    """REUNITE_CANDIDATE_THRESHOLD when set, else the active profile's threshold for photos
-    this far apart in age (unknown gaps get the close-in-age threshold)."""
+def candidate_threshold(
+    *, age_gap_years: float | None = None, profile: Profile | None = None
+) -> float:
+    """REUNITE_CANDIDATE_THRESHOLD when set, else the profile's (default: the active one)
+    threshold for photos this far apart in age (unknown gaps get the close-in-age one)."""
     if settings.CANDIDATE_THRESHOLD is not None:
         return float(settings.CANDIDATE_THRESHOLD)
-    profile = profile_active()
+    profile = profile or profile_active()
     if age_gap_years is not None and age_gap_years >= settings.LARGE_AGE_GAP_YEARS:
         return profile.large_gap_threshold
     return profile.threshold
 
 
-def search_floor() -> float:
+def search_floor(*, profile: Profile | None = None) -> float:
     """The lowest threshold any pair may need: hits below it are never candidates."""
     if settings.CANDIDATE_THRESHOLD is not None:
         return float(settings.CANDIDATE_THRESHOLD)
-    profile = profile_active()
+    profile = profile or profile_active()
     return min(profile.threshold, profile.large_gap_threshold)
 
 

@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from cases.records.ages import AGE_BANDS
+
 if TYPE_CHECKING:
     from matching.engine.deepface_engine import DeepFaceEngine
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 RANKS = (1, 10, 50)
-AGE_BANDS = ((0, 5), (6, 11), (12, 17), (18, 29), (30, 49), (50, 200))
 
 
 # --- The dataset ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from matching.engine import FaceEngine, engine_for_profile
 from matching.models import EmbeddingGeneration
-from matching.spaces import Profile, profile_read
+from matching.spaces import profile_read
 
 
 def generation_active() -> EmbeddingGeneration:
@@ -30,11 +30,6 @@ def generation_building() -> EmbeddingGeneration | None:
 
 def generation_engine(*, generation: EmbeddingGeneration) -> FaceEngine:
     return engine_for_profile(profile_read(name=generation.profile).data)
-
-
-def generation_profile(*, space: str) -> Profile:
-    """The profile that defines a space."""
-    return profile_read(name=EmbeddingGeneration.objects.get(space=space).profile)
 
 
 def face_engine(*, space: str | None = None) -> FaceEngine:

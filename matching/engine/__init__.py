@@ -20,7 +20,6 @@ __all__ = [
     "ModelInfo",
     "ModelUnavailable",
     "engine_for_profile",
-    "engine_forget_cache",
     "model_scores",
     "normalise",
     "weights_install",
@@ -44,8 +43,3 @@ def engine_for_profile(profile_data: dict) -> FaceEngine:
         if key not in _engines:
             _engines[key] = DeepFaceEngine(spec)
         return _engines[key]
-
-
-def engine_forget_cache() -> None:
-    with _lock:
-        _engines.clear()

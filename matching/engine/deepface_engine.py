@@ -170,8 +170,7 @@ class DeepFaceEngine:
     def _detect_yunet(self, image: np.ndarray) -> list[DetectedFace]:
         self._load()
         height, width = image.shape[:2]
-        scale = min(1.0, settings.DETECT_MAX_SIDE / max(height, width))
-        small = _scaled(image, scale)
+        small, scale = _shrunk(image, max_side=settings.DETECT_MAX_SIDE)
         rows = self._yunet_rows(small)
         faces = []
         for row in rows:
@@ -204,8 +203,7 @@ class DeepFaceEngine:
     def _detect_hog(self, image: np.ndarray) -> list[DetectedFace]:
         self._load()
         height, width = image.shape[:2]
-        scale = min(1.0, settings.DETECT_MAX_SIDE / max(height, width))
-        small = _scaled(image, scale)
+        small, scale = _shrunk(image, max_side=settings.DETECT_MAX_SIDE)
         # Upsampling finds small faces in small photos; on big photos it only costs time.
         upsample = 1 if max(small.shape[:2]) <= 640 else 0
         rects, scores, _ = self._hog.run(small, upsample, 0.0)
@@ -214,8 +212,7 @@ class DeepFaceEngine:
     def _detect_cnn(self, image: np.ndarray) -> list[DetectedFace]:
         self._load()
         height, width = image.shape[:2]
-        scale = min(1.0, MMOD_MAX_SIDE / max(height, width))
-        small = _scaled(image, scale)
+        small, scale = _shrunk(image, max_side=MMOD_MAX_SIDE)
         upsample = 1 if max(small.shape[:2]) <= 320 else 0
         detections = self._mmod_detector()(small, upsample)
         rects = [d.rect for d in detections]
@@ -392,6 +389,12 @@ def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, flo
 
 def _crop(image: np.ndarray, face: DetectedFace) -> np.ndarray:
     return image[face.y : face.y + face.h, face.x : face.x + face.w]
+
+
+def _shrunk(image: np.ndarray, *, max_side: int) -> tuple[np.ndarray, float]:
+    """A copy at most `max_side` on its long side (detectors' cost grows with area)."""
+    scale = min(1.0, max_side / max(image.shape[:2]))
+    return _scaled(image, scale), scale
 
 
 def _scaled(image: np.ndarray, scale: float) -> np.ndarray:

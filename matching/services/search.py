@@ -35,6 +35,7 @@ from matching.index import (
     index_writer_lock,
 )
 from matching.models import Candidate, CandidatePair, Embedding, Face
+from matching.spaces import Profile
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +87,11 @@ def embedding_index_step(*, space: str, side: str, face_id: int, vector: np.ndar
 
 @transaction.atomic
 def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
-    floor = search_floor()
+    # One read of the profile per search, not one per hit.
+    profile = profile_active()
+    floor = search_floor(profile=profile)
     close = [hit for hit in hits if hit.score >= floor]
+    vector = embedding.as_array()
     faces = Face.objects.select_related("photo").in_bulk([hit.face_id for hit in close])
     vectors = dict(
         Embedding.objects.filter(
@@ -106,14 +110,14 @@ def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
             case_face, report_face = other_face, embedding.face
         # The threshold depends on how far apart in age the two photos are.
         gap = _faces_age_gap(case_face=case_face, report_face=report_face)
-        threshold = candidate_threshold(age_gap_years=gap)
+        threshold = candidate_threshold(age_gap_years=gap, profile=profile)
         if hit.score < threshold:
             continue
         above += 1
         other_vector = vectors.get(hit.face_id)
         per_model = (
             model_scores(
-                a=embedding.as_array(),
+                a=vector,
                 b=np.frombuffer(bytes(other_vector), dtype=np.float32),
                 models=models,
             )
@@ -126,6 +130,7 @@ def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
             score=hit.score,
             threshold=threshold,
             model_scores=per_model,
+            profile=profile,
         ):
             recorded += 1
     now = timezone.now()
@@ -140,9 +145,11 @@ def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
             "space": embedding.model_name,
             "compared": len(hits),
             "above_threshold": above,
-            "threshold": candidate_threshold(),
-            "large_age_gap_threshold": candidate_threshold(age_gap_years=float("inf")),
-            "profile": _profile_name(),
+            "threshold": candidate_threshold(profile=profile),
+            "large_age_gap_threshold": candidate_threshold(
+                age_gap_years=float("inf"), profile=profile
+            ),
+            "profile": _profile_name(profile=profile),
         },
     )
     return recorded
@@ -168,8 +175,12 @@ def candidate_pair_record(
     score: float,
     threshold: float | None = None,
     model_scores: dict[str, float] | None = None,
+    profile: Profile | None = None,
 ) -> bool:
-    """Record one close pair under its (case, report) candidate. False if already recorded."""
+    """Record one close pair under its (case, report) candidate. False if already recorded.
+
+    A search passes the threshold it already worked out, and the profile it read.
+    """
     case, report = _owners(case_face=case_face, report_face=report_face)
     if report.status != FoundReport.Status.ACTIVE:
         return False
@@ -177,7 +188,7 @@ def candidate_pair_record(
         case=case, case_photo=case_face.photo, report=report, report_photo=report_face.photo
     )
     if threshold is None:
-        threshold = candidate_threshold(age_gap_years=gap)
+        threshold = candidate_threshold(age_gap_years=gap, profile=profile)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -187,7 +198,7 @@ def candidate_pair_record(
                     defaults={
                         "model_name": generation_active().space,
                         "threshold": threshold,
-                        "profile": _profile_name(),
+                        "profile": _profile_name(profile=profile),
                         "best_score": score,
                         "evidence_score": score,
                         "best_case_face": case_face,
@@ -232,10 +243,10 @@ def candidate_pair_record(
     return True
 
 
-def _profile_name() -> str:
+def _profile_name(*, profile: Profile | None = None) -> str:
     if settings.CANDIDATE_THRESHOLD is not None:
         return f"override:{settings.CANDIDATE_THRESHOLD:g}"
-    return profile_active().name
+    return (profile or profile_active()).name
 
 
 # A pair within this much of the best score counts as equally good when choosing which
