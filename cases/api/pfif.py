@@ -29,7 +29,8 @@ class PfifXmlParser(BaseParser):
 
     media_type = PFIF_CONTENT_TYPE
 
-    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+    # Any: DRF types parsers as returning mappings; this one gives the body's bytes.
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
         # One byte over the limit is enough for the service to refuse the document.
         return stream.read(settings.PFIF_MAX_BYTES + 1) if stream is not None else b""
 

@@ -73,7 +73,9 @@ def pfif_validate(*, root: etree._Element) -> None:
     schema = _schema()
     if not schema.validate(root):
         problems = [f"line {e.line}: {e.message}" for e in list(schema.error_log)[:5]]
-        raise PfifInvalid("The document does not follow the PFIF 1.4 schema: " + "; ".join(problems))
+        raise PfifInvalid(
+            "The document does not follow the PFIF 1.4 schema: " + "; ".join(problems)
+        )
 
 
 def pfif_parse(*, data: bytes) -> etree._Element:
@@ -84,7 +86,8 @@ def pfif_parse(*, data: bytes) -> etree._Element:
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
     )
     try:
-        root = etree.fromstring(data, parser)  # noqa: S320 (entities and network are off)
+        # Entities are not resolved and the network is off (the parser above).
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise PfifInvalid(f"Not well-formed XML: {exc}") from exc
     if root.getroottree().docinfo.doctype:
@@ -219,10 +222,28 @@ class PfifImportResult:
 
 
 # Kept (mapped) on import; anything else present is reported as dropped.
-_REPORT_KEEPS = {"person_record_id", "source_name", "description", "sex", "age",
-                 "date_of_birth", "entry_date", "source_date", "photo_url", "note"}
-_CASE_KEEPS = _REPORT_KEEPS | {"full_name", "given_name", "family_name", "alternate_names",
-                               "author_name", "home_city", "home_state", "home_country"}
+_REPORT_KEEPS = {
+    "person_record_id",
+    "source_name",
+    "description",
+    "sex",
+    "age",
+    "date_of_birth",
+    "entry_date",
+    "source_date",
+    "photo_url",
+    "note",
+}
+_CASE_KEEPS = _REPORT_KEEPS | {
+    "full_name",
+    "given_name",
+    "family_name",
+    "alternate_names",
+    "author_name",
+    "home_city",
+    "home_state",
+    "home_country",
+}
 _AGE = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
@@ -313,9 +334,9 @@ def _sex(person: etree._Element) -> str:
 
 def _report_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]:
     seen = [n for n in notes if n.status in {"believed_alive", "is_note_author"} or n.made_contact]
-    found_at = (
-        seen[0].source_date if seen else _when(_text(person, "source_date"))
-    ) or _when(_text(person, "entry_date"))
+    found_at = (seen[0].source_date if seen else _when(_text(person, "source_date"))) or _when(
+        _text(person, "entry_date")
+    )
     found_on = _required(found_at, "found_on", "a note or source_date dates it.").date()
     place = next((n.location for n in reversed(notes) if n.location), "")
     ages = _required(_ages(person, on=found_on), "estimated_age_min", "give age or date_of_birth.")

@@ -36,9 +36,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.conninfo import make_conninfo
 
 from cases.audit.trail import audit_record
 from cases.models import Photo
@@ -130,8 +132,6 @@ def _photo_table() -> str:
 
 def _pg_dump(*, target: Path) -> list[tuple[int, str]]:
     """Dump the database in one snapshot and return the photo rows that snapshot holds."""
-    import psycopg
-
     pg_dump = _pg_tool("pg_dump")
     env = _pg_env()
     conninfo = {
@@ -141,7 +141,7 @@ def _pg_dump(*, target: Path) -> list[tuple[int, str]]:
         "user": env.get("PGUSER"),
         "password": env.get("PGPASSWORD"),
     }
-    with psycopg.connect(**{k: v for k, v in conninfo.items() if v}) as conn:
+    with psycopg.connect(make_conninfo("", **{k: v for k, v in conninfo.items() if v})) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         with conn.cursor() as cursor:
@@ -190,7 +190,9 @@ def _sqlite_copy(*, target: Path) -> list[tuple[int, str]]:
 
 def _safe_relative(path: str) -> bool:
     parts = Path(path).parts
-    return bool(parts) and parts[0] == "photos" and ".." not in parts and not Path(path).is_absolute()
+    return (
+        bool(parts) and parts[0] == "photos" and ".." not in parts and not Path(path).is_absolute()
+    )
 
 
 def backup_create(*, path: Path) -> BackupResult:

@@ -59,8 +59,6 @@ class Command(BaseCommand):
                 continue
             verb = "filed" if result.created else "already filed"
             dropped = f" (dropped: {', '.join(result.dropped)})" if result.dropped else ""
-            self.stdout.write(
-                f"{result.person_record_id}: {verb} as {result.reference}{dropped}"
-            )
+            self.stdout.write(f"{result.person_record_id}: {verb} as {result.reference}{dropped}")
         if failed:
             raise CommandError(f"{failed} of {len(results)} person records were refused.")
