@@ -49,7 +49,10 @@ class Command(BaseCommand):
 
     def _import(self, user, options):
         target = options["target"]
-        data = sys.stdin.buffer.read() if target == "-" else Path(target).read_bytes()
+        try:
+            data = sys.stdin.buffer.read() if target == "-" else Path(target).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {target}: {exc.strerror}") from exc
         results = pfif.pfif_import(user=user, data=data, kind=options["kind"])
         failed = 0
         for result in results:
