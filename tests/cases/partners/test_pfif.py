@@ -252,3 +252,7 @@ def test_commands_export_and_import(caseworker, partner, case, tmp_path):
     assert "filed as F-" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("pfif", "export", case.reference, "--user", "partner")
+
+
+def test_the_example_in_the_docs_is_valid_pfif(settings):
+    pfif_parse(data=(settings.BASE_DIR / "docs" / "examples" / "pfif-person.xml").read_bytes())
