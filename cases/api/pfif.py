@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.access.http import AuthenticatedRequest
+from cases.access.throttling import ApiBulkRateThrottle, ApiClientRateThrottle
 from cases.partners import pfif
 from reunite.api.problems import ProblemOutput, domain_problem, internal_problem
 from reunite.api.schema import problems
@@ -82,6 +83,8 @@ class CasePfifExportApi(APIView):
 
 class PfifImportApi(APIView):
     parser_classes = [PfifXmlParser]
+    # Up to 50 records a request, like the bulk endpoint: the same two throttles.
+    throttle_classes = [ApiClientRateThrottle, ApiBulkRateThrottle]
 
     @extend_schema(
         summary="Import PFIF 1.4 person records as found reports (or cases)",

@@ -139,7 +139,6 @@ def _case_status_note(case: MissingCase) -> tuple[str, bool | None, str]:
 
 def case_pfif_export(*, user: User, case_id: int) -> bytes:
     """One case as a PFIF 1.4 document: a person record with its notes (audited)."""
-    action_require(user=user, action=Action.CASE_SHARE)
     case = case_get(user=user, case_id=case_id, action=Action.CASE_SHARE)
     if case.status == MissingCase.Status.ERASED:
         raise PfifNotExportable("This case's data was erased.")
@@ -356,6 +355,16 @@ def _report_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]
     }
 
 
+def _birth_date(value: str) -> dt.date | None:
+    """A full date of birth, or None for a year or month only."""
+    if len(value) != 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError({"date_of_birth": f"{value} is not a date."}) from exc
+
+
 def _case_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]:
     given = _text(person, "given_name") or _text(person, "full_name")
     recorded = _when(_text(person, "source_date")) or _when(_text(person, "entry_date"))
@@ -372,7 +381,7 @@ def _case_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]:
         "family_name": _text(person, "family_name")[:100],
         "other_names": _text(person, "alternate_names")[:200],
         "sex": _sex(person),
-        "date_of_birth": dt.date.fromisoformat(birth) if len(birth) == 10 else None,
+        "date_of_birth": _birth_date(birth),
         "age_min": ages[0] if ages and len(birth) != 10 else None,
         "age_max": ages[1] if ages and len(birth) != 10 else None,
         "last_seen_on": recorded.date(),

@@ -40,6 +40,7 @@ def person_xml(
     age: str | None = "7-9",
     location: str | None = "Riverside shelter",
     photo_url: str | None = None,
+    birth: str | None = None,
     extra: str = "",
 ) -> str:
     return (
@@ -55,6 +56,7 @@ def person_xml(
         "<pfif:family_name>Child</pfif:family_name>"
         "<pfif:description>Blue jumper.</pfif:description>"
         "<pfif:sex>female</pfif:sex>"
+        + (f"<pfif:date_of_birth>{birth}</pfif:date_of_birth>" if birth else "")
         + (f"<pfif:age>{age}</pfif:age>" if age else "")
         + "<pfif:home_street>1 Example Road</pfif:home_street>"
         "<pfif:home_city>Exampletown</pfif:home_city>"
@@ -228,6 +230,18 @@ def test_import_as_cases_records_who_asked_and_partners_may_not(caseworker, part
     assert not case.consent_photo_sharing
     with pytest.raises(PermissionDenied):
         pfif_import(user=partner, data=data, kind="case")
+
+
+def test_an_impossible_birth_date_refuses_that_person_only(caseworker):
+    data = document(
+        person_xml("pf.example.org/bad-date", birth="2016-13-45"),
+        person_xml("pf.example.org/full-date", birth="2016-04-02", age=None),
+    )
+
+    bad, good = pfif_import(user=caseworker, data=data, kind="case")
+
+    assert "date_of_birth" in str(bad.error)
+    assert MissingCase.objects.get(pk=good.record_id).date_of_birth.isoformat() == "2016-04-02"
 
 
 def test_an_exported_case_imports_into_another_system_as_a_case(caseworker, case, org_ngo):
