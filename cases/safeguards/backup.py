@@ -195,6 +195,21 @@ def _safe_relative(path: str) -> bool:
     )
 
 
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def _bytes_add(archive: tarfile.TarFile, *, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o600
+    info.mtime = int(timezone.now().timestamp())
+    archive.addfile(info, io.BytesIO(data))
+
+
 def backup_create(*, path: Path) -> BackupResult:
     """Write a backup of the database and the photo files to `path` (a new tar file)."""
     vendor = _vendor()
@@ -215,14 +230,16 @@ def backup_create(*, path: Path) -> BackupResult:
         with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as archive:
             archive.add(db_file, arcname=db_name)
             for pk, relative in rows:
-                source = media / relative
-                if not _safe_relative(relative) or not source.is_file():
+                # Read once: the checksum and the archived bytes are the same file even if
+                # key rotation swaps it meanwhile.
+                data = _read_or_none(media / relative) if _safe_relative(relative) else None
+                if data is None:
                     result.missing.append(pk)
                     continue
-                files[relative] = _sha256(source)
-                archive.add(source, arcname=MEDIA_PREFIX + relative)
+                files[relative] = hashlib.sha256(data).hexdigest()
+                _bytes_add(archive, name=MEDIA_PREFIX + relative, data=data)
                 result.files += 1
-                result.bytes += source.stat().st_size
+                result.bytes += len(data)
             manifest: dict[str, Any] = {
                 "format": FORMAT,
                 "version": FORMAT_VERSION,
@@ -233,11 +250,9 @@ def backup_create(*, path: Path) -> BackupResult:
                 "missing_photo_ids": result.missing,
                 "key": "Not included. Restore needs REUNITE_PHOTO_ENCRYPTION_KEY, kept apart.",
             }
-            data = json.dumps(manifest, indent=1, sort_keys=True).encode()
-            info = tarfile.TarInfo(MANIFEST)
-            info.size = len(data)
-            info.mtime = int(timezone.now().timestamp())
-            archive.addfile(info, io.BytesIO(data))
+            _bytes_add(
+                archive, name=MANIFEST, data=json.dumps(manifest, indent=1, sort_keys=True).encode()
+            )
     os.replace(partial, path)
     with transaction.atomic():
         audit_record(
