@@ -127,14 +127,14 @@ def _photo_data_uri(*, case: MissingCase) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(data).decode()
 
 
-def _case_status_note(case: MissingCase) -> tuple[str, bool | None, str]:
-    """(status, author_made_contact, words) for the case's state. A possible match is not
-    disclosed: reviewers may still reject it."""
+def _case_status_note(case: MissingCase) -> tuple[str, str, bool | None, str]:
+    """(note id suffix, status, author_made_contact, words) for the case's state. A possible
+    match is not disclosed: reviewers may still reject it."""
     if case.status == MissingCase.Status.REUNITED:
-        return "believed_alive", True, "The child has been reunited with their family."
+        return "reunited", "believed_alive", True, "The child has been reunited with their family."
     if case.status == MissingCase.Status.CLOSED:
-        return "", None, "The organisation has closed this case."
-    return "information_sought", None, "The family is looking for this child."
+        return "closed", "", None, "The organisation has closed this case."
+    return "sought", "information_sought", None, "The family is looking for this child."
 
 
 def case_pfif_export(*, user: User, case_id: int) -> bytes:
@@ -169,9 +169,9 @@ def case_pfif_export(*, user: User, case_id: int) -> bytes:
         _add(person, "age", str(low) if low == high else f"{low}-{high}")
     photo_url = _photo_data_uri(case=case) if case.consent_photo_sharing else None
     _add(person, "photo_url", photo_url)
-    status, made_contact, words = _case_status_note(case)
+    suffix, status, made_contact, words = _case_status_note(case)
     note = etree.SubElement(person, _Q + "note")
-    _add(note, "note_record_id", f"{person_id}.{case.status}")
+    _add(note, "note_record_id", f"{person_id}.{suffix}")
     _add(note, "person_record_id", person_id)
     _add(note, "entry_date", _utc(timezone.now()))
     _add(note, "author_name", org.name)

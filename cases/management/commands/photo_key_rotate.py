@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from cases.safeguards.keys import (
@@ -23,7 +24,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--now", action="store_true", help="Run every batch in this process instead."
         )
-        parser.add_argument("--batch-size", type=int, default=200)
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=None,
+            help="--now: files per batch (default REUNITE_PHOTO_KEY_ROTATION_BATCH_SIZE).",
+        )
 
     def handle(self, *args, **options):
         if options["status"]:
@@ -45,7 +51,8 @@ class Command(BaseCommand):
         next_id: int | None = after_id
         while next_id is not None:
             rotated, next_id = photo_key_rotate_batch(
-                after_id=next_id, batch_size=options["batch_size"]
+                after_id=next_id,
+                batch_size=options["batch_size"] or settings.PHOTO_KEY_ROTATION_BATCH_SIZE,
             )
             total += rotated
         self.stdout.write(self.style.SUCCESS(f"Re-encrypted {total} photo files."))

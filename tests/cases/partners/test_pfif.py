@@ -126,6 +126,18 @@ def test_export_is_valid_pfif_with_a_note_and_keeps_private_fields_out(caseworke
     assert event.object_id == str(case.pk) and event.data["photo_included"] is False
 
 
+@pytest.mark.parametrize(
+    ("status", "note_status"),
+    [("possible_match", "information_sought"), ("reunited", "believed_alive"), ("closed", "")],
+)
+def test_export_never_discloses_a_possible_match(caseworker, case, status, note_status):
+    MissingCase.objects.filter(pk=case.pk).update(status=status)
+    data = case_pfif_export(user=caseworker, case_id=case.pk)
+    note = _parsed(data).find(f"{Q}person/{Q}note")
+    assert (note.findtext(f"{Q}status") or "") == note_status
+    assert b"possible" not in data.lower() and b"match" not in data.lower()
+
+
 def test_export_includes_the_photo_only_with_consent_to_share_it(caseworker, case):
     assert case.photos.get().status == Photo.Status.READY
     MissingCase.objects.filter(pk=case.pk).update(consent_photo_sharing=True)
