@@ -24,7 +24,7 @@ from cases.safeguards.backup import RestoreRefused, backup_create, backup_restor
 from matching.index import index_forget_cache
 from matching.models import Candidate, Embedding
 from matching.services.search import embedding_index_and_search
-from tests.support.data import CASE_FIELDS, REPORT_FIELDS
+from tests.support.data import CASE_FIELDS, REPORT_FIELDS, textured_photo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -167,3 +167,39 @@ def test_restore_refuses_a_wrong_key_before_writing_anything(
         # Leave a database the next test can use.
         settings.PHOTO_ENCRYPTION_KEY = KEY
         backup_restore(path=archive)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_dump's exported snapshot")
+def test_a_photo_added_while_the_dump_runs_is_in_neither_the_dump_nor_the_files(
+    caseworker, partner, matching_pair, settings, tmp_path, monkeypatch
+):
+    import json
+    import subprocess
+
+    from cases.records.services import photo_add
+
+    _world(caseworker, partner, matching_pair)
+    report = FoundReport.objects.get(external_ref="R-2")
+    real_run = subprocess.run
+    added: list[Photo] = []
+
+    def upload_then_dump(args, **kwargs):
+        # Committed after the snapshot was taken, before pg_dump reads anything.
+        added.append(
+            photo_add(user=partner, owner=report, upload=PhotoUpload(data=textured_photo(seed=11)))
+        )
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", upload_then_dump)
+    archive = tmp_path / "backup.tar"
+    backup_create(path=archive)
+    monkeypatch.undo()
+
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+    assert added
+    assert added[0].file not in manifest["files"]
+    assert manifest["photo_rows"] == Photo.objects.count() - 1
+    _wipe(Path(settings.MEDIA_ROOT), Path(settings.FACE_INDEX_DIR))
+    backup_restore(path=archive)
+    assert not Photo.objects.filter(pk=added[0].pk).exists()
