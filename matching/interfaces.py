@@ -21,6 +21,7 @@ __all__ = [
     "candidates_for_case",
     "candidates_prefetch",
     "candidates_recheck",
+    "indexes_rebuild",
     "matching_data_delete",
     "open_candidate_exists",
     "photo_face_select",
@@ -43,6 +44,11 @@ def candidates_recheck(*, candidate_ids: Iterable[int]) -> None:
     """Details changed: sex, ages and dates may now fit a candidate, or no longer fit it."""
     for candidate_id in list(candidate_ids):
         search.candidate_compatibility_refresh(candidate_id=candidate_id)
+
+
+def indexes_rebuild() -> dict[str, int]:
+    """Rebuild the face indexes from the database (after a restore). Faces per side."""
+    return search.indexes_rebuild()
 
 
 def matching_data_delete(

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cases.api import bulk as bulk_api
 from cases.api import cases as cases_api
+from cases.api import pfif as pfif_api
 from cases.api import photos as photos_api
 from cases.api import reports as reports_api
 from cases.api import webhooks as webhooks_api
@@ -31,6 +32,8 @@ api_v1 = [
         cases_api.CaseConsentWithdrawApi.as_view(),
         name="case-withdraw-consent",
     ),
+    path("cases/<rid:case_id>/pfif/", pfif_api.CasePfifExportApi.as_view(), name="case-pfif"),
+    path("pfif/import/", pfif_api.PfifImportApi.as_view(), name="pfif-import"),
     path(
         "cases/<rid:case_id>/candidates/",
         matching_api.CaseCandidateListApi.as_view(),

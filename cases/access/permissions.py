@@ -16,6 +16,8 @@ class Action(StrEnum):
     CASE_CREATE = "case.create"
     CASE_VIEW = "case.view"
     CASE_EDIT = "case.edit"
+    # Send a case to another family-tracing system (PFIF export).
+    CASE_SHARE = "case.share"
     REPORT_CREATE = "report.create"
     REPORT_VIEW = "report.view"
     REPORT_EDIT = "report.edit"
@@ -43,6 +45,7 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.CASE_CREATE,
             Action.CASE_VIEW,
             Action.CASE_EDIT,
+            Action.CASE_SHARE,
             Action.REPORT_CREATE,
             Action.REPORT_VIEW,
             Action.REPORT_EDIT,

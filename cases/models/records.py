@@ -62,6 +62,12 @@ class MissingCase(models.Model):
         default="Matching against found-child reports for reunification only.",
         validators=TEXT_VALIDATORS,
     )
+    # Whether the guardian agreed that a photo may leave Reunite with the case when it is
+    # shared with another family-tracing system (PFIF export). Off unless they said so.
+    consent_photo_sharing = models.BooleanField(
+        "The guardian agreed that a photo may be shared with other family-tracing systems",
+        default=False,
+    )
     # The case's id in the organisation's own system (API integrations); unique when set.
     external_ref = models.CharField(max_length=100, blank=True)
 

@@ -36,6 +36,7 @@ CASE_EDITABLE_FIELDS = (
     "consent_given_at",
     "consent_method",
     "consent_scope",
+    "consent_photo_sharing",
 )
 
 

@@ -26,3 +26,16 @@ def photo_files_check_task() -> int:
 
     report = photo_files_check(remove_orphans=True)
     return report.removed
+
+
+@shared_task(**RETRY_POLICY)
+def photo_key_rotate_task(after_id: int = 0) -> int:
+    """Re-encrypt one batch of photo files with the current key, then queue the next."""
+    from cases.safeguards.keys import photo_key_rotate_batch
+
+    rotated, last_id = photo_key_rotate_batch(
+        after_id=after_id, batch_size=settings.PHOTO_KEY_ROTATION_BATCH_SIZE
+    )
+    if last_id is not None:
+        photo_key_rotate_task.delay(after_id=last_id)
+    return rotated

@@ -29,6 +29,8 @@ from matching.engine import model_scores
 from matching.generations import face_engine, generation_active
 from matching.index import (
     Hit,
+    index_forget_cache,
+    index_rebuild,
     index_search,
     index_sides_get,
     index_snapshot_if_due,
@@ -60,6 +62,26 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
         vector=embedding.as_array(),
     )
     return _search_record(embedding=embedding, hits=hits)
+
+
+def indexes_rebuild() -> dict[str, int]:
+    """Build both sides' indexes of the active space from the embedding rows (after a restore).
+
+    Returns the faces indexed per side; a side with no embeddings yet has nothing to build.
+    """
+    space = generation_active().space
+    built: dict[str, int] = {}
+    for side in (Photo.Side.CASE, Photo.Side.REPORT):
+        sample = Embedding.objects.filter(model_name=space, side=side).first()
+        if sample is None:
+            built[str(side)] = 0
+            continue
+        with index_writer_lock(space):
+            built[str(side)] = index_rebuild(
+                model_name=space, side=side, dim=len(sample.as_array())
+            ).size
+    index_forget_cache()
+    return built
 
 
 def embedding_index_step(*, space: str, side: str, face_id: int, vector: np.ndarray) -> list[Hit]:

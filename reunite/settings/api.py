@@ -49,3 +49,10 @@ WEBHOOK_RETRY_BASE_SECONDS = env_int("REUNITE_WEBHOOK_RETRY_BASE_SECONDS", 30)
 # Idempotency keys are kept this long (a retry within it returns the first result), then
 # deleted by the hourly sweep. A found report's external_ref still dedupes after that.
 IDEMPOTENCY_KEY_HOURS = env_int("REUNITE_IDEMPOTENCY_KEY_HOURS", 24)
+
+# PFIF 1.4 interchange (docs/pfif.md). Exported record ids are "<domain>/<reference>": set it
+# to the domain this service answers on.
+PFIF_RECORD_DOMAIN = env_str("REUNITE_PFIF_DOMAIN", "reunite.invalid")
+PFIF_MAX_BYTES = env_int("REUNITE_PFIF_MAX_BYTES", 20 * 1024 * 1024)
+# Person records per imported document, like the bulk API's 50 reports.
+PFIF_MAX_RECORDS = env_int("REUNITE_PFIF_MAX_RECORDS", 50)

@@ -1,10 +1,15 @@
 """Safeguards: photos encrypted at rest, retention, daily limits and surges."""
 
-from reunite.env import env_float, env_int, env_path, env_str
+from reunite.env import env_float, env_int, env_list, env_path, env_str
 from reunite.settings.core import DATA_DIR
 
 #   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 PHOTO_ENCRYPTION_KEY = env_str("REUNITE_PHOTO_ENCRYPTION_KEY")
+# Keys that were current before a rotation, comma-separated: they still decrypt, never
+# encrypt. Drop one once `manage.py photo_key_rotate --status` shows nothing left under it.
+PHOTO_ENCRYPTION_OLD_KEYS = env_list("REUNITE_PHOTO_ENCRYPTION_OLD_KEYS", [])
+# Files re-encrypted per batch by the key rotation task (each batch is audited).
+PHOTO_KEY_ROTATION_BATCH_SIZE = env_int("REUNITE_PHOTO_KEY_ROTATION_BATCH_SIZE", 200)
 
 # Biometric data of a reunited or closed case is erased this many days after closing.
 CASE_RETENTION_DAYS = env_int("REUNITE_CASE_RETENTION_DAYS", 30)

@@ -32,6 +32,7 @@ CELERY_TASK_ROUTES = {
     "matching.tasks.photos_recover_task": {"queue": "embed"},
     "matching.tasks.faces_reembed_task": {"queue": "embed"},
     "cases.safeguards.tasks.retention_sweep_task": {"queue": "default"},
+    "cases.safeguards.tasks.photo_key_rotate_task": {"queue": "default"},
     "cases.partners.tasks.*": {"queue": "default"},
     "cases.audit.tasks.*": {"queue": "default"},
 }

@@ -22,6 +22,7 @@ ALLOWED = {
         "case.create",
         "case.view",
         "case.edit",
+        "case.share",
         "report.create",
         "report.view",
         "report.edit",
