@@ -35,6 +35,7 @@ from matching.index import (
     index_writer_lock,
 )
 from matching.models import Candidate, CandidatePair, Embedding, Face
+from matching.services.duplicates import embedding_duplicates_search
 from matching.spaces import Profile
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,10 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
         face_id=embedding.face_id,
         vector=embedding.as_array(),
     )
-    return _search_record(embedding=embedding, hits=hits)
+    recorded = _search_record(embedding=embedding, hits=hits)
+    # The same child registered twice: the same index, searched on the face's own side.
+    embedding_duplicates_search(embedding=embedding)
+    return recorded
 
 
 def embedding_index_step(*, space: str, side: str, face_id: int, vector: np.ndarray) -> list[Hit]:

@@ -10,7 +10,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "reunite.api.schema.ReuniteAutoSchema",
     "EXCEPTION_HANDLER": "reunite.api.problems.problem_exception_handler",
     # Per API key; over the rate: 429 `throttled` with Retry-After.
     "DEFAULT_THROTTLE_CLASSES": ["cases.access.throttling.ApiClientRateThrottle"],
@@ -30,6 +30,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operation ids start after /api/v1/: `found_reports_create`, not `v1_found_reports_create`.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # The docs page's assets are served by us, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
