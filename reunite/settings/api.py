@@ -36,8 +36,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # `<rid:...>` ids in the URLs (cases/converters.py).
-    "PATH_CONVERTER_OVERRIDE": {
+    # `<rid:...>` ids in the URLs (cases/converters.py) are integers. The name is plural:
+    # the singular one was silently ignored, and ids were typed as strings.
+    "PATH_CONVERTER_OVERRIDES": {
         "rid": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999},
     },
 }
