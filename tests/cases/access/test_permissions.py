@@ -28,6 +28,7 @@ ALLOWED = {
         "photo.view",
         "photo.add",
         "photo.select_face",
+        "duplicate.decide",
         "webhook.manage",
         "apikey.hold",
     },
