@@ -9,7 +9,6 @@ per unordered pair of records, shown to both records' caseworkers; nothing is me
 
 from __future__ import annotations
 
-import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -21,7 +20,7 @@ from cases.audit.trail import audit_record
 from cases.models import FoundReport, MissingCase, Organisation, Photo, User
 from cases.records.ages import case_photo_age, report_photo_age
 from matching.calibration import candidate_threshold, profile_active, search_floor
-from matching.index import Hit, index_search, index_sides_get, index_writer_lock
+from matching.index import Hit
 from matching.models import Duplicate, Embedding, Face
 
 Record = MissingCase | FoundReport
@@ -33,36 +32,24 @@ class DuplicateDecision:
     CHOICES = (SAME, DIFFERENT)
 
 
-def embedding_same_side_search(
-    *, space: str, side: str, face_id: int, vector: np.ndarray
-) -> list[Hit]:
-    """The nearest faces on the face's own side, itself left out (it is already indexed)."""
-    with index_writer_lock(space):
-        own = index_sides_get(
-            model_name=space, sides=(side,), dim=len(vector), known={face_id: vector}
-        )[side]
-        if face_id not in own:
-            own.add(ids=[face_id], vectors=vector[None, :])
-        hits = index_search(
-            index=own, model_name=space, side=side, vector=vector, k=settings.SEARCH_TOP_K + 1
-        )
-    return [hit for hit in hits if hit.face_id != face_id]
-
-
 def embedding_duplicates_search(*, embedding: Embedding) -> int:
-    """Search the embedding's own side for other records' faces; record the close ones.
+    """Search the embedding's own side again and record the close faces of other records.
 
-    Returns the number of duplicate pairs newly recorded. Running it again adds nothing.
+    The index worker does this in the same step as the cross-side search
+    (services/search.py); this is for a re-run. Running it again adds nothing.
     """
+    from matching.services.search import embedding_index_searches
+
     if not settings.DUPLICATE_SEARCH:
         return 0
-    hits = embedding_same_side_search(
+    _, hits = embedding_index_searches(
         space=embedding.model_name,
         side=embedding.side,
         face_id=embedding.face_id,
         vector=embedding.as_array(),
+        own_side=True,
     )
-    return _duplicates_record(embedding=embedding, hits=hits)
+    return duplicates_record(embedding=embedding, hits=hits)
 
 
 def _record_of(photo: Photo) -> Record:
@@ -92,7 +79,8 @@ def _age_gap(*, a: Face, b: Face) -> float | None:
 
 
 @transaction.atomic
-def _duplicates_record(*, embedding: Embedding, hits: list[Hit]) -> int:
+def duplicates_record(*, embedding: Embedding, hits: list[Hit]) -> int:
+    """Record a duplicate for each close enough face of another live record on the same side."""
     profile = profile_active()
     floor = search_floor(profile=profile)
     close = [hit for hit in hits if hit.score >= floor]
