@@ -10,7 +10,7 @@ per unordered pair of records, shown to both records' caseworkers; nothing is me
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -200,7 +200,7 @@ def duplicate_decide(*, user: User, duplicate_id: int, decision: str) -> Duplica
     """
     action_require(user=user, action=Action.DUPLICATE_DECIDE)
     if decision not in DuplicateDecision.CHOICES:
-        raise PermissionDenied("Unknown decision.")
+        raise SuspiciousOperation(f"Unknown duplicate decision {decision!r}.")  # a 400
     duplicate = (
         Duplicate.objects.select_for_update()
         .select_related("case_a", "case_b", "report_a", "report_b")
@@ -226,7 +226,8 @@ def duplicate_decide(*, user: User, duplicate_id: int, decision: str) -> Duplica
     a, b = duplicate.records()
     for organisation in _organisations(duplicate):
         audit_record(
-            actor=user,
+            # The other organisation's trail names the organisation, not its staff member.
+            actor=user if organisation.pk == user.organisation_id else None,
             action=f"duplicate.decision.{decision}",
             obj=duplicate,
             organisation=organisation,
