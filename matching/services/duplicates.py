@@ -202,7 +202,8 @@ def duplicate_decide(*, user: User, duplicate_id: int, decision: str) -> Duplica
     if decision not in DuplicateDecision.CHOICES:
         raise SuspiciousOperation(f"Unknown duplicate decision {decision!r}.")  # a 400
     duplicate = (
-        Duplicate.objects.select_for_update()
+        # Only this row is locked (the records are outer joins, which PostgreSQL cannot lock).
+        Duplicate.objects.select_for_update(of=("self",))
         .select_related("case_a", "case_b", "report_a", "report_b")
         .filter(pk=duplicate_id)
         .first()
