@@ -222,3 +222,16 @@ def test_erasure_removes_the_duplicate_links(caseworker, caseworker_ngo, partner
 
     report_withdraw(user=partner, report=first)
     assert not Duplicate.objects.exists()
+
+
+@pytest.mark.usefixtures("real_engine")
+def test_two_different_photos_of_one_child_are_found_by_the_real_models(
+    caseworker, caseworker_ngo, same_person_pair, distractor_photos
+):
+    first = _case(caseworker, same_person_pair[0].read_bytes())
+    second = _case(caseworker_ngo, same_person_pair[1].read_bytes())
+    _case(caseworker_ngo, distractor_photos[0].read_bytes(), given_name="Someone else")
+
+    duplicate = Duplicate.objects.get()
+    assert {duplicate.case_a_id, duplicate.case_b_id} == {first.pk, second.pk}
+    assert duplicate.best_score >= duplicate.threshold
