@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-services test-embedded lint format bench worker-embed worker-index beat
+.PHONY: run test test-services test-embedded clients-ts lint format bench worker-embed worker-index beat
 
 $(VENV)/.runtime: requirements.txt requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# The TypeScript client check's tools (openapi-typescript, tsc), pinned by package-lock.json.
+TS_CLIENT := tests/clients/ts
+$(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for tests/clients (apt-get install npm)"; exit 1; }
+	npm ci --prefix $(TS_CLIENT) --no-audit --no-fund
+
+## Install the tools the generated-client tests use (tests/clients/).
+clients-ts: $(TS_CLIENT)/node_modules/.package-lock.json
+
 ## Set up and serve the portal and API on http://127.0.0.1:8000 with the demo data.
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
@@ -36,12 +45,12 @@ run: $(VENV)/.runtime
 ## The whole suite: on PostgreSQL + Redis with a real worker, then on the embedded default.
 test: test-services test-embedded
 
-test-services: $(VENV)/.dev $(CHROMIUM)
+test-services: $(VENV)/.dev $(CHROMIUM) clients-ts
 	@pg_isready -q -d "$(TEST_DATABASE_URL)" || { echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL)"; exit 1; }
 	@$(PY) -c "import redis,sys; redis.Redis.from_url('$(TEST_REDIS_URL)').ping()" || { echo "Redis is not reachable at $(TEST_REDIS_URL)"; exit 1; }
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 
-test-embedded: $(VENV)/.dev
+test-embedded: $(VENV)/.dev clients-ts
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not browser"
 
 lint: $(VENV)/.dev

@@ -51,18 +51,13 @@ class CandidateOutput(serializers.ModelSerializer):
         ]
 
 
-class CandidatePageOutput(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = CandidateOutput(many=True)
-
-
 class CandidateListApi(APIView):
+    # Typed as a page of candidates in the schema (`review_candidates_list`).
+    pagination_class = PageNumberPagination
+
     @extend_schema(
         parameters=[
             OpenApiParameter("status", enum=Candidate.Status.values, required=False),
-            OpenApiParameter("page", int, required=False),
             OpenApiParameter(
                 "held_back",
                 bool,
@@ -70,7 +65,7 @@ class CandidateListApi(APIView):
                 description="true: only candidates held back for incompatible details.",
             ),
         ],
-        responses={200: CandidatePageOutput, **problems(400)},
+        responses={200: CandidateOutput(many=True), **problems(400)},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         status_filter = request.query_params.get("status")
@@ -82,7 +77,7 @@ class CandidateListApi(APIView):
         candidates = candidate_list(
             user=request.user, status=status_filter, held_back=held_back_param in {"true", "1"}
         )
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(candidates, request, view=self)
         return paginator.get_paginated_response(CandidateOutput(page, many=True).data)
 

@@ -205,3 +205,90 @@ class ReviewDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} → {self.decision} on {self.candidate_id}"
+
+
+class Duplicate(models.Model):
+    """Two records of one side (two cases, or two reports) whose photos look alike.
+
+    Possibly the same child registered twice, by two organisations or by one. Never merged:
+    a caseworker of each owning organisation says "same child" (the records are then
+    linked) or "different children". One row per unordered pair: `*_a` has the lower id.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Possibly the same child"
+        # One organisation said "same child"; the other has not answered yet.
+        PARTLY_CONFIRMED = "partly_confirmed", "Same child, says one organisation"
+        LINKED = "linked", "Same child: records linked"
+        DIFFERENT = "different", "Different children"
+
+    side = models.CharField(max_length=8, choices=Photo.Side.choices)
+    case_a = models.ForeignKey(
+        MissingCase, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    case_b = models.ForeignKey(
+        MissingCase, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    report_a = models.ForeignKey(
+        FoundReport, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    report_b = models.ForeignKey(
+        FoundReport, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Cosine similarity of the closest photo pair, and the threshold it cleared.
+    best_score = models.FloatField()
+    threshold = models.FloatField()
+    profile = models.CharField(max_length=64, blank=True)
+    face_a = models.ForeignKey(
+        Face, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    face_b = models.ForeignKey(
+        Face, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # {"<organisation id>": {"decision": "same"|"different", "by": user id, "at": iso}}
+    decisions = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-best_score", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case_a", "case_b"], name="one_duplicate_per_cases"),
+            models.UniqueConstraint(
+                fields=["report_a", "report_b"], name="one_duplicate_per_reports"
+            ),
+            # Exactly one pair of records, of the row's side, lower id first.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        side="case",
+                        case_a__isnull=False,
+                        case_b__isnull=False,
+                        report_a__isnull=True,
+                        report_b__isnull=True,
+                        case_a__lt=models.F("case_b"),
+                    )
+                    | Q(
+                        side="report",
+                        report_a__isnull=False,
+                        report_b__isnull=False,
+                        case_a__isnull=True,
+                        case_b__isnull=True,
+                        report_a__lt=models.F("report_b"),
+                    )
+                ),
+                name="duplicate_one_ordered_pair",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        a, b = self.records()
+        return f"Duplicate {self.pk}: {a.reference} ≈ {b.reference}"
+
+    def records(self) -> tuple[MissingCase | FoundReport, MissingCase | FoundReport]:
+        if self.side == Photo.Side.CASE:
+            assert self.case_a is not None and self.case_b is not None
+            return self.case_a, self.case_b
+        assert self.report_a is not None and self.report_b is not None
+        return self.report_a, self.report_b

@@ -225,3 +225,65 @@ def embedding_vectors_of(
             for face_id, vector in rows.filter(**{lookup: values}).values_list("face_id", "vector"):
                 found[face_id] = np.frombuffer(bytes(vector), dtype=np.float32)
     return found
+
+
+@dataclass(frozen=True)
+class DuplicateRow:
+    """One possible duplicate of a record, as its owning caseworker may see it.
+
+    The other record is given by reference only; when it belongs to another organisation,
+    with that organisation's contact and no name, no photo and no details.
+    """
+
+    duplicate_id: int
+    status: str
+    status_label: str
+    other_side: str
+    other_reference: str
+    other_id: int | None  # only for one's own organisation's record (a link to its page)
+    other_organisation: str
+    other_contact_email: str
+    same_organisation: bool
+    our_decision: str
+    can_decide: bool
+
+
+def record_duplicates(*, user: User, record: MissingCase | FoundReport) -> list[DuplicateRow]:
+    """The duplicates of one of the user's organisation's records, closest first."""
+    from matching.models import Duplicate
+
+    if record.organisation_id != user.organisation_id:
+        return []
+    is_case = isinstance(record, MissingCase)
+    action_require(user=user, action=Action.CASE_VIEW if is_case else Action.REPORT_VIEW)
+    if is_case:
+        rows = Duplicate.objects.filter(Q(case_a=record) | Q(case_b=record)).select_related(
+            "case_a__organisation", "case_b__organisation"
+        )
+    else:
+        rows = Duplicate.objects.filter(Q(report_a=record) | Q(report_b=record)).select_related(
+            "report_a__organisation", "report_b__organisation"
+        )
+    can_decide = user_can(user, Action.DUPLICATE_DECIDE)
+    result = []
+    for duplicate in rows.order_by("-best_score", "created_at"):
+        a, b = duplicate.records()
+        other = b if a.pk == record.pk else a
+        same = other.organisation_id == record.organisation_id
+        ours = duplicate.decisions.get(str(user.organisation_id), {}).get("decision", "")
+        result.append(
+            DuplicateRow(
+                duplicate_id=duplicate.pk,
+                status=duplicate.status,
+                status_label=duplicate.get_status_display(),
+                other_side=duplicate.side,
+                other_reference=other.reference,
+                other_id=other.pk if same else None,
+                other_organisation=other.organisation.name,
+                other_contact_email="" if same else other.organisation.contact_email,
+                same_organisation=same,
+                our_decision=ours,
+                can_decide=can_decide,
+            )
+        )
+    return result

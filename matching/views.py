@@ -1,4 +1,4 @@
-"""The reviewers' approval queue and candidate pages."""
+"""The reviewers' approval queue and candidate pages; caseworkers' duplicate decisions."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action
@@ -22,6 +23,7 @@ from cases.records.storage import photo_file_read
 from matching.calibration import score_band
 from matching.models import Candidate, Face, ReviewDecision
 from matching.selectors import candidate_get, candidate_list, photo_viewable_by_reviewer
+from matching.services.duplicates import duplicate_decide
 from matching.services.review import CONFIRMATIONS_REQUIRED, candidate_decide, reviewer_conflict
 
 AGE_BANDS = {f"{low}-{high}": (low, high) for low, high in CHILD_AGE_BANDS}
@@ -202,3 +204,18 @@ def face_crop(request: AuthenticatedHttpRequest, face_id: int) -> HttpResponse:
     top, left = max(0, face.y - margin_y), max(0, face.x - margin_x)
     crop = pixels[top : face.y + face.h + margin_y, left : face.x + face.w + margin_x]
     return image_response(crop, max_side=CROP_SIDE)
+
+
+@portal(Action.DUPLICATE_DECIDE)
+def duplicate_decision(request: AuthenticatedHttpRequest, duplicate_id: int) -> HttpResponse:
+    """A caseworker says "same child" or "different children" about a possible duplicate."""
+    if request.method != "POST":
+        return redirect("dashboard")
+    duplicate_decide(
+        user=request.user, duplicate_id=duplicate_id, decision=request.POST.get("decision", "")
+    )
+    target = request.POST.get("next", "")
+    # Only back to a page of this site.
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)

@@ -119,6 +119,11 @@ portal_urls = [
         name="review-decision",
     ),
     path("review/faces/<int:face_id>/crop/", review.face_crop, name="face-crop"),
+    path(
+        "duplicates/<int:duplicate_id>/decision/",
+        review.duplicate_decision,
+        name="duplicate-decision",
+    ),
 ]
 
 urlpatterns = [

@@ -25,6 +25,8 @@ class Action(StrEnum):
     PHOTO_ADD = "photo.add"
     PHOTO_SELECT_FACE = "photo.select_face"
     CANDIDATE_REVIEW = "candidate.review"
+    # Say whether two of one's records (or one's and another organisation's) are one child.
+    DUPLICATE_DECIDE = "duplicate.decide"
     WEBHOOK_MANAGE = "webhook.manage"
     # Hold an API key (keys are for systems that file cases and reports).
     APIKEY_HOLD = "apikey.hold"
@@ -52,6 +54,7 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.PHOTO_VIEW,
             Action.PHOTO_ADD,
             Action.PHOTO_SELECT_FACE,
+            Action.DUPLICATE_DECIDE,
             Action.WEBHOOK_MANAGE,
             Action.APIKEY_HOLD,
         }

@@ -71,7 +71,6 @@ def _case_output(case: MissingCase) -> dict:
 class CaseListCreateApi(APIView):
     @extend_schema(
         summary="List your organisation's cases",
-        operation_id="cases_list",
         responses={200: CaseOutput(many=True), **problems()},
     )
     def get(self, request: AuthenticatedRequest) -> Response:

@@ -100,7 +100,6 @@ def _report_output(report: FoundReport) -> dict:
 class ReportListCreateApi(APIView):
     @extend_schema(
         summary="List your organisation's found reports",
-        operation_id="found_reports_list",
         responses={200: ReportOutput(many=True), **problems()},
     )
     def get(self, request: AuthenticatedRequest) -> Response:

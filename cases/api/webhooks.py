@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -66,17 +66,9 @@ class DeliveryOutput(serializers.ModelSerializer):
         ]
 
 
-class DeliveryPageOutput(serializers.Serializer):
-    count = serializers.IntegerField()
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = DeliveryOutput(many=True)
-
-
 class WebhookListCreateApi(APIView):
     @extend_schema(
         summary="Your organisation's webhook endpoints",
-        operation_id="webhooks_list",
         responses={200: WebhookOutput(many=True), **_ERRORS},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
@@ -119,13 +111,15 @@ class WebhookDetailApi(APIView):
 
 
 class WebhookDeliveryListApi(APIView):
+    # Typed as a page of deliveries in the schema (`webhooks_deliveries_list`).
+    pagination_class = PageNumberPagination
+
     @extend_schema(
         summary="The delivery log of an endpoint, newest first",
-        parameters=[OpenApiParameter("page", int, required=False)],
-        responses={200: DeliveryPageOutput, **_ERRORS},
+        responses={200: DeliveryOutput(many=True), **_ERRORS},
     )
     def get(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = _endpoint_get(user=request.user, endpoint_id=endpoint_id)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(endpoint.deliveries.all(), request, view=self)
         return paginator.get_paginated_response(DeliveryOutput(page, many=True).data)

@@ -46,6 +46,7 @@ def _biometrics_delete(*, owner: MissingCase | FoundReport) -> dict[str, Any]:
         "embeddings": counts["embeddings"],
         "candidates": counts["candidates"],
         "review_decisions": counts["review_decisions"],
+        "duplicates": counts["duplicates"],
     }
 
 

@@ -1,5 +1,5 @@
-"""Erasing matching's part of a child's biometric data: candidates, faces, embeddings and
-FAISS entries. The owner's photos themselves are deleted by cases (cases/erasure.py).
+"""Erasing matching's part of a child's biometric data: candidates, duplicate links, faces,
+embeddings and FAISS entries. The owner's photos themselves are deleted by cases (cases/erasure.py).
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from cases.models import FoundReport, MissingCase, Photo
-from matching.models import Embedding, Face, ReviewDecision
+from matching.models import Duplicate, Embedding, Face, ReviewDecision
 from matching.tasks import index_faces_remove_task
 
 
@@ -43,6 +43,12 @@ def matching_data_delete(
     )
     decisions = ReviewDecision.objects.filter(candidate__in=candidates).count()
     candidates.delete()
+    # Duplicate links go too: the other record's page must not point at erased data.
+    if isinstance(owner, MissingCase):
+        duplicates = Duplicate.objects.filter(Q(case_a=owner) | Q(case_b=owner))
+    else:
+        duplicates = Duplicate.objects.filter(Q(report_a=owner) | Q(report_b=owner))
+    duplicates_deleted, _ = duplicates.delete()
     faces = Face.objects.filter(photo__in=photos).count()
     _faces_unindex_enqueue(dict(groups))
     return {
@@ -50,4 +56,5 @@ def matching_data_delete(
         "embeddings": sum(len(ids) for ids in groups.values()),
         "candidates": by_status,
         "review_decisions": decisions,
+        "duplicates": duplicates_deleted,
     }

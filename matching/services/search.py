@@ -37,6 +37,7 @@ from matching.index import (
     index_writer_lock,
 )
 from matching.models import Candidate, CandidatePair, Embedding, Face
+from matching.services.duplicates import duplicates_record
 from matching.spaces import Profile
 
 logger = logging.getLogger(__name__)
@@ -49,19 +50,24 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
 
     Returns the number of candidate pairs recorded. Running it again adds nothing new.
     Only the active generation's embeddings are searched; others wait for the switch-over.
+    The same step also searches the face's own side for duplicate registrations.
     """
     embedding = Embedding.objects.select_related("face__photo").filter(pk=embedding_id).first()
     if embedding is None or embedding.face.photo.status != Photo.Status.READY:
         return 0
     if embedding.model_name != generation_active().space:
         return 0
-    hits = embedding_index_step(
+    hits, own_side_hits = embedding_index_searches(
         space=embedding.model_name,
         side=embedding.side,
         face_id=embedding.face_id,
         vector=embedding.as_array(),
+        own_side=settings.DUPLICATE_SEARCH,
     )
-    return _search_record(embedding=embedding, hits=hits)
+    recorded = _search_record(embedding=embedding, hits=hits)
+    if settings.DUPLICATE_SEARCH:
+        duplicates_record(embedding=embedding, hits=own_side_hits)
+    return recorded
 
 
 def indexes_rebuild() -> dict[str, int]:
@@ -85,12 +91,22 @@ def indexes_rebuild() -> dict[str, int]:
 
 
 def embedding_index_step(*, space: str, side: str, face_id: int, vector: np.ndarray) -> list[Hit]:
-    """Add one face to its side's index and return the other side's nearest, exactly scored.
+    """Add one face to its side's index and return the other side's nearest, exactly scored."""
+    return embedding_index_searches(space=space, side=side, face_id=face_id, vector=vector)[0]
+
+
+def embedding_index_searches(
+    *, space: str, side: str, face_id: int, vector: np.ndarray, own_side: bool = False
+) -> tuple[list[Hit], list[Hit]]:
+    """Add one face to its side's index; the other side's nearest and, with `own_side`, its
+    own side's (itself left out: duplicate registrations), exactly scored.
 
     Constant cost in the gallery size: both indexes catch up only with rows added since
     their last use, membership is O(1), and the file is a snapshot taken now and then.
+    The own-side search shares the lock and the catch-up, so it costs one more search.
     """
     other_side = OTHER_SIDE[Photo.Side(side)]
+    own_hits: list[Hit] = []
     with index_writer_lock(space):
         indexes = index_sides_get(
             model_name=space, sides=(side, other_side), dim=len(vector), known={face_id: vector}
@@ -102,9 +118,21 @@ def embedding_index_step(*, space: str, side: str, face_id: int, vector: np.ndar
         hits = index_search(
             index=other, model_name=space, side=other_side, vector=vector, k=settings.SEARCH_TOP_K
         )
+        if own_side:
+            own_hits = [
+                hit
+                for hit in index_search(
+                    index=own,
+                    model_name=space,
+                    side=side,
+                    vector=vector,
+                    k=settings.SEARCH_TOP_K + 1,
+                )
+                if hit.face_id != face_id
+            ]
         index_snapshot_if_due(model_name=space, side=side)
         index_snapshot_if_due(model_name=space, side=other_side)
-    return hits
+    return hits, own_hits
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "reunite.api.schema.ReuniteAutoSchema",
     "EXCEPTION_HANDLER": "reunite.api.problems.problem_exception_handler",
     # Per API key; over the rate: 429 `throttled` with Retry-After.
     "DEFAULT_THROTTLE_CLASSES": ["cases.access.throttling.ApiClientRateThrottle"],
@@ -30,12 +30,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operation ids start after /api/v1/: `found_reports_create`, not `v1_found_reports_create`.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # The docs page's assets are served by us, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # `<rid:...>` ids in the URLs (cases/converters.py).
-    "PATH_CONVERTER_OVERRIDE": {
+    # `<rid:...>` ids in the URLs (cases/converters.py) are integers. The name is plural:
+    # the singular one was silently ignored, and ids were typed as strings.
+    "PATH_CONVERTER_OVERRIDES": {
         "rid": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999},
     },
 }

@@ -42,6 +42,9 @@ LARGE_AGE_GAP_YEARS = env_float("REUNITE_LARGE_AGE_GAP_YEARS", 5.0)
 # Slack (years) allowed between the missing child's expected age and the estimated age range.
 AGE_TOLERANCE_YEARS = env_float("REUNITE_AGE_TOLERANCE_YEARS", 2.0)
 SEARCH_TOP_K = env_int("REUNITE_SEARCH_TOP_K", 50)
+# Also search each face against its own side (case vs cases, report vs reports) to find a
+# child registered twice. Off: only the cross-side search runs.
+DUPLICATE_SEARCH = env_bool("REUNITE_DUPLICATE_SEARCH", True)
 FAISS_THREADS = env_int("REUNITE_FAISS_THREADS", 1)
 # A worker renews its claim on a photo every third of this while it works; a photo whose
 # claim is older (its worker died) is taken back by the recovery sweep.

@@ -29,6 +29,7 @@ ALLOWED = {
         "photo.view",
         "photo.add",
         "photo.select_face",
+        "duplicate.decide",
         "webhook.manage",
         "apikey.hold",
     },

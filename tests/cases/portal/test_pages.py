@@ -235,6 +235,7 @@ def _every_portal_url(world):
         "candidate_id": world["candidate"].pk,
         "face_id": world["case_face"].pk,
         "notification_id": 1,
+        "duplicate_id": 1,
         "variant": "thumb",
     }
     for pattern in portal_urls:
