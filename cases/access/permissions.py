@@ -23,6 +23,8 @@ class Action(StrEnum):
     PHOTO_ADD = "photo.add"
     PHOTO_SELECT_FACE = "photo.select_face"
     CANDIDATE_REVIEW = "candidate.review"
+    # Record the final decision on a disputed candidate (senior reviewers).
+    DISPUTE_RESOLVE = "dispute.resolve"
     WEBHOOK_MANAGE = "webhook.manage"
     # Hold an API key (keys are for systems that file cases and reports).
     APIKEY_HOLD = "apikey.hold"
@@ -34,6 +36,8 @@ class Action(StrEnum):
     ORGANISATION_PAUSE = "organisation.pause"
     USER_ROLE_SET = "user.role_set"
     LEGAL_HOLD = "legal_hold.manage"
+    # Keep the organisation's profile (its named contact for confirmed matches) up to date.
+    ORGANISATION_EDIT = "organisation.edit"
 
 
 MATRIX: dict[str, frozenset[Action]] = {
@@ -66,6 +70,9 @@ MATRIX: dict[str, frozenset[Action]] = {
         }
     ),
     Role.REVIEWER: frozenset({Action.PORTAL_USE, Action.CANDIDATE_REVIEW}),
+    Role.SENIOR_REVIEWER: frozenset(
+        {Action.PORTAL_USE, Action.CANDIDATE_REVIEW, Action.DISPUTE_RESOLVE}
+    ),
     Role.ORG_ADMIN: frozenset(
         {
             Action.PORTAL_USE,
@@ -75,6 +82,7 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.APIKEY_MANAGE,
             Action.AUDIT_VIEW,
             Action.USER_ROLE_SET,
+            Action.ORGANISATION_EDIT,
         }
     ),
     Role.OPERATOR: frozenset(
