@@ -89,6 +89,6 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"Demo ready: users {', '.join(u for u, _, _ in USERS)} and operator, "
-            f"password {DEMO_PASSWORD!r}. Reviewers, senior, orgadmin and operator use the TOTP secret "
-            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ for their second factor."
+            f"password {DEMO_PASSWORD!r}. Reviewers, senior, orgadmin and operator use the TOTP "
+            "secret GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ for their second factor."
         )
