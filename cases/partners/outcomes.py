@@ -45,6 +45,7 @@ _STAGE_OUTCOMES = {
     "verified_same": Outcome.VERIFIED_SAME_CHILD,
     "reunited": Outcome.REUNITED,
     "handed_to_authority": Outcome.HANDED_TO_AUTHORITY,
+    "verified_not_same": Outcome.NOT_A_MATCH,
 }
 _ENDED = ("withdrawn", "rejected", "not_same_child")
 

@@ -49,7 +49,12 @@ def test_partner_sees_under_review_then_the_confirmed_contact_and_nothing_else(
     body = client.get(url).json()
     assert body["outcome"] == {
         "state": "possible_match_confirmed",
-        "contact": {"organisation": "Family Links", "email": "links@family.example"},
+        "contact": {
+            "organisation": "Family Links",
+            "name": "",
+            "email": "links@family.example",
+            "phone": "",
+        },
     }
     assert body["processing_state"] == "complete"
     assert candidate.case.given_name not in str(body)
