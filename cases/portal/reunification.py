@@ -7,7 +7,6 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
 
 from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action
@@ -17,7 +16,6 @@ from matching import interfaces as matching
 
 
 @portal(Action.CASE_EDIT)
-@require_http_methods(["POST"])
 def reunification_step(
     request: AuthenticatedHttpRequest, case_id: int, candidate_id: int
 ) -> HttpResponse:
@@ -25,6 +23,9 @@ def reunification_step(
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
     if not case.candidates.filter(pk=candidate_id).exists():
         raise Http404("No such possible match.")
+    if request.method != "POST":
+        # The form lives on the case page; another organisation's case was a 404 above.
+        return redirect("case-detail", case_id=case.pk)
     stage, note = request.POST.get("stage", ""), request.POST.get("note", "")
     try:
         matching.reunification_step_record(
