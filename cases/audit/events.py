@@ -108,6 +108,7 @@ _("candidate.decision.confirm", "A reviewer said: same child", on_timeline=True)
 _("candidate.decision.reject", "A reviewer said: not the same child", on_timeline=True)
 _("candidate.decision.unsure", "A reviewer said: needs more information", on_timeline=True)
 _("candidate.confirmed", "Two reviewers confirmed a possible match", on_timeline=True)
+_("candidate.withdrawn", "Possible match withdrawn by an operator", on_timeline=True)
 _("candidate.resolved.confirm", "A senior reviewer's final decision: same child", on_timeline=True)
 _(
     "candidate.resolved.reject",

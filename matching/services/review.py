@@ -174,3 +174,35 @@ def _candidate_confirmed(*, candidate: Candidate) -> None:
                 fail_silently=True,
             )
         )
+
+
+@transaction.atomic
+def candidate_withdraw(*, actor: User | None, candidate: Candidate, reason: str) -> Candidate:
+    """Take a candidate made in error out of review (an operator's data fix), with a reason.
+
+    `actor=None` is the `candidate_withdraw` command, run by an operator on the server: the
+    admin is read-only, so this is the audited way to correct a candidate.
+    """
+    if actor is not None:
+        action_require(user=actor, action=Action.ALL_ORGANISATIONS)
+    if not reason.strip():
+        raise ValidationError({"reason": "A withdrawal needs a recorded reason."})
+    candidate = Candidate.objects.select_for_update().select_related("case").get(pk=candidate.pk)
+    if candidate.status == Candidate.Status.WITHDRAWN:
+        return candidate
+    previous = candidate.status
+    candidate.status = Candidate.Status.WITHDRAWN
+    candidate.save(update_fields=["status", "updated_at"])
+    case = MissingCase.objects.select_for_update().get(pk=candidate.case_id)
+    others = case.candidates.filter(status=Candidate.Status.CONFIRMED).exists()
+    if case.status == MissingCase.Status.POSSIBLE_MATCH and not others:
+        case.status = MissingCase.Status.OPEN
+        case.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="candidate.withdrawn",
+        obj=candidate,
+        organisation=case.organisation,
+        data={"from": previous, "reason": reason.strip()[:500]},
+    )
+    return candidate

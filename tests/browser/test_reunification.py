@@ -146,3 +146,4 @@ def test_a_senior_reviewer_resolves_a_dispute_with_a_reason(
     _sign_in_with_code(other, reviewer)
     other.goto(f"/review/candidates/{candidate.pk}/")
     expect(other.get_by_text("Rejected: not the same child").first).to_be_visible()
+    expect(other.get_by_test_id("final-decision")).to_contain_text("The eye shape differs")

@@ -90,3 +90,17 @@ def test_changelists_offer_no_bulk_delete(admin_client, records):
     for name in READ_ONLY:
         page = admin_client.get(_url(records[name], "changelist"))
         assert b"delete_selected" not in page.content
+
+
+def test_operators_fix_a_candidate_with_the_audited_command(records, caseworker):
+    from django.core.management import call_command
+
+    from cases.models import AuditEvent
+
+    candidate = records["candidate"]
+    call_command("candidate_withdraw", str(candidate.pk), reason="Wrong photo on the report.")
+    candidate.refresh_from_db()
+    assert candidate.status == Candidate.Status.WITHDRAWN
+    event = AuditEvent.objects.get(action="candidate.withdrawn")
+    assert event.actor is None
+    assert event.data == {"from": "disputed", "reason": "Wrong photo on the report."}
