@@ -40,9 +40,11 @@ def candidate(caseworker, partner, org_ngo) -> Candidate:
 
 
 def _images_loaded(page) -> None:
-    # A liveness bound on the photos' loading, so the screenshot shows them.
+    # A liveness bound on the found child's photo loading (thumbnails further down load
+    # lazily, so they are not waited for).
     page.wait_for_function(
-        "() => [...document.images].every(img => img.complete && img.naturalWidth > 0)"
+        "() => [...document.querySelectorAll('.reunification img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
     )
 
 
