@@ -50,9 +50,9 @@ def reunification_step_record(
             raise ValidationError({"stage": "Choose one of the steps."})
         raise ValidationError({"stage": "That step does not follow the steps recorded so far."})
 
-    step = ReunificationStep.objects.create(
-        candidate=candidate, stage=stage, note=note.strip(), recorded_by=user
-    )
+    step = ReunificationStep(candidate=candidate, stage=stage, note=note.strip(), recorded_by=user)
+    step.full_clean()
+    step.save()
     candidate.reunification_stage = stage
     if stage == Stage.VERIFIED_NOT_SAME:
         candidate.status = Candidate.Status.NOT_SAME_CHILD

@@ -125,9 +125,11 @@ def candidate_resolve(
         raise ValidationError(
             "No other reviewer said “same child”: a final “same child” needs one who did."
         )
-    resolution = DisputeResolution.objects.create(
+    resolution = DisputeResolution(
         candidate=candidate, resolved_by=user, decision=decision, reason=reason.strip()
     )
+    resolution.full_clean()
+    resolution.save()
     audit_record(
         actor=user,
         action=f"candidate.resolved.{decision}",
