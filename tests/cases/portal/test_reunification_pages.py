@@ -81,6 +81,9 @@ def test_case_owner_records_steps_and_errors_keep_the_note(
     assert "Verified in person: not the same child" in page
     assert "Another child." in page
     assert MissingCase.objects.get(pk=candidate.case_id).status == "open"
+    # The match no longer stands: the found child's photo is no longer theirs to see.
+    photo_url = reverse("photo-image", args=[candidate.best_report_face.photo_id, "full"])
+    assert client.get(photo_url).status_code == 404
     assert client.get(step_url)["Location"] == reverse("case-detail", args=[candidate.case_id])
 
 
