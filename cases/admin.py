@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from cases.models import ApiKey, AuditEvent, FoundReport, MissingCase, Organisation, Photo, User
+from reunite.admin import ReadOnlyAdmin
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "purpose", "approved_at"]
+    list_display = ["name", "kind", "purpose", "approved_at", "contact_name"]
 
 
 @admin.register(User)
@@ -27,7 +28,9 @@ class FoundReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(Photo)
-class PhotoAdmin(admin.ModelAdmin):
+class PhotoAdmin(ReadOnlyAdmin):
+    """Read-only: a photo's state moves only through processing and the face picker."""
+
     list_display = ["id", "side", "organisation", "status", "rejection_code", "created_at"]
     list_filter = ["status", "side"]
     exclude = ["file"]

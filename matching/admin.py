@@ -1,34 +1,75 @@
+"""Matching's admin is read-only: candidates, decisions, faces and embeddings change only
+through services (the two-person rule, the audit trail), never by raw edits.
+"""
+
 from django.contrib import admin
-from django.http import HttpRequest
 
-from matching.models import Candidate, EmbeddingGeneration, ReviewDecision
+from matching.models import (
+    Candidate,
+    CandidatePair,
+    DisputeResolution,
+    Embedding,
+    EmbeddingGeneration,
+    Face,
+    ReunificationStep,
+    ReviewDecision,
+)
+from reunite.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class DecisionInline(admin.TabularInline):
+class DecisionInline(ReadOnlyInline):
     model = ReviewDecision
-    extra = 0
-    readonly_fields = ["reviewer", "decision", "note", "created_at"]
+    fields = readonly_fields = ("reviewer", "decision", "note", "created_at")
+
+
+class ReunificationStepInline(ReadOnlyInline):
+    model = ReunificationStep
+    fields = readonly_fields = ("stage", "note", "recorded_by", "created_at")
 
 
 @admin.register(Candidate)
-class CandidateAdmin(admin.ModelAdmin):
+class CandidateAdmin(ReadOnlyAdmin):
     list_display = ["id", "case", "found_report", "best_score", "agreeing_pairs", "status"]
-    list_filter = ["status"]
-    inlines = [DecisionInline]
-    readonly_fields = ["best_score", "best_case_face", "best_report_face", "agreeing_pairs"]
+    list_filter = ["status", "held_back"]
+    inlines = [DecisionInline, ReunificationStepInline]
+
+
+@admin.register(CandidatePair)
+class CandidatePairAdmin(ReadOnlyAdmin):
+    list_display = ["id", "candidate", "case_face", "report_face", "score"]
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "candidate", "reviewer", "decision", "created_at"]
+    list_filter = ["decision"]
+
+
+@admin.register(DisputeResolution)
+class DisputeResolutionAdmin(ReadOnlyAdmin):
+    list_display = ["candidate", "resolved_by", "decision", "created_at"]
+
+
+@admin.register(ReunificationStep)
+class ReunificationStepAdmin(ReadOnlyAdmin):
+    list_display = ["candidate", "stage", "recorded_by", "created_at"]
+
+
+@admin.register(Face)
+class FaceAdmin(ReadOnlyAdmin):
+    list_display = ["id", "photo", "ordinal", "is_selected", "detector_score"]
+
+
+@admin.register(Embedding)
+class EmbeddingAdmin(ReadOnlyAdmin):
+    list_display = ["id", "face", "side", "model_name", "indexed_at"]
+    list_filter = ["model_name", "side"]
+    # The vector is binary and means nothing to a person.
+    exclude = ["vector"]
 
 
 @admin.register(EmbeddingGeneration)
-class EmbeddingGenerationAdmin(admin.ModelAdmin):
-    """Read-only: generations change only through `manage.py reembed`, which audits it."""
+class EmbeddingGenerationAdmin(ReadOnlyAdmin):
+    """Generations change only through `manage.py reembed`, which audits it."""
 
     list_display = ["space", "status", "profile", "activated_at", "retired_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -122,8 +122,9 @@ class CaseCandidateOutput(serializers.ModelSerializer):
     """What a caseworker's own system may read about a case's candidates: coarse only."""
 
     outcome = serializers.SerializerMethodField(
-        help_text="`under_review` (pending or disputed), `possible_match_confirmed`, or "
-        "`not_a_match` (withdrawn)."
+        help_text="`under_review` (pending or disputed), `possible_match_confirmed`, then "
+        "`verified_same_child`, `reunited` or `handed_to_authority` as the case owner records "
+        "them, or `not_a_match` (withdrawn, rejected, or verified in person as another child)."
     )
     contact = serializers.SerializerMethodField(
         help_text="The found report's organisation, once two reviewers confirmed."
@@ -131,14 +132,19 @@ class CaseCandidateOutput(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=[o.value for o in CANDIDATE_OUTCOMES]))
     def get_outcome(self, candidate: Candidate) -> str:
-        return candidate_outcome(status=candidate.status).value
+        return candidate_outcome(status=candidate.status, stage=candidate.reunification_stage).value
 
     @extend_schema_field(ContactOutput(allow_null=True))
     def get_contact(self, candidate: Candidate) -> dict | None:
         if candidate.status != Candidate.Status.CONFIRMED:
             return None
         organisation = candidate.found_report.organisation
-        return {"organisation": organisation.name, "email": organisation.contact_email}
+        return {
+            "organisation": organisation.name,
+            "name": organisation.contact_name,
+            "email": organisation.contact_email,
+            "phone": organisation.contact_phone,
+        }
 
     class Meta:
         model = Candidate

@@ -14,10 +14,17 @@ from django.db.models import Exists, OuterRef, Prefetch
 
 from cases.models import FoundReport, MissingCase, Photo, User
 from matching.models import Candidate
-from matching.selectors import candidates_for_case, photo_viewable_by_reviewer
-from matching.services import erasure, processing, search
+from matching.selectors import (
+    Reunification,
+    candidates_for_case,
+    photo_viewable_by_case_owner,
+    photo_viewable_by_reviewer,
+    reunifications_for_case,
+)
+from matching.services import erasure, processing, reunification, search
 
 __all__ = [
+    "Reunification",
     "candidates_for_case",
     "candidates_prefetch",
     "candidates_recheck",
@@ -26,7 +33,10 @@ __all__ = [
     "open_candidate_exists",
     "photo_face_select",
     "photo_process_enqueue",
+    "photo_viewable_by_case_owner",
     "photo_viewable_by_reviewer",
+    "reunification_step_record",
+    "reunifications_for_case",
 ]
 
 
@@ -76,3 +86,9 @@ def open_candidate_exists(*, found_report_ref: OuterRef) -> Exists:
             status__in=[Candidate.Status.PENDING, Candidate.Status.DISPUTED],
         )
     )
+
+
+def reunification_step_record(*, user: User, candidate_id: int, stage: str, note: str) -> None:
+    """The case owner records a step after a confirmation (contact, verification, reunion)."""
+    candidate = Candidate.objects.get(pk=candidate_id)
+    reunification.reunification_step_record(user=user, candidate=candidate, stage=stage, note=note)

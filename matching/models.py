@@ -104,14 +104,29 @@ class Embedding(models.Model):
         return np.frombuffer(bytes(self.vector), dtype=np.float32)
 
 
+class ReunificationStage(models.TextChoices):
+    """What the case owner did after a confirmation, in the order it usually happens."""
+
+    CONTACT_MADE = "contact_made", "Contact made with the found child's organisation"
+    VERIFICATION_PLANNED = "verification_planned", "In-person verification planned"
+    VERIFIED_SAME = "verified_same", "Verified in person: the same child"
+    VERIFIED_NOT_SAME = "verified_not_same", "Verified in person: not the same child"
+    REUNITED = "reunited", "Reunited with the family"
+    HANDED_TO_AUTHORITY = "handed_to_authority", "Handed to the authority responsible"
+
+
 class Candidate(models.Model):
     """A possible match between one case and one report, for people to review."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for review"
         CONFIRMED = "confirmed", "Confirmed by two reviewers"
-        DISPUTED = "disputed", "Disputed: needs more information"
+        DISPUTED = "disputed", "Disputed: waiting for a senior reviewer"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        # A senior reviewer's final decision on a disputed candidate.
+        REJECTED = "rejected", "Rejected: not the same child"
+        # Confirmed, then checked in person: never proposed again as the same pair.
+        NOT_SAME_CHILD = "not_same_child", "Verified in person: not the same child"
 
     case = models.ForeignKey(MissingCase, on_delete=models.CASCADE, related_name="candidates")
     found_report = models.ForeignKey(
@@ -136,6 +151,10 @@ class Candidate(models.Model):
     # Incompatible metadata: kept, listed separately, with the reasons shown.
     held_back = models.BooleanField(default=False)
     hold_reasons = models.JSONField(default=list, blank=True)
+    # The last reunification step the case owner recorded (outcomes read it).
+    reunification_stage = models.CharField(
+        max_length=24, choices=ReunificationStage.choices, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -292,3 +311,48 @@ class Duplicate(models.Model):
             return self.case_a, self.case_b
         assert self.report_a is not None and self.report_b is not None
         return self.report_a, self.report_b
+class DisputeResolution(models.Model):
+    """A senior reviewer's final decision on a disputed candidate, with the reason."""
+
+    class Decision(models.TextChoices):
+        CONFIRM = "confirm", "Same child"
+        REJECT = "reject", "Not the same child"
+
+    candidate = models.OneToOneField(Candidate, on_delete=models.CASCADE, related_name="resolution")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dispute_resolutions"
+    )
+    decision = models.CharField(max_length=8, choices=Decision.choices)
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="resolution_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resolved_by} → {self.decision} on {self.candidate_id} (final)"
+
+
+class ReunificationStep(models.Model):
+    """One step the case owner recorded after a confirmation, with their note."""
+
+    candidate = models.ForeignKey(
+        Candidate, on_delete=models.CASCADE, related_name="reunification_steps"
+    )
+    stage = models.CharField(max_length=24, choices=ReunificationStage.choices)
+    note = models.TextField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(note=""), name="reunification_note_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} on candidate {self.candidate_id}"

@@ -12,8 +12,15 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from cases.access.permissions import Action, action_require, user_can
-from cases.models import FoundReport, MissingCase, Photo, User
-from matching.models import Candidate, Embedding, EmbeddingGeneration, Face
+from cases.models import FoundReport, MissingCase, Organisation, Photo, User
+from matching.models import (
+    Candidate,
+    Embedding,
+    EmbeddingGeneration,
+    Face,
+    ReunificationStage,
+    ReunificationStep,
+)
 
 
 def _live_embeddings(*, model_name: str, side: str) -> QuerySet[Embedding]:
@@ -75,6 +82,90 @@ def candidate_get(*, user: User, candidate_id: int) -> Candidate:
 
 def candidates_for_case(*, case: MissingCase) -> QuerySet[Candidate]:
     return case.candidates.order_by("-evidence_score", "-best_score")
+
+
+_Stage = ReunificationStage
+# After these nothing more is recorded on the candidate.
+FINAL_STAGES = frozenset({_Stage.REUNITED, _Stage.HANDED_TO_AUTHORITY, _Stage.VERIFIED_NOT_SAME})
+VERIFIED_STAGES = frozenset({_Stage.VERIFIED_SAME, _Stage.VERIFIED_NOT_SAME})
+
+
+def reunification_stages_open(*, steps: list[ReunificationStep]) -> list[str]:
+    """The stages that may be recorded next, given the steps already recorded."""
+    done = {step.stage for step in steps}
+    if done & FINAL_STAGES:
+        return []
+    stages = [_Stage.CONTACT_MADE, _Stage.VERIFICATION_PLANNED]
+    if not done & VERIFIED_STAGES:
+        stages += [_Stage.VERIFIED_SAME, _Stage.VERIFIED_NOT_SAME]
+    else:
+        stages.append(_Stage.REUNITED)
+    stages.append(_Stage.HANDED_TO_AUTHORITY)
+    return [stage.value for stage in stages]
+
+
+@dataclass(frozen=True)
+class Reunification:
+    """A confirmed candidate as its case owner sees it: the found child and whom to call."""
+
+    candidate: Candidate
+    report: FoundReport
+    organisation: Organisation
+    # The found child's photo behind the best pair (served audited by the portal).
+    photo_id: int
+    steps: list[ReunificationStep]
+    stages_open: list[tuple[str, str]]
+
+
+def reunifications_for_case(*, case: MissingCase) -> list[Reunification]:
+    """Confirmed candidates of a case, and those whose verification has ended, with steps."""
+    candidates = (
+        case.candidates.filter(Q(status=Candidate.Status.CONFIRMED) | ~Q(reunification_stage=""))
+        .select_related("found_report__organisation", "best_report_face")
+        .prefetch_related("reunification_steps__recorded_by")
+        .order_by("-updated_at")
+    )
+    labels = dict(ReunificationStage.choices)
+    found: list[Reunification] = []
+    for candidate in candidates:
+        steps = list(candidate.reunification_steps.all())
+        stages = (
+            reunification_stages_open(steps=steps)
+            if candidate.status == Candidate.Status.CONFIRMED
+            else []
+        )
+        found.append(
+            Reunification(
+                candidate=candidate,
+                report=candidate.found_report,
+                organisation=candidate.found_report.organisation,
+                photo_id=candidate.best_report_face.photo_id,
+                steps=steps,
+                stages_open=[(stage, labels[stage]) for stage in stages],
+            )
+        )
+    return found
+
+
+def photo_viewable_by_case_owner(*, user: User, photo: Photo) -> bool:
+    """The found child's best photo of a confirmed candidate, for the case's organisation."""
+    if not user_can(user, Action.CASE_VIEW) or user.organisation_id is None:
+        return False
+    return Candidate.objects.filter(
+        status=Candidate.Status.CONFIRMED,
+        case__organisation_id=user.organisation_id,
+        best_report_face__photo_id=photo.pk,
+    ).exists()
+
+
+def dispute_list(*, user: User) -> QuerySet[Candidate]:
+    """Disputed candidates with every decision, for a senior reviewer's final decision."""
+    action_require(user=user, action=Action.DISPUTE_RESOLVE)
+    return (
+        candidate_list(user=user, status=Candidate.Status.DISPUTED, held_back=None)
+        .select_related("case__organisation", "found_report__organisation")
+        .prefetch_related("decisions__reviewer")
+    )
 
 
 def gallery_size(*, model_name: str, side: str) -> int:

@@ -19,6 +19,7 @@ from cases.models import Photo
 from cases.portal.http import CROP_SIDE, image_response, portal
 from cases.records.ages import CHILD_AGE_BANDS, case_age_range, years_between
 from cases.records.images import photo_pixels
+from cases.records.selectors import notification_list
 from cases.records.storage import photo_file_read
 from matching.calibration import score_band
 from matching.models import Candidate, Face, ReviewDecision
@@ -59,7 +60,8 @@ def review_queue(
         candidate.band = score_band(  # type: ignore[attr-defined]
             score=candidate.best_score, age_gap_years=candidate.age_gap_years
         )
-    waiting = candidate_list(user=request.user, status="pending").count()
+    # The count of what this page lists (held back or not, after filters), not of another list.
+    waiting = page.paginator.count
     return render(
         request,
         "review/queue.html",
@@ -68,6 +70,8 @@ def review_queue(
             "status": status,
             "held_back": held_back,
             "waiting": waiting,
+            # E.g. "a candidate you confirmed was verified as another child" (learning).
+            "notifications": list(notification_list(user=request.user)[:10]),
             "organisations": organisations,
             "age_bands": list(AGE_BANDS),
             "selected_org": org or "",

@@ -9,9 +9,12 @@ from cases.api import pfif as pfif_api
 from cases.api import photos as photos_api
 from cases.api import reports as reports_api
 from cases.api import webhooks as webhooks_api
+from cases.portal import organisation as organisation_portal
+from cases.portal import reunification as reunification_portal
 from cases.portal import views as portal
 from cases.portal.urls import apikey_urls, otp_urls
 from matching import api as matching_api
+from matching import disputes
 from matching import views as review
 from reunite.api.converters import AnyPathConverter, RecordIdConverter
 from reunite.api.views import api_not_found
@@ -101,6 +104,12 @@ portal_urls = [
         portal.case_consent_withdraw,
         name="case-consent-withdraw",
     ),
+    path(
+        "cases/<int:case_id>/reunification/<int:candidate_id>/",
+        reunification_portal.reunification_step,
+        name="case-reunification-step",
+    ),
+    path("org/profile/", organisation_portal.organisation_profile, name="organisation-profile"),
     path("audit/", portal.audit_log, name="audit-log"),
     path("reports/", portal.report_list, name="report-list"),
     path("reports/new/", portal.report_create, name="report-create"),
@@ -110,7 +119,12 @@ portal_urls = [
     path("photos/<int:photo_id>/status/", portal.photo_status, name="photo-status"),
     path("photos/<int:photo_id>/<str:variant>/", portal.photo_image, name="photo-image"),
     path("review/", review.review_queue, name="review-queue"),
-    path("review/disputed/", review.review_queue, {"status": "disputed"}, name="review-disputed"),
+    path("review/disputed/", disputes.dispute_queue, name="review-disputed"),
+    path(
+        "review/disputed/<int:candidate_id>/",
+        disputes.dispute_resolve_view,
+        name="review-dispute-resolve",
+    ),
     path("review/held-back/", review.review_queue, {"held_back": True}, name="review-held-back"),
     path("review/candidates/<int:candidate_id>/", review.candidate_detail, name="review-candidate"),
     path(

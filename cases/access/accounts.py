@@ -97,3 +97,38 @@ def organisation_pause(
         data={"name": organisation.name, "reason": organisation.paused_reason},
     )
     return organisation
+
+
+@transaction.atomic
+def organisation_contact_update(
+    *, actor: User, contact_name: str, contact_email: str, contact_phone: str
+) -> Organisation:
+    """The actor's organisation's named contact, shown to the other side after a confirmation."""
+    action_require(user=actor, action=Action.ORGANISATION_EDIT)
+    if actor.organisation_id is None:
+        raise PermissionDenied("Only members of an organisation may do this.")
+    organisation = Organisation.objects.select_for_update().get(pk=actor.organisation_id)
+    before = {
+        "contact_name": organisation.contact_name,
+        "contact_email": organisation.contact_email,
+        "contact_phone": organisation.contact_phone,
+    }
+    after = {
+        "contact_name": contact_name.strip(),
+        "contact_email": contact_email.strip(),
+        "contact_phone": contact_phone.strip(),
+    }
+    if before == after:
+        return organisation
+    for field, value in after.items():
+        setattr(organisation, field, value)
+    organisation.full_clean()
+    organisation.save(update_fields=list(after))
+    audit_record(
+        actor=actor,
+        action="organisation.contact_updated",
+        obj=organisation,
+        organisation=organisation,
+        data={"changed": sorted(f for f in after if after[f] != before[f])},
+    )
+    return organisation

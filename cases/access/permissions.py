@@ -27,6 +27,8 @@ class Action(StrEnum):
     CANDIDATE_REVIEW = "candidate.review"
     # Say whether two of one's records (or one's and another organisation's) are one child.
     DUPLICATE_DECIDE = "duplicate.decide"
+    # Record the final decision on a disputed candidate (senior reviewers).
+    DISPUTE_RESOLVE = "dispute.resolve"
     WEBHOOK_MANAGE = "webhook.manage"
     # Hold an API key (keys are for systems that file cases and reports).
     APIKEY_HOLD = "apikey.hold"
@@ -38,6 +40,8 @@ class Action(StrEnum):
     ORGANISATION_PAUSE = "organisation.pause"
     USER_ROLE_SET = "user.role_set"
     LEGAL_HOLD = "legal_hold.manage"
+    # Keep the organisation's profile (its named contact for confirmed matches) up to date.
+    ORGANISATION_EDIT = "organisation.edit"
 
 
 MATRIX: dict[str, frozenset[Action]] = {
@@ -72,6 +76,9 @@ MATRIX: dict[str, frozenset[Action]] = {
         }
     ),
     Role.REVIEWER: frozenset({Action.PORTAL_USE, Action.CANDIDATE_REVIEW}),
+    Role.SENIOR_REVIEWER: frozenset(
+        {Action.PORTAL_USE, Action.CANDIDATE_REVIEW, Action.DISPUTE_RESOLVE}
+    ),
     Role.ORG_ADMIN: frozenset(
         {
             Action.PORTAL_USE,
@@ -81,6 +88,7 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.APIKEY_MANAGE,
             Action.AUDIT_VIEW,
             Action.USER_ROLE_SET,
+            Action.ORGANISATION_EDIT,
         }
     ),
     Role.OPERATOR: frozenset(

@@ -8,7 +8,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.models import Photo
-from cases.partners.outcomes import RECORD_OUTCOMES, ProcessingState, processing_state
+from cases.partners.outcomes import (
+    RECORD_OUTCOMES,
+    ProcessingState,
+    outcome_contact,
+    processing_state,
+)
 
 
 class FaceOutput(serializers.Serializer):
@@ -41,14 +46,19 @@ class PhotoOutput(serializers.ModelSerializer):
 
 class ContactOutput(serializers.Serializer):
     organisation = serializers.CharField()
+    name = serializers.CharField(allow_blank=True, help_text="The organisation's named contact.")
     email = serializers.CharField(allow_blank=True)
+    phone = serializers.CharField(allow_blank=True)
 
 
 class OutcomeOutput(serializers.Serializer):
     state = serializers.ChoiceField(
         choices=[o.value for o in RECORD_OUTCOMES],
         help_text="`no_match_so_far`; `under_review`: reviewers are looking at a possible "
-        "match; `possible_match_confirmed`: two reviewers confirmed one, see `contact`.",
+        "match; `possible_match_confirmed`: two reviewers confirmed one, see `contact`; then, "
+        "as the case owner records them after checking in person: `verified_same_child`, "
+        '`reunited` or `handed_to_authority`. A verified "not the same child" returns the '
+        "record to `no_match_so_far` (or `under_review`): it is searched again.",
     )
     contact = ContactOutput(
         allow_null=True,
@@ -57,12 +67,7 @@ class OutcomeOutput(serializers.Serializer):
 
 
 def _outcome_data(view: Any) -> dict:
-    contact = (
-        {"organisation": view.contact_organisation, "email": view.contact_email}
-        if view.contact_organisation
-        else None
-    )
-    return {"state": view.state.value, "contact": contact}
+    return {"state": view.state.value, "contact": outcome_contact(view)}
 
 
 @extend_schema_field(OutcomeOutput)

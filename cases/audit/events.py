@@ -59,6 +59,7 @@ _("auth.second_factor_failed", "Wrong second-factor code")
 _("organisation.approved", "Organisation approved")
 _("organisation.paused", "Organisation paused")
 _("organisation.resumed", "Organisation resumed")
+_("organisation.contact_updated", "Organisation's contact for confirmed matches changed")
 _("organisation.surge", "Unusual volume flagged to operators")
 _("user.role_changed", "User's role changed")
 _("apikey.created", "API key created")
@@ -118,4 +119,26 @@ _("candidate.confirmed", "Two reviewers confirmed a possible match", on_timeline
 _("duplicate.created", "Possibly the same child as another record")
 _("duplicate.decision.same", "A caseworker said: same child (records linked)")
 _("duplicate.decision.different", "A caseworker said: different children")
+_("candidate.withdrawn", "Possible match withdrawn by an operator", on_timeline=True)
+_("candidate.resolved.confirm", "A senior reviewer's final decision: same child", on_timeline=True)
+_(
+    "candidate.resolved.reject",
+    "A senior reviewer's final decision: not the same child",
+    on_timeline=True,
+)
+# Reunification: what the case owner did after a confirmation.
+_(
+    "reunification.contact_made",
+    "Contact made with the found child's organisation",
+    on_timeline=True,
+)
+_("reunification.verification_planned", "In-person verification planned", on_timeline=True)
+_("reunification.verified_same", "Verified in person: the same child", on_timeline=True)
+_(
+    "reunification.verified_not_same",
+    "Verified in person: not the same child; both records back in matching",
+    on_timeline=True,
+)
+_("reunification.reunited", "Reunited with the family", on_timeline=True)
+_("reunification.handed_to_authority", "Handed to the authority responsible", on_timeline=True)
 del _

@@ -21,6 +21,9 @@ class Organisation(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     purpose = models.CharField(max_length=32, choices=Purpose.choices)
     contact_email = models.EmailField(blank=True)
+    # The named person another organisation reaches after reviewers confirm a possible match.
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     # An operator pauses an organisation (e.g. after a surge): its users and keys stop working.
     paused_at = models.DateTimeField(null=True, blank=True)
@@ -50,6 +53,8 @@ class User(AbstractUser):
     class Role(models.TextChoices):
         CASEWORKER = "caseworker", "Caseworker"
         REVIEWER = "reviewer", "Reviewer"
+        # Reviews like a reviewer, and records the final decision on disputed candidates.
+        SENIOR_REVIEWER = "senior_reviewer", "Senior reviewer"
         ORG_ADMIN = "org_admin", "Organisation admin"
         PARTNER = "partner", "Partner (API)"
         OPERATOR = "operator", "Operator"

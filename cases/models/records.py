@@ -21,7 +21,7 @@ class Sex(models.TextChoices):
 class MissingCase(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
-        POSSIBLE_MATCH = "possible_match", "Possible match: contact family"
+        POSSIBLE_MATCH = "possible_match", "Possible match: verify in person"
         REUNITED = "reunited", "Reunited"
         CLOSED = "closed", "Closed"
         # A tombstone: biometric and personal data erased; kept only for the audit trail.

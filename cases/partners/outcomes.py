@@ -19,22 +19,48 @@ class Outcome(StrEnum):
     NO_MATCH_SO_FAR = "no_match_so_far"
     UNDER_REVIEW = "under_review"
     POSSIBLE_MATCH_CONFIRMED = "possible_match_confirmed"
+    # What the case owner recorded after checking in person (reunification steps).
+    VERIFIED_SAME_CHILD = "verified_same_child"
+    REUNITED = "reunited"
+    HANDED_TO_AUTHORITY = "handed_to_authority"
     NOT_A_MATCH = "not_a_match"
 
 
-# A case's or report's outcome, over all its candidates.
-RECORD_OUTCOMES = (Outcome.NO_MATCH_SO_FAR, Outcome.UNDER_REVIEW, Outcome.POSSIBLE_MATCH_CONFIRMED)
+# After a confirmation, the furthest the case owner got; the contact stays shared.
+_REUNIFICATION = (
+    Outcome.REUNITED,
+    Outcome.HANDED_TO_AUTHORITY,
+    Outcome.VERIFIED_SAME_CHILD,
+    Outcome.POSSIBLE_MATCH_CONFIRMED,
+)
+# A case's or report's outcome, over all its candidates. A verified "not the same child"
+# puts the record back to no match (or under review): it is searched again.
+RECORD_OUTCOMES = (Outcome.NO_MATCH_SO_FAR, Outcome.UNDER_REVIEW, *reversed(_REUNIFICATION))
 # One candidate's outcome, as a case's own system sees it.
-CANDIDATE_OUTCOMES = (Outcome.UNDER_REVIEW, Outcome.POSSIBLE_MATCH_CONFIRMED, Outcome.NOT_A_MATCH)
+CANDIDATE_OUTCOMES = (Outcome.UNDER_REVIEW, *reversed(_REUNIFICATION), Outcome.NOT_A_MATCH)
+
+# Status and stage strings, not matching.models imports: cases does not depend on matching's
+# models. Stages not listed (contact made, verification planned) stay "confirmed".
+_STAGE_OUTCOMES = {
+    "verified_same": Outcome.VERIFIED_SAME_CHILD,
+    "reunited": Outcome.REUNITED,
+    "handed_to_authority": Outcome.HANDED_TO_AUTHORITY,
+    "verified_not_same": Outcome.NOT_A_MATCH,
+}
+_ENDED = ("withdrawn", "rejected", "not_same_child")
 
 
-def candidate_outcome(*, status: str) -> Outcome:
-    """One candidate's outcome from its status (pending and disputed are under review)."""
-    # Status strings, not matching.models imports: cases does not depend on matching's models.
-    return {
-        "confirmed": Outcome.POSSIBLE_MATCH_CONFIRMED,
-        "withdrawn": Outcome.NOT_A_MATCH,
-    }.get(status, Outcome.UNDER_REVIEW)
+def candidate_outcome(*, status: str, stage: str = "") -> Outcome:
+    """One candidate's outcome from its status and reunification stage.
+
+    Pending and disputed are under review; withdrawn, rejected by a senior reviewer and
+    verified as not the same child are not a match.
+    """
+    if status == "confirmed":
+        return _STAGE_OUTCOMES.get(stage, Outcome.POSSIBLE_MATCH_CONFIRMED)
+    if status in _ENDED:
+        return Outcome.NOT_A_MATCH
+    return Outcome.UNDER_REVIEW
 
 
 class ProcessingState(StrEnum):
@@ -48,9 +74,23 @@ class ProcessingState(StrEnum):
 @dataclass(frozen=True)
 class OutcomeView:
     state: Outcome
-    # The other side's organisation, only once reviewers confirmed a possible match.
+    # The other side's organisation and its named contact, only once reviewers confirmed.
     contact_organisation: str = ""
     contact_email: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+
+
+def outcome_contact(view: OutcomeView) -> dict[str, str] | None:
+    """The contact as the API and webhooks send it: only once reviewers confirmed."""
+    if not view.contact_organisation:
+        return None
+    return {
+        "organisation": view.contact_organisation,
+        "name": view.contact_name,
+        "email": view.contact_email,
+        "phone": view.contact_phone,
+    }
 
 
 def processing_state(*, photos: list[Photo]) -> ProcessingState:
@@ -67,19 +107,21 @@ def processing_state(*, photos: list[Photo]) -> ProcessingState:
 
 
 def _outcome(candidates: list, other: str) -> OutcomeView:
-    confirmed = [
-        c
-        for c in candidates
-        if candidate_outcome(status=c.status) == Outcome.POSSIBLE_MATCH_CONFIRMED
+    outcomes = [
+        (candidate_outcome(status=c.status, stage=c.reunification_stage), c) for c in candidates
     ]
-    if confirmed:
-        organisation: Organisation = getattr(confirmed[0], other).organisation
-        return OutcomeView(
-            state=Outcome.POSSIBLE_MATCH_CONFIRMED,
-            contact_organisation=organisation.name,
-            contact_email=organisation.contact_email,
-        )
-    if any(candidate_outcome(status=c.status) == Outcome.UNDER_REVIEW for c in candidates):
+    for state in _REUNIFICATION:
+        confirmed = [c for outcome, c in outcomes if outcome == state]
+        if confirmed:
+            organisation: Organisation = getattr(confirmed[0], other).organisation
+            return OutcomeView(
+                state=state,
+                contact_organisation=organisation.name,
+                contact_email=organisation.contact_email,
+                contact_name=organisation.contact_name,
+                contact_phone=organisation.contact_phone,
+            )
+    if any(outcome == Outcome.UNDER_REVIEW for outcome, _ in outcomes):
         return OutcomeView(state=Outcome.UNDER_REVIEW)
     return OutcomeView(state=Outcome.NO_MATCH_SO_FAR)
 

@@ -28,7 +28,12 @@ from django.utils import timezone
 from cases.access.permissions import Action, action_require
 from cases.audit.trail import audit_record
 from cases.models import FoundReport, ReportOutcome, User, WebhookDelivery, WebhookEndpoint
-from cases.partners.outcomes import Outcome, report_outcome, reports_with_outcome
+from cases.partners.outcomes import (
+    Outcome,
+    outcome_contact,
+    report_outcome,
+    reports_with_outcome,
+)
 from cases.partners.tasks import webhook_deliver_task
 from cases.records.storage import secret_decrypt, secret_encrypt
 
@@ -135,11 +140,7 @@ def report_outcome_notify(*, report_id: int) -> bool:
     ReportOutcome.objects.update_or_create(
         found_report=report, defaults={"outcome": outcome.state.value, "changed_at": now}
     )
-    contact = (
-        {"organisation": outcome.contact_organisation, "email": outcome.contact_email}
-        if outcome.contact_organisation
-        else None
-    )
+    contact = outcome_contact(outcome)
     data = {
         "report_id": report.pk,
         "reference": report.reference,

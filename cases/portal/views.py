@@ -166,6 +166,7 @@ def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse
             "case": case,
             "photos": case.photos.prefetch_related("faces"),
             "candidates": candidates,
+            "reunifications": matching.reunifications_for_case(case=case),
             "timeline": selectors.case_timeline(case=case),
             "can_add_photo": user_can(request.user, Action.PHOTO_ADD),
             "can_edit": user_can(request.user, Action.CASE_EDIT),
@@ -314,7 +315,12 @@ def photo_image(request: AuthenticatedHttpRequest, photo_id: int, variant: str) 
     own = photo.organisation_id == request.user.organisation_id and user_can(
         request.user, Action.PHOTO_VIEW
     )
-    if not own and not matching.photo_viewable_by_reviewer(user=request.user, photo=photo):
+    if not (
+        own
+        or matching.photo_viewable_by_reviewer(user=request.user, photo=photo)
+        # The found child's best photo, for the case owner once reviewers confirmed.
+        or matching.photo_viewable_by_case_owner(user=request.user, photo=photo)
+    ):
         raise Http404("No such photo.")
     audit_record(actor=request.user, action="photo.viewed", obj=photo, data={"variant": variant})
     pixels = photo_pixels(jpeg=photo_file_read(path=photo.file))

@@ -9,9 +9,16 @@ from django.db import IntegrityError, transaction
 from cases.access.permissions import Action, action_require
 from cases.audit.trail import audit_record
 from cases.models import MissingCase, Notification, User
-from matching.models import Candidate, ReviewDecision
+from matching.models import Candidate, DisputeResolution, ReviewDecision
 
 CONFIRMATIONS_REQUIRED = 2
+# Review is over for these: a decision on them is refused.
+CLOSED_STATUSES = (
+    Candidate.Status.CONFIRMED,
+    Candidate.Status.WITHDRAWN,
+    Candidate.Status.REJECTED,
+    Candidate.Status.NOT_SAME_CHILD,
+)
 
 
 def reviewer_conflict(*, user: User, candidate: Candidate) -> str | None:
@@ -45,7 +52,7 @@ def candidate_decide(
     conflict = reviewer_conflict(user=user, candidate=candidate)
     if conflict:
         raise PermissionDenied(conflict)
-    if candidate.status in (Candidate.Status.CONFIRMED, Candidate.Status.WITHDRAWN):
+    if candidate.status in CLOSED_STATUSES:
         raise ValidationError(
             f"This candidate is already {candidate.get_status_display().lower()}."
         )
@@ -84,15 +91,74 @@ def candidate_decide(
     return record
 
 
+@transaction.atomic
+def candidate_resolve(
+    *, user: User, candidate: Candidate, decision: str, reason: str
+) -> DisputeResolution:
+    """A senior reviewer's final decision on a disputed candidate, after reading every note.
+
+    "Same child" needs at least one reviewer who also said so (a senior alone never makes a
+    confirmation); it then goes to the case owner like any confirmation. "Not the same
+    child" closes the candidate as rejected.
+    """
+    action_require(user=user, action=Action.DISPUTE_RESOLVE)
+    candidate = (
+        Candidate.objects.select_for_update()
+        .select_related("case", "found_report")
+        .get(pk=candidate.pk)
+    )
+    conflict = reviewer_conflict(user=user, candidate=candidate)
+    if conflict:
+        raise PermissionDenied(conflict)
+    if candidate.status != Candidate.Status.DISPUTED:
+        raise ValidationError("Only a disputed candidate takes a final decision.")
+    if decision not in DisputeResolution.Decision.values:
+        raise ValidationError({"decision": "Choose same child or not the same child."})
+    if not reason.strip():
+        raise ValidationError({"reason": "A reason is required with a final decision."})
+    others_confirm = (
+        candidate.decisions.filter(decision=ReviewDecision.Decision.CONFIRM)
+        .exclude(reviewer=user)
+        .exists()
+    )
+    if decision == DisputeResolution.Decision.CONFIRM and not others_confirm:
+        raise ValidationError(
+            "No other reviewer said “same child”: a final “same child” needs one who did."
+        )
+    resolution = DisputeResolution(
+        candidate=candidate, resolved_by=user, decision=decision, reason=reason.strip()
+    )
+    resolution.full_clean()
+    resolution.save()
+    audit_record(
+        actor=user,
+        action=f"candidate.resolved.{decision}",
+        obj=candidate,
+        data={"reason": reason.strip()[:500]},
+    )
+    if decision == DisputeResolution.Decision.CONFIRM:
+        candidate.status = Candidate.Status.CONFIRMED
+        candidate.save(update_fields=["status", "updated_at"])
+        _candidate_confirmed(candidate=candidate)
+    else:
+        candidate.status = Candidate.Status.REJECTED
+        candidate.save(update_fields=["status", "updated_at"])
+    return resolution
+
+
 def _candidate_confirmed(*, candidate: Candidate) -> None:
     case = candidate.case
     MissingCase.objects.filter(pk=case.pk).update(status=MissingCase.Status.POSSIBLE_MATCH)
     audit_record(
         actor=None, action="candidate.confirmed", obj=candidate, organisation=case.organisation
     )
+    # Never "contact the family": a confirmation is a lead to verify in person first.
     Notification.objects.create(
         user=case.created_by,
-        message=f"Possible match for case {case.reference}: contact the family.",
+        message=(
+            f"Possible match for case {case.reference}: verify in person before telling "
+            "the family anything."
+        ),
         link=f"/cases/{case.pk}/",
     )
     owner_email = case.created_by.email
@@ -110,3 +176,35 @@ def _candidate_confirmed(*, candidate: Candidate) -> None:
                 fail_silently=True,
             )
         )
+
+
+@transaction.atomic
+def candidate_withdraw(*, actor: User | None, candidate: Candidate, reason: str) -> Candidate:
+    """Take a candidate made in error out of review (an operator's data fix), with a reason.
+
+    `actor=None` is the `candidate_withdraw` command, run by an operator on the server: the
+    admin is read-only, so this is the audited way to correct a candidate.
+    """
+    if actor is not None:
+        action_require(user=actor, action=Action.ALL_ORGANISATIONS)
+    if not reason.strip():
+        raise ValidationError({"reason": "A withdrawal needs a recorded reason."})
+    candidate = Candidate.objects.select_for_update().select_related("case").get(pk=candidate.pk)
+    if candidate.status == Candidate.Status.WITHDRAWN:
+        return candidate
+    previous = candidate.status
+    candidate.status = Candidate.Status.WITHDRAWN
+    candidate.save(update_fields=["status", "updated_at"])
+    case = MissingCase.objects.select_for_update().get(pk=candidate.case_id)
+    others = case.candidates.filter(status=Candidate.Status.CONFIRMED).exists()
+    if case.status == MissingCase.Status.POSSIBLE_MATCH and not others:
+        case.status = MissingCase.Status.OPEN
+        case.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="candidate.withdrawn",
+        obj=candidate,
+        organisation=case.organisation,
+        data={"from": previous, "reason": reason.strip()[:500]},
+    )
+    return candidate

@@ -26,3 +26,9 @@ AXES_ENABLED = False
 # Portal tests sign reviewers in with force_login; tests of the second factor switch it on
 # Throttle counters start from zero in every test run.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The embedded default's SQLite test database in a file, not in memory: an in-memory one
+# shares a cache whose table locks fail at once ("database table is locked") when a browser
+# test's page loads two audited photos together; a file waits on the busy timeout, as the
+# embedded default does in use.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(_SCRATCH / "test.sqlite3")}  # noqa: F405

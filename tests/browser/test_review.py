@@ -71,5 +71,5 @@ def test_two_reviewers_confirm_and_the_caseworker_is_notified(
     )
     screenshot(desk, "11-caseworker-notified")
     desk.get_by_role("link", name="Open").first.click()
-    expect(desk.get_by_text("Possible match: contact family").first).to_be_visible()
+    expect(desk.get_by_text("Possible match: verify in person").first).to_be_visible()
     screenshot(desk, "12-case-possible-match")

@@ -9,13 +9,20 @@ DEMO_PASSWORD = "reunite-demo-2026"  # noqa: S105 (documented demo password)
 # The RFC 6238 test secret ("12345678901234567890"); base32 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ.
 # Demo and browser tests compute codes from it. Never use a known secret outside the demo.
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
-DEMO_TOTP_USERS = ("reviewer", "reviewer2", "orgadmin", "operator")
+DEMO_TOTP_USERS = ("reviewer", "reviewer2", "senior", "orgadmin", "operator")
 
 ORGANISATIONS = {
     "family": ("Family Links (demo)", Organisation.Kind.GUARDIAN_SUPPORT),
     "ngo": ("Hope Street NGO (demo)", Organisation.Kind.NGO),
     # Reviewers must belong to neither side's organisation, so they get their own.
     "review": ("Regional Child Protection Agency (demo)", Organisation.Kind.AGENCY),
+}
+# The named contact each organisation shows the other side after a confirmation (fictional;
+# the numbers are in Ofcom's range reserved for drama).
+CONTACTS = {
+    "family": ("Sam Okafor", "sam.okafor@family-links.demo.reunite.invalid", "+44 20 7946 0101"),
+    "ngo": ("Ada Mensah", "ada.mensah@hope-street.demo.reunite.invalid", "+44 20 7946 0202"),
+    "review": ("Lee Novak", "lee.novak@regional-agency.demo.reunite.invalid", "+44 20 7946 0303"),
 }
 
 USERS = [
@@ -24,6 +31,7 @@ USERS = [
     ("partner", "ngo", User.Role.PARTNER),
     ("reviewer", "review", User.Role.REVIEWER),
     ("reviewer2", "review", User.Role.REVIEWER),
+    ("senior", "review", User.Role.SENIOR_REVIEWER),
 ]
 
 
@@ -42,6 +50,13 @@ class Command(BaseCommand):
                     "approved_at": timezone.now(),
                 },
             )
+            name, email, phone = CONTACTS[key]
+            # Fill the contact in once; an org admin's later edits are kept.
+            if not orgs[key].contact_name:
+                orgs[key].contact_name = name
+                orgs[key].contact_email = orgs[key].contact_email or email
+                orgs[key].contact_phone = phone
+                orgs[key].save(update_fields=["contact_name", "contact_email", "contact_phone"])
         for username, org_key, role in USERS:
             user, created = User.objects.get_or_create(
                 username=username,
@@ -74,6 +89,6 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"Demo ready: users {', '.join(u for u, _, _ in USERS)} and operator, "
-            f"password {DEMO_PASSWORD!r}. Reviewers, orgadmin and operator use the TOTP secret "
-            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ for their second factor."
+            f"password {DEMO_PASSWORD!r}. Reviewers, senior, orgadmin and operator use the TOTP "
+            "secret GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ for their second factor."
         )

@@ -43,6 +43,7 @@ ALLOWED = {
         "apikey.hold",
     },
     "reviewer": {"portal.use", "candidate.review"},
+    "senior_reviewer": {"portal.use", "candidate.review", "dispute.resolve"},
     "org_admin": {
         "portal.use",
         "case.view",
@@ -51,6 +52,7 @@ ALLOWED = {
         "apikey.manage",
         "audit.view",
         "user.role_set",
+        "organisation.edit",
     },
     "operator": {
         "portal.use",
@@ -232,4 +234,9 @@ def test_the_second_factor_follows_the_matrix():
     from cases.access.permissions import role_needs_second_factor
 
     needs = {role for role in User.Role.values if role_needs_second_factor(role)}
-    assert needs == {User.Role.REVIEWER, User.Role.ORG_ADMIN, User.Role.OPERATOR}
+    assert needs == {
+        User.Role.REVIEWER,
+        User.Role.SENIOR_REVIEWER,
+        User.Role.ORG_ADMIN,
+        User.Role.OPERATOR,
+    }

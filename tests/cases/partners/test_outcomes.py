@@ -6,7 +6,7 @@ from cases.partners.outcomes import (
     Outcome,
     candidate_outcome,
 )
-from matching.models import Candidate
+from matching.models import Candidate, ReunificationStage
 
 
 def test_every_candidate_status_has_an_outcome():
@@ -16,8 +16,26 @@ def test_every_candidate_status_has_an_outcome():
         "disputed": Outcome.UNDER_REVIEW,
         "confirmed": Outcome.POSSIBLE_MATCH_CONFIRMED,
         "withdrawn": Outcome.NOT_A_MATCH,
+        "rejected": Outcome.NOT_A_MATCH,
+        "not_same_child": Outcome.NOT_A_MATCH,
     }
     assert set(outcomes.values()) <= set(CANDIDATE_OUTCOMES)
+
+
+def test_a_confirmed_candidate_reads_the_case_owners_last_step_coarsely():
+    stages = {
+        stage: candidate_outcome(status="confirmed", stage=stage)
+        for stage in ReunificationStage.values
+    }
+    assert stages == {
+        "contact_made": Outcome.POSSIBLE_MATCH_CONFIRMED,
+        "verification_planned": Outcome.POSSIBLE_MATCH_CONFIRMED,
+        "verified_same": Outcome.VERIFIED_SAME_CHILD,
+        "verified_not_same": Outcome.NOT_A_MATCH,
+        "reunited": Outcome.REUNITED,
+        "handed_to_authority": Outcome.HANDED_TO_AUTHORITY,
+    }
+    assert set(stages.values()) - {Outcome.NOT_A_MATCH} <= set(RECORD_OUTCOMES)
 
 
 def test_a_record_never_reads_not_a_match():

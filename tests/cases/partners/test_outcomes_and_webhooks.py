@@ -49,7 +49,12 @@ def test_partner_sees_under_review_then_the_confirmed_contact_and_nothing_else(
     body = client.get(url).json()
     assert body["outcome"] == {
         "state": "possible_match_confirmed",
-        "contact": {"organisation": "Family Links", "email": "links@family.example"},
+        "contact": {
+            "organisation": "Family Links",
+            "name": "",
+            "email": "links@family.example",
+            "phone": "",
+        },
     }
     assert body["processing_state"] == "complete"
     assert candidate.case.given_name not in str(body)
@@ -163,3 +168,52 @@ def test_webhook_secret_is_encrypted_at_rest(partner):
     stored = WebhookEndpoint.objects.get(pk=endpoint.pk).secret
     assert secret not in stored
     assert secret_decrypt(token=stored) == secret
+
+
+def test_the_case_owners_steps_reach_the_partner_by_webhook_and_api(
+    api_for, caseworker, partner, reviewer, reviewer2, org_family, allow_local_webhooks
+):
+    from matching.services.reunification import reunification_step_record
+
+    org_family.contact_name = "Sam Okafor"
+    org_family.contact_phone = "+44 20 7946 0101"
+    org_family.save()
+    client = api_for(partner)
+    with webhook_receiver() as receiver:
+        client.post("/api/v1/webhooks/", {"url": receiver.url}, format="json")
+        candidate = _candidate(caseworker, partner)
+        _confirm(candidate, reviewer, reviewer2)
+        for stage in ("contact_made", "verified_same", "reunited"):
+            reunification_step_record(
+                user=caseworker, candidate=candidate, stage=stage, note="Done, with Ada."
+            )
+
+    states = [b["data"]["outcome"]["state"] for b in receiver.bodies()]
+    # "Contact made" changes nothing the partner reads, so it sends nothing.
+    assert states == ["under_review", "possible_match_confirmed", "verified_same_child", "reunited"]
+    body = client.get(f"/api/v1/found-reports/{candidate.found_report_id}/").json()
+    assert body["outcome"]["state"] == "reunited"
+    assert body["outcome"]["contact"]["name"] == "Sam Okafor"
+    assert "Done, with Ada." not in str(receiver.bodies()) + str(body)
+    assert candidate.case.given_name not in str(receiver.bodies())
+
+
+def test_not_the_same_child_reaches_the_partner_as_back_to_no_match(
+    api_for, caseworker, partner, reviewer, reviewer2, allow_local_webhooks
+):
+    from matching.services.reunification import reunification_step_record
+
+    client = api_for(partner)
+    with webhook_receiver() as receiver:
+        client.post("/api/v1/webhooks/", {"url": receiver.url}, format="json")
+        candidate = _candidate(caseworker, partner)
+        _confirm(candidate, reviewer, reviewer2)
+        reunification_step_record(
+            user=caseworker, candidate=candidate, stage="verified_not_same", note="Another child."
+        )
+
+    states = [b["data"]["outcome"]["state"] for b in receiver.bodies()]
+    assert states == ["under_review", "possible_match_confirmed", "no_match_so_far"]
+    assert receiver.bodies()[-1]["data"]["outcome"]["contact"] is None
+    cases = api_for(caseworker).get(f"/api/v1/cases/{candidate.case_id}/candidates/").json()
+    assert cases[0]["outcome"] == "not_a_match"

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cases', '0008_input_limits'),
-        ('matching', '0003_generations'),
+        ('matching', '0004_disputes_reunification'),
     ]
 
     operations = [

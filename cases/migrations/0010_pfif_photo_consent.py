@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_input_limits'),
+        ('cases', '0009_organisation_contact_senior_reviewer'),
     ]
 
     operations = [
