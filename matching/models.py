@@ -311,6 +311,8 @@ class Duplicate(models.Model):
             return self.case_a, self.case_b
         assert self.report_a is not None and self.report_b is not None
         return self.report_a, self.report_b
+
+
 class DisputeResolution(models.Model):
     """A senior reviewer's final decision on a disputed candidate, with the reason."""
 
