@@ -207,11 +207,34 @@
     });
   }
 
+  // Narrow screens: each table row becomes a card whose cells carry their column's name
+  // (CSS `table.stack`), so no column is cut off; a table still wider than its box can be
+  // scrolled from the keyboard.
+  function stackTables(root) {
+    root.querySelectorAll(".table-wrap > table").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        Array.prototype.forEach.call(tr.children, function (cell, i) {
+          if (heads[i] && !cell.hasAttribute("data-label") && !cell.hasAttribute("colspan")) { cell.setAttribute("data-label", heads[i]); }
+        });
+      });
+      table.classList.add("stack");
+    });
+    root.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        wrap.tabIndex = 0;
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", (wrap.querySelector("caption") || {}).textContent || "Table, scrolls sideways");
+      }
+    });
+  }
+
   function enhance(root, kept) {
     root.querySelectorAll("[data-photo-upload]").forEach(function (box) { bindPhotoUpload(box, kept); });
     bindUploads(root);
     bindConfirms(root);
     bindCopy(root);
+    stackTables(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
