@@ -72,7 +72,8 @@ def test_several_photos_an_error_keeps_them_and_states_change_live(
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link")).to_have_text(
         [
-            "Photo 2 (notes.jpg): This file is not a photo we can read. Send a JPEG, PNG or WebP photo."
+            "Photo 2 (notes.jpg): This file is not a photo we can read. "
+            "Send a JPEG, PNG or WebP photo."
         ]
     )
     expect(rows).to_have_count(3)
