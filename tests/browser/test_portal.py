@@ -23,7 +23,9 @@ def test_sign_in_shows_the_organisation(new_page, caseworker):
     screenshot(page, "02-dashboard")
 
 
-def test_create_a_case_with_a_photo_and_see_it_ready(new_page, caseworker, same_person_pair):
+def test_create_a_case_with_a_photo_and_see_it_ready(
+    new_page, caseworker, same_person_pair, background_tasks
+):
     page = new_page()
     sign_in(page, "caseworker")
     page.goto("/cases/new/")
