@@ -169,15 +169,6 @@
     });
   }
 
-  // Ask before an action that cannot be undone (revoke a key, withdraw consent, close a case).
-  function bindConfirms(root) {
-    root.querySelectorAll("form[data-confirm]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
-      });
-    });
-  }
-
   // Copy a new API key to the clipboard.
   function bindCopy(root) {
     root.querySelectorAll("[data-copy]").forEach(function (button) {
@@ -232,7 +223,6 @@
   function enhance(root, kept) {
     root.querySelectorAll("[data-photo-upload]").forEach(function (box) { bindPhotoUpload(box, kept); });
     bindUploads(root);
-    bindConfirms(root);
     bindCopy(root);
     stackTables(root);
   }

@@ -1,4 +1,5 @@
-"""Every portal page scanned with axe-core: no serious or critical violation.
+"""Every portal page scanned with axe-core: no serious or critical violation, at desktop
+and phone width (where no page may be wider than the screen either).
 
 To add a page, add a line to PAGES: who opens it and its path, with `{name}` for the ids
 that `_world` makes (add one there if the page needs a new kind of record).
@@ -150,8 +151,15 @@ def test_every_page_has_no_serious_or_critical_axe_violation(
             if entry.ready:
                 page.locator(entry.ready).first.wait_for()
             blocking = axe_blocking(page)
+            # At phone width nothing may be cut off or need sideways scrolling.
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            if width == 390 and wide > width:
+                blocking.append(
+                    {"id": "page-wider-than-phone", "impact": "serious", "nodes": [wide]}
+                )
             if blocking:
                 failures[f"{entry.name} ({entry.path}) at {width}px"] = blocking
+            if blocking or width == 390:
                 screenshot(page, f"axe-{entry.name.replace(' ', '-')}-{width}")
     assert not failures, "\n".join(
         f"{where}: " + "; ".join(f"{v['id']} [{v['impact']}] {v['nodes']}" for v in found)
