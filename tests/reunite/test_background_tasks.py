@@ -79,3 +79,25 @@ def test_without_the_background_switch_tasks_run_in_the_request(settings):
     ran = []
     task_send(lambda: ran.append(threading.current_thread()))
     assert ran == [threading.current_thread()]
+
+
+def test_the_first_request_requeues_photos_a_stopped_process_left_waiting(
+    caseworker, background_tasks
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from matching.receivers import embedded_photos_recover
+    from tests.support.faces import ready_photo_with_embedding
+
+    # A photo stored before the process stopped, never processed.
+    photo = ready_photo_with_embedding(user=caseworker, seed=4).photo
+    photo.faces.all().delete()
+    Photo.objects.filter(pk=photo.pk).update(
+        status=Photo.Status.PENDING, created_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+    embedded_photos_recover()
+    assert background_tasks(timeout=60)
+    photo.refresh_from_db()
+    assert photo.status != Photo.Status.PENDING
