@@ -39,6 +39,7 @@
       img.src = URL.createObjectURL(file);
       preview.appendChild(img);
     }
+    row.querySelector(".file-progress").setAttribute("aria-label", "Upload of " + file.name);
     var remove = row.querySelector("[data-remove]");
     remove.hidden = false;
     remove.setAttribute("aria-label", "Remove " + file.name);
@@ -127,6 +128,7 @@
         progress.hidden = false;
         form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
         rows.forEach(function (row) { row.querySelector(".file-progress").hidden = false; });
+        form.querySelectorAll("[data-remove]").forEach(function (b) { b.disabled = true; });
         var total = rows.reduce(function (sum, row) { return sum + row._file.size; }, 0);
         var xhr = new XMLHttpRequest();
         xhr.open("POST", form.action || window.location.href);
@@ -162,7 +164,7 @@
         });
         xhr.addEventListener("error", function () {
           text.textContent = "The upload failed. Check your connection and try again: your photos are still chosen.";
-          form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+          form.querySelectorAll("button[type=submit], [data-remove]").forEach(function (b) { b.disabled = false; });
         });
         xhr.send(data);
       });

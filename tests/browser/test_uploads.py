@@ -166,3 +166,33 @@ def test_without_javascript_the_page_says_which_photos_to_choose_again(
     expect(page.locator("[data-refile-note]")).to_contain_text("bad.jpg")
     shot(page, "upload-06-no-js")
     context.close()
+
+
+def test_each_file_shows_its_own_upload_progress(new_page, caseworker, tmp_path):
+    case = MissingCaseFactory(created_by=caseworker)
+    page = new_page()
+    sign_in(page, "caseworker")
+    page.goto(f"/cases/{case.pk}/photos/add/")
+    files = _files(
+        tmp_path,
+        a_png=textured_photo(seed=1),
+        b_png=textured_photo(seed=3),
+        c_png=textured_photo(seed=6),
+    )
+    page.get_by_label("Choose photos").set_input_files(files)
+    # A slow connection (about 0.5 MB in all at 100 kB/s), so the progress can be watched.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 100_000},
+    )
+    page.get_by_role("button", name="Upload").click()
+    rows = page.locator(".photo-item")
+    # Files go in order: the first is done while the last is still on its way.
+    expect(rows.nth(0).locator("[data-file-state]")).to_have_text(
+        "uploaded, being checked", timeout=30_000
+    )
+    expect(rows.nth(2).locator("[data-file-state]")).to_contain_text("uploading")
+    screenshot(page, "upload-07-per-file-progress")
+    expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/$"), timeout=60_000)
+    assert case.photos.count() == 3
