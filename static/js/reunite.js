@@ -150,6 +150,11 @@
           });
         });
         xhr.addEventListener("load", function () {
+          var next = xhr.getResponseHeader("X-Reunite-Location");
+          if (next && xhr.status < 400) {
+            window.location.assign(next);
+            return;
+          }
           if (xhr.responseURL && xhr.responseURL !== window.location.href && xhr.status < 400) {
             window.location.assign(xhr.responseURL);
             return;

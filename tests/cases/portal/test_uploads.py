@@ -140,3 +140,17 @@ def test_adding_no_photo_says_so(client, caseworker):
         {"text": "Choose at least one photo.", "href": "#id_photos"}
     ]
     assert Photo.objects.count() == 0
+
+
+def test_the_pages_script_is_told_where_to_go_instead_of_being_redirected(client, caseworker):
+    case = MissingCaseFactory(created_by=caseworker)
+    client.force_login(caseworker)
+    response = client.post(
+        f"/cases/{case.pk}/photos/add/",
+        {"photos": [_file("a.png", textured_photo(seed=1))]},
+        headers={"X-Requested-With": "XMLHttpRequest"},
+    )
+    # Following a redirect would fetch the case page once more, as a second audited view.
+    assert response.status_code == 200
+    assert response["X-Reunite-Location"] == f"/cases/{case.pk}/"
+    assert case.photos.count() == 1
