@@ -162,6 +162,8 @@ def test_without_javascript_the_page_says_which_photos_to_choose_again(
     page.get_by_label("Child's age in the photo").fill("6")  # one set of details for all
     page.get_by_role("button", name="Upload").click()
     expect(page.locator("[data-error-summary]")).to_contain_text("Photo 2 (bad.jpg)")
+    # Without the script, `autofocus` still puts the focus on the summary.
+    expect(page.locator("[data-error-summary]")).to_be_focused()
     expect(page.locator("[data-refile-note]")).to_contain_text("good.png")
     expect(page.locator("[data-refile-note]")).to_contain_text("bad.jpg")
     shot(page, "upload-06-no-js")
