@@ -88,6 +88,7 @@ api_v1 = [
 
 portal_urls = [
     path("", portal.dashboard, name="dashboard"),
+    path("notifications/", portal.notification_history, name="notifications"),
     path(
         "notifications/<int:notification_id>/read/",
         portal.notification_read,

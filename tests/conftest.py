@@ -28,6 +28,20 @@ def _fresh_index(settings, tmp_path):
 
 
 @pytest.fixture
+def background_tasks(settings):
+    """The embedded default as served: tasks run on the background thread after commit.
+
+    Needs `django_db(transaction=True)` (the thread sees only committed rows); waits for the
+    thread at the end so no task outlives the test's database.
+    """
+    from reunite.tasks import background_tasks_wait
+
+    settings.TASKS_IN_BACKGROUND = True
+    yield background_tasks_wait
+    assert background_tasks_wait(timeout=120), "background tasks still running"
+
+
+@pytest.fixture
 def real_engine(settings):
     """The real models (YuNet, SFace, dlib) instead of the fake engine tests default to."""
     settings.FACE_ENGINE = "deepface"

@@ -66,6 +66,7 @@ _("apikey.created", "API key created")
 _("apikey.rotated", "API key rotated")
 _("apikey.revoked", "API key revoked")
 _("audit.exported", "Audit log exported")
+_("notification.read", "Notification marked as read")
 # Records.
 _("case.created", "Case registered", on_timeline=True)
 _("case.updated", "Case details edited", on_timeline=True)
@@ -76,6 +77,9 @@ _("report.withdrawn", "Found report withdrawn")
 _("report.outcome_sent", "Outcome sent to the filing organisation")
 _("photo.added", "Photo added", on_timeline=True)
 _("photo.viewed", "Photo viewed")
+# A record's page, with its photo thumbnails, is one view (full photos are audited apart).
+_("case.viewed", "Case page viewed")
+_("report.viewed", "Found report page viewed")
 _("photo.rejected", "Photo rejected", on_timeline=True)
 _(
     "photo.needs_face_selection",

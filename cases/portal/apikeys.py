@@ -97,8 +97,12 @@ def apikey_rotate_view(request: AuthenticatedHttpRequest, key_id: int) -> HttpRe
 
 
 @portal(Action.APIKEY_MANAGE)
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def apikey_revoke_view(request: AuthenticatedHttpRequest, key_id: int) -> HttpResponse:
-    api_key = apikey_revoke(api_key=_key_get(request, key_id), revoked_by=request.user)
-    messages.success(request, f"Key {api_key.prefix}… is revoked; it no longer works.")
-    return redirect("apikeys:index")
+    """Revoking cannot be undone, so it is asked for on a page of its own, then confirmed."""
+    api_key = _key_get(request, key_id)
+    if request.method == "POST" and request.POST.get("confirm") == "revoke":
+        api_key = apikey_revoke(api_key=api_key, revoked_by=request.user)
+        messages.success(request, f"Key {api_key.prefix}… is revoked; it no longer works.")
+        return redirect("apikeys:index")
+    return render(request, "portal/apikey_revoke.html", {"key": api_key})

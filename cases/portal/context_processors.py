@@ -22,5 +22,27 @@ class _Can:
         return user_can(self._user, action)
 
 
+class _Unread:
+    """The header badge's count, read only when a page shows the header."""
+
+    def __init__(self, user: Any) -> None:
+        self._user = user
+
+    def __str__(self) -> str:
+        return str(int(self))
+
+    def __int__(self) -> int:
+        from cases.records.selectors import notification_unread_count
+
+        if not getattr(self._user, "is_authenticated", False):
+            return 0
+        if not hasattr(self, "_count"):
+            self._count = notification_unread_count(user=self._user)
+        return self._count
+
+    def __bool__(self) -> bool:
+        return int(self) > 0
+
+
 def permissions(request: AuthenticatedHttpRequest) -> dict[str, Any]:
-    return {"can": _Can(request.user)}
+    return {"can": _Can(request.user), "unread_notifications": _Unread(request.user)}

@@ -66,22 +66,28 @@ class ReportForm(forms.ModelForm):
         return data
 
 
-class PhotoRowForm(forms.Form):
-    image = forms.ImageField(
-        required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
-        help_text=f"JPEG, PNG or WebP, at most {settings.PHOTO_MAX_BYTES // 1_000_000} MB.",
-    )
+class PhotoMetaForm(forms.Form):
+    """One chosen photo's details, sent as repeated `photo_<field>` values in file order."""
+
     taken_on = forms.DateField(required=False, widget=DATE, label="Date taken")
     age_in_photo = forms.IntegerField(
         required=False, min_value=0, max_value=25, label="Child's age in the photo"
     )
     kind = forms.ChoiceField(
-        choices=Photo.Kind.choices, initial=Photo.Kind.PHOTO, label="Type of image"
+        choices=Photo.Kind.choices,
+        initial=Photo.Kind.PHOTO,
+        required=False,
+        label="Type of image",
     )
 
 
-PhotoFormSet = forms.formset_factory(PhotoRowForm, extra=3, max_num=settings.PHOTOS_PER_REQUEST)
+def photo_help() -> str:
+    """The upload help, from the same settings the checks and the face detector use."""
+    return (
+        f"JPEG, PNG or WebP, at most {settings.PHOTO_MAX_BYTES // 1_000_000} MB each and "
+        f"{settings.PHOTOS_PER_REQUEST} at a time. The child's face must be clearly visible "
+        f"and at least {settings.MIN_FACE_PIXELS} pixels wide."
+    )
 
 
 class FaceChoiceForm(forms.Form):
@@ -113,14 +119,18 @@ class CaseFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_q(self, queryset, name, value):
+        """Every word must be in a name or the reference: "amina testcase" finds Amina Testcase."""
         from django.db.models import Q
 
-        return queryset.filter(
-            Q(given_name__icontains=value)
-            | Q(family_name__icontains=value)
-            | Q(other_names__icontains=value)
-            | Q(reference__icontains=value)
-        )
+        for word in value.split():
+            queryset = queryset.filter(
+                Q(given_name__icontains=word)
+                | Q(family_name__icontains=word)
+                | Q(other_names__icontains=word)
+                | Q(reference__icontains=word)
+                | Q(external_ref__icontains=word)
+            )
+        return queryset
 
     def filter_age(self, queryset, name, value):
         # Ages come from a birth date or a range, so the match is worked out per case.
@@ -137,12 +147,32 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.CharField(required=False, help_text="e.g. photo.viewed, candidate.")
+    action = forms.ChoiceField(required=False, label="What happened")
     actor = forms.CharField(required=False, label="User")
-    object_type = forms.CharField(required=False, help_text="e.g. cases.photo")
-    object_id = forms.CharField(required=False, label="Object id")
+    object_type = forms.ChoiceField(
+        required=False,
+        label="Kind of record",
+        choices=[
+            ("", "Any"),
+            ("cases.missingcase", "Case"),
+            ("cases.foundreport", "Found report"),
+            ("cases.photo", "Photo"),
+            ("matching.candidate", "Possible match"),
+            ("cases.apikey", "API key"),
+        ],
+    )
+    object_id = forms.CharField(required=False, label="Record number")
     since = forms.DateField(required=False, widget=DATE, label="From")
     until = forms.DateField(required=False, widget=DATE, label="Until (exclusive)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from cases.audit.events import AUDIT_EVENTS
+
+        super().__init__(*args, **kwargs)
+        events = sorted(AUDIT_EVENTS.values(), key=lambda e: e.words)
+        field = self.fields["action"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Anything"), *((e.name, e.words) for e in events)]
 
     def filters(self) -> dict:
         import datetime as dt

@@ -11,17 +11,17 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, role_allows, user_can
 from cases.audit.trail import audit_record
 from cases.models import Photo
-from cases.portal.forms import CaseFilter, CaseForm, FaceChoiceForm, PhotoFormSet, ReportForm
+from cases.portal.forms import CaseFilter, CaseForm, FaceChoiceForm, ReportForm
 from cases.portal.http import THUMB_SIDE, image_response, portal
+from cases.portal.uploads import error_summary, photo_choice_read
 from cases.records import selectors, services
-from cases.records.images import PhotoRejected, photo_pixels, photo_size_check
+from cases.records.images import PhotoRejected, photo_pixels
 from cases.records.limits import DailyLimitReached
 from cases.records.storage import photo_file_read
 from matching import interfaces as matching
@@ -32,11 +32,11 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if role_allows(user.role, Action.CANDIDATE_REVIEW):
         return redirect("review-queue")
-    notifications = list(selectors.notification_list(user=user)[:20])
+    notifications = list(selectors.notification_list(user=user, unread_only=True)[:5])
     context: dict[str, Any] = {"notifications": notifications}
     if user_can(user, Action.CASE_VIEW):
         cases = selectors.case_list(user=user)
-        context["recent_cases"] = cases[:5]
+        context["recent_cases"] = cases.order_by("-created_at")[:5]
         context["case_counts"] = {
             "open": cases.filter(status="open").count(),
             "possible_match": cases.filter(status="possible_match").count(),
@@ -45,10 +45,19 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @portal()
+def notification_history(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Every notification, newest first; read ones stay, shown as read."""
+    notifications = selectors.notification_list(user=request.user)
+    page = Paginator(notifications, 30).get_page(request.GET.get("page"))
+    return render(request, "portal/notifications.html", {"page": page, "query": ""})
+
+
+@portal()
 @require_http_methods(["POST"])
 def notification_read(request: AuthenticatedHttpRequest, notification_id: int) -> HttpResponse:
-    request.user.notifications.filter(pk=notification_id).update(read_at=timezone.now())
-    return redirect("dashboard")
+    services.notification_mark_read(user=request.user, notification_id=notification_id)
+    target = request.POST.get("next", "")
+    return redirect("notifications" if target == "notifications" else "dashboard")
 
 
 @portal(Action.CASE_VIEW)
@@ -64,58 +73,45 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _photo_uploads(formset) -> list[services.PhotoUpload]:
-    uploads: list[services.PhotoUpload] = []
-    for form in formset:
-        image = form.cleaned_data.get("image")
-        if not image:
-            continue
-        photo_size_check(size=image.size, index=len(uploads))
-        uploads.append(
-            services.PhotoUpload(
-                data=image.read(),
-                filename=image.name or "",
-                taken_on=form.cleaned_data.get("taken_on"),
-                age_in_photo=form.cleaned_data.get("age_in_photo"),
-                kind=form.cleaned_data.get("kind") or Photo.Kind.PHOTO,
-            )
-        )
-    return uploads
-
-
-def _attach_photo_error(formset, exc: PhotoRejected) -> None:
-    filled = [f for f in formset if f.cleaned_data.get("image")]
-    target = filled[exc.index] if exc.index is not None and exc.index < len(filled) else None
-    if target is not None:
-        target.add_error("image", exc.detail)
-    else:
-        formset._non_form_errors = formset.error_class([exc.detail])
-
-
 def _attach_model_errors(form, exc: DjangoValidationError) -> None:
     for field, messages in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
 
 
+def _upload_done(request: AuthenticatedHttpRequest, response: HttpResponse) -> HttpResponse:
+    """After an upload sent by the page's script, name the next page instead of redirecting:
+    the browser would fetch it once for the script and again to show it (two audited views).
+    """
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest" and response.has_header(
+        "Location"
+    ):
+        done = HttpResponse(status=200)
+        done["X-Reunite-Location"] = response["Location"]
+        return done
+    return response
+
+
 def _create_with_photos(
     request: AuthenticatedHttpRequest, *, form_class: type, template: str, create: Callable
 ) -> HttpResponse:
-    """A record form with photo rows: errors go next to the field or photo they concern."""
+    """A record form with photos: every error is listed at the top and shown where it is."""
     form = form_class(request.POST or None)
-    photos = PhotoFormSet(request.POST or None, request.FILES or None, prefix="photos")
-    if request.method == "POST" and form.is_valid() and photos.is_valid():
-        try:
-            return create(form.cleaned_data, _photo_uploads(photos))
-        except PhotoRejected as exc:
-            _attach_photo_error(photos, exc)
-        except DailyLimitReached as exc:
-            form.add_error(None, str(exc))
-        except DjangoValidationError as exc:
-            _attach_model_errors(form, exc)
+    photos = photo_choice_read(request)
+    if request.method == "POST":
+        if form.is_valid() and not photos.has_errors:
+            try:
+                return _upload_done(request, create(form.cleaned_data, photos.uploads()))
+            except PhotoRejected as exc:
+                photos.rejection_attach(exc)
+            except DailyLimitReached as exc:
+                form.add_error(None, str(exc))
+            except DjangoValidationError as exc:
+                _attach_model_errors(form, exc)
+        photos.files_check()
     return render(
         request,
         template,
-        {"form": form, "photos": photos},
+        {"form": form, "errors": error_summary(form=form, photos=photos), **photos.context()},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -146,7 +142,7 @@ def case_edit(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     return render(
         request,
         "portal/case_form.html",
-        {"form": form, "case": case},
+        {"form": form, "case": case, "errors": error_summary(form=form)},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -154,6 +150,7 @@ def case_edit(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
 @portal(Action.CASE_VIEW)
 def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id)
+    services.record_page_view(user=request.user, owner=case)
     candidates = (
         matching.candidates_for_case(case=case)
         .select_related("found_report__organisation")
@@ -174,31 +171,24 @@ def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse
     )
 
 
-def _formset_error(formset: Any, messages: list[str]) -> None:
-    """An error for the whole formset, found after validation (Django has no public setter)."""
-    formset._non_form_errors = formset.error_class(messages)
-
-
 def _add_photos(request: AuthenticatedHttpRequest, owner, redirect_to: str) -> HttpResponse:
-    photos = PhotoFormSet(request.POST or None, request.FILES or None, prefix="photos")
-    if request.method == "POST" and photos.is_valid():
-        try:
-            uploads = _photo_uploads(photos)
-            if not uploads:
-                _formset_error(photos, ["Choose at least one photo."])
-            else:
-                services.photos_add(user=request.user, owner=owner, uploads=uploads)
-                return redirect(redirect_to, owner.pk)
-        except PhotoRejected as exc:
-            _attach_photo_error(photos, exc)
-        except DailyLimitReached as exc:
-            _formset_error(photos, [str(exc)])
-        except DjangoValidationError as exc:
-            _formset_error(photos, exc.messages)
+    photos = photo_choice_read(request, required=True)
+    if request.method == "POST":
+        if not photos.has_errors:
+            try:
+                services.photos_add(user=request.user, owner=owner, uploads=photos.uploads())
+                return _upload_done(request, redirect(redirect_to, owner.pk))
+            except PhotoRejected as exc:
+                photos.rejection_attach(exc)
+            except DailyLimitReached as exc:
+                photos.errors.append(str(exc))
+            except DjangoValidationError as exc:
+                photos.errors.extend(exc.messages)
+        photos.files_check()
     return render(
         request,
         "portal/photo_add.html",
-        {"owner": owner, "photos": photos},
+        {"owner": owner, "errors": error_summary(photos=photos), **photos.context()},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -235,6 +225,7 @@ def report_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @portal(Action.REPORT_VIEW)
 def report_detail(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
     report = selectors.report_get(user=request.user, report_id=report_id)
+    services.record_page_view(user=request.user, owner=report)
     return render(
         request,
         "portal/report_detail.html",
@@ -307,7 +298,11 @@ def photo_status(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespon
 
 @login_required
 def photo_image(request: AuthenticatedHttpRequest, photo_id: int, variant: str) -> HttpResponse:
-    """Serve one photo (full or thumbnail) to someone entitled to see it, and audit the view."""
+    """Serve one photo (full or thumbnail) to someone entitled to see it.
+
+    A full photo's view is audited here; thumbnails are part of the page that shows them,
+    whose view is audited once (`record_page_view`).
+    """
     try:
         photo = Photo.objects.select_related("case", "found_report").get(pk=photo_id)
     except Photo.DoesNotExist as exc:
@@ -322,7 +317,10 @@ def photo_image(request: AuthenticatedHttpRequest, photo_id: int, variant: str) 
         or matching.photo_viewable_by_case_owner(user=request.user, photo=photo)
     ):
         raise Http404("No such photo.")
-    audit_record(actor=request.user, action="photo.viewed", obj=photo, data={"variant": variant})
+    if variant != "thumb":
+        audit_record(
+            actor=request.user, action="photo.viewed", obj=photo, data={"variant": variant}
+        )
     pixels = photo_pixels(jpeg=photo_file_read(path=photo.file))
     return image_response(pixels, max_side=THUMB_SIDE if variant == "thumb" else None)
 
@@ -333,7 +331,9 @@ def case_close(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
 
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
     error = None
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("confirm") != "yes":
+        error = "Tick the box to confirm: closing starts the countdown to erasing the photos."
+    elif request.method == "POST":
         try:
             close(user=request.user, case=case, outcome=request.POST.get("outcome", ""))
         except DjangoValidationError as exc:
@@ -354,7 +354,9 @@ def case_consent_withdraw(request: AuthenticatedHttpRequest, case_id: int) -> Ht
 
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
     error, reason = None, request.POST.get("reason", "")
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("confirm") != "yes":
+        error = "Tick the box to confirm that the photos and face data are erased now."
+    elif request.method == "POST":
         try:
             withdraw(user=request.user, case=case, reason=reason)
         except DjangoValidationError as exc:
@@ -372,7 +374,7 @@ def case_consent_withdraw(request: AuthenticatedHttpRequest, case_id: int) -> Ht
 @portal(Action.AUDIT_VIEW)
 def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The organisation's audit trail (all of it for operators), with filters and CSV export."""
-    from cases.access.audit_log import audit_event_list, audit_events_csv
+    from cases.access.audit_log import audit_event_list, audit_event_rows, audit_events_csv
     from cases.portal.forms import AuditFilterForm
 
     form = AuditFilterForm(request.GET or None)
@@ -387,6 +389,9 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    rows = audit_event_rows(user=request.user, events=page.object_list)
     return render(
-        request, "portal/audit_log.html", {"form": form, "page": page, "query": query.urlencode()}
+        request,
+        "portal/audit_log.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )

@@ -53,29 +53,50 @@ def photo_get(*, user: User, photo_id: int, action: Action) -> Photo:
 
 
 def case_timeline(*, case: MissingCase) -> list[dict]:
-    """What happened to a case, in words, from the audit trail (views are left out)."""
+    """What happened to a case, in words, with who did it and the photo it concerns.
+
+    Read from the audit trail; views and housekeeping are left out.
+    """
     from django.db.models import Q
 
     from cases.models import AuditEvent
 
-    photo_ids = [str(pk) for pk in case.photos.values_list("pk", flat=True)]
+    photos = {str(p.pk): p for p in case.photos.all()}
     candidate_ids = [str(pk) for pk in case.candidates.values_list("pk", flat=True)]
-    events = AuditEvent.objects.filter(
-        Q(object_type="cases.missingcase", object_id=str(case.pk))
-        | Q(object_type="cases.photo", object_id__in=photo_ids)
-        | Q(object_type="matching.candidate", object_id__in=candidate_ids),
-        action__in=timeline_event_names(),
-    ).order_by("id")
-    return [
-        {
-            "when": e.created_at,
-            "what": audit_event_words(e.action),
-            "object_id": e.object_id,
-            "object_type": e.object_type,
-        }
-        for e in events
-    ]
+    events = (
+        AuditEvent.objects.filter(
+            Q(object_type="cases.missingcase", object_id=str(case.pk))
+            | Q(object_type="cases.photo", object_id__in=list(photos))
+            | Q(object_type="matching.candidate", object_id__in=candidate_ids),
+            action__in=timeline_event_names(),
+        )
+        .select_related("actor")
+        .order_by("id")
+    )
+    rows = []
+    for e in events:
+        photo = photos.get(e.object_id) if e.object_type == "cases.photo" else None
+        actor = e.actor.get_full_name() or e.actor.username if e.actor else e.actor_label
+        rows.append(
+            {
+                "when": e.created_at,
+                "what": audit_event_words(e.action),
+                # "system" rows are the matching pipeline's own steps.
+                "who": actor if actor and actor != "system" else "Reunite",
+                "photo": photo,
+                "photo_number": list(photos).index(e.object_id) + 1 if photo else None,
+                "object_id": e.object_id,
+                "object_type": e.object_type,
+            }
+        )
+    return rows
 
 
-def notification_list(*, user: User) -> QuerySet:
-    return user.notifications.filter(read_at__isnull=True)
+def notification_list(*, user: User, unread_only: bool = False) -> QuerySet:
+    """A user's notifications, newest first; read ones stay, marked with when."""
+    notifications = user.notifications.order_by("-created_at", "-id")
+    return notifications.filter(read_at__isnull=True) if unread_only else notifications
+
+
+def notification_unread_count(*, user: User) -> int:
+    return user.notifications.filter(read_at__isnull=True).count()

@@ -185,3 +185,26 @@ def photos_add(
 def photo_add(*, user: User, owner: MissingCase | FoundReport, upload: PhotoUpload) -> Photo:
     (photo,) = photos_add(user=user, owner=owner, uploads=[upload])
     return photo
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, notification_id: int) -> bool:
+    """Mark one of the user's notifications read; it stays in their history."""
+    from django.utils import timezone
+
+    notification = user.notifications.filter(pk=notification_id, read_at__isnull=True).first()
+    if notification is None:
+        return False
+    notification.read_at = timezone.now()
+    notification.save(update_fields=["read_at"])
+    audit_record(actor=user, action="notification.read", obj=notification)
+    return True
+
+
+def record_page_view(*, user: User, owner: MissingCase | FoundReport) -> None:
+    """Audit one view of a case's or report's page, thumbnails included (one row, not one
+    per thumbnail); full-size photos are audited one by one when opened.
+    """
+    action = "case.viewed" if isinstance(owner, MissingCase) else "report.viewed"
+    photo_ids = list(owner.photos.values_list("pk", flat=True))
+    audit_record(actor=user, action=action, obj=owner, data={"photos": photo_ids})

@@ -24,6 +24,7 @@ from matching.generations import generation_active, generation_building, generat
 from matching.models import Embedding, EmbeddingGeneration, Face
 from matching.services.generations import face_embedding_store
 from matching.tasks import embed_queue_length, embedding_index_task, photo_process_task
+from reunite.tasks import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,9 @@ def photo_process_enqueue(*, photo_id: int) -> None:
     """Queue processing once the current transaction commits."""
     # robust: a broker that is down must not fail a request whose photo is stored; the
     # recovery sweep queues it once the broker is back.
-    transaction.on_commit(lambda: photo_process_task.delay(photo_id), robust=True)
+    transaction.on_commit(
+        lambda: task_send(lambda: photo_process_task.delay(photo_id)), robust=True
+    )
 
 
 def photo_lease_renew(*, photo_id: int) -> int:
@@ -202,7 +205,9 @@ def _building_embed(
 
 
 def embedding_index_enqueue(*, embedding_id: int) -> None:
-    transaction.on_commit(lambda: embedding_index_task.delay(embedding_id), robust=True)
+    transaction.on_commit(
+        lambda: task_send(lambda: embedding_index_task.delay(embedding_id)), robust=True
+    )
 
 
 @transaction.atomic

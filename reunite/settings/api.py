@@ -35,6 +35,9 @@ SPECTACULAR_SETTINGS = {
     # The docs page's assets are served by us, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No deep links: Swagger UI puts each one, a link, inside the operation's button, which
+    # screen readers cannot reach (axe-core: nested-interactive).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "REDOC_DIST": "SIDECAR",
     # `<rid:...>` ids in the URLs (cases/converters.py) are integers. The name is plural:
     # the singular one was silently ignored, and ids were typed as strings.

@@ -66,6 +66,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cases.portal.context_processors.permissions",
             ],
+            # `|day` and `|moment`: the one date format, on every page.
+            "builtins": ["cases.templatetags.dates"],
         },
     },
 ]

@@ -2,7 +2,7 @@
 
 from celery.schedules import crontab
 
-from reunite.env import env_int, env_str
+from reunite.env import env_bool, env_int, env_str
 
 REDIS_URL = env_str("REDIS_URL")
 # Throttle counters must be shared by every process, so they live in Redis when it is there.
@@ -17,6 +17,10 @@ if REDIS_URL:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# Without a broker, photo processing runs on one background thread after the request has
+# answered (reunite/tasks.py::task_send), so an upload returns at once. Off: it runs inside
+# the request that committed the photo.
+TASKS_IN_BACKGROUND = env_bool("REUNITE_TASKS_IN_BACKGROUND", True)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

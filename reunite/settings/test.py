@@ -15,6 +15,9 @@ FACE_ENGINE = env_str("REUNITE_FACE_ENGINE", "fake")
 AUDIT_CHECKPOINT_FILE = env_path("REUNITE_AUDIT_CHECKPOINT_FILE", _SCRATCH / "audit-checkpoints")
 # Unit tests run tasks in-process; the end-to-end tests switch to a real worker.
 CELERY_TASK_ALWAYS_EAGER = env_bool("REUNITE_TASKS_EAGER", True)
+# ...and inside the request, so a test sees a photo processed when the upload returns; the
+# `background_tasks` fixture turns the embedded default's background thread on.
+TASKS_IN_BACKGROUND = env_bool("REUNITE_TASKS_IN_BACKGROUND", False)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Serve static files from the apps' folders; tests never run collectstatic.

@@ -23,7 +23,9 @@ def test_sign_in_shows_the_organisation(new_page, caseworker):
     screenshot(page, "02-dashboard")
 
 
-def test_create_a_case_with_a_photo_and_see_it_ready(new_page, caseworker, same_person_pair):
+def test_create_a_case_with_a_photo_and_see_it_ready(
+    new_page, caseworker, same_person_pair, background_tasks
+):
     page = new_page()
     sign_in(page, "caseworker")
     page.goto("/cases/new/")
@@ -38,9 +40,9 @@ def test_create_a_case_with_a_photo_and_see_it_ready(new_page, caseworker, same_
     page.get_by_label("Their relationship to the child").fill("Mother")
     page.get_by_label("Consent given on").fill("2025-01-11T09:30")
     page.get_by_label("How consent was given").select_option("in_person")
-    page.locator("#id_photos-0-image").set_input_files(str(same_person_pair[0]))
-    page.locator("#id_photos-0-age_in_photo").fill("8")
-    expect(page.locator(".photo-row .preview img").first).to_be_visible()  # preview
+    page.get_by_label("Choose photos").set_input_files(str(same_person_pair[0]))
+    page.locator("#photo-1-age_in_photo").fill("8")
+    expect(page.locator(".photo-item .preview img").first).to_be_visible()  # preview
     screenshot(page, "03-case-form")
     page.get_by_role("button", name="Register case").click()
 
@@ -73,7 +75,7 @@ def test_pick_a_face_on_couple_photo(new_page, caseworker, faces_dir):
     page.get_by_label("Found place").fill("Riverside shelter")
     page.get_by_label("Estimated age min").fill("6")
     page.get_by_label("Estimated age max").fill("10")
-    page.locator("#id_photos-0-image").set_input_files(str(faces_dir / "deepface" / "couple.jpg"))
+    page.get_by_label("Choose photos").set_input_files(str(faces_dir / "deepface" / "couple.jpg"))
     page.get_by_role("button", name="File report").click()
 
     page.get_by_role("link", name="Choose the child's face").click()

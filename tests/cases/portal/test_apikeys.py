@@ -20,7 +20,9 @@ def test_org_admin_creates_a_key_shown_once_and_stored_as_a_hash(client, orgadmi
     response = client.post("/org/api-keys/", {"user": partner.pk, "name": "field app"})
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
-    secret = re.search(r'data-testid="new-secret">(rk_[^<]+)<', response.content.decode())[1]
+    secret = re.search(
+        r'data-testid="new-secret" readonly value="(rk_[^"]+)"', response.content.decode()
+    )[1]
     key = ApiKey.objects.get()
     assert (key.user, key.name) == (partner, "field app")
     assert secret not in key.key_hash
@@ -33,7 +35,13 @@ def test_org_admin_rotates_and_revokes_their_organisations_key(client, orgadmin,
     rotated = client.post(f"/org/api-keys/{api_key.pk}/rotate/")
     assert b"new-secret" in rotated.content
     assert ApiKey.objects.count() == 2
+    # Revoking asks first, on its own page; only the confirmed form revokes.
+    ask = client.get(f"/org/api-keys/{api_key.pk}/revoke/")
+    assert b"This cannot be undone" in ask.content
     client.post(f"/org/api-keys/{api_key.pk}/revoke/")
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is None
+    client.post(f"/org/api-keys/{api_key.pk}/revoke/", {"confirm": "revoke"})
     api_key.refresh_from_db()
     assert api_key.revoked_at is not None
 
@@ -42,7 +50,9 @@ def test_org_admin_cannot_touch_another_organisations_keys(client, orgadmin):
     stranger = UserFactory(organisation=OrganisationFactory(), role=User.Role.PARTNER)
     api_key, _ = apikey_create(user=stranger, created_by=None)
     force_login_verified(client, orgadmin)
-    assert client.post(f"/org/api-keys/{api_key.pk}/revoke/").status_code == 404
+    assert (
+        client.post(f"/org/api-keys/{api_key.pk}/revoke/", {"confirm": "revoke"}).status_code == 404
+    )
     response = client.post("/org/api-keys/", {"user": stranger.pk})
     assert b"new-secret" not in response.content
     assert ApiKey.objects.count() == 1

@@ -114,23 +114,37 @@ def test_reviewer_cannot_open_photos_outside_their_queue(client, reviewer, partn
     assert client.get(reverse("photo-image", args=[lone.photo.pk, "full"])).status_code == 404
 
 
-def test_photo_views_are_audited(client, caseworker, world, same_person_pair):
+def test_a_case_page_is_one_view_and_each_full_photo_is_another(
+    client, caseworker, world, same_person_pair
+):
     from cases.models import AuditEvent
     from cases.records.services import PhotoUpload, case_create
 
     case = case_create(
-        user=caseworker, photos=[PhotoUpload(data=same_person_pair[0].read_bytes())], **CASE_FIELDS
+        user=caseworker,
+        photos=[PhotoUpload(data=same_person_pair[0].read_bytes()) for _ in range(3)],
+        **CASE_FIELDS,
     )
-    photo = case.photos.get()
+    photos = list(case.photos.order_by("id"))
     client.force_login(caseworker)
-    response = client.get(reverse("photo-image", args=[photo.pk, "thumb"]))
-    assert response.status_code == 200
+    before = AuditEvent.objects.count()
+    assert client.get(reverse("case-detail", args=[case.pk])).status_code == 200
+    for photo in photos:
+        response = client.get(reverse("photo-image", args=[photo.pk, "thumb"]))
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "private, no-store"
+    views = AuditEvent.objects.filter(pk__gt=0).order_by("id")[before:]
+    assert [(e.action, e.object_id) for e in views] == [("case.viewed", str(case.pk))]
+    assert views[0].data["photos"] == [p.pk for p in photos]
+
+    response = client.get(reverse("photo-image", args=[photos[0].pk, "full"]))
     assert response["Cache-Control"] == "private, no-store"
-    event = AuditEvent.objects.filter(action="photo.viewed").last()
-    assert (event.actor, event.object_id, event.data["variant"]) == (
+    event = AuditEvent.objects.order_by("id").last()
+    assert (event.action, event.actor, event.object_id, event.data["variant"]) == (
+        "photo.viewed",
         caseworker,
-        str(photo.pk),
-        "thumb",
+        str(photos[0].pk),
+        "full",
     )
 
 
@@ -138,7 +152,7 @@ def test_case_form_keeps_input_and_shows_errors_next_to_fields(client, caseworke
     client.force_login(caseworker)
     response = client.post(
         "/cases/new/",
-        {"given_name": "Amina", "photos-TOTAL_FORMS": "3", "photos-INITIAL_FORMS": "0"},
+        {"given_name": "Amina"},
     )
     assert response.status_code == 400
     assert b'value="Amina"' in response.content
@@ -190,9 +204,19 @@ def test_org_admin_sees_and_exports_their_organisations_audit_log(client, casewo
 
     admin = UserFactory(organisation=caseworker.organisation, role=User.Role.ORG_ADMIN)
     force_login_verified(client, admin)
-    page = client.get("/audit/?action=candidate")
+    page = client.get("/audit/?action=candidate.created")
     assert page.status_code == 200
-    assert b"candidate.created" in page.content
+    text = page.content.decode()
+    # In words, with the record named and linked where the reader may open it.
+    assert "Possible match found: sent to reviewers" in text
+    table = text[text.index("<table") :]
+    assert "candidate.created" not in table
+    assert f"Possible match #{world['candidate'].pk}" in text
+    from cases.audit.trail import audit_record
+
+    audit_record(actor=caseworker, action="case.updated", obj=world["case"])
+    page = client.get(f"/audit/?object_type=cases.missingcase&object_id={world['case'].pk}")
+    assert f"Case {world['case'].reference}" in page.content.decode()
     export = client.get("/audit/?format=csv")
     assert export["Content-Type"] == "text/csv"
     assert export.content.startswith(b"sequence,")
@@ -207,8 +231,13 @@ def test_consent_withdrawal_page_erases_the_case(client, caseworker, world):
     case = world["case"]
     client.force_login(caseworker)
     assert client.post(f"/cases/{case.pk}/withdraw-consent/", {"reason": ""}).status_code == 400
+    reason = "Mother phoned on 3 March to withdraw."
+    # Not confirmed: nothing is erased.
+    assert client.post(f"/cases/{case.pk}/withdraw-consent/", {"reason": reason}).status_code == 400
+    case.refresh_from_db()
+    assert case.status != "erased"
     response = client.post(
-        f"/cases/{case.pk}/withdraw-consent/", {"reason": "Mother phoned on 3 March to withdraw."}
+        f"/cases/{case.pk}/withdraw-consent/", {"reason": reason, "confirm": "yes"}
     )
     assert response.status_code == 302
     case.refresh_from_db()
@@ -219,7 +248,11 @@ def test_consent_withdrawal_page_erases_the_case(client, caseworker, world):
 def test_close_case_page(client, caseworker, world):
     case = world["case"]
     client.force_login(caseworker)
-    assert client.post(f"/cases/{case.pk}/close/", {"outcome": "reunited"}).status_code == 302
+    assert client.post(f"/cases/{case.pk}/close/", {"outcome": "reunited"}).status_code == 400
+    case.refresh_from_db()
+    assert case.closed_at is None
+    closed = client.post(f"/cases/{case.pk}/close/", {"outcome": "reunited", "confirm": "yes"})
+    assert closed.status_code == 302
     case.refresh_from_db()
     assert case.status == "reunited" and case.closed_at
 
@@ -288,13 +321,12 @@ def test_adding_photos_is_all_or_nothing(client, caseworker, world, same_person_
     response = client.post(
         f"/cases/{case.pk}/photos/add/",
         {
-            "photos-TOTAL_FORMS": "2",
-            "photos-INITIAL_FORMS": "0",
-            "photos-0-image": SimpleUploadedFile("a.jpg", same_person_pair[0].read_bytes()),
-            "photos-0-kind": "photo",
-            # A real image, but too small: refused by the service, after the first was checked.
-            "photos-1-image": SimpleUploadedFile("b.png", image_bytes(size=(32, 32))),
-            "photos-1-kind": "photo",
+            "photos": [
+                SimpleUploadedFile("a.jpg", same_person_pair[0].read_bytes()),
+                # A real image, but too small: refused by the service, after the first.
+                SimpleUploadedFile("b.png", image_bytes(size=(32, 32))),
+            ],
+            "photo_kind": ["photo", "photo"],
         },
     )
     assert response.status_code == 400

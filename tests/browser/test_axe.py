@@ -1,0 +1,167 @@
+"""Every portal page scanned with axe-core: no serious or critical violation, at desktop
+and phone width (where no page may be wider than the screen either).
+
+To add a page, add a line to PAGES: who opens it and its path, with `{name}` for the ids
+that `_world` makes (add one there if the page needs a new kind of record).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from cases.models import Photo, User
+from cases.records.storage import photo_file_write
+from matching.models import Candidate, Face
+from matching.services.search import candidate_pair_record
+from tests.factories import UserFactory
+from tests.support.axe import axe_blocking
+from tests.support.browser import screenshot
+from tests.support.data import image_bytes
+from tests.support.faces import ready_photo_with_embedding
+from tests.support.otp import force_login_verified, totp_device_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@dataclass(frozen=True)
+class AxePage:
+    who: str  # a key of _users(): whose session opens the page ("anonymous": nobody's)
+    path: str  # formatted with _world's ids
+    name: str
+    ready: str = ""  # a selector to wait for, on pages drawn by a script
+
+
+PAGES = [
+    AxePage("anonymous", "/accounts/login/", "sign-in"),
+    AxePage("caseworker", "/", "dashboard"),
+    AxePage("caseworker", "/notifications/", "notifications"),
+    AxePage("caseworker", "/cases/", "case list"),
+    AxePage("caseworker", "/cases/?q=nobody", "case list, nothing found"),
+    AxePage("caseworker", "/cases/new/", "case form"),
+    AxePage("caseworker", "/cases/{case}/", "case page"),
+    AxePage("caseworker", "/cases/{case}/edit/", "case edit form"),
+    AxePage("caseworker", "/cases/{case}/photos/add/", "add photos"),
+    AxePage("caseworker", "/cases/{case}/close/", "close case"),
+    AxePage("caseworker", "/cases/{case}/withdraw-consent/", "withdraw consent"),
+    AxePage("caseworker", "/photos/{group_photo}/select-face/", "face picker"),
+    AxePage("caseworker", "/reports/", "report list"),
+    AxePage("caseworker", "/reports/new/", "report form"),
+    AxePage("caseworker", "/reports/{own_report}/", "report page"),
+    AxePage("caseworker", "/reports/{own_report}/photos/add/", "add photos to a report"),
+    AxePage("caseworker", "/no-such-page/", "404"),
+    AxePage("partner", "/", "403 for a partner"),
+    AxePage("reviewer", "/review/", "review queue"),
+    AxePage("reviewer", "/review/disputed/", "disputed"),
+    AxePage("reviewer", "/review/held-back/", "held back"),
+    AxePage("reviewer", "/review/candidates/{candidate}/", "candidate"),
+    AxePage("orgadmin", "/audit/", "audit log"),
+    AxePage("orgadmin", "/org/api-keys/", "API keys"),
+    AxePage("orgadmin", "/org/api-keys/{api_key}/revoke/", "revoke a key"),
+    AxePage("new_reviewer", "/accounts/2fa/", "2FA setup"),
+    AxePage("unverified_reviewer", "/accounts/2fa/verify/", "2FA verify"),
+    AxePage("anonymous", "/api/docs/", "API docs", ready=".opblock-tag"),
+]
+
+
+def _world(caseworker: User, partner: User) -> dict[str, int]:
+    from cases.access.apikeys import apikey_create
+
+    case_face = ready_photo_with_embedding(user=caseworker, seed=1, side="case")
+    report_face = ready_photo_with_embedding(user=partner, seed=2, side="report")
+    candidate_pair_record(case_face=case_face, report_face=report_face, score=0.95)
+    own_report = ready_photo_with_embedding(user=caseworker, seed=3, side="report")
+    case = case_face.photo.case
+    group = Photo.objects.create(
+        side=Photo.Side.CASE,
+        case=case,
+        organisation=case.organisation,
+        uploaded_by=caseworker,
+        file=photo_file_write(data=image_bytes(size=(400, 200), fmt="JPEG", color="grey")),
+        width=400,
+        height=200,
+        status=Photo.Status.NEEDS_FACE_SELECTION,
+    )
+    for ordinal, x in enumerate((20, 220)):
+        Face.objects.create(photo=group, ordinal=ordinal, x=x, y=40, w=120, h=120, detector_score=1)
+    # A key of the org admin's own organisation (the caseworker's), so its pages open.
+    holder = UserFactory(organisation=caseworker.organisation, role=User.Role.PARTNER)
+    api_key, _ = apikey_create(user=holder, created_by=None)
+    return {
+        "case": case.pk,
+        "own_report": own_report.photo.found_report_id,
+        "group_photo": group.pk,
+        "candidate": Candidate.objects.get().pk,
+        "api_key": api_key.pk,
+    }
+
+
+def _session(user: User, *, verified: bool) -> str:
+    client = Client()
+    if verified:
+        force_login_verified(client, user)
+    else:
+        client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def _users(caseworker, partner, reviewer, org_review) -> dict[str, str | None]:
+    orgadmin = UserFactory(organisation=caseworker.organisation, role=User.Role.ORG_ADMIN)
+    new_reviewer = UserFactory(organisation=org_review, role=User.Role.REVIEWER)
+    unverified = UserFactory(organisation=org_review, role=User.Role.REVIEWER)
+    totp_device_for(unverified)
+    return {
+        "anonymous": None,
+        "caseworker": _session(caseworker, verified=False),
+        "partner": _session(partner, verified=False),
+        "reviewer": _session(reviewer, verified=True),
+        "orgadmin": _session(orgadmin, verified=True),
+        "new_reviewer": _session(new_reviewer, verified=False),
+        "unverified_reviewer": _session(unverified, verified=False),
+    }
+
+
+def test_every_page_has_no_serious_or_critical_axe_violation(
+    new_page, live_server, caseworker, partner, reviewer, org_review
+):
+    ids = _world(caseworker, partner)
+    sessions = _users(caseworker, partner, reviewer, org_review)
+    failures: dict[str, list[dict]] = {}
+    for width in (1366, 390):
+        pages = {}
+        for entry in PAGES:
+            if entry.who not in pages:
+                page = new_page(width=width, height=844)
+                if sessions[entry.who]:
+                    page.context.add_cookies(
+                        [
+                            {
+                                "name": "sessionid",
+                                "value": sessions[entry.who],
+                                "url": live_server.url,
+                            }
+                        ]
+                    )
+                pages[entry.who] = page
+            page = pages[entry.who]
+            page.goto(entry.path.format(**ids))
+            page.wait_for_load_state("load")
+            if entry.ready:
+                page.locator(entry.ready).first.wait_for()
+            blocking = axe_blocking(page)
+            # At phone width nothing may be cut off or need sideways scrolling.
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            if width == 390 and wide > width:
+                blocking.append(
+                    {"id": "page-wider-than-phone", "impact": "serious", "nodes": [wide]}
+                )
+            if blocking:
+                failures[f"{entry.name} ({entry.path}) at {width}px"] = blocking
+            if blocking or width == 390:
+                screenshot(page, f"axe-{entry.name.replace(' ', '-')}-{width}")
+    assert not failures, "\n".join(
+        f"{where}: " + "; ".join(f"{v['id']} [{v['impact']}] {v['nodes']}" for v in found)
+        for where, found in failures.items()
+    )

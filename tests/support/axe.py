@@ -1,0 +1,33 @@
+"""axe-core in the browser tests: the script ships in a pinned PyPI package
+(axe-playwright-python, requirements-dev.txt), so nothing is fetched when tests run."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+# The impacts that fail a page; "moderate" and "minor" are reported, not failed.
+BLOCKING = ("serious", "critical")
+
+
+def axe_script() -> str:
+    return str(resources.files("axe_playwright_python") / "axe.min.js")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core on the page as it is now; every violation with its impact and nodes."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=axe_script())
+    return page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + n.failureSummary),
+            }));
+        }"""
+    )
+
+
+def axe_blocking(page: Any) -> list[dict[str, Any]]:
+    return [v for v in axe_violations(page) if v["impact"] in BLOCKING]
