@@ -36,6 +36,7 @@ from matching.index import (
 )
 from matching.models import Candidate, CandidatePair, Embedding, Face
 from matching.spaces import Profile
+from reunite.timings import duration_timed
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +54,13 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
         return 0
     if embedding.model_name != generation_active().space:
         return 0
-    hits = embedding_index_step(
-        space=embedding.model_name,
-        side=embedding.side,
-        face_id=embedding.face_id,
-        vector=embedding.as_array(),
-    )
+    with duration_timed("index_step"):
+        hits = embedding_index_step(
+            space=embedding.model_name,
+            side=embedding.side,
+            face_id=embedding.face_id,
+            vector=embedding.as_array(),
+        )
     return _search_record(embedding=embedding, hits=hits)
 
 
