@@ -38,12 +38,14 @@ def _task_id() -> str | None:
 
 class LogContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.get()
-        record.task_id = _task_id()
-        parts = [f"req={record.request_id}"] if record.request_id else []
-        if record.task_id:
-            parts.append(f"task={record.task_id}")
-        record.context = " ".join(parts) or "-"
+        rid, tid = request_id.get(), _task_id()
+        parts = [f"req={rid}"] if rid else []
+        if tid:
+            parts.append(f"task={tid}")
+        # setattr: LogRecord declares no such attributes; formatters read them by name.
+        setattr(record, "request_id", rid)  # noqa: B010
+        setattr(record, "task_id", tid)  # noqa: B010
+        setattr(record, "context", " ".join(parts) or "-")  # noqa: B010
         return True
 
 

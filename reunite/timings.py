@@ -90,12 +90,16 @@ def duration_timed(step: str) -> Iterator[None]:
     duration_observe(step=step, seconds=time.perf_counter() - started)
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def duration_totals(*, step: str) -> DurationTotals:
     """The step's totals so far, from Redis or this process. Raises redis.RedisError."""
     raw: dict[str, float]
     if settings.REDIS_URL:
         stored = _redis(settings.REDIS_URL).hgetall(_key(step))
-        raw = {k.decode(): float(v) for k, v in stored.items()}
+        raw = {_text(k): float(v) for k, v in stored.items()}
     else:
         with _lock:
             raw = dict(_local.get(step, {}))

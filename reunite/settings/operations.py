@@ -43,9 +43,7 @@ def logging_config(*, log_format: str, level: str) -> dict:
         "disable_existing_loggers": False,
         "filters": {"context": {"()": "reunite.logs.LogContextFilter"}},
         "formatters": {
-            "text": {
-                "format": "%(asctime)s %(levelname)s %(name)s [%(context)s] %(message)s"
-            },
+            "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(context)s] %(message)s"},
             "json": {
                 "()": "reunite.logs.JsonFormatter",
                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",

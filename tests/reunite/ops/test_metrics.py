@@ -138,3 +138,22 @@ def test_photos_by_state_counts_every_state(client, metrics_token, caseworker):
     Photo.objects.filter(pk=face.photo_id).update(status=Photo.Status.REJECTED)
     samples = _scrape(client)
     assert _value(samples, "reunite_photos", side="case", status="rejected") == 1
+
+
+@pytest.mark.django_db
+def test_queue_depths_come_from_the_broker(client, metrics_token, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis (the real-services run)")
+    from celery import current_app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with current_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("default")
+    current_app.send_task("cases.audit.tasks.audit_seal_task", queue="default")
+    try:
+        samples = _scrape(client)
+        assert _value(samples, "reunite_queue_depth", queue="default") == 1
+        assert _value(samples, "reunite_queue_depth", queue="index") >= 0
+    finally:
+        with current_app.connection_for_write() as conn:
+            conn.default_channel.queue_purge("default")
