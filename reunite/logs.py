@@ -54,6 +54,8 @@ class JsonFormatter(_JsonFormatter):
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
         log_data.pop("context", None)
+        # Django's request object: its repr has the query string (what someone searched for).
+        log_data.pop("request", None)
         for key in ("request_id", "task_id"):
             if log_data.get(key) is None:
                 log_data.pop(key, None)

@@ -58,6 +58,12 @@ def logging_config(*, log_format: str, level: str) -> dict:
             }
         },
         "root": {"handlers": ["console"], "level": level},
+        # Django's own handlers (plain console lines when DEBUG, mail to ADMINS) are dropped:
+        # its records reach the root handler, in the same format as everything else.
+        "loggers": {
+            "django": {"level": level, "propagate": True},
+            "django.server": {"level": level, "propagate": True},
+        },
     }
 
 
