@@ -68,5 +68,3 @@ def logging_config(*, log_format: str, level: str) -> dict:
 
 
 LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
-# Celery's worker keeps our handlers (and so the JSON lines) instead of installing its own.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
