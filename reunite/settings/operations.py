@@ -8,6 +8,9 @@ METRICS_TOKEN = env_str("REUNITE_METRICS_TOKEN")
 # adds them up (prometheus_client's multiprocess mode). Empty it before the server starts.
 # Unset: one process (runserver, tests), counters kept in memory.
 PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+# The database's numbers in /metrics are read at most once per this many seconds (shared
+# through the cache by every web process); 0 reads them at every scrape.
+METRICS_CACHE_SECONDS = env_int("REUNITE_METRICS_CACHE_SECONDS", 15)
 # /readyz gives each dependency this long before calling it down.
 HEALTH_TIMEOUT_SECONDS = env_int("REUNITE_HEALTH_TIMEOUT_SECONDS", 2)
 

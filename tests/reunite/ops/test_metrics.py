@@ -157,3 +157,28 @@ def test_queue_depths_come_from_the_broker(client, metrics_token, settings):
     finally:
         with current_app.connection_for_write() as conn:
             conn.default_channel.queue_purge("default")
+
+
+@pytest.mark.django_db
+def test_the_database_is_read_once_per_cache_window(
+    client, metrics_token, settings, caseworker, django_assert_num_queries
+):
+    from django.core.cache import cache
+
+    from reunite.ops.metrics import CACHE_KEY, ReuniteCollector
+    from tests.support.faces import ready_photo_with_embedding
+
+    settings.METRICS_CACHE_SECONDS = 60
+    cache.delete(CACHE_KEY)
+    try:
+        first = _scrape(client)
+        ready_photo_with_embedding(user=caseworker, seed=4, side="case")
+        with django_assert_num_queries(0):
+            list(ReuniteCollector()._database_cached())
+        # Within the window the new photo is not counted yet; after it, it is.
+        assert ("reunite_photos", (("side", "case"), ("status", "ready"))) not in first
+        assert ("reunite_photos", (("side", "case"), ("status", "ready"))) not in _scrape(client)
+        cache.delete(CACHE_KEY)
+        assert _value(_scrape(client), "reunite_photos", side="case", status="ready") == 1
+    finally:
+        cache.delete(CACHE_KEY)
