@@ -94,8 +94,14 @@ class ReuniteCollector(Collector):
         photos = GaugeMetricFamily(
             "reunite_photos", "Photos by side and state.", labels=["side", "status"]
         )
-        for row in Photo.objects.values("side", "status").annotate(n=Count("id")).order_by():
-            photos.add_metric([row["side"], row["status"]], row["n"])
+        # Every (side, state) is listed, 0 included: an absent series is not a zero.
+        counted = {
+            (row["side"], row["status"]): row["n"]
+            for row in Photo.objects.values("side", "status").annotate(n=Count("id")).order_by()
+        }
+        for side in Photo.Side.values:
+            for status in Photo.Status.values:
+                photos.add_metric([side, status], counted.get((side, status), 0))
         yield photos
 
         index = GaugeMetricFamily(
@@ -135,8 +141,11 @@ class ReuniteCollector(Collector):
             labels=["status", "held_back"],
         )
         rows = Candidate.objects.values("status", "held_back").annotate(n=Count("id")).order_by()
-        for row in rows:
-            candidates.add_metric([row["status"], str(row["held_back"]).lower()], row["n"])
+        by_status = {(row["status"], row["held_back"]): row["n"] for row in rows}
+        for status in Candidate.Status.values:
+            for held_back in (False, True):
+                count = by_status.get((status, held_back), 0)
+                candidates.add_metric([status, str(held_back).lower()], count)
         yield candidates
 
         oldest = GaugeMetricFamily(
@@ -174,11 +183,11 @@ class ReuniteCollector(Collector):
             "Webhook deliveries by status (failed: gave up after every retry).",
             labels=["status"],
         )
-        by_status = dict(
+        by_delivery = dict(
             WebhookDelivery.objects.values_list("status").annotate(n=Count("id")).order_by()
         )
         for status in WebhookDelivery.Status.values:
-            deliveries.add_metric([status], by_status.get(status, 0))
+            deliveries.add_metric([status], by_delivery.get(status, 0))
         yield deliveries
         yield GaugeMetricFamily(
             "reunite_webhook_deliveries_retrying",

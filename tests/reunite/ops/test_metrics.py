@@ -176,9 +176,19 @@ def test_the_database_is_read_once_per_cache_window(
         with django_assert_num_queries(0):
             list(ReuniteCollector()._database_cached())
         # Within the window the new photo is not counted yet; after it, it is.
-        assert ("reunite_photos", (("side", "case"), ("status", "ready"))) not in first
-        assert ("reunite_photos", (("side", "case"), ("status", "ready"))) not in _scrape(client)
+        assert _value(first, "reunite_photos", side="case", status="ready") == 0
+        assert _value(_scrape(client), "reunite_photos", side="case", status="ready") == 0
         cache.delete(CACHE_KEY)
         assert _value(_scrape(client), "reunite_photos", side="case", status="ready") == 1
     finally:
         cache.delete(CACHE_KEY)
+
+
+@pytest.mark.django_db
+def test_an_empty_service_reports_zeros_not_missing_series(client, metrics_token):
+    samples = _scrape(client)
+    assert _value(samples, "reunite_photos", side="report", status="pending") == 0
+    assert _value(samples, "reunite_candidates", status="pending", held_back="true") == 0
+    assert _value(samples, "reunite_index_faces", side="case") == 0
+    assert _value(samples, "reunite_webhook_deliveries", status="failed") == 0
+    assert _value(samples, "reunite_embedding_duration_seconds_count") >= 0
