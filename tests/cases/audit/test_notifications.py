@@ -65,7 +65,8 @@ def test_a_user_without_an_address_gets_no_email(caseworker, django_capture_on_c
     assert Notification.objects.get().message.startswith("Possible match")
 
 
-def test_a_mail_server_that_hangs_up_is_tried_again(caseworker, monkeypatch):
+def test_a_mail_server_that_hangs_up_is_tried_again(caseworker, monkeypatch, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # a worker retries; in-process tasks do not
     notification = notification_create(
         user=caseworker, message="M.", link="/cases/1/", email_subject="S"
     )
@@ -94,3 +95,18 @@ def test_a_refused_address_is_not_retried(caseworker, monkeypatch):
 
     monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
     assert notification_email_send(notification_id=notification.pk) is False
+
+
+def test_in_process_tasks_do_not_retry_inside_the_request(caseworker, monkeypatch, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    notification = notification_create(
+        user=caseworker, message="M.", link="/cases/1/", email_subject="S"
+    )
+
+    def unreachable(*args, **kwargs):
+        raise smtplib.SMTPConnectError(421, b"try later")
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", unreachable)
+    assert notification_email_send(notification_id=notification.pk) is False
+    notification.refresh_from_db()
+    assert notification.emailed_at is None
