@@ -3,7 +3,8 @@
 The e-mail has a plain-text and an HTML part (templates/emails/notification.*), and its
 link is REUNITE_BASE_URL + the notification's portal path, which asks the reader to sign in.
 It is sent by `notification_email_task` after the commit, retried while the mail server is
-unreachable, and sent once: `emailed_at` is claimed before sending.
+unreachable, and sent once: `emailed_at` is claimed before sending. Each e-mail sent is
+audited (`notification.emailed`: recipient's username and subject, not the address).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cases.audit.tasks import TRANSIENT_SMTP, notification_email_task
+from cases.audit.trail import audit_record
 from cases.models import Notification, User
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ def notification_url(*, notification: Notification) -> str:
     return f"{settings.BASE_URL}{notification.link}" if notification.link else settings.BASE_URL
 
 
+@transaction.atomic
 def notification_create(
     *, user: User, message: str, link: str = "", email_subject: str = "", email_detail: str = ""
 ) -> Notification:
@@ -98,4 +101,12 @@ def notification_email_send(*, notification_id: int) -> bool:
     except (smtplib.SMTPException, OSError):
         logger.exception("E-mail for notification %s was refused; not retried.", notification_id)
         return False
+    # Who was sent what (the subject names a case reference, never a child), not the address.
+    audit_record(
+        actor=None,
+        action="notification.emailed",
+        obj=notification,
+        organisation=notification.user.organisation,
+        data={"recipient": notification.user.get_username(), "subject": notification.email_subject},
+    )
     return True

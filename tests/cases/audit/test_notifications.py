@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from cases.audit.notifications import notification_create, notification_email_send
-from cases.models import Notification
+from cases.models import AuditEvent, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -40,12 +40,16 @@ def test_the_email_links_to_the_page_in_both_parts(
     assert "<strong>Possible match for case MC-1: contact the family.</strong>" in html
     notification.refresh_from_db()
     assert notification.emailed_at is not None
+    event = AuditEvent.objects.get(action="notification.emailed")
+    assert event.object_id == str(notification.pk)
+    assert event.data == {"recipient": caseworker.username, "subject": message.subject}
 
 
 def test_it_is_sent_once(caseworker, django_capture_on_commit_callbacks):
     notification = _notify(caseworker, django_capture_on_commit_callbacks)
     assert notification_email_send(notification_id=notification.pk) is False
     assert len(mail.outbox) == 1
+    assert AuditEvent.objects.filter(action="notification.emailed").count() == 1
 
 
 def test_a_dashboard_only_notification_is_not_emailed(
