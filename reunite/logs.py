@@ -2,7 +2,8 @@
 
 `RequestIdMiddleware` gives every request an id (the caller's `X-Request-ID` when it is a
 plain token, else a new one), echoes it in the response, and logs one line per request.
-`LogContextFilter` stamps each record with that id, or with the running Celery task's id.
+`LogContextFilter` stamps each record with that id and with the running Celery task's id; a
+task queued during a request carries the request's id in a message header.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from contextvars import ContextVar
 from typing import Any
 
 from celery import current_task
+from celery.signals import before_task_publish
 from django.http import HttpRequest, HttpResponse
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_TASK_HEADER = "reunite_request_id"
 # A caller's id is kept only if it is a short plain token: it lands in every log line.
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -29,16 +32,31 @@ request_logger = logging.getLogger("reunite.request")
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-def _task_id() -> str | None:
+def _task_ids() -> tuple[str | None, str | None]:
+    """The running task's id and the id of the request that queued it, if any."""
     # `current_task` is a proxy: falsy outside a task.
     if not current_task:
-        return None
-    return getattr(current_task.request, "id", None)
+        return None, None
+    task = current_task.request
+    # A worker sets message headers as attributes; `apply(headers=...)` keeps them apart.
+    queued_by = getattr(task, REQUEST_ID_TASK_HEADER, None) or (task.headers or {}).get(
+        REQUEST_ID_TASK_HEADER
+    )
+    return getattr(task, "id", None), queued_by
+
+
+@before_task_publish.connect
+def _request_id_to_task(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    # A task queued by a request carries the request's id, so both can be followed.
+    rid = request_id.get()
+    if rid and headers is not None:
+        headers.setdefault(REQUEST_ID_TASK_HEADER, rid)
 
 
 class LogContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        rid, tid = request_id.get(), _task_id()
+        tid, queued_by = _task_ids()
+        rid = request_id.get() or queued_by
         parts = [f"req={rid}"] if rid else []
         if tid:
             parts.append(f"task={tid}")

@@ -112,3 +112,21 @@ def test_smtp_only_when_email_host_is_set(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(operations)
+
+
+def test_a_task_queued_by_a_request_carries_its_id(json_lines):
+    from reunite import logs
+
+    headers: dict = {}
+    token = logs.request_id.set("req-7")
+    try:
+        logs._request_id_to_task(headers=headers)
+    finally:
+        logs.request_id.reset(token)
+    assert headers == {logs.REQUEST_ID_TASK_HEADER: "req-7"}
+
+    # The worker finds the header on the task's request.
+    result = _log_in_a_task.apply(task_id="task-8", headers=headers)
+    assert result.successful()
+    [line] = [e for e in json_lines() if e["logger"] == "tests.task"]
+    assert (line["task_id"], line["request_id"]) == ("task-8", "req-7")
