@@ -18,6 +18,7 @@ from matching import disputes
 from matching import views as review
 from reunite.api.converters import AnyPathConverter, RecordIdConverter
 from reunite.api.views import api_not_found
+from reunite.ops.metrics import metrics_view
 
 # Under /api/ a failure is a problem+json (503 when a dependency is down), never HTML.
 handler500 = "reunite.api.views.server_error"
@@ -143,6 +144,8 @@ portal_urls = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Operators' Prometheus scrape (bearer token). /healthz and /readyz: reunite/ops/health.py.
+    path("metrics", metrics_view, name="metrics"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -75,6 +75,7 @@ _("report.created", "Found report filed")
 _("report.updated", "Found report edited")
 _("report.withdrawn", "Found report withdrawn")
 _("report.outcome_sent", "Outcome sent to the filing organisation")
+_("notification.emailed", "Notification e-mailed to the user")
 _("photo.added", "Photo added", on_timeline=True)
 _("photo.viewed", "Photo viewed")
 # A record's page, with its photo thumbnails, is one view (full photos are audited apart).

@@ -1,10 +1,15 @@
-"""Celery task for the audit trail: seal what the on-commit hooks left (a process died first)."""
+"""Celery tasks for the audit trail (seal what the on-commit hooks left) and notifications."""
 
 from __future__ import annotations
 
+import smtplib
+
 from celery import shared_task
 
-from reunite.tasks import RETRY_POLICY
+from reunite.tasks import RETRY_POLICY, TRANSIENT_ERRORS
+
+# A mail server that hung up or could not be reached is tried again, with the same limit.
+TRANSIENT_SMTP = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
 
 
 @shared_task(**RETRY_POLICY)
@@ -12,3 +17,10 @@ def audit_seal_task() -> int:
     from cases.audit.trail import audit_seal
 
     return audit_seal()
+
+
+@shared_task(**{**RETRY_POLICY, "autoretry_for": (*TRANSIENT_ERRORS, *TRANSIENT_SMTP)})
+def notification_email_task(notification_id: int) -> bool:
+    from cases.audit.notifications import notification_email_send
+
+    return notification_email_send(notification_id=notification_id)

@@ -50,7 +50,12 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     message = models.CharField(max_length=300)
+    # A path in the portal (`/cases/12/`); e-mails prefix it with REUNITE_BASE_URL.
     link = models.CharField(max_length=200, blank=True)
+    # A notification with a subject is e-mailed too; the detail is the e-mail's own paragraph.
+    email_subject = models.CharField(max_length=200, blank=True)
+    email_detail = models.TextField(blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

@@ -246,3 +246,33 @@ def sface_agreement(*, shipped: Path, converted: Path, samples: int = 4) -> floa
         b = candidate.run(None, {"data": chip})[0].reshape(-1)
         worst = min(worst, float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))))
     return worst
+
+
+_checked: dict[str, tuple[int, int]] = {}
+
+
+def weights_unusable() -> list[str]:
+    """Names of packaged weight files that are missing or altered; empty when all are usable.
+
+    Cheap enough for a readiness probe: a stat per file, and a file's checksum is computed
+    again only when its size or modification time changed.
+    """
+    bad = []
+    for weight in ALL_WEIGHTS:
+        try:
+            path = weight.source()
+            stat = path.stat()
+        except (ModelUnavailable, OSError):
+            bad.append(weight.name)
+            continue
+        stamp = (stat.st_size, stat.st_mtime_ns)
+        with _lock:
+            known = _checked.get(weight.name)
+        if known == stamp:
+            continue
+        if sha256_of(path) != weight.sha256:
+            bad.append(weight.name)
+            continue
+        with _lock:
+            _checked[weight.name] = stamp
+    return bad

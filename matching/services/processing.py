@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,6 +26,7 @@ from matching.models import Embedding, EmbeddingGeneration, Face
 from matching.services.generations import face_embedding_store
 from matching.tasks import embed_queue_length, embedding_index_task, photo_process_task
 from reunite.tasks import task_send
+from reunite.timings import duration_observe
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +150,7 @@ def _photo_process_claimed(*, photo_id: int) -> None:
         photo_reject(photo=photo, code="processing_failed")
         return
 
+    started = time.perf_counter()
     generation = generation_active()
     engine = generation_engine(generation=generation)
     pixels = photo_pixels(jpeg=photo_file_read(path=photo.file))
@@ -185,6 +188,7 @@ def _photo_process_claimed(*, photo_id: int) -> None:
             status=Photo.Status.READY, processed_at=timezone.now()
         )
         embedding_index_enqueue(embedding_id=embedding.pk)
+    duration_observe(step="embedding", seconds=time.perf_counter() - started)
 
 
 def _building_embed(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from cases.access.permissions import Action, action_require
+from cases.audit.notifications import notification_create
 from cases.audit.trail import audit_record
-from cases.models import MissingCase, Notification, User
+from cases.models import MissingCase, User
 from matching.models import Candidate, DisputeResolution, ReviewDecision
 
 CONFIRMATIONS_REQUIRED = 2
@@ -153,29 +153,20 @@ def _candidate_confirmed(*, candidate: Candidate) -> None:
         actor=None, action="candidate.confirmed", obj=candidate, organisation=case.organisation
     )
     # Never "contact the family": a confirmation is a lead to verify in person first.
-    Notification.objects.create(
+    notification_create(
         user=case.created_by,
         message=(
             f"Possible match for case {case.reference}: verify in person before telling "
             "the family anything."
         ),
         link=f"/cases/{case.pk}/",
+        email_subject=f"Reunite: possible match for case {case.reference}",
+        email_detail=(
+            f"Two reviewers independently confirmed a possible match for case "
+            f"{case.reference}. Open the case to see it, and verify in person before telling "
+            "the family anything. Nothing has been done automatically."
+        ),
     )
-    owner_email = case.created_by.email
-    if owner_email:
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=f"Reunite: possible match for case {case.reference}",
-                message=(
-                    f"Two reviewers independently confirmed a possible match for case "
-                    f"{case.reference}. Sign in to Reunite to see it and decide how to contact "
-                    f"the family. Nothing has been done automatically."
-                ),
-                from_email=None,
-                recipient_list=[owner_email],
-                fail_silently=True,
-            )
-        )
 
 
 @transaction.atomic

@@ -39,6 +39,7 @@ from matching.index import (
 from matching.models import Candidate, CandidatePair, Embedding, Face
 from matching.services.duplicates import duplicates_record
 from matching.spaces import Profile
+from reunite.timings import duration_timed
 
 logger = logging.getLogger(__name__)
 
@@ -57,13 +58,14 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
         return 0
     if embedding.model_name != generation_active().space:
         return 0
-    hits, own_side_hits = embedding_index_searches(
-        space=embedding.model_name,
-        side=embedding.side,
-        face_id=embedding.face_id,
-        vector=embedding.as_array(),
-        own_side=settings.DUPLICATE_SEARCH,
-    )
+    with duration_timed("index_step"):
+        hits, own_side_hits = embedding_index_searches(
+            space=embedding.model_name,
+            side=embedding.side,
+            face_id=embedding.face_id,
+            vector=embedding.as_array(),
+            own_side=settings.DUPLICATE_SEARCH,
+        )
     recorded = _search_record(embedding=embedding, hits=hits)
     if settings.DUPLICATE_SEARCH:
         duplicates_record(embedding=embedding, hits=own_side_hits)

@@ -1,5 +1,6 @@
 """The Django project itself: paths, apps, middleware, templates, database, static
-files, e-mail and logging. Every other settings module builds on BASE_DIR and DATA_DIR here.
+files. E-mail and logging are in operations.py. Every other settings module builds on
+BASE_DIR and DATA_DIR here.
 """
 
 from pathlib import Path
@@ -35,6 +36,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # An id for every request, in its log lines and its X-Request-ID response header.
+    "reunite.logs.RequestIdMiddleware",
+    # /healthz and /readyz: before the host check and HTTPS redirect (see reunite/ops/health.py).
+    "reunite.ops.health.HealthMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "cases.access.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -47,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cases.access.middleware.AuditContextMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into a 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -110,12 +117,3 @@ MEDIA_ROOT = env_path("REUNITE_MEDIA_ROOT", DATA_DIR / "media")
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
-
-EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("REUNITE_LOG_LEVEL", "INFO")},
-}

@@ -35,3 +35,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # embedded default does in use.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(_SCRATCH / "test.sqlite3")}  # noqa: F405
+# /metrics reads the database at every scrape (the cache is kept across tests).
+METRICS_CACHE_SECONDS = 0

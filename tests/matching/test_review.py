@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -40,7 +41,13 @@ def test_two_independent_confirmations_confirm_and_notify(
     assert record.reviewer == reviewer2 and record.created_at
     assert len(mail.outbox) == 1
     assert candidate.case.created_by.notifications.count() == 1
-    assert mail.outbox[0].to == [candidate.case.created_by.email]
+    message = mail.outbox[0]
+    assert message.to == [candidate.case.created_by.email]
+    # The link opens the case (after sign-in); the e-mail has a text and an HTML part.
+    link = f"{settings.BASE_URL}/cases/{candidate.case_id}/"
+    assert link in message.body
+    assert message.alternatives[0].mimetype == "text/html"
+    assert f'href="{link}"' in message.alternatives[0].content
 
 
 def test_a_reviewer_cannot_confirm_twice(candidate, reviewer):

@@ -1,0 +1,130 @@
+"""`/healthz` (the process answers) and `/readyz` (its dependencies answer), for probes.
+
+Both are answered by `HealthMiddleware`, near the top of MIDDLEWARE: before the host check
+and the HTTPS redirect, so a container health check or a load balancer can probe
+`http://127.0.0.1:8000/readyz` whatever ALLOWED_HOSTS says. No sign-in is needed, so the
+answers say only ok or fail and a fixed reason per check: no versions, paths, hosts or
+error messages (those go to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from matching.engine.weights import weights_unusable
+
+logger = logging.getLogger(__name__)
+
+OK, FAIL = "ok", "fail"
+Check = dict[str, str]
+
+
+def database_check() -> Check:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        logger.warning("Readiness: the database did not answer.", exc_info=True)
+        return {"status": FAIL, "detail": "unreachable"}
+    return {"status": OK}
+
+
+def broker_check() -> Check:
+    if not settings.REDIS_URL:
+        return {"status": OK, "detail": "no broker: tasks run in-process"}
+    timeout = settings.HEALTH_TIMEOUT_SECONDS
+    try:
+        client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL, socket_connect_timeout=timeout, socket_timeout=timeout
+        )
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except redis.RedisError:
+        logger.warning("Readiness: the broker did not answer.", exc_info=True)
+        return {"status": FAIL, "detail": "unreachable"}
+    return {"status": OK}
+
+
+def storage_check() -> Check:
+    """The photo folder exists and takes a write (a read-only or full disk fails here)."""
+    root = Path(settings.MEDIA_ROOT)
+    probe = root / f".readyz-{uuid.uuid4().hex}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError:
+        logger.warning("Readiness: the photo storage is not writable.", exc_info=True)
+        return {"status": FAIL, "detail": "not writable"}
+    return {"status": OK}
+
+
+def weights_check() -> Check:
+    if settings.FACE_ENGINE == "fake":
+        return {"status": OK, "detail": "fake engine: no weights needed"}
+    bad = weights_unusable()
+    if bad:
+        logger.warning("Readiness: face model weights missing or altered: %s", ", ".join(bad))
+        return {"status": FAIL, "detail": f"{len(bad)} weight file(s) missing or altered"}
+    return {"status": OK}
+
+
+READINESS_CHECKS: dict[str, Callable[[], Check]] = {
+    "database": database_check,
+    "broker": broker_check,
+    "storage": storage_check,
+    "face_model_weights": weights_check,
+}
+
+
+def readiness() -> tuple[bool, dict[str, Any]]:
+    checks = {name: check() for name, check in READINESS_CHECKS.items()}
+    ready = all(c["status"] == OK for c in checks.values())
+    return ready, {"status": OK if ready else FAIL, "checks": checks}
+
+
+def _answer(body: dict[str, Any], status: int) -> JsonResponse:
+    response = JsonResponse(body, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return _answer({"status": OK, "checks": {"process": {"status": OK}}}, 200)
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    ready, body = readiness()
+    return _answer(body, 200 if ready else 503)
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class HealthMiddleware:
+    """Answers the probes before host checks, redirects, sessions and sign-in."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = PROBES.get(request.path_info.rstrip("/") or "/")
+        if probe is None:
+            return self.get_response(request)
+        if request.method not in ("GET", "HEAD"):
+            response = _answer({"status": FAIL, "detail": "use GET"}, 405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return probe(request)
