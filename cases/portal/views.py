@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
@@ -51,9 +53,20 @@ def notification_read(request: AuthenticatedHttpRequest, notification_id: int) -
     return redirect("dashboard")
 
 
+def filters_ignored_say(request: AuthenticatedHttpRequest, form: forms.Form) -> None:
+    """A filter value that is not understood is left out, and the page says so (never a 500)."""
+    for name in form.errors:
+        field = form.fields.get(name)
+        label = field.label if field is not None and field.label else name
+        messages.warning(
+            request, f"The filter “{label}” was not understood, so it was ignored."
+        )
+
+
 @portal(Action.CASE_VIEW)
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     filterset = CaseFilter(request.GET, queryset=selectors.case_list(user=request.user))
+    filters_ignored_say(request, filterset.form)
     page = Paginator(filterset.qs, 20).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -370,7 +383,12 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     from cases.portal.forms import AuditFilterForm
 
     form = AuditFilterForm(request.GET or None)
-    filters = form.filters() if form.is_valid() else {}
+    filters = {}
+    if form.is_bound:
+        form.is_valid()
+        # The fields that are understood still filter; the others are said to be ignored.
+        filters = form.filters()
+        filters_ignored_say(request, form)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="reunite-audit.csv"'
