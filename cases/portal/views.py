@@ -20,7 +20,7 @@ from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, role_allows, user_can
 from cases.audit.trail import audit_record
 from cases.models import Photo
-from cases.portal.forms import CaseFilter, CaseForm, FaceChoiceForm, PhotoFormSet, ReportForm
+from cases.portal.forms import CaseFilter, CaseForm, FacePickForm, PhotoFormSet, ReportForm
 from cases.portal.http import THUMB_SIDE, image_response, portal
 from cases.records import selectors, services
 from cases.records.images import PhotoRejected, photo_pixels, photo_size_check
@@ -264,41 +264,84 @@ def report_photo_add(request: AuthenticatedHttpRequest, report_id: int) -> HttpR
     return _add_photos(request, report, "report-detail")
 
 
+def _box_percent(photo: Photo, x: int, y: int, w: int, h: int) -> dict[str, float]:
+    return {
+        "left": 100 * x / photo.width,
+        "top": 100 * y / photo.height,
+        "width": 100 * w / photo.width,
+        "height": 100 * h / photo.height,
+    }
+
+
 @portal(Action.PHOTO_SELECT_FACE)
 def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
+    """Choose the child's face, draw a box around it, or say the child is not in the photo.
+
+    Two steps: the choice is shown back for confirmation, and only "Save" changes anything.
+    """
     photo = selectors.photo_get(
         user=request.user, photo_id=photo_id, action=Action.PHOTO_SELECT_FACE
     )
-    error = None
-    if request.method == "POST":
-        form = FaceChoiceForm(request.POST)
-        if form.is_valid():
-            try:
-                matching.photo_face_select(
-                    user=request.user, photo=photo, face_id=form.cleaned_data["face_id"]
-                )
-            except DjangoValidationError as exc:
-                error = " ".join(exc.messages)
+    faces = list(photo.faces.all())
+    current = next((f for f in faces if f.is_selected), None)
+    error, confirm = None, None
+    form = FacePickForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        choice, box = form.cleaned_data["choice"], form.box()
+        face = next((f for f in faces if f"face-{f.pk}" == choice), None)
+        try:
+            if choice == "draw":
+                if box is None:
+                    raise DjangoValidationError(
+                        "Draw a box around the child's face on the photo, or type its position."
+                    )
+                matching.photo_face_box_check(photo=photo, **box)
+            elif choice != "reject" and face is None:
+                raise DjangoValidationError("Choose one of the outlined faces.")
+            if not form.cleaned_data.get("confirm"):
+                confirm = {"choice": choice, "face": face, "box": box}
+                if face is not None:
+                    confirm["outline"] = _box_percent(photo, face.x, face.y, face.w, face.h)
+                elif box is not None:
+                    confirm["outline"] = _box_percent(photo, **box)
             else:
+                if choice == "draw" and box is not None:
+                    matching.photo_face_draw(user=request.user, photo=photo, **box)
+                    messages.success(request, "Saved: the face you outlined will be compared.")
+                elif choice == "reject":
+                    matching.photo_reject_child_not_outlined(user=request.user, photo=photo)
+                    messages.success(request, "Saved: the photo is set aside, not compared.")
+                elif face is not None:
+                    matching.photo_face_select(user=request.user, photo=photo, face_id=face.pk)
+                    messages.success(
+                        request, f"Saved: face {face.ordinal + 1} is the child's and is compared."
+                    )
                 return redirect(_owner_url(photo))
-        else:
-            error = "Choose one of the outlined faces."
-    faces = [
-        {
-            "id": f.pk,
-            "ordinal": f.ordinal + 1,
-            "left": 100 * f.x / photo.width,
-            "top": 100 * f.y / photo.height,
-            "width": 100 * f.w / photo.width,
-            "height": 100 * f.h / photo.height,
-        }
-        for f in photo.faces.all()
-    ]
+        except DjangoValidationError as exc:
+            error = " ".join(exc.messages)
+    elif request.method == "POST":
+        error = "Choose one of the outlined faces, draw a box, or say the child is not here."
+    context = {
+        "photo": photo,
+        "faces": [
+            {
+                "id": f.pk,
+                "ordinal": f.ordinal + 1,
+                "current": f.is_selected,
+                "drawn": f.detector_score == 0,
+                **_box_percent(photo, f.x, f.y, f.w, f.h),
+            }
+            for f in faces
+        ],
+        "current": current,
+        "current_ordinal": current.ordinal + 1 if current else None,
+        "error": error,
+        "confirm": confirm,
+        "min_face_pixels": settings.MIN_FACE_PIXELS,
+        "posted": form.data if request.method == "POST" else {},
+    }
     return render(
-        request,
-        "portal/photo_select_face.html",
-        {"photo": photo, "faces": faces, "error": error},
-        status=400 if error else 200,
+        request, "portal/photo_select_face.html", context, status=400 if error else 200
     )
 
 
