@@ -27,8 +27,8 @@ __all__ = [
     "photo_face_box_check",
     "photo_face_draw",
     "photo_face_select",
-    "photo_reject_child_not_outlined",
     "photo_process_enqueue",
+    "photo_reject_child_not_outlined",
     "photo_viewable_by_reviewer",
 ]
 

@@ -97,7 +97,7 @@ class FacePickForm(forms.Form):
     confirm = forms.BooleanField(required=False)
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("choice") and data.get("face_id") is not None:
             data["choice"] = f"face-{data['face_id']}"
         if not data.get("choice"):

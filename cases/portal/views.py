@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import messages as user_messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
@@ -58,7 +58,7 @@ def filters_ignored_say(request: AuthenticatedHttpRequest, form: forms.Form) -> 
     for name in form.errors:
         field = form.fields.get(name)
         label = field.label if field is not None and field.label else name
-        messages.warning(
+        user_messages.warning(
             request, f"The filter “{label}” was not understood, so it was ignored."
         )
 
@@ -307,13 +307,13 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
             else:
                 if choice == "draw" and box is not None:
                     matching.photo_face_draw(user=request.user, photo=photo, **box)
-                    messages.success(request, "Saved: the face you outlined will be compared.")
+                    user_messages.success(request, "Saved: the face you outlined will be compared.")
                 elif choice == "reject":
                     matching.photo_reject_child_not_outlined(user=request.user, photo=photo)
-                    messages.success(request, "Saved: the photo is set aside, not compared.")
+                    user_messages.success(request, "Saved: the photo is set aside, not compared.")
                 elif face is not None:
                     matching.photo_face_select(user=request.user, photo=photo, face_id=face.pk)
-                    messages.success(
+                    user_messages.success(
                         request, f"Saved: face {face.ordinal + 1} is the child's and is compared."
                     )
                 return redirect(_owner_url(photo))
@@ -340,9 +340,7 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
         "min_face_pixels": settings.MIN_FACE_PIXELS,
         "posted": form.data if request.method == "POST" else {},
     }
-    return render(
-        request, "portal/photo_select_face.html", context, status=400 if error else 200
-    )
+    return render(request, "portal/photo_select_face.html", context, status=400 if error else 200)
 
 
 def _owner_url(photo: Photo) -> str:

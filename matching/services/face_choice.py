@@ -38,9 +38,10 @@ def _photo_locked_for_choice(*, photo: Photo) -> tuple[Photo, Face | None]:
             "or it was rejected for a reason a new choice cannot fix."
         )
     current = photo.faces.filter(is_selected=True).first()
-    if current is not None and CandidatePair.objects.filter(
-        Q(case_face=current) | Q(report_face=current)
-    ).exists():
+    if (
+        current is not None
+        and CandidatePair.objects.filter(Q(case_face=current) | Q(report_face=current)).exists()
+    ):
         raise ValidationError(
             "The chosen face is already part of a possible match that reviewers are looking "
             "at, so it cannot be changed. Add another photo instead."
@@ -56,7 +57,9 @@ def _current_unselect(*, current: Face | None) -> None:
     current.save(update_fields=["is_selected"])
 
 
-def _choice_apply(*, user: User, photo: Photo, face: Face, current: Face | None, action: str) -> Photo:
+def _choice_apply(
+    *, user: User, photo: Photo, face: Face, current: Face | None, action: str
+) -> Photo:
     _current_unselect(current=current)
     face.is_selected = True
     face.selected_by = user
@@ -109,7 +112,9 @@ def photo_face_draw(*, user: User, photo: Photo, x: int, y: int, w: int, h: int)
     ordinal = (photo.faces.aggregate(top=Max("ordinal"))["top"] or -1) + 1
     # detector_score 0: no detector found it; selected_by says who drew it.
     face = Face.objects.create(photo=photo, ordinal=ordinal, x=x, y=y, w=w, h=h, detector_score=0)
-    return _choice_apply(user=user, photo=photo, face=face, current=current, action="photo.face_drawn")
+    return _choice_apply(
+        user=user, photo=photo, face=face, current=current, action="photo.face_drawn"
+    )
 
 
 @transaction.atomic

@@ -10,13 +10,12 @@ from contextlib import contextmanager
 
 import numpy as np
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.audit.trail import audit_record
-from cases.models import Photo, User
+from cases.models import Photo
 from cases.records.images import photo_pixels
 from cases.records.storage import photo_file_read
 from matching.engine import DetectedFace
