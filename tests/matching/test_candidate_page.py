@@ -63,7 +63,7 @@ def two_pairs(caseworker, partner):
 
 
 def test_every_photo_pair_opens_side_by_side_with_the_ages(client, reviewer, two_pairs):
-    candidate, case_face, undated, dated = two_pairs
+    candidate, _, _, dated = two_pairs
     force_login_verified(client, reviewer)
     page = client.get(reverse("review-candidate", args=[candidate.pk])).content.decode()
     pairs = list(candidate.pairs.all())
@@ -85,7 +85,7 @@ def test_every_photo_pair_opens_side_by_side_with_the_ages(client, reviewer, two
 
 
 def test_an_undated_found_photo_has_an_unknown_age_and_gap(client, reviewer, two_pairs):
-    candidate, case_face, undated, _ = two_pairs
+    candidate, _, undated, _ = two_pairs
     force_login_verified(client, reviewer)
     best = candidate.pairs.get(report_face=undated)
     response = client.get(reverse("review-candidate", args=[candidate.pk]), {"pair": best.pk})

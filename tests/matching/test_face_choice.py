@@ -82,9 +82,7 @@ def test_a_drawn_box_is_embedded(caseworker, group_photo):
         ({"x": 0, "y": 0, "w": 20, "h": 20}, "too small"),
     ],
 )
-def test_a_drawn_box_outside_the_photo_or_too_small_is_refused(
-    caseworker, group_photo, box, words
-):
+def test_a_drawn_box_outside_the_photo_or_too_small_is_refused(caseworker, group_photo, box, words):
     photo = _group(caseworker, group_photo)
     with pytest.raises(ValidationError, match=words):
         photo_face_draw(user=caseworker, photo=photo, **box)
