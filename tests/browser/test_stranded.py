@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_partner_is_told_where_the_api_docs_are_and_can_sign_out(new_page, partner):
     page = new_page()
     sign_in(page, partner.username)
-    expect(page.get_by_role("heading", name="The portal is for caseworkers and reviewers")).to_be_visible()
+    heading = page.get_by_role("heading", name="The portal is for caseworkers and reviewers")
+    expect(heading).to_be_visible()
     screenshot(page, "30-partner-page")
     page.get_by_role("link", name="the API documentation").click()
     expect(page).to_have_url(re.compile("/api/docs/$"))
