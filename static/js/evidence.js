@@ -3,7 +3,29 @@
 (function () {
   "use strict";
 
+  // Decision shortcuts: 1, 2, 3 pick an answer and move to the reasons box. Only outside
+  // text fields and without modifiers, so typing and screen readers' own keys are untouched
+  // (a screen reader in browse mode keeps its keys; the radios work as usual).
+  function bindShortcuts() {
+    var form = document.querySelector("[data-decision-form]");
+    if (!form) { return; }
+    var radios = form.querySelectorAll("input[name=decision]");
+    var help = document.getElementById("shortcut-help");
+    if (help) { help.hidden = false; }
+    document.addEventListener("keydown", function (event) {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+      var target = event.target;
+      if (target.closest && target.closest("input, textarea, select, [contenteditable], dialog")) { return; }
+      var index = ["1", "2", "3"].indexOf(event.key);
+      if (index < 0 || !radios[index]) { return; }
+      event.preventDefault();
+      radios[index].checked = true;
+      form.querySelector("textarea").focus();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    bindShortcuts();
     var dialog = document.getElementById("lightbox");
     if (!dialog || typeof dialog.showModal !== "function") { return; }
     var title = dialog.querySelector("#lightbox-title");

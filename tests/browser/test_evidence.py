@@ -81,7 +81,10 @@ def test_every_pair_opens_side_by_side_and_the_next_candidate_follows(
     page.get_by_role("button", name="Close").click()
     expect(page.get_by_role("dialog")).to_be_hidden()
 
-    page.get_by_label("Same child", exact=True).check()
+    # The shortcut: "1" picks the first answer and moves to the reasons box.
+    page.locator("body").press("1")
+    expect(page.get_by_label("Same child", exact=True)).to_be_checked()
+    expect(page.get_by_label("Your reasons")).to_be_focused()
     page.get_by_label("Your reasons").fill("Same ears and hairline in both pairs.")
     page.get_by_role("button", name="Record decision").click()
     expect(page.get_by_role("status")).to_contain_text("Your decision is recorded")
