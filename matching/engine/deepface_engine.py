@@ -179,9 +179,12 @@ class DeepFaceEngine:
         face either finds that no box already covers is added."""
         found = list(faces)
         height, width = image.shape[:2]
-        factor = min(2.0, GROUP_SWEEP_MAX_SIDE / max(height, width))
-        extra: list[DetectedFace] = []
-        if factor > 1.2:
+        longest = max(height, width)
+        # The second copy is at most twice the photo and GROUP_SWEEP_MAX_SIDE long; it runs
+        # only when that is clearly larger than the first look's copy.
+        factor = min(2.0, GROUP_SWEEP_MAX_SIDE / longest)
+        extra: list[DetectedFace | None] = []
+        if longest * factor >= 1.2 * min(longest, settings.DETECT_MAX_SIDE):
             extra += [
                 _unscaled(f, factor, width, height) for f in self._detect_yunet_at(image, factor)
             ]
