@@ -225,6 +225,9 @@ def case_photo_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpRespo
 def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     reports = selectors.report_list(user=request.user)
     query = request.GET.get("q", "").strip()
+    if "\x00" in query:  # PostgreSQL cannot compare text with NUL bytes: a 500, not a search
+        user_messages.warning(request, "The search was not understood, so it was ignored.")
+        query = ""
     if query:
         reports = reports.filter(external_ref__icontains=query) | reports.filter(
             reference__icontains=query
