@@ -159,3 +159,13 @@ def test_a_search_with_a_nul_byte_is_ignored_not_a_500(client, caseworker, url):
     response = client.get(url)
     assert response.status_code == 200
     assert "was not understood, so it was ignored" in response.content.decode()
+
+
+def test_an_expired_form_is_the_branded_csrf_page(caseworker):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(caseworker)
+    response = client.post("/cases/new/", {"given_name": "A"})
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()
