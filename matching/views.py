@@ -38,6 +38,7 @@ from matching.selectors import (
     photo_viewable_by_reviewer,
 )
 from matching.services.review import CONFIRMATIONS_REQUIRED, candidate_decide, reviewer_conflict
+from matching.services.search import compatibility_check
 
 AGE_BANDS = {f"{low}-{high}": (low, high) for low, high in CHILD_AGE_BANDS}
 
@@ -228,6 +229,12 @@ def _candidate_context(
         "pairs": pairs,
         "best": best,
         "comparison": comparison,
+        # Worked out now, in today's words; the stored reasons may predate a wording fix.
+        "hold_reasons": (
+            compatibility_check(case=case, report=report).hold_reasons or candidate.hold_reasons
+            if candidate.held_back
+            else []
+        ),
         "band": _candidate_band(candidate, best),
         "conflict": reviewer_conflict(user=request.user, candidate=candidate),
         "mine": mine,

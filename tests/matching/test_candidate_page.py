@@ -155,3 +155,17 @@ def test_the_caseworker_sees_held_back_not_waiting_for_review(client, caseworker
     assert "Held back: details do not fit" in body
     assert "Waiting for review" not in body
     assert "are checking this" not in body
+
+
+def test_held_back_reasons_are_shown_in_todays_words(client, reviewer, two_pairs):
+    candidate = two_pairs[0]
+    old = "Age does not fit: the missing child would be about 11 to 11 when found."
+    Candidate.objects.filter(pk=candidate.pk).update(held_back=True, hold_reasons=[old])
+    report = candidate.found_report
+    report.estimated_age_min, report.estimated_age_max = 2, 3
+    report.save()
+    force_login_verified(client, reviewer)
+    body = client.get(reverse("review-candidate", args=[candidate.pk])).content.decode()
+    reasons = body.split('data-testid="hold-reasons"')[1].split("</div>")[0]
+    assert "11 to 11" not in reasons
+    assert "estimated at 2 to 3" in reasons
