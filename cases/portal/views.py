@@ -323,7 +323,10 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
         except DjangoValidationError as exc:
             error = " ".join(exc.messages)
     elif request.method == "POST":
-        error = "Choose one of the outlined faces, draw a box, or say the child is not here."
+        if any(name in form.errors for name in ("x", "y", "w", "h")):
+            error = "The box must be given in whole pixels inside the photo. Draw it again."
+        else:
+            error = "Choose one of the outlined faces, draw a box, or say the child is not here."
     context = {
         "photo": photo,
         "faces": [

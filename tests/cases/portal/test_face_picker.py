@@ -68,3 +68,10 @@ def test_the_current_choice_is_shown_and_can_be_changed(client, group):
     group.refresh_from_db()
     assert group.faces.get(is_selected=True) == second
     assert group.status == Photo.Status.READY
+
+
+def test_a_box_typed_wrongly_says_so(client, group):
+    url = reverse("photo-select-face", args=[group.pk])
+    response = client.post(url, {"choice": "draw", "x": "-4", "y": "a", "w": "90", "h": "90"})
+    assert response.status_code == 400
+    assert "whole pixels inside the photo" in response.content.decode()
