@@ -21,7 +21,7 @@ from matching.selectors import (
     photo_viewable_by_reviewer,
     reunifications_for_case,
 )
-from matching.services import erasure, processing, reunification, search
+from matching.services import erasure, face_choice, processing, reunification, search
 
 __all__ = [
     "Reunification",
@@ -31,8 +31,12 @@ __all__ = [
     "indexes_rebuild",
     "matching_data_delete",
     "open_candidate_exists",
+    "photo_embedded_face_id",
+    "photo_face_box_check",
+    "photo_face_draw",
     "photo_face_select",
     "photo_process_enqueue",
+    "photo_reject_child_not_outlined",
     "photo_viewable_by_case_owner",
     "photo_viewable_by_reviewer",
     "reunification_step_record",
@@ -46,8 +50,29 @@ def photo_process_enqueue(*, photo_id: int) -> None:
 
 
 def photo_face_select(*, user: User, photo: Photo, face_id: int) -> Photo:
-    """A person chose the child's face in a photo with several; matching goes on."""
-    return processing.photo_select_face(user=user, photo=photo, face_id=face_id)
+    """A person chose (or changed) the child's face in a photo; matching goes on."""
+    return face_choice.photo_select_face(user=user, photo=photo, face_id=face_id)
+
+
+def photo_face_draw(*, user: User, photo: Photo, x: int, y: int, w: int, h: int) -> Photo:
+    """A person drew a box around the child's face, which no detector outlined."""
+    return face_choice.photo_face_draw(user=user, photo=photo, x=x, y=y, w=w, h=h)
+
+
+def photo_face_box_check(*, photo: Photo, x: int, y: int, w: int, h: int) -> None:
+    """Raise ValidationError if a drawn box is outside the photo or too small."""
+    face_choice.face_box_check(photo=photo, x=x, y=y, w=w, h=h)
+
+
+def photo_reject_child_not_outlined(*, user: User, photo: Photo) -> Photo:
+    """A person says the child is not among the outlined faces: reject the photo."""
+    return face_choice.photo_reject_child_not_outlined(user=user, photo=photo)
+
+
+def photo_embedded_face_id(*, photo: Photo) -> int | None:
+    """The face matching uses for this photo (the current choice), if any."""
+    face = face_choice.photo_embedded_face(photo=photo)
+    return face.pk if face is not None else None
 
 
 def candidates_recheck(*, candidate_ids: Iterable[int]) -> None:

@@ -378,3 +378,21 @@ def record_duplicates(*, user: User, record: MissingCase | FoundReport) -> list[
             )
         )
     return result
+
+
+def candidate_next(*, user: User, after: Candidate) -> Candidate | None:
+    """The next candidate in the queue this reviewer can still decide: waiting, details
+    compatible, not decided by them, and neither side filed or uploaded by them."""
+    return (
+        candidate_list(user=user, status=Candidate.Status.PENDING)
+        .exclude(pk=after.pk)
+        .exclude(decisions__reviewer=user)
+        .exclude(
+            Q(case__created_by=user)
+            | Q(found_report__created_by=user)
+            | Q(case__photos__uploaded_by=user)
+            | Q(found_report__photos__uploaded_by=user)
+        )
+        .distinct()
+        .first()
+    )

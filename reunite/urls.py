@@ -22,6 +22,9 @@ from reunite.ops.metrics import metrics_view
 
 # Under /api/ a failure is a problem+json (503 when a dependency is down), never HTML.
 handler500 = "reunite.api.views.server_error"
+# Elsewhere the branded pages in templates/ (403, 404, 500; 429 is django-axes' lockout).
+handler403 = "reunite.api.views.permission_denied"
+handler404 = "reunite.api.views.page_not_found"
 
 # `<rid:...>`: ids too long for the database are a 404, not a 500.
 register_converter(RecordIdConverter, "rid")

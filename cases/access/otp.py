@@ -7,6 +7,7 @@ so a stolen password alone must not be enough for either.
 from __future__ import annotations
 
 import base64
+import math
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -51,6 +53,21 @@ def totp_device_pending(*, user: User) -> TOTPDevice:
 def totp_secret_base32(*, device: TOTPDevice) -> str:
     """The secret as authenticator apps expect it to be typed in."""
     return base64.b32encode(device.bin_key).decode().rstrip("=")
+
+
+def totp_wait_seconds(*, device: TOTPDevice) -> int:
+    """Seconds before django-otp will check another code on this device (0: now).
+
+    After a wrong code django-otp refuses every code, the right one too, for 1, 2, 4, ...
+    seconds; the page must say "wait", not "that code is not right".
+    """
+    allowed, details = device.verify_is_allowed()
+    if allowed:
+        return 0
+    until = (details or {}).get("locked_until")
+    if until is None:
+        return 1
+    return max(1, math.ceil((until - timezone.now()).total_seconds()))
 
 
 @transaction.atomic

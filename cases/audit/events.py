@@ -88,6 +88,7 @@ _(
     on_timeline=True,
 )
 _("photo.face_selected", "Child's face chosen in a photo", on_timeline=True)
+_("photo.face_drawn", "Child's face outlined by hand in a photo", on_timeline=True)
 # Safeguards.
 _("case.consent_withdrawn", "Guardian withdrew consent")
 _("case.erased", "Case's biometric and personal data erased")

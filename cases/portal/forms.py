@@ -90,8 +90,31 @@ def photo_help() -> str:
     )
 
 
-class FaceChoiceForm(forms.Form):
-    face_id = forms.IntegerField()
+class FacePickForm(forms.Form):
+    """The face picker: `face-<id>`, `draw` (with a box in the photo's pixels) or `reject`.
+    `face_id` alone is still understood (a detected face)."""
+
+    choice = forms.CharField(required=False)
+    face_id = forms.IntegerField(required=False)
+    x = forms.IntegerField(required=False, min_value=0, label="Left edge (pixels)")
+    y = forms.IntegerField(required=False, min_value=0, label="Top edge (pixels)")
+    w = forms.IntegerField(required=False, min_value=1, label="Width (pixels)")
+    h = forms.IntegerField(required=False, min_value=1, label="Height (pixels)")
+    confirm = forms.BooleanField(required=False)
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if not data.get("choice") and data.get("face_id") is not None:
+            data["choice"] = f"face-{data['face_id']}"
+        if not data.get("choice"):
+            raise forms.ValidationError("Choose one of the outlined faces.")
+        return data
+
+    def box(self) -> dict[str, int] | None:
+        values = {k: self.cleaned_data.get(k) for k in ("x", "y", "w", "h")}
+        if any(v is None for v in values.values()):
+            return None
+        return {k: int(v) for k, v in values.items() if v is not None}
 
 
 class CaseFilter(django_filters.FilterSet):

@@ -11,6 +11,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.shortcuts import render
 from PIL import Image
 
 from cases.access.http import AuthenticatedHttpRequest
@@ -21,14 +22,15 @@ CROP_SIDE = 360
 
 
 def portal(action: Action | None = None) -> Callable:
-    """Sign-in required; the role must allow `action` (a partner-only user gets 403)."""
+    """Sign-in required; the role must allow `action`. A partner-only user gets a 403 page
+    that says the portal is for caseworkers and where the API docs are."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         @login_required
         def wrapper(request: AuthenticatedHttpRequest, *args, **kwargs):
             if not role_allows(request.user.role, Action.PORTAL_USE):
-                raise PermissionDenied("Partner accounts use the API, not the portal.")
+                return render(request, "errors/partner_portal.html", status=403)
             if action is not None and not user_can(request.user, action):
                 raise PermissionDenied(f"Your role may not do this ({action}).")
             return view(request, *args, **kwargs)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages as user_messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
@@ -17,7 +19,7 @@ from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, role_allows, user_can
 from cases.audit.trail import audit_record
 from cases.models import Photo
-from cases.portal.forms import CaseFilter, CaseForm, FaceChoiceForm, ReportForm
+from cases.portal.forms import CaseFilter, CaseForm, FacePickForm, ReportForm
 from cases.portal.http import THUMB_SIDE, image_response, portal
 from cases.portal.uploads import error_summary, photo_choice_read
 from cases.records import selectors, services
@@ -60,9 +62,20 @@ def notification_read(request: AuthenticatedHttpRequest, notification_id: int) -
     return redirect("notifications" if target == "notifications" else "dashboard")
 
 
+def filters_ignored_say(request: AuthenticatedHttpRequest, form: forms.Form) -> None:
+    """A filter value that is not understood is left out, and the page says so (never a 500)."""
+    for name in form.errors:
+        field = form.fields.get(name)
+        label = field.label if field is not None and field.label else name
+        user_messages.warning(
+            request, f"The filter “{label}” was not understood, so it was ignored."
+        )
+
+
 @portal(Action.CASE_VIEW)
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     filterset = CaseFilter(request.GET, queryset=selectors.case_list(user=request.user))
+    filters_ignored_say(request, filterset.form)
     page = Paginator(filterset.qs, 20).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -203,6 +216,9 @@ def case_photo_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpRespo
 def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     reports = selectors.report_list(user=request.user)
     query = request.GET.get("q", "").strip()
+    if "\x00" in query:  # PostgreSQL cannot compare text with NUL bytes: a 500, not a search
+        user_messages.warning(request, "The search was not understood, so it was ignored.")
+        query = ""
     if query:
         reports = reports.filter(external_ref__icontains=query) | reports.filter(
             reference__icontains=query
@@ -243,42 +259,86 @@ def report_photo_add(request: AuthenticatedHttpRequest, report_id: int) -> HttpR
     return _add_photos(request, report, "report-detail")
 
 
+def _box_percent(photo: Photo, x: int, y: int, w: int, h: int) -> dict[str, float]:
+    return {
+        "left": 100 * x / photo.width,
+        "top": 100 * y / photo.height,
+        "width": 100 * w / photo.width,
+        "height": 100 * h / photo.height,
+    }
+
+
 @portal(Action.PHOTO_SELECT_FACE)
 def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
+    """Choose the child's face, draw a box around it, or say the child is not in the photo.
+
+    Two steps: the choice is shown back for confirmation, and only "Save" changes anything.
+    """
     photo = selectors.photo_get(
         user=request.user, photo_id=photo_id, action=Action.PHOTO_SELECT_FACE
     )
-    error = None
-    if request.method == "POST":
-        form = FaceChoiceForm(request.POST)
-        if form.is_valid():
-            try:
-                matching.photo_face_select(
-                    user=request.user, photo=photo, face_id=form.cleaned_data["face_id"]
-                )
-            except DjangoValidationError as exc:
-                error = " ".join(exc.messages)
+    faces = list(photo.faces.all())
+    current = next((f for f in faces if f.is_selected), None)
+    error, confirm = None, None
+    form = FacePickForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        choice, box = form.cleaned_data["choice"], form.box()
+        face = next((f for f in faces if f"face-{f.pk}" == choice), None)
+        try:
+            if choice == "draw":
+                if box is None:
+                    raise DjangoValidationError(
+                        "Draw a box around the child's face on the photo, or type its position."
+                    )
+                matching.photo_face_box_check(photo=photo, **box)
+            elif choice != "reject" and face is None:
+                raise DjangoValidationError("Choose one of the outlined faces.")
+            if not form.cleaned_data.get("confirm"):
+                confirm = {"choice": choice, "face": face, "box": box}
+                if face is not None:
+                    confirm["outline"] = _box_percent(photo, face.x, face.y, face.w, face.h)
+                elif box is not None:
+                    confirm["outline"] = _box_percent(photo, **box)
             else:
+                if choice == "draw" and box is not None:
+                    matching.photo_face_draw(user=request.user, photo=photo, **box)
+                    user_messages.success(request, "Saved: the face you outlined will be compared.")
+                elif choice == "reject":
+                    matching.photo_reject_child_not_outlined(user=request.user, photo=photo)
+                    user_messages.success(request, "Saved: the photo is set aside, not compared.")
+                elif face is not None:
+                    matching.photo_face_select(user=request.user, photo=photo, face_id=face.pk)
+                    user_messages.success(
+                        request, f"Saved: face {face.ordinal + 1} is the child's and is compared."
+                    )
                 return redirect(_owner_url(photo))
+        except DjangoValidationError as exc:
+            error = " ".join(exc.messages)
+    elif request.method == "POST":
+        if any(name in form.errors for name in ("x", "y", "w", "h")):
+            error = "The box must be given in whole pixels inside the photo. Draw it again."
         else:
-            error = "Choose one of the outlined faces."
-    faces = [
-        {
-            "id": f.pk,
-            "ordinal": f.ordinal + 1,
-            "left": 100 * f.x / photo.width,
-            "top": 100 * f.y / photo.height,
-            "width": 100 * f.w / photo.width,
-            "height": 100 * f.h / photo.height,
-        }
-        for f in photo.faces.all()
-    ]
-    return render(
-        request,
-        "portal/photo_select_face.html",
-        {"photo": photo, "faces": faces, "error": error},
-        status=400 if error else 200,
-    )
+            error = "Choose one of the outlined faces, draw a box, or say the child is not here."
+    context = {
+        "photo": photo,
+        "faces": [
+            {
+                "id": f.pk,
+                "ordinal": f.ordinal + 1,
+                "current": f.is_selected,
+                "drawn": f.detector_score == 0,
+                **_box_percent(photo, f.x, f.y, f.w, f.h),
+            }
+            for f in faces
+        ],
+        "current": current,
+        "current_ordinal": current.ordinal + 1 if current else None,
+        "error": error,
+        "confirm": confirm,
+        "min_face_pixels": settings.MIN_FACE_PIXELS,
+        "posted": form.data if request.method == "POST" else {},
+    }
+    return render(request, "portal/photo_select_face.html", context, status=400 if error else 200)
 
 
 def _owner_url(photo: Photo) -> str:
@@ -378,7 +438,12 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     from cases.portal.forms import AuditFilterForm
 
     form = AuditFilterForm(request.GET or None)
-    filters = form.filters() if form.is_valid() else {}
+    filters = {}
+    if form.is_bound:
+        form.is_valid()
+        # The fields that are understood still filter; the others are said to be ignored.
+        filters = form.filters()
+        filters_ignored_say(request, form)
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="reunite-audit.csv"'

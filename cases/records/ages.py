@@ -112,3 +112,18 @@ def report_photo_age(*, report: FoundReport, photo: Photo) -> float:
     if photo.taken_on is None:
         return estimate
     return estimate - years_elapsed(photo.taken_on, report.found_on)
+
+
+def report_photo_age_known(*, photo: Photo) -> bool:
+    """Whether a report photo's age is known (stated, or dated), not assumed from the found
+    date. Pages say "unknown" when it is not, even though matching assumes it.
+    """
+    return photo.age_in_photo is not None or photo.taken_on is not None
+
+
+def ages_words(ages: tuple[int, int] | None) -> str:
+    """Whole-year ages for people: "8", "7 to 9", or "unknown"."""
+    if ages is None:
+        return "unknown"
+    low, high = ages
+    return str(low) if low == high else f"{low} to {high}"

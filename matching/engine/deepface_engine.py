@@ -48,6 +48,10 @@ YUNET_NMS = 0.3
 # dlib's CNN (MMOD) detector runs on a copy at most this long on its long side.
 MMOD_MAX_SIDE = 640
 KNOWN_MODELS = ("SFace", "Dlib")
+# A group photo's second look enlarges it up to this long side (at most twice).
+GROUP_SWEEP_MAX_SIDE = 1280
+# ... and accepts YuNet's less sure faces there: a person looks at every box anyway.
+GROUP_SWEEP_YUNET_SCORE = 0.5
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,53 @@ class DeepFaceEngine:
             faces = self._detect_hog(image)
         if not faces and cnn_fallback:
             faces = self._detect_cnn(image)
+        if len(faces) >= 2 and settings.DETECT_GROUP_SWEEP:
+            faces = self._group_sweep(image, faces)
+        return faces
+
+    def _group_sweep(self, image: np.ndarray, faces: list[DetectedFace]) -> list[DetectedFace]:
+        """A group photo waits for a person to pick the child, so it can afford a second
+        look: YuNet on an enlarged copy (small, turned or cut-off faces) and dlib's CNN. A
+        face either finds that no box already covers is added."""
+        found = list(faces)
+        height, width = image.shape[:2]
+        longest = max(height, width)
+        # The second copy is at most twice the photo and GROUP_SWEEP_MAX_SIDE long; it runs
+        # only when that is clearly larger than the first look's copy.
+        factor = min(2.0, GROUP_SWEEP_MAX_SIDE / longest)
+        extra: list[DetectedFace | None] = []
+        if longest * factor >= 1.2 * min(longest, settings.DETECT_MAX_SIDE):
+            extra += [
+                _unscaled(f, factor, width, height) for f in self._detect_yunet_at(image, factor)
+            ]
+        extra += self._detect_cnn(image)
+        for face in extra:
+            if face is not None and not any(_same_face(face, other) for other in found):
+                found.append(face)
+        return found
+
+    def _detect_yunet_at(self, image: np.ndarray, factor: float) -> list[DetectedFace]:
+        """YuNet on a copy enlarged by `factor` (boxes in the copy's pixels)."""
+        self._load()
+        big = _scaled(image, factor)
+        height, width = big.shape[:2]
+        faces = []
+        for row in self._yunet_rows(big, score=GROUP_SWEEP_YUNET_SCORE):
+            x, y, w, h = (float(v) for v in row[:4])
+            points = tuple((float(px), float(py)) for px, py in row[4:14].reshape(5, 2))
+            face = _clip(
+                x,
+                y,
+                w,
+                h,
+                width=width,
+                height=height,
+                score=float(row[14]),
+                detector="yunet",
+                landmarks=points,
+            )
+            if face is not None:
+                faces.append(face)
         return faces
 
     def _detect_yunet(self, image: np.ndarray) -> list[DetectedFace]:
@@ -193,11 +244,17 @@ class DeepFaceEngine:
                 faces.append(face)
         return faces
 
-    def _yunet_rows(self, rgb: np.ndarray) -> np.ndarray:
+    def _yunet_rows(self, rgb: np.ndarray, *, score: float | None = None) -> np.ndarray:
         height, width = rgb.shape[:2]
         with self._lock:
             self._yunet.setInputSize((width, height))
-            _, rows = self._yunet.detect(np.ascontiguousarray(rgb[:, :, ::-1]))
+            if score is not None:
+                self._yunet.setScoreThreshold(score)
+            try:
+                _, rows = self._yunet.detect(np.ascontiguousarray(rgb[:, :, ::-1]))
+            finally:
+                if score is not None:
+                    self._yunet.setScoreThreshold(YUNET_SCORE)
         return np.zeros((0, 15), np.float32) if rows is None else rows
 
     def _detect_hog(self, image: np.ndarray) -> list[DetectedFace]:
@@ -385,6 +442,38 @@ def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, flo
     inter = iw * ih
     union = aw * ah + bw * bh - inter
     return inter / union if union > 0 else 0.0
+
+
+def _unscaled(face: DetectedFace, factor: float, width: int, height: int) -> DetectedFace | None:
+    """A box found on a copy enlarged by `factor`, in the original image's pixels."""
+    points = (
+        tuple((px / factor, py / factor) for px, py in face.landmarks)
+        if face.landmarks is not None
+        else None
+    )
+    return _clip(
+        face.x / factor,
+        face.y / factor,
+        face.w / factor,
+        face.h / factor,
+        width=width,
+        height=height,
+        score=face.score,
+        detector=face.detector,
+        landmarks=points,
+    )
+
+
+def _same_face(a: DetectedFace, b: DetectedFace) -> bool:
+    """Two detectors' boxes of one face: they overlap, or one's centre is inside the other
+    (dlib's square boxes sit inside YuNet's taller ones)."""
+    if _iou((a.x, a.y, a.w, a.h), (b.x, b.y, b.w, b.h)) > 0.3:
+        return True
+    ax, ay = a.x + a.w / 2, a.y + a.h / 2
+    bx, by = b.x + b.w / 2, b.y + b.h / 2
+    inside_b = b.x <= ax <= b.x + b.w and b.y <= ay <= b.y + b.h
+    inside_a = a.x <= bx <= a.x + a.w and a.y <= by <= a.y + a.h
+    return inside_a or inside_b
 
 
 def _crop(image: np.ndarray, face: DetectedFace) -> np.ndarray:

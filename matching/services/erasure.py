@@ -58,3 +58,15 @@ def matching_data_delete(
         "review_decisions": decisions,
         "duplicates": duplicates_deleted,
     }
+
+
+def face_embeddings_delete(*, faces: list[Face]) -> int:
+    """Delete these faces' embeddings (a person changed the chosen face) and queue their
+    FAISS removals on commit. Runs inside the caller's transaction."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    rows = Embedding.objects.filter(face__in=faces)
+    for model_name, side, face_id in rows.values_list("model_name", "side", "face_id"):
+        groups[(model_name, side)].append(face_id)
+    deleted, _ = rows.delete()
+    _faces_unindex_enqueue(dict(groups))
+    return deleted

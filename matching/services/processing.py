@@ -11,13 +11,12 @@ from contextlib import contextmanager
 
 import numpy as np
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.audit.trail import audit_record
-from cases.models import Photo, User
+from cases.models import Photo
 from cases.records.images import photo_pixels
 from cases.records.storage import photo_file_read
 from matching.engine import DetectedFace
@@ -42,6 +41,10 @@ REASONS = {
         "The face is too small to compare: use a photo where the child's face is at least "
         "{min_px} pixels wide, or crop the photo closer to the face."
     ),
+    "child_not_outlined": (
+        "Whoever checked this photo said the child is not among the faces found in it. Add a "
+        "photo where the child's face is clear, or draw a box around the child's face."
+    ),
     "processing_failed": (
         "We could not process this photo after several tries. Upload it again, or send a "
         "different photo of the child."
@@ -49,8 +52,12 @@ REASONS = {
 }
 
 
-def _reason(code: str) -> str:
+def reason_words(code: str) -> str:
+    """Why a photo was rejected, in words a person can act on."""
     return REASONS[code].format(min_px=settings.MIN_FACE_PIXELS)
+
+
+_reason = reason_words
 
 
 @transaction.atomic
@@ -237,27 +244,6 @@ def _photo_wait_for_face_selection(*, photo: Photo, faces: int) -> None:
         organisation=photo.organisation,
         data={"faces": faces},
     )
-
-
-@transaction.atomic
-def photo_select_face(*, user: User, photo: Photo, face_id: int) -> Photo:
-    """A person says which detected face is the child's; the photo then goes on to matching."""
-    photo = Photo.objects.select_for_update().get(pk=photo.pk)
-    if photo.status != Photo.Status.NEEDS_FACE_SELECTION:
-        raise ValidationError("This photo is not waiting for a face to be chosen.")
-    face = photo.faces.filter(pk=face_id).first()
-    if face is None:
-        raise ValidationError({"face_id": "That face is not in this photo."})
-    if face.w < settings.MIN_FACE_PIXELS:
-        raise ValidationError({"face_id": _reason("face_too_small")})
-    face.is_selected = True
-    face.selected_by = user
-    face.save(update_fields=["is_selected", "selected_by"])
-    photo.status = Photo.Status.PENDING
-    photo.save(update_fields=["status"])
-    audit_record(actor=user, action="photo.face_selected", obj=photo, data={"face": face.pk})
-    photo_process_enqueue(photo_id=photo.pk)
-    return photo
 
 
 def photos_recover() -> int:

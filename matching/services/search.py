@@ -18,7 +18,13 @@ from django.utils import timezone
 
 from cases.audit.trail import audit_record
 from cases.models import FoundReport, MissingCase, Photo, Sex
-from cases.records.ages import case_age_expected, case_photo_age, report_photo_age
+from cases.records.ages import (
+    ages_words,
+    case_age_expected,
+    case_age_range,
+    case_photo_age,
+    report_photo_age,
+)
 from matching.calibration import (
     candidate_threshold,
     evidence_score,
@@ -418,9 +424,11 @@ def compatibility_check(*, case: MissingCase, report: FoundReport) -> Compatibil
         result.notes["age"] = "borderline"
     else:
         result.notes["age"] = "incompatible"
+        # Whole years, as the candidate page shows them ("11", not "about 11 to 11").
+        expected = ages_words(case_age_range(case=case, on=report.found_on))
+        estimated = ages_words((report.estimated_age_min, report.estimated_age_max))
         result.hold_reasons.append(
-            f"Age does not fit: the missing child would be about {low:.0f} to {high:.0f} "
-            f"when found; the found child is estimated at {report.estimated_age_min} to "
-            f"{report.estimated_age_max}."
+            f"Age does not fit: the missing child would be {expected} when found; "
+            f"the found child is estimated at {estimated}."
         )
     return result

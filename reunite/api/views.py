@@ -1,5 +1,6 @@
 """The API's own views: a problem+json 404 for any unknown path under /api/v1/, and the
-project's 500 handler, which answers a problem for /api/ paths."""
+project's 403, 404 and 500 handlers, which answer a problem for /api/ paths and the
+branded page (templates/403.html, 404.html, 500.html) everywhere else."""
 
 from __future__ import annotations
 
@@ -23,6 +24,30 @@ def api_not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
         detail="No such API endpoint or record. See /api/docs/.",
     )
     return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def _problem(*, code: str, title: str, status: int, detail: str) -> JsonResponse:
+    body = problem_body(code=code, title=title, status_code=status, detail=detail)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def permission_denied(request: Any, exception: Exception) -> HttpResponse:
+    """handler403: a problem under /api/, the branded page elsewhere."""
+    if request.path.startswith("/api/"):
+        return _problem(
+            code="permission_denied",
+            title="Permission denied.",
+            status=403,
+            detail="Your role may not do this.",
+        )
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: Any, exception: Exception) -> HttpResponse:
+    """handler404: a problem under /api/, the branded page elsewhere (never the URL list)."""
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
 
 
 def server_error(request: Any) -> HttpResponse:

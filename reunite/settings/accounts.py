@@ -20,6 +20,8 @@ AXES_FAILURE_LIMIT = env_int("REUNITE_SIGNIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("REUNITE_SIGNIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The lockout is the branded page (status 429, templates/429.html), not django-axes' text.
+AXES_LOCKOUT_CALLABLE = "cases.portal.errors.lockout_response"
 # Reviewers and org admins must pass a TOTP second factor before any portal page.
 REQUIRE_2FA = env_bool("REUNITE_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = env_str("REUNITE_OTP_ISSUER", "Reunite")

@@ -1,7 +1,11 @@
 from reunite.env import env_bool
 from reunite.settings.base import *  # noqa: F403
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Off by default even for `make run`: Django's debug 404 lists every URL, and people trying
+# the service should see the pages real users see. DJANGO_DEBUG=true turns it on.
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
-WHITENOISE_AUTOREFRESH = DEBUG
-WHITENOISE_USE_FINDERS = DEBUG
+# runserver serves no static files with DEBUG off; WhiteNoise serves them from the source
+# folders instead, re-reading them as they change.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -27,6 +27,9 @@ DETECT_MAX_SIDE = env_int("REUNITE_DETECT_MAX_SIDE", 1024)
 MIN_FACE_PIXELS = env_int("REUNITE_MIN_FACE_PIXELS", 40)
 # When YuNet and HOG find no face, try dlib's CNN (MMOD) detector; see docs/accuracy.md.
 DETECT_CNN_FALLBACK = env_bool("REUNITE_DETECT_CNN_FALLBACK", True)
+# A photo with several faces gets a second look (YuNet on an enlarged copy, and dlib's CNN)
+# so that more of the faces are outlined for the person who picks the child's.
+DETECT_GROUP_SWEEP = env_bool("REUNITE_DETECT_GROUP_SWEEP", True)
 # The calibration profile (matching/profiles/<name>.json, or a path to one). It defines the
 # embedding space (recognisers, fusion weights, jitter, mirroring) and its thresholds. A
 # profile for another space takes effect through `manage.py reembed`; see docs/accuracy.md.

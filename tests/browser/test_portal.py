@@ -82,6 +82,8 @@ def test_pick_a_face_on_couple_photo(new_page, caseworker, faces_dir):
     expect(page.locator(".face-box")).to_have_count(2)
     page.wait_for_function("document.querySelector('.face-picker img').complete")
     screenshot(page, "07-choose-face")
-    page.get_by_role("button", name="This is the child: face 1").click()
+    page.get_by_role("radio", name="Face 1").check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Save this choice").click()
     expect(page.locator("[data-photo-status]").first).to_have_text("Ready: being compared")
     assert Photo.objects.get().status == Photo.Status.READY

@@ -6,7 +6,8 @@ from cases.models import AuditEvent, Photo
 from cases.records.services import PhotoUpload, case_create, photo_add, report_create
 from matching.generations import generation_active
 from matching.models import Candidate, CandidatePair, Embedding
-from matching.services.processing import photo_process, photo_select_face
+from matching.services.face_choice import photo_select_face
+from matching.services.processing import photo_process
 from matching.services.search import embedding_index_and_search
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS, image_bytes
 

@@ -190,10 +190,17 @@ def test_select_face_page_outlines_every_face(
     assert photo.status == Photo.Status.NEEDS_FACE_SELECTION
     client.force_login(caseworker)
     page = client.get(reverse("photo-select-face", args=[photo.pk]))
-    assert page.content.count(b'name="face_id"') == 2
+    assert page.content.count(b'value="face-') == 2
     face = photo.faces.first()
+    url = reverse("photo-select-face", args=[photo.pk])
+    # The first post only shows the choice back; nothing is saved until it is confirmed.
+    check = client.post(url, {"choice": f"face-{face.pk}"})
+    assert check.status_code == 200
+    assert b"Check your choice" in check.content
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.NEEDS_FACE_SELECTION
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("photo-select-face", args=[photo.pk]), {"face_id": face.pk})
+        response = client.post(url, {"choice": f"face-{face.pk}", "confirm": "on"})
     assert response.status_code == 302
     photo.refresh_from_db()
     assert photo.status == Photo.Status.READY
