@@ -14,7 +14,8 @@ from django.test import Client
 
 from cases.models import Photo, User
 from cases.records.storage import photo_file_write
-from matching.models import Candidate, Face
+from matching.models import Candidate, Duplicate, Face
+from matching.services.review import candidate_decide
 from matching.services.search import candidate_pair_record
 from tests.factories import UserFactory
 from tests.support.axe import axe_blocking
@@ -57,8 +58,15 @@ PAGES = [
     AxePage("reviewer", "/review/disputed/", "disputed"),
     AxePage("reviewer", "/review/held-back/", "held back"),
     AxePage("reviewer", "/review/candidates/{candidate}/", "candidate"),
+    AxePage("reviewer", "/review/?organisation=abc", "review queue, filter ignored"),
+    AxePage("caseworker", "/review/", "403 for a caseworker"),
+    AxePage("caseworker", "/cases/{confirmed_case}/", "case page after a confirmation"),
+    AxePage("caseworker", "/cases/{duplicate_case}/", "case page with a possible duplicate"),
+    AxePage("senior", "/review/disputed/", "disputed, senior reviewer"),
+    AxePage("senior", "/review/disputed/{disputed}/", "final decision on a dispute"),
     AxePage("orgadmin", "/audit/", "audit log"),
     AxePage("orgadmin", "/org/api-keys/", "API keys"),
+    AxePage("orgadmin", "/org/profile/", "organisation profile"),
     AxePage("orgadmin", "/org/api-keys/{api_key}/revoke/", "revoke a key"),
     AxePage("new_reviewer", "/accounts/2fa/", "2FA setup"),
     AxePage("unverified_reviewer", "/accounts/2fa/verify/", "2FA verify"),
@@ -66,14 +74,19 @@ PAGES = [
 ]
 
 
-def _world(caseworker: User, partner: User) -> dict[str, int]:
+def _candidate(caseworker: User, partner: User, seed: int) -> Candidate:
+    case_face = ready_photo_with_embedding(user=caseworker, seed=seed, side="case")
+    report_face = ready_photo_with_embedding(user=partner, seed=seed + 1, side="report")
+    candidate_pair_record(case_face=case_face, report_face=report_face, score=0.95)
+    return Candidate.objects.get(case=case_face.photo.case_id)
+
+
+def _world(caseworker: User, partner: User, reviewers: list[User]) -> dict[str, int]:
     from cases.access.apikeys import apikey_create
 
-    case_face = ready_photo_with_embedding(user=caseworker, seed=1, side="case")
-    report_face = ready_photo_with_embedding(user=partner, seed=2, side="report")
-    candidate_pair_record(case_face=case_face, report_face=report_face, score=0.95)
+    candidate = _candidate(caseworker, partner, seed=1)
     own_report = ready_photo_with_embedding(user=caseworker, seed=3, side="report")
-    case = case_face.photo.case
+    case = candidate.case
     group = Photo.objects.create(
         side=Photo.Side.CASE,
         case=case,
@@ -89,12 +102,27 @@ def _world(caseworker: User, partner: User) -> dict[str, int]:
     # A key of the org admin's own organisation (the caseworker's), so its pages open.
     holder = UserFactory(organisation=caseworker.organisation, role=User.Role.PARTNER)
     api_key, _ = apikey_create(user=holder, created_by=None)
+    confirmed = _candidate(caseworker, partner, seed=10)
+    disputed = _candidate(caseworker, partner, seed=20)
+    first, second = reviewers
+    for person in (first, second):
+        candidate_decide(user=person, candidate=confirmed, decision="confirm", note="Same.")
+    candidate_decide(user=first, candidate=disputed, decision="confirm", note="Same ears.")
+    candidate_decide(user=second, candidate=disputed, decision="reject", note="Eyes differ.")
+    twin = ready_photo_with_embedding(user=caseworker, seed=30, side="case").photo.case
+    low, high = sorted((case.pk, twin.pk))
+    Duplicate.objects.create(
+        side="case", case_a_id=low, case_b_id=high, best_score=0.9, threshold=0.68
+    )
     return {
         "case": case.pk,
         "own_report": own_report.photo.found_report_id,
         "group_photo": group.pk,
-        "candidate": Candidate.objects.get().pk,
+        "candidate": candidate.pk,
         "api_key": api_key.pk,
+        "confirmed_case": confirmed.case_id,
+        "disputed": disputed.pk,
+        "duplicate_case": twin.pk,
     }
 
 
@@ -111,6 +139,7 @@ def _users(caseworker, partner, reviewer, org_review) -> dict[str, str | None]:
     orgadmin = UserFactory(organisation=caseworker.organisation, role=User.Role.ORG_ADMIN)
     new_reviewer = UserFactory(organisation=org_review, role=User.Role.REVIEWER)
     unverified = UserFactory(organisation=org_review, role=User.Role.REVIEWER)
+    senior = UserFactory(organisation=org_review, role=User.Role.SENIOR_REVIEWER)
     totp_device_for(unverified)
     return {
         "anonymous": None,
@@ -120,13 +149,14 @@ def _users(caseworker, partner, reviewer, org_review) -> dict[str, str | None]:
         "orgadmin": _session(orgadmin, verified=True),
         "new_reviewer": _session(new_reviewer, verified=False),
         "unverified_reviewer": _session(unverified, verified=False),
+        "senior": _session(senior, verified=True),
     }
 
 
 def test_every_page_has_no_serious_or_critical_axe_violation(
-    new_page, live_server, caseworker, partner, reviewer, org_review
+    new_page, live_server, caseworker, partner, reviewer, reviewer2, org_review
 ):
-    ids = _world(caseworker, partner)
+    ids = _world(caseworker, partner, [reviewer, reviewer2])
     sessions = _users(caseworker, partner, reviewer, org_review)
     failures: dict[str, list[dict]] = {}
     for width in (1366, 390):
