@@ -199,50 +199,14 @@ class DeepFaceEngine:
         self._load()
         big = _scaled(image, factor)
         height, width = big.shape[:2]
-        faces = []
-        for row in self._yunet_rows(big, score=GROUP_SWEEP_YUNET_SCORE):
-            x, y, w, h = (float(v) for v in row[:4])
-            points = tuple((float(px), float(py)) for px, py in row[4:14].reshape(5, 2))
-            face = _clip(
-                x,
-                y,
-                w,
-                h,
-                width=width,
-                height=height,
-                score=float(row[14]),
-                detector="yunet",
-                landmarks=points,
-            )
-            if face is not None:
-                faces.append(face)
-        return faces
+        rows = self._yunet_rows(big, score=GROUP_SWEEP_YUNET_SCORE)
+        return _yunet_faces(rows, scale=1.0, width=width, height=height)
 
     def _detect_yunet(self, image: np.ndarray) -> list[DetectedFace]:
         self._load()
         height, width = image.shape[:2]
         small, scale = _shrunk(image, max_side=settings.DETECT_MAX_SIDE)
-        rows = self._yunet_rows(small)
-        faces = []
-        for row in rows:
-            x, y, w, h = (float(v) / scale for v in row[:4])
-            points = tuple(
-                (float(px) / scale, float(py) / scale) for px, py in row[4:14].reshape(5, 2)
-            )
-            face = _clip(
-                x,
-                y,
-                w,
-                h,
-                width=width,
-                height=height,
-                score=float(row[14]),
-                detector="yunet",
-                landmarks=points,
-            )
-            if face is not None:
-                faces.append(face)
-        return faces
+        return _yunet_faces(self._yunet_rows(small), scale=scale, width=width, height=height)
 
     def _yunet_rows(self, rgb: np.ndarray, *, score: float | None = None) -> np.ndarray:
         height, width = rgb.shape[:2]
@@ -409,6 +373,29 @@ def _clip(
         detector=detector,
         landmarks=landmarks,
     )
+
+
+def _yunet_faces(rows, *, scale: float, width: int, height: int) -> list[DetectedFace]:
+    """YuNet's rows (box, 5 landmarks, score) in an image `scale` times the original's size,
+    as faces in the original's pixels."""
+    faces = []
+    for row in rows:
+        x, y, w, h = (float(v) / scale for v in row[:4])
+        points = tuple((float(px) / scale, float(py) / scale) for px, py in row[4:14].reshape(5, 2))
+        face = _clip(
+            x,
+            y,
+            w,
+            h,
+            width=width,
+            height=height,
+            score=float(row[14]),
+            detector="yunet",
+            landmarks=points,
+        )
+        if face is not None:
+            faces.append(face)
+    return faces
 
 
 def _boxes(

@@ -8,10 +8,9 @@ from playwright.sync_api import expect
 from cases.models import MissingCase, User
 from matching.models import Candidate
 from matching.services.review import candidate_decide
-from matching.services.search import candidate_pair_record
 from tests.factories import UserFactory
 from tests.support.browser import screenshot, sign_in
-from tests.support.faces import ready_photo_with_embedding
+from tests.support.faces import candidate_with_contact
 from tests.support.otp import current_code, totp_device_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,16 +26,7 @@ def _sign_in_with_code(page, user) -> None:
 
 @pytest.fixture
 def candidate(caseworker, partner, org_ngo) -> Candidate:
-    org_ngo.contact_name = "Ada Mensah"
-    org_ngo.contact_email = "ada@hope.example"
-    org_ngo.contact_phone = "+44 20 7946 0202"
-    org_ngo.save()
-    candidate_pair_record(
-        case_face=ready_photo_with_embedding(user=caseworker, seed=1, side="case"),
-        report_face=ready_photo_with_embedding(user=partner, seed=2, side="report"),
-        score=0.95,
-    )
-    return Candidate.objects.get()
+    return candidate_with_contact(caseworker=caseworker, partner=partner, partner_org=org_ngo)
 
 
 def _images_loaded(page) -> None:

@@ -5,7 +5,7 @@ import numpy as np
 from cases.models import Photo, User
 from cases.records.storage import photo_file_write
 from matching.generations import generation_active
-from matching.models import Embedding, Face
+from matching.models import Candidate, Embedding, Face
 from tests.factories import FoundReportFactory, MissingCaseFactory
 from tests.support.data import image_bytes
 
@@ -38,3 +38,20 @@ def ready_photo_with_embedding(*, user: User, seed: int, side: str = "case") -> 
         vector=vector.tobytes(),
     )
     return face
+
+
+def candidate_with_contact(*, caseworker: User, partner: User, partner_org) -> Candidate:
+    """A candidate between a caseworker's case and a partner's report, the partner's
+    organisation having a named contact (what the case owner sees after a confirmation)."""
+    from matching.services.search import candidate_pair_record
+
+    partner_org.contact_name = "Ada Mensah"
+    partner_org.contact_email = "ada@hope.example"
+    partner_org.contact_phone = "+44 20 7946 0202"
+    partner_org.save()
+    candidate_pair_record(
+        case_face=ready_photo_with_embedding(user=caseworker, seed=1, side="case"),
+        report_face=ready_photo_with_embedding(user=partner, seed=2, side="report"),
+        score=0.95,
+    )
+    return Candidate.objects.get()
