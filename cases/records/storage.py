@@ -1,16 +1,22 @@
-"""Photo files at rest. They are encrypted, and nothing serves them from a public URL."""
+"""Photo files at rest, behind Django's storage API (the `photos` storage in STORAGES).
+
+Files are encrypted here, before the storage sees them, so a bucket or disk holds only
+ciphertext. The storage is the local filesystem by default and S3-compatible object storage
+for embed workers on many machines (reunite/settings/storage.py). Nothing serves them from a
+public URL.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import uuid
 from functools import cache
-from pathlib import Path
 
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 
 
 @cache
@@ -22,32 +28,51 @@ def _fernet() -> Fernet:
     return Fernet(key)
 
 
-def _root() -> Path:
-    return Path(settings.MEDIA_ROOT)
+def _storage() -> Storage:
+    return storages["photos"]
 
 
 def photo_file_write(*, data: bytes) -> str:
-    """Encrypt and store bytes; returns the path relative to MEDIA_ROOT."""
+    """Encrypt and store bytes; returns the file's name in the photo storage."""
     name = uuid.uuid4().hex
-    relative = f"photos/{name[:2]}/{name}.enc"
-    target = _root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_bytes(_fernet().encrypt(data))
-    os.replace(tmp, target)
-    return relative
+    return _storage().save(f"photos/{name[:2]}/{name}.enc", ContentFile(_fernet().encrypt(data)))
 
 
 def photo_file_read(*, path: str) -> bytes:
-    return _fernet().decrypt((_root() / path).read_bytes())
+    with _storage().open(path, "rb") as handle:
+        return _fernet().decrypt(handle.read())
 
 
 def photo_file_delete(*, path: str) -> None:
-    (_root() / path).unlink(missing_ok=True)
+    _storage().delete(path)  # a file already gone is not an error, on disk or in a bucket
 
 
 def photo_file_exists(*, path: str) -> bool:
-    return (_root() / path).is_file()
+    return _storage().exists(path)
+
+
+def photo_files_list(*, older_than: float) -> list[str]:
+    """Names of the stored photo files last written before `older_than` (a Unix time)."""
+    storage = _storage()
+    bucket = getattr(storage, "bucket", None)
+    if bucket is not None:
+        # Object storage: one paged listing carries every object's time (no HEAD per file).
+        return sorted(
+            item.key
+            for item in bucket.objects.filter(Prefix="photos/")
+            if item.key.endswith((".enc", ".tmp")) and item.last_modified.timestamp() < older_than
+        )
+    if not storage.exists("photos"):
+        return []
+    names = []
+    for folder in storage.listdir("photos")[0]:
+        for file in storage.listdir(f"photos/{folder}")[1]:
+            name = f"photos/{folder}/{file}"
+            if name.endswith((".enc", ".tmp")) and (
+                storage.get_modified_time(name).timestamp() < older_than
+            ):
+                names.append(name)
+    return sorted(names)
 
 
 def secret_encrypt(*, text: str) -> str:

@@ -11,5 +11,6 @@ from reunite.settings.api import *  # noqa: F403
 from reunite.settings.core import *  # noqa: F403
 from reunite.settings.matching import *  # noqa: F403
 from reunite.settings.safeguards import *  # noqa: F403
+from reunite.settings.storage import *  # noqa: F403
 from reunite.settings.tasks import *  # noqa: F403
 from reunite.settings.uploads import *  # noqa: F403
