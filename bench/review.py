@@ -9,9 +9,10 @@ signed-in reviewer polls the review queue (`GET /api/v1/review/candidates/`, eve
 until the candidate for that report is listed. The time is taken from the 201's arrival to the
 first queue response that lists it.
 
-Printed: p50 / p95 / max seconds, and how many reports produced no candidate within the
-liveness bound (a pair of photos the model does not match above the threshold: a miss of
-the model, not of the pipeline; those are left out of the latency figures).
+Printed: p50 / p95 / max seconds, and the reports that produced no candidate, with why: the
+photo was processed and scored below the threshold (`no match`, a miss of the model, not of
+the pipeline), it holds several faces (`needs_face_selection`, a person picks one first) or
+none (`rejected`). Those are left out of the latency figures.
 
 Run from the project root (the database is emptied and migrated first: use a scratch one):
     .venv/bin/python bench/review.py --database-url \\
@@ -206,7 +207,7 @@ def main() -> None:
             if response.status_code != 201:
                 raise SystemExit(f"Upload {n}: {response.status_code} {response.text[:300]}")
             report = response.json()["id"]
-            listed = None
+            listed, why = None, "no answer within --wait"
             while time.perf_counter() - created < args.wait:
                 page: str | None = f"{base}/review/candidates/"
                 while page and listed is None:
@@ -216,16 +217,22 @@ def main() -> None:
                     page = body["next"]
                 if listed is not None:
                     break
-                if time.perf_counter() - created > 10 and waiting() == 0:
-                    break  # processed and no candidate: the model did not match this pair
+                if time.perf_counter() - created > 10:
+                    # Still none: has the photo left the pipeline without a candidate?
+                    photo = requests.get(
+                        f"{base}/found-reports/{report}/", headers=partner, timeout=30
+                    ).json()["photos"][0]
+                    if photo["status"] not in ("pending", "processing"):
+                        why = photo["status"] if photo["status"] != "ready" else "no match"
+                        break
                 time.sleep(0.05)
             if listed is None:
-                missed.append(found.parent.name)
+                missed.append(f"{found.parent.name}: {why}")
             else:
                 latencies.append(listed)
             print(
                 f"  {n:>3} {found.parent.name:<28} "
-                f"{'no candidate' if listed is None else f'{listed:.2f} s'}",
+                f"{f'no candidate ({why})' if listed is None else f'{listed:.2f} s'}",
                 flush=True,
             )
             time.sleep(1)  # back to idle before the next upload
@@ -237,6 +244,8 @@ def main() -> None:
 
     latencies.sort()
     print(f"reports {len(chosen)}, listed {len(latencies)}, no candidate {len(missed)}")
+    for line in missed:
+        print(f"  no candidate: {line}")
     if latencies:
         p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
         print(
