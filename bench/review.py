@@ -79,6 +79,23 @@ print(json.dumps({"partner": apikey_create(user=partner, created_by=None)[1],
 """
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the Celery pool), in MB."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/status") as handle:
+                total += next(
+                    int(line.split()[1]) / 1024 for line in handle if line.startswith("VmRSS:")
+                )
+            with open(f"/proc/{current}/task/{current}/children") as handle:
+                todo += [int(child) for child in handle.read().split()]
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
 def pairs(faces: Path, rounds: int) -> list[tuple[Path, Path]]:
     """The first two photos of the first `rounds` people with at least two."""
     people: dict[str, list[Path]] = defaultdict(list)
@@ -236,6 +253,12 @@ def main() -> None:
                 flush=True,
             )
             time.sleep(1)  # back to idle before the next upload
+        rss = [tree_rss_mb(process.pid) for process in processes]
+        print(
+            f"resident memory: web (2 gunicorn workers) {rss[0]:,.0f} MB, embed worker "
+            f"({args.embed_concurrency} process + parent) {rss[1]:,.0f} MB, "
+            f"index worker {rss[2]:,.0f} MB"
+        )
     finally:
         for process in processes:
             process.terminate()

@@ -42,7 +42,15 @@ import faiss
 import numpy as np
 
 PROJECT = Path(__file__).resolve().parent.parent
-DESCRIPTORS = PROJECT.parent / "main" / "data" / "evaluation" / "lfw-dev-descriptors.npz"
+# This checkout's cache first, else the main checkout's (worktrees share one).
+DESCRIPTORS = next(
+    (
+        root / "data" / "evaluation" / "lfw-dev-descriptors.npz"
+        for root in (PROJECT, PROJECT.parent / "main")
+        if (root / "data" / "evaluation" / "lfw-dev-descriptors.npz").is_file()
+    ),
+    PROJECT / "data" / "evaluation" / "lfw-dev-descriptors.npz",
+)
 SEED = 20240601
 
 
@@ -230,30 +238,81 @@ def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities
         )
     build = time.perf_counter() - start
     ram = rss_mb() - before
-    faiss.omp_set_num_threads(1)
-    shortlist = k * settings.FACE_INDEX_SHORTLIST_FACTOR
-
-    def search(q: np.ndarray) -> np.ndarray:
-        _, ids = index.search(q[None, :], shortlist)
-        ids = ids[0][ids[0] >= 0]
-        scores = gallery[ids] @ q  # exact re-rank against the stored vectors
-        return ids[np.argsort(-scores)[:k]]
-
-    for nprobe in [p for p in args.nprobes if p <= approx_spec.nlist]:
-        index.nprobe = nprobe
-        ms, found = timed(search, queries)
-        mate_recall = (
-            recall(found, truth_ids, is_mate & above) if args.data == "lfw" else float("nan")
-        )
-        row(
-            f"IVF{approx_spec.nlist},SQ8 nprobe={nprobe}+rerank",
-            f"{build:.0f}",
-            f"{ram:,.0f}",
-            ms,
-            recall(found, truth_ids, above),
-            f"{mate_recall:.4f}",
-        )
+    label = f"IVF{approx_spec.nlist},SQ8"
+    sweep(
+        args=args,
+        index=index,
+        label=label,
+        build=build,
+        ram=ram,
+        gallery=gallery,
+        queries=queries,
+        truth_ids=truth_ids,
+        above=above,
+        is_mate=is_mate,
+        k=k,
+    )
     print(f"  (IVF training {trained:.0f} s of the build; {args.threads} threads to build)")
+    del index
+    for factory in args.factories:
+        faiss.omp_set_num_threads(args.threads)
+        before = rss_mb()
+        start = time.perf_counter()
+        other = faiss.index_factory(gallery.shape[1], factory, faiss.METRIC_L2)
+        nlist = faiss.extract_index_ivf(other).nlist
+        rng = np.random.default_rng(SEED)
+        sample = np.sort(
+            rng.choice(n, size=min(n, settings.FACE_INDEX_TRAIN_PER_LIST * nlist), replace=False)
+        )
+        faiss.extract_index_ivf(other).cp.niter = 10
+        other.train(gallery[sample])
+        for s in range(0, n, 200_000):
+            other.add_with_ids(
+                gallery[s : s + 200_000], np.arange(s, min(n, s + 200_000), dtype=np.int64)
+            )
+        sweep(
+            args=args,
+            index=other,
+            label=factory,
+            build=time.perf_counter() - start,
+            ram=rss_mb() - before,
+            gallery=gallery,
+            queries=queries,
+            truth_ids=truth_ids,
+            above=above,
+            is_mate=is_mate,
+            k=k,
+        )
+        del other
+
+
+def sweep(*, args, index, label, build, ram, gallery, queries, truth_ids, above, is_mate, k):  # type: ignore[no-untyped-def]
+    """Time and score one index at every nprobe and shortlist asked for."""
+    faiss.omp_set_num_threads(1)
+    ivf = faiss.extract_index_ivf(index)
+    for factor in args.shortlists:
+        shortlist = k * factor
+
+        def search(q: np.ndarray, shortlist: int = shortlist) -> np.ndarray:
+            _, ids = index.search(q[None, :], shortlist)
+            ids = ids[0][ids[0] >= 0]
+            scores = gallery[ids] @ q  # exact re-rank against the stored vectors
+            return ids[np.argsort(-scores)[:k]]
+
+        for nprobe in [p for p in args.nprobes if p <= ivf.nlist]:
+            ivf.nprobe = nprobe
+            ms, found = timed(search, queries)
+            mate_recall = (
+                recall(found, truth_ids, is_mate & above) if args.data == "lfw" else float("nan")
+            )
+            row(
+                f"{label} np={nprobe} sl={shortlist}",
+                f"{build:.0f}",
+                f"{ram:,.0f}",
+                ms,
+                recall(found, truth_ids, above),
+                f"{mate_recall:.4f}",
+            )
 
 
 def main() -> None:
@@ -263,10 +322,22 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--exact-queries", type=int, default=20, help="above 2M faces")
     parser.add_argument("--nprobes", default="8,16,32,64")
+    parser.add_argument(
+        "--shortlists",
+        default=None,
+        help="comma-separated shortlist factors (x K) to re-rank; default the product's",
+    )
+    parser.add_argument(
+        "--factories",
+        default="",
+        help="other IVF indexes to try, as faiss factory strings separated by ';' "
+        "(e.g. IVF2048,PQ64x4fs)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="for building and ground truth")
     parser.add_argument("--descriptors", type=Path, default=DESCRIPTORS)
     args = parser.parse_args()
     args.nprobes = [int(p) for p in args.nprobes.split(",")]
+    args.factories = [f for f in args.factories.split(";") if f.strip()]
     with tempfile.TemporaryDirectory(prefix="reunite-bench-") as data_dir:
         django_setup(data_dir)
         real, identities = lfw_vectors(args.descriptors)
@@ -274,6 +345,12 @@ def main() -> None:
             f"faiss {faiss.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs; "
             f"{len(real)} LFW vectors ({len(set(identities))} people), seed {SEED}."
         )
+        from django.conf import settings
+
+        args.shortlists = [
+            int(f)
+            for f in (args.shortlists or str(settings.FACE_INDEX_SHORTLIST_FACTOR)).split(",")
+        ]
         for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
             bench_size(args=args, n=n, real=real, identities=identities)
 
