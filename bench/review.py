@@ -79,6 +79,28 @@ print(json.dumps({"partner": apikey_create(user=partner, created_by=None)[1],
 """
 
 
+# Where the time went, from the rows' own timestamps (for found reports that got a candidate):
+# stored (photo row) -> embedded (embedding row) -> candidate row.
+STAGES = """
+import json, statistics, django
+django.setup()
+from matching.models import Candidate, Embedding
+rows = []
+for candidate in Candidate.objects.select_related("found_report"):
+    photo = candidate.found_report.photos.order_by("created_at").first()
+    embedding = Embedding.objects.filter(face__photo=photo).order_by("created_at").first()
+    if embedding is not None:
+        rows.append(((embedding.created_at - photo.created_at).total_seconds(),
+                     (candidate.created_at - embedding.created_at).total_seconds()))
+def q(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p * (len(values) - 1)))]
+print(json.dumps({name: [statistics.median(v), q(v, 0.95)] for name, v in
+    (("photo stored -> embedded", [a for a, _ in rows]),
+     ("embedded -> candidate row", [b for _, b in rows]))} if rows else {}))
+"""
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (the Celery pool), in MB."""
     total, todo = 0.0, [pid]
@@ -266,6 +288,8 @@ def main() -> None:
             process.wait(timeout=60)
 
     latencies.sort()
+    for stage, (p50, p95) in json.loads(manage(env, STAGES)).items():
+        print(f"  {stage:<28} p50 {p50:.2f} s, p95 {p95:.2f} s")
     print(f"reports {len(chosen)}, listed {len(latencies)}, no candidate {len(missed)}")
     for line in missed:
         print(f"  no candidate: {line}")
