@@ -259,17 +259,23 @@ def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities
         before = rss_mb()
         start = time.perf_counter()
         other = faiss.index_factory(gallery.shape[1], factory, faiss.METRIC_L2)
-        nlist = faiss.extract_index_ivf(other).nlist
+        hnsw = factory.upper().startswith("HNSW")
+        # IVF: 40 vectors a list, as the product trains; HNSW: only its codec is trained.
+        nlist = 2_500 if hnsw else faiss.extract_index_ivf(other).nlist
         rng = np.random.default_rng(SEED)
         sample = np.sort(
             rng.choice(n, size=min(n, settings.FACE_INDEX_TRAIN_PER_LIST * nlist), replace=False)
         )
-        faiss.extract_index_ivf(other).cp.niter = 10
+        if not hnsw:
+            faiss.extract_index_ivf(other).cp.niter = 10
         other.train(gallery[sample])
         for s in range(0, n, 200_000):
-            other.add_with_ids(
-                gallery[s : s + 200_000], np.arange(s, min(n, s + 200_000), dtype=np.int64)
-            )
+            if hnsw:  # ids are the insertion order, which is the gallery row here
+                other.add(gallery[s : s + 200_000])
+            else:
+                other.add_with_ids(
+                    gallery[s : s + 200_000], np.arange(s, min(n, s + 200_000), dtype=np.int64)
+                )
         sweep(
             args=args,
             index=other,
@@ -287,9 +293,10 @@ def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities
 
 
 def sweep(*, args, index, label, build, ram, gallery, queries, truth_ids, above, is_mate, k):  # type: ignore[no-untyped-def]
-    """Time and score one index at every nprobe and shortlist asked for."""
+    """Time and score one index at every nprobe (IVF) or efSearch (HNSW) and shortlist."""
     faiss.omp_set_num_threads(1)
-    ivf = faiss.extract_index_ivf(index)
+    hnsw = isinstance(index, faiss.IndexHNSW)
+    ivf = None if hnsw else faiss.extract_index_ivf(index)
     for factor in args.shortlists:
         shortlist = k * factor
 
@@ -299,14 +306,18 @@ def sweep(*, args, index, label, build, ram, gallery, queries, truth_ids, above,
             scores = gallery[ids] @ q  # exact re-rank against the stored vectors
             return ids[np.argsort(-scores)[:k]]
 
-        for nprobe in [p for p in args.nprobes if p <= ivf.nlist]:
-            ivf.nprobe = nprobe
+        knobs = args.efs if hnsw else [p for p in args.nprobes if ivf is None or p <= ivf.nlist]
+        for knob in knobs:
+            if hnsw:
+                index.hnsw.efSearch = max(knob, shortlist)
+            else:
+                ivf.nprobe = knob
             ms, found = timed(search, queries)
             mate_recall = (
                 recall(found, truth_ids, is_mate & above) if args.data == "lfw" else float("nan")
             )
             row(
-                f"{label} np={nprobe} sl={shortlist}",
+                f"{label} {'ef' if hnsw else 'np'}={knob} sl={shortlist}",
                 f"{build:.0f}",
                 f"{ram:,.0f}",
                 ms,
@@ -330,14 +341,16 @@ def main() -> None:
     parser.add_argument(
         "--factories",
         default="",
-        help="other IVF indexes to try, as faiss factory strings separated by ';' "
-        "(e.g. IVF2048,PQ64x4fs)",
+        help="other indexes to try, as faiss factory strings separated by ';' "
+        "(e.g. IVF2048,PQ64x4fs;HNSW32,SQ8)",
     )
+    parser.add_argument("--efs", default="64,128,256", help="efSearch values for HNSW")
     parser.add_argument("--threads", type=int, default=2, help="for building and ground truth")
     parser.add_argument("--descriptors", type=Path, default=DESCRIPTORS)
     args = parser.parse_args()
     args.nprobes = [int(p) for p in args.nprobes.split(",")]
     args.factories = [f for f in args.factories.split(";") if f.strip()]
+    args.efs = [int(e) for e in args.efs.split(",")]
     with tempfile.TemporaryDirectory(prefix="reunite-bench-") as data_dir:
         django_setup(data_dir)
         real, identities = lfw_vectors(args.descriptors)
