@@ -65,14 +65,15 @@ def object_store_running() -> Iterator[ObjectStore]:
     )
     store = ObjectStore(endpoint_url=f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 60  # a liveness bound for the server to start
+        # A liveness bound for the server to start (slow on a loaded machine), not a speed check.
+        deadline = time.monotonic() + 180
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"moto_server exited with {process.returncode}")
             try:
-                requests.get(store.endpoint_url, timeout=2)
+                requests.get(store.endpoint_url, timeout=10)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
