@@ -153,6 +153,8 @@ def main() -> None:
         "REUNITE_DATA_DIR": str(scratch),
         "REUNITE_BROKER_PREFIX": f"review-{uuid.uuid4().hex[:6]}:",
         "REUNITE_FACE_ENGINE": "deepface",
+        # The reviewer polls 20 times a second: more than the default throttle allows.
+        "REUNITE_API_RATE": "100000/min",
         "PYTHONUNBUFFERED": "1",
         "BENCH_CASE_PHOTOS": json.dumps([str(a) for a, _ in chosen]),
     }
@@ -250,7 +252,10 @@ def main() -> None:
             while time.perf_counter() - created < args.wait:
                 page: str | None = f"{base}/review/candidates/"
                 while page and listed is None:
-                    body = reviewer.get(page, timeout=30).json()
+                    answer = reviewer.get(page, timeout=30)
+                    if answer.status_code != 200:
+                        raise SystemExit(f"Queue: {answer.status_code} {answer.text[:300]}")
+                    body = answer.json()
                     if any(c["found_report"] == report for c in body["results"]):
                         listed = time.perf_counter() - created
                     page = body["next"]
