@@ -42,7 +42,15 @@ import faiss
 import numpy as np
 
 PROJECT = Path(__file__).resolve().parent.parent
-DESCRIPTORS = PROJECT.parent / "main" / "data" / "evaluation" / "lfw-dev-descriptors.npz"
+# This checkout's cache first, else the main checkout's (worktrees share one).
+DESCRIPTORS = next(
+    (
+        root / "data" / "evaluation" / "lfw-dev-descriptors.npz"
+        for root in (PROJECT, PROJECT.parent / "main")
+        if (root / "data" / "evaluation" / "lfw-dev-descriptors.npz").is_file()
+    ),
+    PROJECT / "data" / "evaluation" / "lfw-dev-descriptors.npz",
+)
 SEED = 20240601
 
 
@@ -161,7 +169,7 @@ def recall(found: list[np.ndarray], truth_ids: np.ndarray, keep: np.ndarray) -> 
 
 def row(name: str, build: str, ram: str, ms: np.ndarray, above: float, mates: str) -> None:
     print(
-        f"  {name:<34} {build:>8} {ram:>9} {np.median(ms):>8.2f} "
+        f"  {name:<48} {build:>8} {ram:>9} {np.median(ms):>8.2f} "
         f"{np.percentile(ms, 95):>8.2f} {above:>9.4f} {mates:>8}",
         flush=True,
     )
@@ -190,7 +198,7 @@ def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities
         f"{is_mate.any(1).mean():.2f} of queries with their mate in the exact top K"
     )
     print(
-        f"  {'index':<34} {'build s':>8} {'RAM MB':>9} {'p50 ms':>8} {'p95 ms':>8} "
+        f"  {'index':<48} {'build s':>8} {'RAM MB':>9} {'p50 ms':>8} {'p95 ms':>8} "
         f"{'recall':>9} {'mates':>8}"
     )
     faiss.omp_set_num_threads(1)
@@ -230,30 +238,97 @@ def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities
         )
     build = time.perf_counter() - start
     ram = rss_mb() - before
-    faiss.omp_set_num_threads(1)
-    shortlist = k * settings.FACE_INDEX_SHORTLIST_FACTOR
-
-    def search(q: np.ndarray) -> np.ndarray:
-        _, ids = index.search(q[None, :], shortlist)
-        ids = ids[0][ids[0] >= 0]
-        scores = gallery[ids] @ q  # exact re-rank against the stored vectors
-        return ids[np.argsort(-scores)[:k]]
-
-    for nprobe in [p for p in args.nprobes if p <= approx_spec.nlist]:
-        index.nprobe = nprobe
-        ms, found = timed(search, queries)
-        mate_recall = (
-            recall(found, truth_ids, is_mate & above) if args.data == "lfw" else float("nan")
-        )
-        row(
-            f"IVF{approx_spec.nlist},SQ8 nprobe={nprobe}+rerank",
-            f"{build:.0f}",
-            f"{ram:,.0f}",
-            ms,
-            recall(found, truth_ids, above),
-            f"{mate_recall:.4f}",
-        )
+    label = f"IVF{approx_spec.nlist},SQ8"
+    sweep(
+        args=args,
+        index=index,
+        label=label,
+        build=build,
+        ram=ram,
+        gallery=gallery,
+        queries=queries,
+        truth_ids=truth_ids,
+        above=above,
+        is_mate=is_mate,
+        k=k,
+    )
     print(f"  (IVF training {trained:.0f} s of the build; {args.threads} threads to build)")
+    del index
+    for factory in args.factories:
+        faiss.omp_set_num_threads(args.threads)
+        before = rss_mb()
+        start = time.perf_counter()
+        other = faiss.index_factory(gallery.shape[1], factory, faiss.METRIC_L2)
+        hnsw = factory.upper().startswith("HNSW")
+        # IVF: 40 vectors a list, as the product trains; HNSW: only its codec is trained.
+        nlist = 2_500 if hnsw else faiss.extract_index_ivf(other).nlist
+        rng = np.random.default_rng(SEED)
+        sample = np.sort(
+            rng.choice(n, size=min(n, settings.FACE_INDEX_TRAIN_PER_LIST * nlist), replace=False)
+        )
+        if not hnsw:
+            faiss.extract_index_ivf(other).cp.niter = 10
+        other.train(gallery[sample])
+        for s in range(0, n, 200_000):
+            if hnsw:  # ids are the insertion order, which is the gallery row here
+                other.add(gallery[s : s + 200_000])
+            else:
+                other.add_with_ids(
+                    gallery[s : s + 200_000], np.arange(s, min(n, s + 200_000), dtype=np.int64)
+                )
+        sweep(
+            args=args,
+            index=other,
+            label=factory,
+            build=time.perf_counter() - start,
+            ram=rss_mb() - before,
+            gallery=gallery,
+            queries=queries,
+            truth_ids=truth_ids,
+            above=above,
+            is_mate=is_mate,
+            k=k,
+        )
+        del other
+
+
+def sweep(*, args, index, label, build, ram, gallery, queries, truth_ids, above, is_mate, k):  # type: ignore[no-untyped-def]
+    """Time and score one index at every nprobe (IVF) or efSearch (HNSW) and shortlist."""
+    faiss.omp_set_num_threads(1)
+    hnsw = isinstance(index, faiss.IndexHNSW)
+    ivf = None if hnsw else faiss.extract_index_ivf(index)
+    for factor in args.shortlists:
+        shortlist = k * factor
+
+        def search(q: np.ndarray, shortlist: int = shortlist) -> np.ndarray:
+            _, ids = index.search(q[None, :], shortlist)
+            ids = ids[0][ids[0] >= 0]
+            scores = gallery[ids] @ q  # exact re-rank against the stored vectors
+            return ids[np.argsort(-scores)[:k]]
+
+        knobs = args.efs if hnsw else [p for p in args.nprobes if ivf is None or p <= ivf.nlist]
+        for knob in knobs:
+            if hnsw:
+                index.hnsw.efSearch = max(knob, shortlist)
+            else:
+                ivf.nprobe = knob
+            stats = faiss.cvar.hnsw_stats if hnsw else faiss.cvar.indexIVF_stats
+            stats.reset()
+            ms, found = timed(search, queries)
+            # Codes compared a query: the cost on any machine, whatever else runs on it.
+            scanned = stats.ndis / (len(queries) + 1)
+            mate_recall = (
+                recall(found, truth_ids, is_mate & above) if args.data == "lfw" else float("nan")
+            )
+            row(
+                f"{label} {'ef' if hnsw else 'np'}={knob} sl={shortlist} "
+                f"[{scanned / 1000:,.0f}k codes]",
+                f"{build:.0f}",
+                f"{ram:,.0f}",
+                ms,
+                recall(found, truth_ids, above),
+                f"{mate_recall:.4f}",
+            )
 
 
 def main() -> None:
@@ -263,10 +338,24 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--exact-queries", type=int, default=20, help="above 2M faces")
     parser.add_argument("--nprobes", default="8,16,32,64")
+    parser.add_argument(
+        "--shortlists",
+        default=None,
+        help="comma-separated shortlist factors (x K) to re-rank; default the product's",
+    )
+    parser.add_argument(
+        "--factories",
+        default="",
+        help="other indexes to try, as faiss factory strings separated by ';' "
+        "(e.g. IVF2048,PQ64x4fs;HNSW32,SQ8)",
+    )
+    parser.add_argument("--efs", default="64,128,256", help="efSearch values for HNSW")
     parser.add_argument("--threads", type=int, default=2, help="for building and ground truth")
     parser.add_argument("--descriptors", type=Path, default=DESCRIPTORS)
     args = parser.parse_args()
     args.nprobes = [int(p) for p in args.nprobes.split(",")]
+    args.factories = [f for f in args.factories.split(";") if f.strip()]
+    args.efs = [int(e) for e in args.efs.split(",")]
     with tempfile.TemporaryDirectory(prefix="reunite-bench-") as data_dir:
         django_setup(data_dir)
         real, identities = lfw_vectors(args.descriptors)
@@ -274,6 +363,12 @@ def main() -> None:
             f"faiss {faiss.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs; "
             f"{len(real)} LFW vectors ({len(set(identities))} people), seed {SEED}."
         )
+        from django.conf import settings
+
+        args.shortlists = [
+            int(f)
+            for f in (args.shortlists or str(settings.FACE_INDEX_SHORTLIST_FACTOR)).split(",")
+        ]
         for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
             bench_size(args=args, n=n, real=real, identities=identities)
 

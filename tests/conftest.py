@@ -27,6 +27,41 @@ def _fresh_index(settings, tmp_path):
     index_forget_cache()
 
 
+@pytest.fixture(scope="session")
+def object_store():
+    """A real S3-compatible server (moto's, in its own process) for the whole session."""
+    from tests.support.objectstore import object_store_running
+
+    with object_store_running() as store:
+        yield store
+
+
+@pytest.fixture
+def s3_photo_storage(settings, object_store):
+    """Photos go to a fresh bucket on the S3-compatible server, as on many machines."""
+    import uuid
+
+    from tests.support.objectstore import ACCESS_KEY, REGION, SECRET_KEY
+
+    bucket = f"reunite-{uuid.uuid4().hex[:12]}"
+    object_store.client().create_bucket(Bucket=bucket)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "photos": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **settings.S3_PHOTO_OPTIONS,
+                "bucket_name": bucket,
+                "endpoint_url": object_store.endpoint_url,
+                "region_name": REGION,
+                "access_key": ACCESS_KEY,
+                "secret_key": SECRET_KEY,
+            },
+        },
+    }
+    return bucket
+
+
 @pytest.fixture
 def background_tasks(settings):
     """The embedded default as served: tasks run on the background thread after commit.

@@ -1,4 +1,9 @@
-"""Photo files at rest. They are encrypted, and nothing serves them from a public URL.
+"""Photo files at rest, behind Django's storage API (the `photos` storage in STORAGES).
+
+Files are encrypted here, before the storage sees them, so a bucket or disk holds only
+ciphertext. The storage is the local filesystem by default and S3-compatible object storage
+for embed workers on many machines (reunite/settings/storage.py). Nothing serves them from a
+public URL.
 
 Encryption uses MultiFernet: new files (and webhook secrets) are encrypted with the current
 key, `PHOTO_ENCRYPTION_KEY`; older keys in `PHOTO_ENCRYPTION_OLD_KEYS` still decrypt, so a
@@ -16,6 +21,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
@@ -55,32 +62,51 @@ def encryption_keys() -> list[bytes]:
     return [key.encode() if isinstance(key, str) else key for key in keys]
 
 
-def _root() -> Path:
-    return Path(settings.MEDIA_ROOT)
+def _storage() -> Storage:
+    return storages["photos"]
 
 
 def photo_file_write(*, data: bytes) -> str:
-    """Encrypt and store bytes; returns the path relative to MEDIA_ROOT."""
+    """Encrypt and store bytes; returns the file's name in the photo storage."""
     name = uuid.uuid4().hex
-    relative = f"photos/{name[:2]}/{name}.enc"
-    target = _root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_bytes(_fernet().encrypt(data))
-    os.replace(tmp, target)
-    return relative
+    return _storage().save(f"photos/{name[:2]}/{name}.enc", ContentFile(_fernet().encrypt(data)))
 
 
 def photo_file_read(*, path: str) -> bytes:
-    return _fernet().decrypt((_root() / path).read_bytes())
+    with _storage().open(path, "rb") as handle:
+        return _fernet().decrypt(handle.read())
 
 
 def photo_file_delete(*, path: str) -> None:
-    (_root() / path).unlink(missing_ok=True)
+    _storage().delete(path)  # a file already gone is not an error, on disk or in a bucket
 
 
 def photo_file_exists(*, path: str) -> bool:
-    return (_root() / path).is_file()
+    return _storage().exists(path)
+
+
+def photo_files_list(*, older_than: float) -> list[str]:
+    """Names of the stored photo files last written before `older_than` (a Unix time)."""
+    storage = _storage()
+    bucket = getattr(storage, "bucket", None)
+    if bucket is not None:
+        # Object storage: one paged listing carries every object's time (no HEAD per file).
+        return sorted(
+            item.key
+            for item in bucket.objects.filter(Prefix="photos/")
+            if item.key.endswith((".enc", ".tmp")) and item.last_modified.timestamp() < older_than
+        )
+    if not storage.exists("photos"):
+        return []
+    names = []
+    for folder in storage.listdir("photos")[0]:
+        for file in storage.listdir(f"photos/{folder}")[1]:
+            name = f"photos/{folder}/{file}"
+            if name.endswith((".enc", ".tmp")) and (
+                storage.get_modified_time(name).timestamp() < older_than
+            ):
+                names.append(name)
+    return sorted(names)
 
 
 def photo_file_rotate(*, path: str) -> bool:
@@ -89,19 +115,50 @@ def photo_file_rotate(*, path: str) -> bool:
     The new file replaces the old one atomically, so a reader sees one or the other, and
     both decrypt while the old key is still configured.
     """
-    target = _root() / path
-    try:
-        token = target.read_bytes()
-    except FileNotFoundError:
+    token = _stored_bytes(path)
+    if token is None or _token_is_current(token):
         return False
-    if _token_is_current(token):
-        return False
-    rotated = _fernet().rotate(token)
-    # The orphan sweep removes a ".tmp" left by a crash.
-    tmp = target.with_suffix(".tmp")
-    tmp.write_bytes(rotated)
-    os.replace(tmp, target)
+    _stored_replace(path, _fernet().rotate(token))
     return True
+
+
+def photo_file_stored_bytes(*, path: str) -> bytes | None:
+    """A stored file's bytes as stored (still encrypted), or None if it is gone (backups)."""
+    return _stored_bytes(path)
+
+
+def photo_storage_is_local() -> bool:
+    """Whether photo files are in a local folder (MEDIA_ROOT) rather than object storage."""
+    try:
+        _storage().path("photos")
+    except NotImplementedError:
+        return False
+    return True
+
+
+def _stored_bytes(path: str) -> bytes | None:
+    storage = _storage()
+    if not storage.exists(path):
+        return None
+    try:
+        with storage.open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def _stored_replace(path: str, data: bytes) -> None:
+    storage = _storage()
+    try:
+        local = Path(storage.path(path))
+    except NotImplementedError:
+        # Object storage: a PUT replaces the object whole (the storage overwrites names).
+        storage.save(path, ContentFile(data))
+        return
+    # The orphan sweep removes a ".tmp" left by a crash.
+    tmp = local.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, local)
 
 
 def photo_token_decrypts(*, token: bytes) -> bool:
@@ -115,10 +172,8 @@ def photo_token_decrypts(*, token: bytes) -> bool:
 
 def photo_file_is_current(*, path: str) -> bool | None:
     """Whether a file is encrypted with the current key; None if it is gone."""
-    try:
-        return _token_is_current((_root() / path).read_bytes())
-    except FileNotFoundError:
-        return None
+    token = _stored_bytes(path)
+    return None if token is None else _token_is_current(token)
 
 
 def _token_is_current(token: bytes) -> bool:

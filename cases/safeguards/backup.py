@@ -44,7 +44,11 @@ from psycopg.conninfo import make_conninfo
 
 from cases.audit.trail import audit_record
 from cases.models import Photo
-from cases.records.storage import photo_token_decrypts
+from cases.records.storage import (
+    photo_file_stored_bytes,
+    photo_storage_is_local,
+    photo_token_decrypts,
+)
 from matching import interfaces as matching
 from reunite.exceptions import ReuniteError
 
@@ -195,13 +199,6 @@ def _safe_relative(path: str) -> bool:
     )
 
 
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError):
-        return None
-
-
 def _bytes_add(archive: tarfile.TarFile, *, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
@@ -218,7 +215,6 @@ def backup_create(*, path: Path) -> BackupResult:
         raise BackupError(f"{path} exists already; a backup never overwrites a file.")
     path.parent.mkdir(parents=True, exist_ok=True)
     result = BackupResult(path=path, vendor=vendor)
-    media = Path(settings.MEDIA_ROOT)
     partial = path.with_name(path.name + ".partial")
     with tempfile.TemporaryDirectory(prefix="reunite-backup-") as scratch:
         db_name = PG_DUMP if vendor == "postgresql" else SQLITE_COPY
@@ -232,7 +228,7 @@ def backup_create(*, path: Path) -> BackupResult:
             for pk, relative in rows:
                 # Read once: the checksum and the archived bytes are the same file even if
                 # key rotation swaps it meanwhile.
-                data = _read_or_none(media / relative) if _safe_relative(relative) else None
+                data = photo_file_stored_bytes(path=relative) if _safe_relative(relative) else None
                 if data is None:
                     result.missing.append(pk)
                     continue
@@ -292,6 +288,12 @@ def _target_check(*, vendor: str, manifest: dict[str, Any]) -> None:
             f"The database is not empty ({len(tables)} tables). Restore only into an empty "
             "database: create a new one (PostgreSQL) or point REUNITE_DATA_DIR at an empty "
             "folder (SQLite)."
+        )
+    if not photo_storage_is_local():
+        raise RestoreRefused(
+            "Restore writes the photo files into a local folder: run it with "
+            "REUNITE_PHOTO_STORAGE=local, then copy the folder's photos/ into the bucket "
+            "(see docs/backups.md)."
         )
     photos = Path(settings.MEDIA_ROOT) / "photos"
     if photos.is_dir() and any(photos.iterdir()):

@@ -11,14 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 
 from cases.audit.trail import audit_record
 from cases.models import Photo
-from cases.records.storage import photo_file_delete, photo_file_exists
+from cases.records.storage import photo_file_delete, photo_file_exists, photo_files_list
 
 # A file younger than this may belong to an upload whose transaction has not committed yet.
 ORPHAN_MIN_AGE = dt.timedelta(hours=1)
@@ -33,18 +31,6 @@ class PhotoFilesReport:
     missing: list[int] = field(default_factory=list)
 
 
-def _stored_files(root: Path, *, older_than: float) -> list[str]:
-    photos = root / "photos"
-    if not photos.is_dir():
-        return []
-    return sorted(
-        str(path.relative_to(root))
-        for pattern in ("*.enc", "*.tmp")
-        for path in photos.glob(f"*/{pattern}")
-        if path.stat().st_mtime < older_than
-    )
-
-
 def _files_delete(paths: list[str]) -> None:
     for path in paths:
         photo_file_delete(path=path)
@@ -57,7 +43,7 @@ def photo_files_check(*, remove_orphans: bool) -> PhotoFilesReport:
     """
     report = PhotoFilesReport()
     older_than = time.time() - ORPHAN_MIN_AGE.total_seconds()
-    on_disk = _stored_files(Path(settings.MEDIA_ROOT), older_than=older_than)
+    on_disk = photo_files_list(older_than=older_than)
     referenced = set(Photo.objects.exclude(file="").values_list("file", flat=True))
     report.orphans = [path for path in on_disk if path not in referenced]
     report.missing = [

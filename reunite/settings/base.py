@@ -12,5 +12,6 @@ from reunite.settings.core import *  # noqa: F403
 from reunite.settings.matching import *  # noqa: F403
 from reunite.settings.operations import *  # noqa: F403
 from reunite.settings.safeguards import *  # noqa: F403
+from reunite.settings.storage import *  # noqa: F403
 from reunite.settings.tasks import *  # noqa: F403
 from reunite.settings.uploads import *  # noqa: F403

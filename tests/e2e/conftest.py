@@ -107,6 +107,22 @@ def pipeline(transactional_db, tmp_path, settings) -> Iterator[Worker | None]:
         "REUNITE_PROCESSING_LEASE_SECONDS": "8",
         "REUNITE_CANDIDATE_THRESHOLD": str(settings.CANDIDATE_THRESHOLD),
     }
+    photos = settings.STORAGES["photos"]
+    if photos["BACKEND"] == "storages.backends.s3.S3Storage":
+        # Photos in object storage (`s3_photo_storage`, requested first): the worker is
+        # another machine, with a media folder of its own that stays empty.
+        options = photos["OPTIONS"]
+        env.update(
+            {
+                "REUNITE_PHOTO_STORAGE": "s3",
+                "REUNITE_S3_BUCKET": options["bucket_name"],
+                "REUNITE_S3_ENDPOINT_URL": options["endpoint_url"],
+                "REUNITE_S3_REGION": options["region_name"],
+                "REUNITE_S3_ACCESS_KEY_ID": options["access_key"],
+                "REUNITE_S3_SECRET_ACCESS_KEY": options["secret_key"],
+                "REUNITE_MEDIA_ROOT": str(tmp_path / "another-machine"),
+            }
+        )
     celery_app.conf.task_always_eager = False
     worker = Worker(env=env, log=tmp_path / "worker.log")
     worker.start(purge=True)  # leftovers of an earlier run must not leak into this one

@@ -58,6 +58,24 @@ def test_same_child_gives_a_candidate_and_fifty_others_give_none(
     assert false_candidates.count() == 0
 
 
+def test_a_worker_on_another_machine_embeds_photos_from_object_storage(
+    s3_photo_storage, pipeline, caseworker, partner, same_person_pair, tmp_path
+):
+    # The worker shares no folder with this process: only PostgreSQL, Redis and the bucket.
+    case = _case(caseworker, same_person_pair[0].read_bytes())
+    report, _ = report_create(
+        user=partner,
+        external_ref="E2E-S3",
+        **REPORT_FIELDS,
+        photos=[PhotoUpload(data=same_person_pair[1].read_bytes())],
+    )
+
+    wait_until_done(_work_left, what="processing and searching both photos")
+    wait_for(lambda: Candidate.objects.filter(case=case).exists(), timeout=30, what="the candidate")
+    assert Candidate.objects.get(case=case).found_report_id == report.pk
+    assert not list((tmp_path / "another-machine").rglob("*.enc"))
+
+
 def test_photo_without_a_face_ends_rejected(pipeline, caseworker):
     case = _case(caseworker, image_bytes(size=(400, 300), color="skyblue"))
     wait_until_done(_photos_left, what="processing")

@@ -55,3 +55,29 @@ def test_request_and_form_limits_come_from_their_own_variables(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(uploads)
+
+
+def test_photo_storage_is_local_unless_s3_is_asked_for(monkeypatch):
+    import importlib
+
+    import pytest
+
+    from reunite.settings import storage
+
+    assert storage.STORAGES["photos"]["BACKEND"].endswith("FileSystemStorage")
+    monkeypatch.setenv("REUNITE_PHOTO_STORAGE", "s3")
+    monkeypatch.setenv("REUNITE_S3_BUCKET", "photos-x")
+    monkeypatch.setenv("REUNITE_S3_ENDPOINT_URL", "http://minio:9000")
+    try:
+        reloaded = importlib.reload(storage)
+        photos = reloaded.STORAGES["photos"]
+        assert photos["BACKEND"] == "storages.backends.s3.S3Storage"
+        assert photos["OPTIONS"]["bucket_name"] == "photos-x"
+        assert photos["OPTIONS"]["endpoint_url"] == "http://minio:9000"
+        assert photos["OPTIONS"]["default_acl"] is None  # objects stay private
+        monkeypatch.setenv("REUNITE_PHOTO_STORAGE", "ftp")
+        with pytest.raises(ValueError, match="local` or `s3"):
+            importlib.reload(storage)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(storage)
