@@ -282,18 +282,18 @@ def _target_check(*, vendor: str, manifest: dict[str, Any]) -> None:
             f"The backup is of a {manifest['database']['vendor']} database; this service "
             f"runs on {vendor}."
         )
+    if not photo_storage_is_local():
+        raise RestoreRefused(
+            "Restore writes the photo files into a local folder: run it with "
+            "REUNITE_PHOTO_STORAGE=local, then copy the folder's photos/ into the bucket "
+            "(see docs/backups.md)."
+        )
     tables = connection.introspection.table_names()
     if tables:
         raise RestoreRefused(
             f"The database is not empty ({len(tables)} tables). Restore only into an empty "
             "database: create a new one (PostgreSQL) or point REUNITE_DATA_DIR at an empty "
             "folder (SQLite)."
-        )
-    if not photo_storage_is_local():
-        raise RestoreRefused(
-            "Restore writes the photo files into a local folder: run it with "
-            "REUNITE_PHOTO_STORAGE=local, then copy the folder's photos/ into the bucket "
-            "(see docs/backups.md)."
         )
     photos = Path(settings.MEDIA_ROOT) / "photos"
     if photos.is_dir() and any(photos.iterdir()):

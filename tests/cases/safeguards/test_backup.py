@@ -203,3 +203,19 @@ def test_a_photo_added_while_the_dump_runs_is_in_neither_the_dump_nor_the_files(
     _wipe(Path(settings.MEDIA_ROOT), Path(settings.FACE_INDEX_DIR))
     backup_restore(path=archive)
     assert not Photo.objects.filter(pk=added[0].pk).exists()
+
+
+def test_a_backup_reads_the_photos_from_object_storage(
+    s3_photo_storage, caseworker, partner, matching_pair, tmp_path
+):
+    _world(caseworker, partner, matching_pair)
+    archive = tmp_path / "backup.tar"
+    result = backup_create(path=archive)
+
+    assert result.missing == []
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    assert all(any(name.endswith(p.file) for name in names) for p in Photo.objects.all())
+    # Restore writes into a local folder only, and says how to fill the bucket.
+    with pytest.raises(RestoreRefused, match="REUNITE_PHOTO_STORAGE=local"):
+        backup_restore(path=archive)

@@ -110,3 +110,19 @@ def test_a_file_erased_during_rotation_is_skipped(settings, old_key_photos):
 
     assert rotated == 2
     assert photo_key_rotation_status().missing == 1
+
+
+def test_rotation_re_encrypts_files_in_object_storage(settings, s3_photo_storage, caseworker):
+    settings.PHOTO_ENCRYPTION_KEY = OLD
+    settings.PHOTO_ENCRYPTION_OLD_KEYS = []
+    case_create(user=caseworker, photos=[PhotoUpload(data=textured_photo(seed=6))], **CASE_FIELDS)
+    path = Photo.objects.get().file
+    original = photo_file_read(path=path)
+    settings.PHOTO_ENCRYPTION_KEY = NEW
+    settings.PHOTO_ENCRYPTION_OLD_KEYS = [OLD]
+
+    call_command("photo_key_rotate")
+
+    _new_key_only(settings)
+    assert photo_file_read(path=path) == original
+    assert photo_key_rotation_status().old == 0
