@@ -66,6 +66,8 @@ def logging_config(*, log_format: str, level: str) -> dict:
         "loggers": {
             "django": {"level": level, "propagate": True},
             "django.server": {"level": level, "propagate": True},
+            # FAISS logs every CPU variant it tries at start-up; only its problems matter.
+            "faiss.loader": {"level": "WARNING", "propagate": True},
         },
     }
 
