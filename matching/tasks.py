@@ -11,6 +11,7 @@ import logging
 from celery import current_app, shared_task
 from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 from django.conf import settings
+from kombu.exceptions import ChannelError
 
 from reunite.tasks import RETRY_POLICY
 
@@ -61,6 +62,12 @@ def embed_queue_length() -> int | None:
     try:
         with current_app.connection_for_read() as conn:
             return conn.default_channel.queue_declare(queue="embed", passive=True).message_count
+    except ChannelError as exc:
+        # Redis drops an emptied queue's list, and a passive declare then says NOT_FOUND.
+        if "NOT_FOUND" in str(exc):
+            return 0
+        logger.warning("Could not read the embed queue's length", exc_info=True)
+        return None
     except Exception:
         logger.warning("Could not read the embed queue's length", exc_info=True)
         return None

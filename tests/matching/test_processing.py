@@ -181,3 +181,16 @@ def test_a_renewed_lease_is_not_taken_back_but_an_expired_one_is(
     Photo.objects.filter(pk=photo.pk).update(processing_started_at=old)  # it stopped renewing
     processing.photos_recover()
     assert sent == [photo.pk]
+
+
+def test_an_empty_embed_queue_has_length_zero_not_unknown(settings):
+    if not settings.REDIS_URL:
+        pytest.skip("needs Redis (the real-services run)")
+    from celery import current_app
+
+    from matching.tasks import embed_queue_length
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with current_app.connection_for_write() as conn:
+        conn.default_channel.queue_purge("embed")
+    assert embed_queue_length() == 0
