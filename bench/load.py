@@ -95,6 +95,28 @@ def wait_for(condition, *, timeout: float, what: str) -> None:
     raise SystemExit(f"Gave up after {timeout:.0f}s waiting for {what}")
 
 
+def stack_start(
+    *, env: dict[str, str], port: int, scratch: Path, web_workers: int, embed_concurrency: int
+) -> list[subprocess.Popen]:
+    """The real stack: gunicorn, an embed worker and the single index worker."""
+    celery = [PY, "-m", "celery", "-A", "reunite", "worker", "--without-gossip", "-l", "info"]
+    web = ["reunite.wsgi:application", "--workers", str(web_workers), "--timeout", "120"]
+    embed = ["-Q", "embed,default", "--concurrency", str(embed_concurrency)]
+    return [
+        start(
+            env,
+            [PY, "-m", "gunicorn", *web, "--bind", f"127.0.0.1:{port}"],
+            scratch / "web.log",
+        ),
+        start(env, [*celery, *embed, "-n", f"embed-{port}@%h"], scratch / "embed.log"),
+        start(
+            env,
+            [*celery, "-Q", "index", "--concurrency", "1", "-n", f"index-{port}@%h"],
+            scratch / "index.log",
+        ),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
@@ -142,35 +164,7 @@ def main() -> None:
         raise SystemExit(f"No photos under {args.faces}")
     blobs = [p.read_bytes() for p in photos]
 
-    celery = [PY, "-m", "celery", "-A", "reunite", "worker", "--without-gossip", "-l", "info"]
-    processes = [
-        start(
-            env,
-            [
-                PY,
-                "-m",
-                "gunicorn",
-                "reunite.wsgi:application",
-                "--workers",
-                "3",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "120",
-            ],
-            scratch / "web.log",
-        ),
-        start(
-            env,
-            [*celery, "-Q", "embed,default", "--concurrency", "2", "-n", f"embed-{port}@%h"],
-            scratch / "embed.log",
-        ),
-        start(
-            env,
-            [*celery, "-Q", "index", "--concurrency", "1", "-n", f"index-{port}@%h"],
-            scratch / "index.log",
-        ),
-    ]
+    processes = stack_start(env=env, port=port, scratch=scratch, web_workers=3, embed_concurrency=2)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         wait_for(

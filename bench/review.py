@@ -37,7 +37,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import COUNT, PY, ROOT, manage, spare_port, start, wait_for
+from load import COUNT, PY, ROOT, manage, spare_port, stack_start, wait_for
 
 SETUP = """
 import json, os, django
@@ -168,43 +168,13 @@ def main() -> None:
         )
     ids = json.loads(manage(env, SETUP))
 
-    celery = [PY, "-m", "celery", "-A", "reunite", "worker", "--without-gossip", "-l", "info"]
-    processes = [
-        start(
-            env,
-            [
-                PY,
-                "-m",
-                "gunicorn",
-                "reunite.wsgi:application",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "120",
-            ],
-            scratch / "web.log",
-        ),
-        start(
-            env,
-            [
-                *celery,
-                "-Q",
-                "embed,default",
-                "--concurrency",
-                str(args.embed_concurrency),
-                "-n",
-                f"embed-{port}@%h",
-            ],
-            scratch / "embed.log",
-        ),
-        start(
-            env,
-            [*celery, "-Q", "index", "--concurrency", "1", "-n", f"index-{port}@%h"],
-            scratch / "index.log",
-        ),
-    ]
+    processes = stack_start(
+        env=env,
+        port=port,
+        scratch=scratch,
+        web_workers=2,
+        embed_concurrency=args.embed_concurrency,
+    )
     base = f"http://127.0.0.1:{port}/api/v1"
     partner = {"Authorization": f"Token {ids['partner']}"}
     reviewer = requests.Session()
