@@ -317,6 +317,8 @@ def embeddings_save(*, path: Path, samples: Sequence[Sample], embedded: Embedded
         "detector": embedded.detector,
         **embedded.descriptors,
     }
+    # After minutes of embedding, a missing folder must not lose the result.
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **arrays)
 
 
