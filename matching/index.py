@@ -119,10 +119,10 @@ class _Members:
 
 def _subquantizers(dim: int) -> int:
     """4 dimensions per 4-bit sub-quantizer (16 bytes a face at 128-d); fast-scan wants even."""
-    m = max(2, dim // 4)
-    while dim % m or m % 2:
+    m = max(1, dim // 4)
+    while m > 1 and (dim % m or m % 2):
         m -= 1
-    return max(m, 1)
+    return m
 
 
 def _faiss_new(*, dim: int, spec: IndexSpec) -> faiss.Index:
