@@ -12,12 +12,16 @@ FACE_INDEX_DIR = env_path("REUNITE_INDEX_DIR", DATA_DIR / "index")
 # or seconds and at worker shutdown; see docs/scaling.md.
 FACE_INDEX_SNAPSHOT_EVERY = env_int("REUNITE_INDEX_SNAPSHOT_EVERY", 10_000)
 FACE_INDEX_SNAPSHOT_SECONDS = env_int("REUNITE_INDEX_SNAPSHOT_SECONDS", 300)
-# Exact search up to this many faces a side; above it IVF-SQ8, re-ranked exactly.
+# Exact search up to this many faces a side; above it OPQ-IVF-PQ fast-scan, re-ranked
+# exactly (docs/scaling.md).
 # Exact up to 1M: between 100k and 1M the approximate index lost 1 to 2.5 % of true mates
 # in bench/search.py, and a lost child is worth more than the milliseconds.
 FACE_INDEX_EXACT_MAX = env_int("REUNITE_INDEX_EXACT_MAX", 1_000_000)
-FACE_INDEX_NPROBE = env_int("REUNITE_INDEX_NPROBE", 256)
-FACE_INDEX_NLIST_MAX = env_int("REUNITE_INDEX_NLIST_MAX", 2048)
+# Every list by default: fewer probes miss near-threshold strangers (bench/search.py).
+FACE_INDEX_NPROBE = env_int("REUNITE_INDEX_NPROBE", 1024)
+FACE_INDEX_NLIST_MAX = env_int("REUNITE_INDEX_NLIST_MAX", 1024)
+# Faces the 4-bit fast scan shortlists for the 8-bit re-score.
+FACE_INDEX_SCAN = env_int("REUNITE_INDEX_SCAN", 10_000)
 FACE_INDEX_TRAIN_PER_LIST = env_int("REUNITE_INDEX_TRAIN_PER_LIST", 40)
 # The approximate shortlist is this many times SEARCH_TOP_K before the exact re-rank.
 FACE_INDEX_SHORTLIST_FACTOR = env_int("REUNITE_INDEX_SHORTLIST_FACTOR", 2)

@@ -8,7 +8,9 @@ from matching import tasks
 from matching.generations import generation_active
 from matching.index import (
     APPROXIMATE,
+    OLD_MAGICS,
     FaceIndex,
+    IndexSpec,
     index_forget_cache,
     index_get,
     index_search,
@@ -192,3 +194,37 @@ def test_an_exact_index_that_outgrows_its_type_is_rebuilt_at_the_snapshot(settin
 
     index = index_get(model_name=space, side="case", dim=128)
     assert index.spec.kind == APPROXIMATE and index.size == 40 and faces[-1].pk in index
+
+
+@pytest.mark.parametrize("gallery", [300, 3000], ids=["random-rotation", "learnt-rotation"])
+def test_the_approximate_index_removes_and_persists_with_its_8_bit_codes(tmp_path, gallery):
+    rng = np.random.default_rng(1)
+    vectors = _unit(rng, gallery)
+    spec = index_spec_choose(size=gallery * 1000)
+    spec = IndexSpec(kind=APPROXIMATE, nlist=16, nprobe=16, gallery=gallery, scan=spec.scan)
+    index = FaceIndex(dim=128, path=tmp_path / "case.faiss", spec=spec)
+    index.train(vectors=vectors)
+    ids = np.arange(gallery, dtype=np.int64) * 2 + 5  # sparse, as one side's face ids are
+    index.add(ids=ids, vectors=vectors)
+
+    hits = index.search(vector=vectors[7], k=3)
+    assert hits[0].face_id == ids[7] and hits[0].score == pytest.approx(1.0, abs=0.02)
+
+    # The last row moves into the freed one; every other face still scores as itself.
+    assert index.remove(ids=[int(ids[7]), int(ids[0])]) == 2
+    assert int(ids[7]) not in index and len(index.ids()) == gallery - 2
+    for row in (1, gallery - 1, gallery // 2):
+        assert index.search(vector=vectors[row], k=1)[0].face_id == ids[row]
+    index.save()
+
+    loaded = FaceIndex(dim=128, path=tmp_path / "case.faiss")
+    assert loaded.load() and loaded.spec == spec and loaded.ids() == index.ids()
+    assert loaded.search(vector=vectors[3], k=1)[0].face_id == ids[3]
+
+
+def test_an_older_approximate_snapshot_is_rebuilt_not_misread(tmp_path):
+    path = tmp_path / "case.faiss"
+    old = {"spec": {"kind": "ivf-sq8", "nlist": 4, "nprobe": 4, "gallery": 40}, "size": 0}
+    path.write_bytes(OLD_MAGICS[0] + json.dumps(old).encode() + b"\n" + b"faiss bytes")
+
+    assert not FaceIndex(dim=128, path=path).load()
