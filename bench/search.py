@@ -441,6 +441,7 @@ def bench_size_stream(
                 before = rss_mb()  # the chunk buffer is already resident
                 start = time.perf_counter()
                 index = FaceIndex(dim=real.shape[1], path=Path(tmp) / "bench.faiss", spec=spec)
+                index.reserve(size=n)  # as a rebuild does: its 8-bit codes never regrow
                 rng = np.random.default_rng(SEED)
                 size = min(len(block), settings.FACE_INDEX_TRAIN_PER_LIST * spec.nlist)
                 index.train(vectors=block[np.sort(rng.choice(len(block), size, replace=False))])
@@ -489,41 +490,54 @@ def bench_size_stream(
         )
         print(
             f"  (training {trained:.0f} s of the build, on {size:,} faces of the first chunk; "
-            f"{args.threads} threads to build; the product's nprobe here is {spec.nprobe})"
+            f"{args.threads} threads to build; the product's nprobe here is {spec.nprobe}, "
+            f"its scan {spec.scan:,})"
         )
         del index
 
 
 def sweep_face_index(*, args, index, label, build, ram, queries, truth_ids, above, is_mate, k):  # type: ignore[no-untyped-def]
-    """Time and score the product's FaceIndex.search at every nprobe and shortlist.
+    """Time and score the product's FaceIndex.search at every nprobe, scan and shortlist.
 
     Its shortlist is what the product re-ranks exactly, so its recall is the final recall.
     """
     faiss.omp_set_num_threads(1)
-    ivf = faiss.extract_index_ivf(index._index)
-    for factor in args.shortlists:
+    from dataclasses import replace
+
+    ivf = faiss.extract_index_ivf(index._index)  # under the OPQ rotation
+    spec = index.spec
+    knobs = [
+        (factor, scan, nprobe)
+        for factor in args.shortlists
+        for scan in args.scans or [spec.scan]
+        for nprobe in args.nprobes
+        if nprobe <= ivf.nlist
+    ]
+    for factor, scan, nprobe in knobs:
         shortlist = k * factor
 
         def search(q: np.ndarray, shortlist: int = shortlist) -> np.ndarray:
             return np.array([hit.face_id for hit in index.search(vector=q, k=shortlist)])
 
-        for nprobe in [p for p in args.nprobes if p <= ivf.nlist]:
-            ivf.nprobe = nprobe
-            faiss.cvar.indexIVF_stats.reset()
-            ms, found = timed(search, queries)
-            # Codes compared a query: the cost on any machine, whatever else runs on it.
-            scanned = faiss.cvar.indexIVF_stats.ndis / (len(queries) + 1)
-            mate_recall = (
-                recall(found, truth_ids, is_mate & above) if args.data == "lfw" else float("nan")
-            )
-            row(
-                f"{label} np={nprobe} sl={shortlist} [{scanned / 1000:,.0f}k codes]",
-                f"{build:.0f}",
-                f"{ram:,.0f}",
-                ms,
-                recall(found, truth_ids, above),
-                f"{mate_recall:.4f}",
-            )
+        ivf.nprobe = nprobe
+        # The 4-bit scan's shortlist, re-scored on 8-bit codes: the class's own knob.
+        index.spec = replace(spec, scan=scan)
+        faiss.cvar.indexIVF_stats.reset()
+        ms, found = timed(search, queries)
+        # Codes compared a query: the cost on any machine, whatever else runs on it.
+        scanned = faiss.cvar.indexIVF_stats.ndis / (len(queries) + 1)
+        mate_recall = (
+            recall(found, truth_ids, is_mate & above) if args.data == "lfw" else float("nan")
+        )
+        row(
+            f"{label} np={nprobe} scan={scan} sl={shortlist} [{scanned / 1000:,.0f}k codes]",
+            f"{build:.0f}",
+            f"{ram:,.0f}",
+            ms,
+            recall(found, truth_ids, above),
+            f"{mate_recall:.4f}",
+        )
+    index.spec = spec
 
 
 def main() -> None:
@@ -554,10 +568,17 @@ def main() -> None:
         "product's own FaceIndex: reaches tens of millions of faces",
     )
     parser.add_argument("--chunk", type=int, default=1_000_000, help="faces a chunk (--stream)")
+    parser.add_argument(
+        "--scans",
+        default=None,
+        help="comma-separated faces the 4-bit scan shortlists for the 8-bit re-score "
+        "(--stream); default the product's FACE_INDEX_SCAN",
+    )
     args = parser.parse_args()
     args.nprobes = [int(p) for p in args.nprobes.split(",")]
     args.factories = [f for f in args.factories.split(";") if f.strip()]
     args.efs = [int(e) for e in args.efs.split(",")]
+    args.scans = [int(s) for s in args.scans.split(",")] if args.scans else None
     with tempfile.TemporaryDirectory(prefix="reunite-bench-") as data_dir:
         django_setup(data_dir)
         real, identities = lfw_vectors(args.descriptors)
