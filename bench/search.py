@@ -24,9 +24,20 @@ building it), ms a query (p50, p95), and recall: of every exact top-K hit scorin
 the search floor (the lowest candidate threshold), the share the index also returned; and the
 same for true mates only (lfw). K is SEARCH_TOP_K (50).
 
+`--stream` reaches galleries that do not fit in RAM as float32 (20M faces are 20 GB): the
+gallery is generated `--chunk` faces at a time (the same FaceLike draws; lfw's real vectors
+at random rows of the first chunk) and never held. One pass over the chunks merges the exact
+top K of every query (faiss.knn a chunk) and builds the product's own `matching.index.
+FaceIndex` with the spec it would choose (its approximate one if that is exact), trained on a
+sample of the first chunk. Exact search is timed as the sum over chunks of a one-thread
+faiss.knn (`--exact-queries` queries). The index is timed through `FaceIndex.search` with a
+shortlist of FACE_INDEX_SHORTLIST_FACTOR x K, at each `--nprobes`; the product re-ranks that
+shortlist exactly, so any true top-K hit in it is kept and its recall is the final recall.
+
 Run from the project root:
     .venv/bin/python bench/search.py [--data lfw|synthetic] [--sizes 100000,1000000]
         [--queries 200] [--nprobes 8,16,32,64]
+    .venv/bin/python bench/search.py --stream [--chunk 1000000] --sizes 20000000 ...
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import faiss
@@ -331,6 +343,203 @@ def sweep(*, args, index, label, build, ram, gallery, queries, truth_ids, above,
             )
 
 
+def stream_gallery(
+    *, data: str, n: int, chunk: int, n_queries: int, real: np.ndarray, identities: np.ndarray
+) -> tuple[Iterator[tuple[int, np.ndarray]], np.ndarray, np.ndarray]:
+    """(the gallery chunk by chunk as (first row, vectors), queries, mate of each query or -1).
+
+    One chunk buffer is reused, so memory stays at one chunk whatever n is. The synthetic rows
+    are the FaceLike draws `gallery_and_queries` makes for the same seed, in the same order.
+    """
+    model = FaceLike(real)
+    if data == "synthetic":
+        # Drawn from their own stream: the gallery's must not be consumed before them.
+        queries = FaceLike(real, seed=SEED + 1).sample(n_queries)
+        placed_at, placed = np.empty(0, np.int64), np.empty((0, real.shape[1]), np.float32)
+        mates = np.full(n_queries, -1)
+    else:
+        first: dict[str, int] = {}
+        picked, mate_of = [], []
+        for i, who in enumerate(identities):
+            if who not in first:
+                first[who] = i
+            elif len(picked) < n_queries:
+                picked.append(i)
+                mate_of.append(first[who])
+        kept = np.array(sorted(set(range(len(real))) - set(picked)))
+        # Real faces at random rows of the first chunk(s), so k-means' sample sees them.
+        rng = np.random.default_rng(SEED)
+        span = min(n, max(chunk, len(kept)))
+        placed_at = np.sort(rng.choice(span, size=len(kept), replace=False))
+        placed = real[kept]
+        row_of = {int(p): int(r) for p, r in zip(kept, placed_at, strict=True)}
+        queries, mates = real[picked], np.array([row_of[m] for m in mate_of])
+
+    def chunks() -> Iterator[tuple[int, np.ndarray]]:
+        buffer = np.empty((min(n, chunk), real.shape[1]), dtype=np.float32)
+        for start in range(0, n, chunk):
+            block = model.sample(min(chunk, n - start), out=buffer[: min(chunk, n - start)])
+            here = (placed_at >= start) & (placed_at < start + len(block))
+            block[placed_at[here] - start] = placed[here]
+            yield start, block
+
+    return chunks(), queries, mates
+
+
+def top_k_merge(
+    best: tuple[np.ndarray, np.ndarray], new: tuple[np.ndarray, np.ndarray], k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k highest of two (scores, ids) lists a query, best first."""
+    scores = np.concatenate([best[0], new[0]], axis=1)
+    ids = np.concatenate([best[1], new[1]], axis=1)
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(scores, order, axis=1), np.take_along_axis(ids, order, axis=1)
+
+
+def bench_size_stream(
+    *, args: argparse.Namespace, n: int, real: np.ndarray, identities: np.ndarray
+):  # type: ignore[no-untyped-def]
+    """One pass over a generated gallery: exact top K merged chunk by chunk, and the product's
+    own FaceIndex built from the same chunks. No float gallery is ever held."""
+    from dataclasses import replace
+
+    from django.conf import settings
+
+    from matching.index import FaceIndex, index_spec_choose
+
+    k = settings.SEARCH_TOP_K
+    floor = min(profile().threshold, profile().large_gap_threshold)  # search_floor()
+    chunks, queries, mates = stream_gallery(
+        data=args.data,
+        n=n,
+        chunk=args.chunk,
+        n_queries=args.queries,
+        real=real,
+        identities=identities,
+    )
+    spec = index_spec_choose(size=n)
+    if spec.exact:
+        print(
+            f"\n  (the product picks exact at {n:,} faces, FACE_INDEX_EXACT_MAX = "
+            f"{settings.FACE_INDEX_EXACT_MAX:,}: measuring its approximate index instead)"
+        )
+        spec = index_spec_choose(size=settings.FACE_INDEX_EXACT_MAX + 1)
+    spec = replace(spec, gallery=n)
+    exact_queries = queries[: args.exact_queries]
+    exact_ms = np.zeros(len(exact_queries))
+    truth = (
+        np.full((len(queries), k), -np.inf, dtype=np.float32),
+        np.full((len(queries), k), -1, dtype=np.int64),
+    )
+    made = build = 0.0
+    with tempfile.TemporaryDirectory(prefix="reunite-bench-index-") as tmp:
+        start = time.perf_counter()
+        for first, block in chunks:
+            made += time.perf_counter() - start
+            faiss.omp_set_num_threads(args.threads)
+            if first == 0:
+                before = rss_mb()  # the chunk buffer is already resident
+                start = time.perf_counter()
+                index = FaceIndex(dim=real.shape[1], path=Path(tmp) / "bench.faiss", spec=spec)
+                index.reserve(size=n)  # as a rebuild does: its 8-bit codes never regrow
+                rng = np.random.default_rng(SEED)
+                size = min(len(block), settings.FACE_INDEX_TRAIN_PER_LIST * spec.nlist)
+                index.train(vectors=block[np.sort(rng.choice(len(block), size, replace=False))])
+                trained = time.perf_counter() - start
+                build += trained
+            start = time.perf_counter()
+            index.add(ids=np.arange(first, first + len(block)), vectors=block)
+            build += time.perf_counter() - start
+            scores, ids = faiss.knn(queries, block, k, metric=faiss.METRIC_INNER_PRODUCT)
+            truth = top_k_merge(truth, (scores, ids + first), k)
+            # Exact search cost: one thread, one query at a time, as the product would.
+            faiss.omp_set_num_threads(1)
+            for i, query in enumerate(exact_queries):
+                started = time.perf_counter()
+                faiss.knn(query[None, :], block, k, metric=faiss.METRIC_INNER_PRODUCT)
+                exact_ms[i] += (time.perf_counter() - started) * 1000
+            print(f"  .. {first + len(block):,} faces in", file=sys.stderr, flush=True)
+            start = time.perf_counter()
+        ram = rss_mb() - before
+        truth_scores, truth_ids = truth
+        above = truth_scores >= floor
+        is_mate = truth_ids == mates[:, None]
+        print(
+            f"\nN = {n:,} streamed in {args.chunk:,}-face chunks "
+            f"({n * real.shape[1] * 4 / 2**20:,.0f} MB as float32, never held; "
+            f"generated in {made:.0f} s), {len(queries)} {args.data} queries, K = {k}, "
+            f"floor {floor:.4f}: {above.sum(1).mean():.1f} exact hits a query above it, "
+            f"{is_mate.any(1).mean():.2f} of queries with their mate in the exact top K"
+        )
+        print(
+            f"  {'index':<48} {'build s':>8} {'RAM MB':>9} {'p50 ms':>8} {'p95 ms':>8} "
+            f"{'recall':>9} {'mates':>8}"
+        )
+        row(f"exact (streamed), {len(exact_queries)} q", "-", "-", exact_ms, 1, "1")
+        sweep_face_index(
+            args=args,
+            index=index,
+            label=f"FaceIndex {spec.kind} nlist={spec.nlist}",
+            build=build,
+            ram=ram,
+            queries=queries,
+            truth_ids=truth_ids,
+            above=above,
+            is_mate=is_mate,
+            k=k,
+        )
+        print(
+            f"  (training {trained:.0f} s of the build, on {size:,} faces of the first chunk; "
+            f"{args.threads} threads to build; the product's nprobe here is {spec.nprobe}, "
+            f"its scan {spec.scan:,})"
+        )
+        del index
+
+
+def sweep_face_index(*, args, index, label, build, ram, queries, truth_ids, above, is_mate, k):  # type: ignore[no-untyped-def]
+    """Time and score the product's FaceIndex.search at every nprobe, scan and shortlist.
+
+    Its shortlist is what the product re-ranks exactly, so its recall is the final recall.
+    """
+    faiss.omp_set_num_threads(1)
+    from dataclasses import replace
+
+    ivf = faiss.extract_index_ivf(index._index)  # under the OPQ rotation
+    spec = index.spec
+    knobs = [
+        (factor, scan, nprobe)
+        for factor in args.shortlists
+        for scan in args.scans or [spec.scan]
+        for nprobe in args.nprobes
+        if nprobe <= ivf.nlist
+    ]
+    for factor, scan, nprobe in knobs:
+        shortlist = k * factor
+
+        def search(q: np.ndarray, shortlist: int = shortlist) -> np.ndarray:
+            return np.array([hit.face_id for hit in index.search(vector=q, k=shortlist)])
+
+        ivf.nprobe = nprobe
+        # The 4-bit scan's shortlist, re-scored on 8-bit codes: the class's own knob.
+        index.spec = replace(spec, scan=scan)
+        faiss.cvar.indexIVF_stats.reset()
+        ms, found = timed(search, queries)
+        # Codes compared a query: the cost on any machine, whatever else runs on it.
+        scanned = faiss.cvar.indexIVF_stats.ndis / (len(queries) + 1)
+        mate_recall = (
+            recall(found, truth_ids, is_mate & above) if args.data == "lfw" else float("nan")
+        )
+        row(
+            f"{label} np={nprobe} scan={scan} sl={shortlist} [{scanned / 1000:,.0f}k codes]",
+            f"{build:.0f}",
+            f"{ram:,.0f}",
+            ms,
+            recall(found, truth_ids, above),
+            f"{mate_recall:.4f}",
+        )
+    index.spec = spec
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", choices=("lfw", "synthetic"), default="lfw")
@@ -352,10 +561,24 @@ def main() -> None:
     parser.add_argument("--efs", default="64,128,256", help="efSearch values for HNSW")
     parser.add_argument("--threads", type=int, default=2, help="for building and ground truth")
     parser.add_argument("--descriptors", type=Path, default=DESCRIPTORS)
+    parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="generate the gallery chunk by chunk (never all of it in RAM) and measure the "
+        "product's own FaceIndex: reaches tens of millions of faces",
+    )
+    parser.add_argument("--chunk", type=int, default=1_000_000, help="faces a chunk (--stream)")
+    parser.add_argument(
+        "--scans",
+        default=None,
+        help="comma-separated faces the 4-bit scan shortlists for the 8-bit re-score "
+        "(--stream); default the product's FACE_INDEX_SCAN",
+    )
     args = parser.parse_args()
     args.nprobes = [int(p) for p in args.nprobes.split(",")]
     args.factories = [f for f in args.factories.split(";") if f.strip()]
     args.efs = [int(e) for e in args.efs.split(",")]
+    args.scans = [int(s) for s in args.scans.split(",")] if args.scans else None
     with tempfile.TemporaryDirectory(prefix="reunite-bench-") as data_dir:
         django_setup(data_dir)
         real, identities = lfw_vectors(args.descriptors)
@@ -370,7 +593,8 @@ def main() -> None:
             for f in (args.shortlists or str(settings.FACE_INDEX_SHORTLIST_FACTOR)).split(",")
         ]
         for n in [int(s) for s in args.sizes.split(",") if s.strip()]:
-            bench_size(args=args, n=n, real=real, identities=identities)
+            bench = bench_size_stream if args.stream else bench_size
+            bench(args=args, n=n, real=real, identities=identities)
 
 
 if __name__ == "__main__":
