@@ -5,7 +5,8 @@ For each gallery size N (default 100k, then 1M) both sides hold N faces as real 
 vectors (bench/search.py's FaceLike: LFW's mean and covariance). Then:
 
 - rebuild: `matching.index.index_rebuild` for one side, from the rows (the type is chosen
-  by size: exact or IVF-SQ8, trained on a sample of the rows), as seconds per million;
+  by size: exact or the approximate index, trained on a sample of the rows), as seconds
+  per million;
 - load: a fresh process's first `index_get` (snapshot read + full reconcile with the rows);
 - snapshot: one `index_snapshot` (full reconcile + file written);
 - step: `matching.services.search.embedding_index_step`, the per-photo index step, for

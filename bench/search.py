@@ -1,4 +1,4 @@
-"""Face search at scale: exact search vs the index the product picks for each gallery size.
+"""Face search at scale: exact search vs the product's index and other FAISS indexes.
 
 Vectors are 256-d fused vectors like the product's (profile sface-dlib-lfw-dev-v1):
 
@@ -13,11 +13,12 @@ Vectors are 256-d fused vectors like the product's (profile sface-dlib-lfw-dev-v
 For each size this times, one query at a time on one thread (as the product searches):
 
 - exact: faiss.knn over the float32 vectors (IndexFlatIP's own kernel, without a copy);
-- the product's choice for that size (matching.index.index_spec_choose: IndexFlatIP, or
-  IVF with 8-bit scalar quantisation trained on a sample of the gallery), at several nprobe.
-  An approximate shortlist of FACE_INDEX_SHORTLIST_FACTOR x K is re-ranked exactly against
-  the stored vectors, as matching.index.index_search does (there from PostgreSQL rows;
-  bench/index.py times that fetch).
+- without `--stream`: IVF with 8-bit scalar quantisation (the product's approximate index
+  before the fast-scan one), and any `--factories`, at several nprobe. A shortlist of
+  FACE_INDEX_SHORTLIST_FACTOR x K is re-ranked exactly against the stored vectors, as
+  matching.index.index_search does (there from PostgreSQL rows; bench/index.py times that
+  fetch);
+- with `--stream`: the product's own index (below).
 
 Printed: build seconds, RAM the index took (growth of the process's resident memory while
 building it), ms a query (p50, p95), and recall: of every exact top-K hit scoring at least
@@ -190,7 +191,7 @@ def row(name: str, build: str, ram: str, ms: np.ndarray, above: float, mates: st
 def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities: np.ndarray):  # type: ignore[no-untyped-def]
     from django.conf import settings
 
-    from matching.index import _faiss_new, index_spec_choose
+    from matching.index import index_spec_choose
 
     k = settings.SEARCH_TOP_K
     floor = min(profile().threshold, profile().large_gap_threshold)  # search_floor()
@@ -235,7 +236,10 @@ def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities
     approx_spec = replace(approx_spec, gallery=n)
     before = rss_mb()
     start = time.perf_counter()
-    index = _faiss_new(dim=gallery.shape[1], spec=approx_spec)
+    # The earlier product index, for comparison; --stream measures the shipped FaceIndex.
+    index = faiss.index_factory(gallery.shape[1], f"IVF{approx_spec.nlist},SQ8", faiss.METRIC_L2)
+    faiss.extract_index_ivf(index).cp.niter = 10
+    faiss.extract_index_ivf(index).nprobe = approx_spec.nprobe
     rng = np.random.default_rng(SEED)
     sample = np.sort(
         rng.choice(
