@@ -26,6 +26,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -622,8 +623,16 @@ def _index_build(*, model_name: str, side: str, dim: int) -> FaceIndex:
             )
         ]
         index.train(vectors=np.concatenate(parts))
-    for ids, vectors in embedding_vector_batches(model_name=model_name, side=side):
-        index.add(ids=ids, vectors=vectors)
+    # Reading rows (Python, this thread) overlaps adding the last batch (FAISS, which lets
+    # go of the GIL): a rebuild costs about the longer of the two, not their sum.
+    with ThreadPoolExecutor(max_workers=1) as adder:
+        adding: Future[None] | None = None
+        for ids, vectors in embedding_vector_batches(model_name=model_name, side=side):
+            if adding is not None:
+                adding.result()
+            adding = adder.submit(index.add, ids=ids, vectors=vectors)
+        if adding is not None:
+            adding.result()
     index.log_pk = log_pk
     index.save()
     return index

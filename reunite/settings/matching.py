@@ -14,9 +14,10 @@ FACE_INDEX_SNAPSHOT_EVERY = env_int("REUNITE_INDEX_SNAPSHOT_EVERY", 10_000)
 FACE_INDEX_SNAPSHOT_SECONDS = env_int("REUNITE_INDEX_SNAPSHOT_SECONDS", 300)
 # Exact search up to this many faces a side; above it OPQ-IVF-PQ fast-scan, re-ranked
 # exactly (docs/scaling.md).
-# Exact up to 1M: between 100k and 1M the approximate index lost 1 to 2.5 % of true mates
-# in bench/search.py, and a lost child is worth more than the milliseconds.
-FACE_INDEX_EXACT_MAX = env_int("REUNITE_INDEX_EXACT_MAX", 1_000_000)
+# Exact up to 100k, where an exact query stays near 15 ms p95. Above it the approximate
+# index kept 0.9996 of every hit above the threshold and every true mate at 1M, in 14 to
+# 17 ms p95 against exact's 116 to 122 ms (bench/search.py --stream).
+FACE_INDEX_EXACT_MAX = env_int("REUNITE_INDEX_EXACT_MAX", 100_000)
 # Every list by default: fewer probes miss near-threshold strangers (bench/search.py).
 FACE_INDEX_NPROBE = env_int("REUNITE_INDEX_NPROBE", 1024)
 FACE_INDEX_NLIST_MAX = env_int("REUNITE_INDEX_NLIST_MAX", 1024)
