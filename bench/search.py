@@ -124,6 +124,20 @@ class FaceLike:
         return out
 
 
+def lfw_queries(*, identities: np.ndarray, n_queries: int) -> tuple[list, list, np.ndarray]:
+    """(query rows, each one's mate row, the rows that go in the gallery): the first photo of
+    each person is the gallery's, the next ones are queries."""
+    first: dict[str, int] = {}
+    queries, mates = [], []
+    for i, who in enumerate(identities):
+        if who not in first:
+            first[who] = i
+        elif len(queries) < n_queries:
+            queries.append(i)
+            mates.append(first[who])
+    return queries, mates, np.array(sorted(set(range(len(identities))) - set(queries)))
+
+
 def gallery_and_queries(
     *, data: str, n: int, n_queries: int, real: np.ndarray, identities: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -133,15 +147,7 @@ def gallery_and_queries(
     if data == "synthetic":
         model.sample(n, out=gallery)
         return gallery, model.sample(n_queries), np.full(n_queries, -1)
-    first: dict[str, int] = {}
-    queries, mates = [], []
-    for i, who in enumerate(identities):
-        if who not in first:
-            first[who] = i
-        elif len(queries) < n_queries:
-            queries.append(i)
-            mates.append(first[who])
-    placed = np.array(sorted(set(range(len(real))) - set(queries)))
+    queries, mates, placed = lfw_queries(identities=identities, n_queries=n_queries)
     model.sample(n - len(placed), out=gallery[len(placed) :])
     gallery[: len(placed)] = real[placed]
     row_of = {int(p): r for r, p in enumerate(placed)}
@@ -362,15 +368,7 @@ def stream_gallery(
         placed_at, placed = np.empty(0, np.int64), np.empty((0, real.shape[1]), np.float32)
         mates = np.full(n_queries, -1)
     else:
-        first: dict[str, int] = {}
-        picked, mate_of = [], []
-        for i, who in enumerate(identities):
-            if who not in first:
-                first[who] = i
-            elif len(picked) < n_queries:
-                picked.append(i)
-                mate_of.append(first[who])
-        kept = np.array(sorted(set(range(len(real))) - set(picked)))
+        picked, mate_of, kept = lfw_queries(identities=identities, n_queries=n_queries)
         # Real faces at random rows of the first chunk(s), so k-means' sample sees them.
         rng = np.random.default_rng(SEED)
         span = min(n, max(chunk, len(kept)))
