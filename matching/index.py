@@ -646,11 +646,86 @@ def index_search(
     An approximate index gives a shortlist; its faces' stored vectors are scored exactly,
     and ids with no live embedding any more (erased meanwhile) are dropped from the index.
     """
+    shortlist = _shortlist(index=index, vector=vector, k=k)
+    return _rerank(
+        index=index, model_name=model_name, side=side, vector=vector, k=k, shortlist=shortlist
+    )
+
+
+def index_search_two(
+    *,
+    model_name: str,
+    vector: np.ndarray,
+    first: tuple[FaceIndex, str, int],
+    second: tuple[FaceIndex, str, int],
+) -> tuple[list[Hit], list[Hit]]:
+    """`index_search` of one vector in two indexes (index, side, k), their scans at once.
+
+    A photo searches the other side and its own (duplicates): FAISS lets go of the GIL, so
+    a spare thread scans the second index meanwhile. The database reads stay on this thread.
+    """
+    (index_1, side_1, k_1), (index_2, side_2, k_2) = first, second
+    later = _searcher().submit(_shortlist, index=index_2, vector=vector, k=k_2)
+    shortlist_1 = _shortlist(index=index_1, vector=vector, k=k_1)
+    shortlist_2 = later.result()
+    return (
+        _rerank(
+            index=index_1,
+            model_name=model_name,
+            side=side_1,
+            vector=vector,
+            k=k_1,
+            shortlist=shortlist_1,
+        ),
+        _rerank(
+            index=index_2,
+            model_name=model_name,
+            side=side_2,
+            vector=vector,
+            k=k_2,
+            shortlist=shortlist_2,
+        ),
+    )
+
+
+_searchers: dict[int, ThreadPoolExecutor] = {}
+
+
+def _searcher() -> ThreadPoolExecutor:
+    # One per process: a forked worker must not inherit an executor whose thread it lacks.
+    pid = os.getpid()
+    if pid not in _searchers:
+        _searchers[pid] = ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="face-search",
+            # OpenMP's thread count is per thread: this one must search single-threaded too.
+            initializer=faiss.omp_set_num_threads,
+            initargs=(settings.FAISS_THREADS,),
+        )
+    return _searchers[pid]
+
+
+def _shortlist(*, index: FaceIndex, vector: np.ndarray, k: int) -> list[Hit]:
+    """FAISS's part of a search: the exact hits, or an approximate shortlist to re-rank."""
+    if index.spec.exact:
+        return index.search(vector=vector, k=k)
+    return index.search(vector=vector, k=k * settings.FACE_INDEX_SHORTLIST_FACTOR)
+
+
+def _rerank(
+    *,
+    index: FaceIndex,
+    model_name: str,
+    side: str,
+    vector: np.ndarray,
+    k: int,
+    shortlist: list[Hit],
+) -> list[Hit]:
+    """The database's part: an approximate shortlist scored against the stored vectors."""
     from matching.selectors import embedding_vectors_of
 
     if index.spec.exact:
-        return index.search(vector=vector, k=k)
-    shortlist = index.search(vector=vector, k=k * settings.FACE_INDEX_SHORTLIST_FACTOR)
+        return shortlist
     stored = embedding_vectors_of(
         model_name=model_name, side=side, face_ids=[hit.face_id for hit in shortlist]
     )

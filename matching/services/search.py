@@ -38,6 +38,7 @@ from matching.index import (
     index_forget_cache,
     index_rebuild,
     index_search,
+    index_search_two,
     index_sides_get,
     index_snapshot_if_due,
     index_writer_lock,
@@ -123,21 +124,17 @@ def embedding_index_searches(
         # Catching up from the database may already have added it.
         if face_id not in own:
             own.add(ids=[face_id], vectors=vector[None, :])
-        hits = index_search(
-            index=other, model_name=space, side=other_side, vector=vector, k=settings.SEARCH_TOP_K
-        )
+        k = settings.SEARCH_TOP_K
         if own_side:
-            own_hits = [
-                hit
-                for hit in index_search(
-                    index=own,
-                    model_name=space,
-                    side=side,
-                    vector=vector,
-                    k=settings.SEARCH_TOP_K + 1,
-                )
-                if hit.face_id != face_id
-            ]
+            hits, own_found = index_search_two(
+                model_name=space,
+                vector=vector,
+                first=(other, other_side, k),
+                second=(own, side, k + 1),
+            )
+            own_hits = [hit for hit in own_found if hit.face_id != face_id]
+        else:
+            hits = index_search(index=other, model_name=space, side=other_side, vector=vector, k=k)
         index_snapshot_if_due(model_name=space, side=side)
         index_snapshot_if_due(model_name=space, side=other_side)
     return hits, own_hits

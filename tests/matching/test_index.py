@@ -14,6 +14,7 @@ from matching.index import (
     index_forget_cache,
     index_get,
     index_search,
+    index_search_two,
     index_snapshot,
     index_spec_choose,
     index_writer_lock,
@@ -228,3 +229,21 @@ def test_an_older_approximate_snapshot_is_rebuilt_not_misread(tmp_path):
     path.write_bytes(OLD_MAGICS[0] + json.dumps(old).encode() + b"\n" + b"faiss bytes")
 
     assert not FaceIndex(dim=128, path=path).load()
+
+
+def test_two_searches_at_once_give_what_each_gives_alone(settings, caseworker):
+    settings.FACE_INDEX_EXACT_MAX = 20
+    faces = [ready_photo_with_embedding(user=caseworker, seed=s) for s in range(40)]
+    space = generation_active().space
+    index = index_get(model_name=space, side="case", dim=128)
+    query = faces[3].embeddings.get().as_array()
+
+    both = index_search_two(
+        model_name=space, vector=query, first=(index, "case", 5), second=(index, "case", 8)
+    )
+
+    assert index.spec.kind == APPROXIMATE
+    assert both == (
+        index_search(index=index, model_name=space, side="case", vector=query, k=5),
+        index_search(index=index, model_name=space, side="case", vector=query, k=8),
+    )
