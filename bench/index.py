@@ -9,10 +9,11 @@ vectors (bench/search.py's FaceLike: LFW's mean and covariance). Then:
   per million;
 - load: a fresh process's first `index_get` (snapshot read + full reconcile with the rows);
 - snapshot: one `index_snapshot` (full reconcile + file written);
-- step: `matching.services.search.embedding_index_step`, the per-photo index step, for
-  --steps new photos (half each side): each photo's rows are inserted first, untimed, then
-  the step is timed: catch up both sides from the database, add the face, search the other
-  side (re-ranked from PostgreSQL when approximate). p50, p95 and max in ms.
+- step: `matching.services.search.embedding_index_searches`, the per-photo index step as
+  the product runs it, for --steps new photos (half each side): each photo's rows are
+  inserted first, untimed, then the step is timed: catch up both sides from the database,
+  add the face, search the other side and, with REUNITE_DUPLICATE_SEARCH (the default), its
+  own side (re-ranked from PostgreSQL when approximate). p50, p95 and max in ms.
 
 Run from the project root (PostgreSQL on 127.0.0.1:5432, user postgres, trust auth):
     .venv/bin/python bench/index.py [--sizes 100000,1000000] [--steps 400]
@@ -126,7 +127,7 @@ def main() -> None:
         from matching import index as face_index
         from matching.generations import generation_active
         from matching.models import Embedding
-        from matching.services.search import embedding_index_step
+        from matching.services.search import embedding_index_searches
 
         if not args.reuse:
             with connection.cursor() as cursor:
@@ -191,10 +192,16 @@ def main() -> None:
                     side=side, vectors=vector, owner=owner, user=user, space=space
                 )
                 start = time.perf_counter()
-                embedding_index_step(space=space, side=side, face_id=face_id, vector=vector[0])
+                embedding_index_searches(
+                    space=space,
+                    side=side,
+                    face_id=face_id,
+                    vector=vector[0],
+                    own_side=settings.DUPLICATE_SEARCH,
+                )
                 ms[i] = (time.perf_counter() - start) * 1000
             have += args.steps // 2
-            ms_line("per-photo index step (add + search)", ms)
+            ms_line("per-photo index step (add + search both sides)", ms)
             start = time.perf_counter()
             with face_index.index_writer_lock(space):
                 face_index.index_snapshot(model_name=space, side="case")
