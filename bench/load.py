@@ -95,6 +95,40 @@ def wait_for(condition, *, timeout: float, what: str) -> None:
     raise SystemExit(f"Gave up after {timeout:.0f}s waiting for {what}")
 
 
+def stack_prepare(
+    *,
+    database_url: str,
+    redis_url: str,
+    name: str,
+    settings: dict[str, str],
+    commands: tuple[tuple[str, ...], ...] = (),
+) -> tuple[Path, int, dict[str, str]]:
+    """(scratch folder, port, environment) for a stack on this machine's PostgreSQL and Redis,
+    whose database is emptied and migrated first, then given `commands`."""
+    if not redis_url.startswith("redis://127.0.0.1") or "@127.0.0.1" not in database_url:
+        raise SystemExit("Loopback only: point --database-url and --redis-url at 127.0.0.1.")
+    scratch = Path(tempfile.mkdtemp(prefix=f"reunite-{name}-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "reunite.settings.local",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REUNITE_DATA_DIR": str(scratch),
+        "REUNITE_BROKER_PREFIX": f"{name}-{uuid.uuid4().hex[:6]}:",
+        "PYTHONUNBUFFERED": "1",
+        **settings,
+    }
+    for command in (("flush", "--noinput"), ("migrate", "--noinput"), *commands):
+        subprocess.run(
+            [PY, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            check=command[0] != "flush",  # an empty database has nothing to flush
+            capture_output=True,
+        )
+    return scratch, spare_port(), env
+
+
 def stack_start(
     *, env: dict[str, str], port: int, scratch: Path, web_workers: int, embed_concurrency: int
 ) -> list[subprocess.Popen]:
@@ -125,38 +159,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=160)
     parser.add_argument("--faces", default=str(ROOT.parent / "shared" / "faces" / "lfw-dev"))
     args = parser.parse_args()
-    if not args.redis_url.startswith("redis://127.0.0.1") or "@127.0.0.1" not in (
-        args.database_url
-    ):
-        raise SystemExit("Loopback only: point --database-url and --redis-url at 127.0.0.1.")
-
-    scratch = Path(tempfile.mkdtemp(prefix="reunite-load-"))
-    port = spare_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "reunite.settings.local",
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "REUNITE_DATA_DIR": str(scratch),
-        "REUNITE_BROKER_PREFIX": f"load-{uuid.uuid4().hex[:6]}:",
-        "REUNITE_API_RATE": "100000/min",
-        "REUNITE_API_BULK_RATE": "100000/min",
-        "REUNITE_SURGE_FLOOR": "1000000",
-        "PYTHONUNBUFFERED": "1",
-    }
-    subprocess.run(
-        [PY, "manage.py", "flush", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        check=False,
-        capture_output=True,
-    )
-    subprocess.run(
-        [PY, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
+    scratch, port, env = stack_prepare(
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        name="load",
+        settings={
+            "REUNITE_API_RATE": "100000/min",
+            "REUNITE_API_BULK_RATE": "100000/min",
+            "REUNITE_SURGE_FLOOR": "1000000",
+        },
     )
     ids = json.loads(manage(env, SETUP))
     photos = sorted(Path(args.faces).rglob("*.jpg"))[:40]

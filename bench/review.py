@@ -24,20 +24,16 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import COUNT, PY, ROOT, manage, spare_port, stack_start, wait_for
+from load import COUNT, ROOT, manage, stack_prepare, stack_start, wait_for
 
 SETUP = """
 import json, os, django
@@ -137,35 +133,19 @@ def main() -> None:
     parser.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces" / "lfw-dev")
     parser.add_argument("--wait", type=float, default=60, help="liveness bound per report, s")
     args = parser.parse_args()
-    if not args.redis_url.startswith("redis://127.0.0.1") or "@127.0.0.1" not in (
-        args.database_url
-    ):
-        raise SystemExit("Loopback only: point --database-url and --redis-url at 127.0.0.1.")
-
     chosen = pairs(args.faces, args.rounds)
-    scratch = Path(tempfile.mkdtemp(prefix="reunite-review-"))
-    port = spare_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "reunite.settings.local",
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
-        "REUNITE_DATA_DIR": str(scratch),
-        "REUNITE_BROKER_PREFIX": f"review-{uuid.uuid4().hex[:6]}:",
-        "REUNITE_FACE_ENGINE": "deepface",
-        # The reviewer polls 20 times a second: more than the default throttle allows.
-        "REUNITE_API_RATE": "100000/min",
-        "PYTHONUNBUFFERED": "1",
-        "BENCH_CASE_PHOTOS": json.dumps([str(a) for a, _ in chosen]),
-    }
-    for command in (["flush", "--noinput"], ["migrate", "--noinput"], ["install_weights"]):
-        subprocess.run(
-            [PY, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            check=command[0] != "flush",
-            capture_output=True,
-        )
+    scratch, port, env = stack_prepare(
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        name="review",
+        settings={
+            "REUNITE_FACE_ENGINE": "deepface",
+            # The reviewer polls 20 times a second: more than the default throttle allows.
+            "REUNITE_API_RATE": "100000/min",
+            "BENCH_CASE_PHOTOS": json.dumps([str(a) for a, _ in chosen]),
+        },
+        commands=(("install_weights",),),
+    )
     ids = json.loads(manage(env, SETUP))
 
     processes = stack_start(
