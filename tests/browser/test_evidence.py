@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 from cases.models import Photo
 from cases.records.services import PhotoUpload, case_create, photo_add, report_create
 from matching.models import Candidate
-from tests.support.browser import screenshot, sign_in
+from tests.support.browser import screenshot, sign_in_with_code
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS
-from tests.support.otp import current_code, totp_device_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -22,10 +21,7 @@ pytestmark = [
 
 
 def _sign_in_with_code(page, user) -> None:
-    device = totp_device_for(user)
-    sign_in(page, user.username)
-    page.get_by_label("Code").fill(current_code(device))
-    page.get_by_role("button", name="Verify").click()
+    sign_in_with_code(page, user)
     expect(page.get_by_role("heading", name=re.compile("Review"))).to_be_visible()
 
 

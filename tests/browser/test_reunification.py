@@ -9,19 +9,10 @@ from cases.models import MissingCase, User
 from matching.models import Candidate
 from matching.services.review import candidate_decide
 from tests.factories import UserFactory
-from tests.support.browser import screenshot, sign_in
+from tests.support.browser import screenshot, sign_in, sign_in_with_code
 from tests.support.faces import candidate_with_contact
-from tests.support.otp import current_code, totp_device_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in_with_code(page, user) -> None:
-    device = totp_device_for(user)
-    sign_in(page, user.username)
-    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
-    page.get_by_label("Code").fill(current_code(device))
-    page.get_by_role("button", name="Verify").click()
 
 
 @pytest.fixture
@@ -98,7 +89,7 @@ def test_not_the_same_child_reopens_the_case_and_tells_the_reviewers(
     screenshot(desk, "22-reunification-not-same-child")
 
     review = new_page()
-    _sign_in_with_code(review, reviewer)
+    sign_in_with_code(review, reviewer)
     notes = review.get_by_test_id("notifications")
     expect(notes).to_contain_text(f"Candidate #{candidate.pk}, which you confirmed")
     notes.get_by_role("link", name="Open").first.click()
@@ -114,7 +105,7 @@ def test_a_senior_reviewer_resolves_a_dispute_with_a_reason(
     senior = UserFactory(username="senior", organisation=org_review, role=User.Role.SENIOR_REVIEWER)
 
     page = new_page()
-    _sign_in_with_code(page, senior)
+    sign_in_with_code(page, senior)
     page.get_by_role("link", name="Disputed").click()
     expect(page.get_by_test_id("waiting")).to_contain_text("1 disputed candidate waiting")
     dispute = page.get_by_test_id("dispute")
@@ -135,7 +126,7 @@ def test_a_senior_reviewer_resolves_a_dispute_with_a_reason(
     expect(page.get_by_test_id("waiting")).to_contain_text("0 disputed candidates waiting")
 
     other = new_page()
-    _sign_in_with_code(other, reviewer)
+    sign_in_with_code(other, reviewer)
     other.goto(f"/review/candidates/{candidate.pk}/")
     expect(other.get_by_text("Rejected: not the same child").first).to_be_visible()
     expect(other.get_by_test_id("final-decision")).to_contain_text("The eye shape differs")

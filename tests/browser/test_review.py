@@ -5,23 +5,14 @@ from playwright.sync_api import expect
 
 from cases.records.services import PhotoUpload, case_create, report_create
 from matching.models import Candidate
-from tests.support.browser import screenshot, sign_in
+from tests.support.browser import screenshot, sign_in, sign_in_with_code
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS
-from tests.support.otp import current_code, totp_device_for
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("real_engine"),
 ]
-
-
-def _sign_in_with_code(page, user) -> None:
-    device = totp_device_for(user)
-    sign_in(page, user.username)
-    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
-    page.get_by_label("Code").fill(current_code(device))
-    page.get_by_role("button", name="Verify").click()
 
 
 def _decide(page, candidate: Candidate, decision: str, note: str) -> None:
@@ -49,7 +40,7 @@ def test_two_reviewers_confirm_and_the_caseworker_is_notified(
     candidate = Candidate.objects.get(case=case)
 
     first = new_page()
-    _sign_in_with_code(first, reviewer)
+    sign_in_with_code(first, reviewer)
     expect(first.get_by_test_id("waiting")).to_contain_text("1 candidate waiting")
     screenshot(first, "08-review-queue")
     first.get_by_role("link", name=re.compile(f"#{candidate.pk}:")).click()
@@ -59,7 +50,7 @@ def test_two_reviewers_confirm_and_the_caseworker_is_notified(
     expect(first.get_by_text("You said “same child”")).to_be_visible()
 
     second = new_page()
-    _sign_in_with_code(second, reviewer2)
+    sign_in_with_code(second, reviewer2)
     _decide(second, candidate, "Same child", "Agree: eyes and chin match.")
     expect(second.get_by_text("Confirmed by two reviewers")).to_be_visible()
     screenshot(second, "10-candidate-confirmed")

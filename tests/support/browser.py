@@ -20,3 +20,16 @@ def sign_in(page, username: str, password: str = "a-long-test-password") -> None
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in_with_code(page, user) -> None:
+    """Sign in, then pass the second factor with the user's current TOTP code."""
+    from playwright.sync_api import expect
+
+    from tests.support.otp import current_code, totp_device_for
+
+    device = totp_device_for(user)
+    sign_in(page, user.username)
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    page.get_by_label("Code").fill(current_code(device))
+    page.get_by_role("button", name="Verify").click()
