@@ -49,6 +49,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import faiss
@@ -260,13 +261,10 @@ def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities
         )
     build = time.perf_counter() - start
     ram = rss_mb() - before
-    label = f"IVF{approx_spec.nlist},SQ8"
-    sweep(
+    # Every index is scored on the same gallery, queries and exact truth.
+    measure = partial(
+        sweep,
         args=args,
-        index=index,
-        label=label,
-        build=build,
-        ram=ram,
         gallery=gallery,
         queries=queries,
         truth_ids=truth_ids,
@@ -274,6 +272,7 @@ def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities
         is_mate=is_mate,
         k=k,
     )
+    measure(index=index, label=f"IVF{approx_spec.nlist},SQ8", build=build, ram=ram)
     print(f"  (IVF training {trained:.0f} s of the build; {args.threads} threads to build)")
     del index
     for factory in args.factories:
@@ -298,18 +297,8 @@ def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities
                 other.add_with_ids(
                     gallery[s : s + 200_000], np.arange(s, min(n, s + 200_000), dtype=np.int64)
                 )
-        sweep(
-            args=args,
-            index=other,
-            label=factory,
-            build=time.perf_counter() - start,
-            ram=rss_mb() - before,
-            gallery=gallery,
-            queries=queries,
-            truth_ids=truth_ids,
-            above=above,
-            is_mate=is_mate,
-            k=k,
+        measure(
+            index=other, label=factory, build=time.perf_counter() - start, ram=rss_mb() - before
         )
         del other
 
