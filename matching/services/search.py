@@ -65,6 +65,7 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
         return 0
     if embedding.model_name != generation_active().space:
         return 0
+    floor = search_floor()  # read before the index lock, which other photos wait for
     with duration_timed("index_step"):
         hits, own_side_hits = embedding_index_searches(
             space=embedding.model_name,
@@ -72,6 +73,7 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
             face_id=embedding.face_id,
             vector=embedding.as_array(),
             own_side=settings.DUPLICATE_SEARCH,
+            floor=floor,
         )
     recorded = _search_record(embedding=embedding, hits=hits)
     if settings.DUPLICATE_SEARCH:
@@ -105,10 +107,17 @@ def embedding_index_step(*, space: str, side: str, face_id: int, vector: np.ndar
 
 
 def embedding_index_searches(
-    *, space: str, side: str, face_id: int, vector: np.ndarray, own_side: bool = False
+    *,
+    space: str,
+    side: str,
+    face_id: int,
+    vector: np.ndarray,
+    own_side: bool = False,
+    floor: float | None = None,
 ) -> tuple[list[Hit], list[Hit]]:
     """Add one face to its side's index; the other side's nearest and, with `own_side`, its
-    own side's (itself left out: duplicate registrations), exactly scored.
+    own side's (itself left out: duplicate registrations), exactly scored. Hits under
+    `floor` (by default the profile's search floor) may be left out.
 
     Constant cost in the gallery size: both indexes catch up only with rows added since
     their last use, membership is O(1), and the file is a snapshot taken now and then.
@@ -116,6 +125,8 @@ def embedding_index_searches(
     """
     other_side = OTHER_SIDE[Photo.Side(side)]
     own_hits: list[Hit] = []
+    # Both callers drop hits under the floor: the index need not score them exactly.
+    floor = search_floor() if floor is None else floor
     with index_writer_lock(space):
         indexes = index_sides_get(
             model_name=space, sides=(side, other_side), dim=len(vector), known={face_id: vector}
@@ -131,10 +142,13 @@ def embedding_index_searches(
                 vector=vector,
                 first=(other, other_side, k),
                 second=(own, side, k + 1),
+                floor=floor,
             )
             own_hits = [hit for hit in own_found if hit.face_id != face_id]
         else:
-            hits = index_search(index=other, model_name=space, side=other_side, vector=vector, k=k)
+            hits = index_search(
+                index=other, model_name=space, side=other_side, vector=vector, k=k, floor=floor
+            )
         index_snapshot_if_due(model_name=space, side=side)
         index_snapshot_if_due(model_name=space, side=other_side)
     return hits, own_hits

@@ -21,8 +21,9 @@ FACE_INDEX_EXACT_MAX = env_int("REUNITE_INDEX_EXACT_MAX", 100_000)
 # Every list by default: fewer probes miss near-threshold strangers (bench/search.py).
 FACE_INDEX_NPROBE = env_int("REUNITE_INDEX_NPROBE", 1024)
 FACE_INDEX_NLIST_MAX = env_int("REUNITE_INDEX_NLIST_MAX", 1024)
-# Faces the 4-bit fast scan shortlists for the 8-bit re-score.
-FACE_INDEX_SCAN = env_int("REUNITE_INDEX_SCAN", 10_000)
+# Faces the 4-bit fast scan shortlists for the 8-bit re-score, at 1M faces a side; the
+# index scales it by sqrt(gallery / 1M) (at least 3,000).
+FACE_INDEX_SCAN = env_int("REUNITE_INDEX_SCAN", 5_000)
 FACE_INDEX_TRAIN_PER_LIST = env_int("REUNITE_INDEX_TRAIN_PER_LIST", 40)
 # The approximate shortlist is this many times SEARCH_TOP_K before the exact re-rank.
 FACE_INDEX_SHORTLIST_FACTOR = env_int("REUNITE_INDEX_SHORTLIST_FACTOR", 2)
