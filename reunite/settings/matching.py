@@ -20,7 +20,7 @@ FACE_INDEX_SNAPSHOT_SECONDS = env_int("REUNITE_INDEX_SNAPSHOT_SECONDS", 300)
 FACE_INDEX_EXACT_MAX = env_int("REUNITE_INDEX_EXACT_MAX", 100_000)
 # Every list by default: fewer probes miss near-threshold strangers (bench/search.py).
 FACE_INDEX_NPROBE = env_int("REUNITE_INDEX_NPROBE", 1024)
-FACE_INDEX_NLIST_MAX = env_int("REUNITE_INDEX_NLIST_MAX", 1024)
+FACE_INDEX_NLIST_MAX = env_int("REUNITE_INDEX_NLIST_MAX", 256)
 # Faces the 4-bit fast scan shortlists for the 8-bit re-score, at 1M faces a side; the
 # index scales it by sqrt(gallery / 1M) (at least 3,000).
 FACE_INDEX_SCAN = env_int("REUNITE_INDEX_SCAN", 5_000)
