@@ -9,6 +9,7 @@ from matching.generations import generation_active
 from matching.index import (
     APPROXIMATE,
     OLD_MAGICS,
+    SCAN_MIN,
     FaceIndex,
     IndexSpec,
     index_forget_cache,
@@ -179,6 +180,35 @@ def test_the_index_type_follows_the_gallery_size():
     large = index_spec_choose(size=20_000_000)
     assert small.exact
     assert large.kind == APPROXIMATE and large.nlist > 0 and large.gallery == 20_000_000
+
+
+def test_the_shortlist_grows_as_the_square_root_of_the_gallery(settings):
+    settings.FACE_INDEX_SCAN = 5_000
+    assert index_spec_choose(size=1_000_000).scan == 5_000
+    assert index_spec_choose(size=4_000_000).scan == 10_000
+    assert index_spec_choose(size=20_000_000).scan == 22_361
+    assert index_spec_choose(size=200_000).scan == SCAN_MIN
+
+
+def test_a_floor_leaves_out_only_faces_under_it(settings, caseworker, django_assert_num_queries):
+    settings.FACE_INDEX_EXACT_MAX = 20
+    faces = [ready_photo_with_embedding(user=caseworker, seed=s) for s in range(40)]
+    space = generation_active().space
+    index = index_get(model_name=space, side="case", dim=128)
+    query = faces[5].embeddings.get().as_array()
+    every = index_search(index=index, model_name=space, side="case", vector=query, k=10)
+    floor = every[2].score - 1e-4
+
+    above = index_search(
+        index=index, model_name=space, side="case", vector=query, k=10, floor=floor
+    )
+
+    assert [h for h in above if h.score >= floor] == every[:3]
+    # Nothing can pass a floor over every estimate: no stored vector is read.
+    with django_assert_num_queries(0):
+        assert not index_search(
+            index=index, model_name=space, side="case", vector=query, k=10, floor=1.5
+        )
 
 
 def test_an_exact_index_that_outgrows_its_type_is_rebuilt_at_the_snapshot(settings, caseworker):
