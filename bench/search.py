@@ -497,12 +497,13 @@ def sweep_face_index(*, args, index, label, build, ram, queries, truth_ids, abov
 
     ivf = faiss.extract_index_ivf(index._index)  # under the OPQ rotation
     spec = index.spec
+    # An nprobe past the lists reads them all, as the product's setting does.
+    nprobes = sorted({min(nprobe, ivf.nlist) for nprobe in args.nprobes})
     knobs = [
         (factor, scan, nprobe)
         for factor in args.shortlists
         for scan in args.scans or [spec.scan]
-        for nprobe in args.nprobes
-        if nprobe <= ivf.nlist
+        for nprobe in nprobes
     ]
     for factor, scan, nprobe in knobs:
         shortlist = k * factor
