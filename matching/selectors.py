@@ -318,7 +318,6 @@ def embedding_vectors_of(
     one table, however large it grows).
     """
     sides = [side] if isinstance(side, str) else list(side)
-    rows = Embedding.objects.filter(model_name=model_name, side__in=sides)
     found: dict[int, np.ndarray] = {}
     for column, values in (("id", list(embedding_ids)), ("face_id", list(face_ids))):
         if not values:
@@ -334,7 +333,10 @@ def embedding_vectors_of(
                 )
                 pairs = cursor.fetchall()
         else:
-            pairs = list(rows.filter(**{f"{column}__in": values}).values_list("face_id", "vector"))
+            rows = Embedding.objects.filter(
+                model_name=model_name, side__in=sides, **{f"{column}__in": values}
+            )
+            pairs = list(rows.values_list("face_id", "vector"))
         for face_id, vector in pairs:
             found[face_id] = np.frombuffer(bytes(vector), dtype=np.float32)
     return found

@@ -22,6 +22,7 @@ from cases.records.ages import case_photo_age, report_photo_age
 from matching.calibration import candidate_threshold, profile_active, search_floor
 from matching.index import Hit
 from matching.models import Duplicate, Embedding, Face
+from matching.spaces import Profile
 
 Record = MissingCase | FoundReport
 
@@ -79,9 +80,12 @@ def _age_gap(*, a: Face, b: Face) -> float | None:
 
 
 @transaction.atomic
-def duplicates_record(*, embedding: Embedding, hits: list[Hit]) -> int:
-    """Record a duplicate for each close enough face of another live record on the same side."""
-    profile = profile_active()
+def duplicates_record(
+    *, embedding: Embedding, hits: list[Hit], profile: Profile | None = None
+) -> int:
+    """Record a duplicate for each close enough face of another live record on the same side
+    (`profile`: the active one, when the caller has read it already)."""
+    profile = profile or profile_active()
     floor = search_floor(profile=profile)
     close = [hit for hit in hits if hit.score >= floor]
     if not close:

@@ -65,7 +65,9 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
         return 0
     if embedding.model_name != generation_active().space:
         return 0
-    floor = search_floor()  # read before the index lock, which other photos wait for
+    # Read once, before the index lock that other photos wait for; the recorders share it.
+    profile = profile_active()
+    floor = search_floor(profile=profile)
     with duration_timed("index_step"):
         hits, own_side_hits = embedding_index_searches(
             space=embedding.model_name,
@@ -75,9 +77,9 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
             own_side=settings.DUPLICATE_SEARCH,
             floor=floor,
         )
-    recorded = _search_record(embedding=embedding, hits=hits)
+    recorded = _search_record(embedding=embedding, hits=hits, profile=profile)
     if settings.DUPLICATE_SEARCH:
-        duplicates_record(embedding=embedding, hits=own_side_hits)
+        duplicates_record(embedding=embedding, hits=own_side_hits, profile=profile)
     return recorded
 
 
@@ -155,9 +157,7 @@ def embedding_index_searches(
 
 
 @transaction.atomic
-def _search_record(*, embedding: Embedding, hits: list[Hit]) -> int:
-    # One read of the profile per search, not one per hit.
-    profile = profile_active()
+def _search_record(*, embedding: Embedding, hits: list[Hit], profile: Profile) -> int:
     floor = search_floor(profile=profile)
     close = [hit for hit in hits if hit.score >= floor]
     vector = embedding.as_array()
