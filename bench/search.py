@@ -34,6 +34,8 @@ sample of the first chunk. Exact search is timed as the sum over chunks of a one
 faiss.knn (`--exact-queries` queries). The index is timed through `FaceIndex.search` with a
 shortlist of FACE_INDEX_SHORTLIST_FACTOR x K, at each `--nprobes`; the product re-ranks that
 shortlist exactly, so any true top-K hit in it is kept and its recall is the final recall.
+`--shards S` splits the index into S shards scanned on S threads at once (the product's
+REUNITE_INDEX_SHARDS); one query still runs at a time.
 
 Run from the project root:
     .venv/bin/python bench/search.py [--data lfw|synthetic] [--sizes 100000,1000000]
@@ -415,7 +417,7 @@ def bench_size_stream(
             f"{settings.FACE_INDEX_EXACT_MAX:,}: measuring its approximate index instead)"
         )
         spec = index_spec_choose(size=settings.FACE_INDEX_EXACT_MAX + 1)
-    spec = replace(spec, gallery=n)
+    spec = replace(spec, gallery=n, shards=args.shards)
     exact_queries = queries[: args.exact_queries]
     exact_ms = np.zeros(len(exact_queries))
     truth = (
@@ -470,7 +472,7 @@ def bench_size_stream(
         sweep_face_index(
             args=args,
             index=index,
-            label=f"FaceIndex {spec.kind} nlist={spec.nlist}",
+            label=f"FaceIndex {spec.kind} nlist={spec.nlist} shards={spec.shards}",
             build=build,
             ram=ram,
             queries=queries,
@@ -495,10 +497,10 @@ def sweep_face_index(*, args, index, label, build, ram, queries, truth_ids, abov
     faiss.omp_set_num_threads(1)
     from dataclasses import replace
 
-    ivf = faiss.extract_index_ivf(index._index)  # under the OPQ rotation
+    ivfs = [faiss.extract_index_ivf(shard) for shard in index._shards]  # under the rotation
     spec = index.spec
     # An nprobe past the lists reads them all, as the product's setting does.
-    nprobes = sorted({min(nprobe, ivf.nlist) for nprobe in args.nprobes})
+    nprobes = sorted({min(nprobe, ivfs[0].nlist) for nprobe in args.nprobes})
     knobs = [
         (factor, scan, nprobe)
         for factor in args.shortlists
@@ -511,7 +513,8 @@ def sweep_face_index(*, args, index, label, build, ram, queries, truth_ids, abov
         def search(q: np.ndarray, shortlist: int = shortlist) -> np.ndarray:
             return np.array([hit.face_id for hit in index.search(vector=q, k=shortlist)])
 
-        ivf.nprobe = nprobe
+        for ivf in ivfs:
+            ivf.nprobe = nprobe
         # The 4-bit scan's shortlist, re-scored on 8-bit codes: the class's own knob.
         index.spec = replace(spec, scan=scan)
         faiss.cvar.indexIVF_stats.reset()
@@ -558,6 +561,9 @@ def main() -> None:
         action="store_true",
         help="generate the gallery chunk by chunk (never all of it in RAM) and measure the "
         "product's own FaceIndex: reaches tens of millions of faces",
+    )
+    parser.add_argument(
+        "--shards", type=int, default=1, help="--stream: shards scanned at once (threads)"
     )
     parser.add_argument("--chunk", type=int, default=1_000_000, help="faces a chunk (--stream)")
     parser.add_argument(

@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 EXACT = "flat"
 APPROXIMATE = "opq-ivf-pq4fs"
 # Snapshot files start with this line, then one line of JSON metadata, then (approximate
-# indexes) the 8-bit codes as .npy arrays, then FAISS's bytes.
+# indexes) the 8-bit codes as .npy arrays, then FAISS's bytes (one index a shard).
 MAGIC = b"REUNITE-FACE-INDEX 3\n"
 OLD_MAGICS = (b"REUNITE-FACE-INDEX 2\n",)
 # Rows below the log position not seen yet may belong to transactions still open; they are
@@ -73,6 +73,7 @@ class IndexSpec:
     nprobe: int = 0
     gallery: int = 0
     scan: int = 0  # faces the 4-bit scan shortlists for the 8-bit re-score
+    shards: int = 1  # approximate: face ids split over this many IVFs, scanned at once
 
     @property
     def exact(self) -> bool:
@@ -95,6 +96,7 @@ def index_spec_choose(*, size: int) -> IndexSpec:
         nprobe=min(nlist, settings.FACE_INDEX_NPROBE),
         gallery=size,
         scan=scan,
+        shards=max(1, settings.FACE_INDEX_SHARDS),
     )
 
 
@@ -254,7 +256,9 @@ class FaceIndex:
         self.dim = dim
         self.path = path
         self.spec = spec or IndexSpec()
-        self._index = _faiss_new(dim=dim, spec=self.spec)
+        # Exact: one IndexIDMap2. Approximate: shard i holds the face ids = i mod shards, all
+        # with the same trained rotation, lists and codebooks (copied once trained).
+        self._shards = [_faiss_new(dim=dim, spec=self.spec)]
         self._codes = _Codes8(dim)
         self._members = _Members()
         # Position in the database's log: the last Embedding pk read, and the pks below it
@@ -266,18 +270,18 @@ class FaceIndex:
 
     @property
     def size(self) -> int:
-        return int(self._index.ntotal)
+        return sum(int(shard.ntotal) for shard in self._shards)
 
     @property
     def trained(self) -> bool:
-        return bool(self._index.is_trained)
+        return bool(self._shards[0].is_trained)
 
     def __contains__(self, face_id: int) -> bool:
         return face_id in self._members
 
     def id_array(self) -> np.ndarray:
         if self.spec.exact:
-            return faiss.vector_to_array(self._index.id_map).astype(np.int64)
+            return faiss.vector_to_array(self._shards[0].id_map).astype(np.int64)
         return self._codes.ids[: self._codes.count].copy()
 
     def ids(self) -> set[int]:
@@ -290,15 +294,19 @@ class FaceIndex:
             if not self.spec.exact:
                 # OPQ's many small parallel steps crawl when other processes share the
                 # cores (270 s seen); one thread learns it in about 10 s.
-                rotation = faiss.downcast_VectorTransform(self._index.chain.at(0))
+                rotation = faiss.downcast_VectorTransform(self._shards[0].chain.at(0))
                 threads = faiss.omp_get_max_threads()
                 faiss.omp_set_num_threads(1)
                 try:
                     rotation.train(vectors)
                 finally:
                     faiss.omp_set_num_threads(threads)
-            self._index.train(vectors)
+            self._shards[0].train(vectors)
             self._codes.train(vectors)
+            if not self.spec.exact:
+                self._shards += [
+                    faiss.clone_index(self._shards[0]) for _ in range(self.spec.shards - 1)
+                ]
 
     def reserve(self, *, size: int) -> None:
         """Room for this many faces at once (a rebuild): no copy as the codes grow."""
@@ -309,7 +317,8 @@ class FaceIndex:
         ids_array = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=np.int64)
         if len(ids_array):
             vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-            self._index.add_with_ids(vectors, ids_array)
+            for shard, mine in self._by_shard(ids_array):
+                shard.add_with_ids(vectors[mine], ids_array[mine])
             if not self.spec.exact:
                 self._codes.add(ids_array, vectors)
             self._members.set(ids_array, True)
@@ -320,24 +329,36 @@ class FaceIndex:
         ids_array = np.asarray([i for i in ids if i in self._members], dtype=np.int64)
         if not len(ids_array):
             return 0
-        removed = int(self._index.remove_ids(faiss.IDSelectorBatch(ids_array)))
+        removed = sum(
+            int(shard.remove_ids(faiss.IDSelectorBatch(ids_array[mine])))
+            for shard, mine in self._by_shard(ids_array)
+        )
         if not self.spec.exact:
             self._codes.remove(ids_array)
         self._members.set(ids_array, False)
         self.unsaved += removed
         return removed
 
+    def _by_shard(self, ids: np.ndarray) -> Iterator[tuple[faiss.Index, np.ndarray | slice]]:
+        """Each shard with the rows of `ids` it holds (the face ids = its number mod shards)."""
+        if len(self._shards) == 1:
+            yield self._shards[0], slice(None)
+            return
+        for number, shard in enumerate(self._shards):
+            mine = np.flatnonzero(ids % len(self._shards) == number)
+            if len(mine):
+                yield shard, mine
+
     def search(self, *, vector: np.ndarray, k: int) -> list[Hit]:
         if self.size == 0:
             return []
         query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
         if self.spec.exact:
-            scores, ids = self._index.search(query, min(k, self.size))
+            scores, ids = self._shards[0].search(query, min(k, self.size))
             return [Hit(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0]
         # 4-bit codes find the neighbourhood; their order is too coarse to cut at k, so a
         # long shortlist is re-scored on the 8-bit codes.
-        _, found = self._index.search(query, min(max(k, self.spec.scan), self.size))
-        shortlist = found[0][found[0] >= 0]
+        shortlist = self._scan(query, min(max(k, self.spec.scan), self.size))
         estimates = self._codes.scores(shortlist, query[0])
         best = (
             np.argpartition(-estimates, k - 1)[:k]
@@ -346,6 +367,20 @@ class FaceIndex:
         )
         best = best[np.argsort(-estimates[best], kind="stable")]
         return [Hit(int(shortlist[i]), float(estimates[i])) for i in best]
+
+    def _scan(self, query: np.ndarray, n: int) -> np.ndarray:
+        """The n faces nearest on the 4-bit codes; shards are scanned on threads at once."""
+        if len(self._shards) == 1:
+            _, found = self._shards[0].search(query, n)
+            return found[0][found[0] >= 0]
+        later = [_shard_scanner().submit(shard.search, query, n) for shard in self._shards[1:]]
+        parts = [self._shards[0].search(query, n), *(future.result() for future in later)]
+        distances = np.concatenate([part[0][0] for part in parts])
+        found = np.concatenate([part[1][0] for part in parts])
+        distances[found < 0] = np.inf
+        nearest = np.argpartition(distances, n - 1)[:n] if len(found) > n else np.arange(len(found))
+        nearest = nearest[found[nearest] >= 0]
+        return found[nearest]
 
     def save(self) -> None:
         """Write to a temporary file, then rename over the old one: never a half-written index."""
@@ -361,7 +396,8 @@ class FaceIndex:
             handle.write(MAGIC + json.dumps(meta).encode() + b"\n")
             if not self.spec.exact:
                 self._codes.write(handle)
-            faiss.write_index(self._index, faiss.PyCallbackIOWriter(handle.write))
+            for shard in self._shards:
+                faiss.write_index(shard, faiss.PyCallbackIOWriter(handle.write))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.path)
@@ -380,23 +416,25 @@ class FaceIndex:
                     logger.info("Face index %s is of an older type; rebuilding it.", self.path)
                     return False
                 codes = None if spec.exact else _Codes8.read(handle, self.dim)
-                index = faiss.read_index(faiss.PyCallbackIOReader(handle.read))
+                shards = [
+                    faiss.read_index(faiss.PyCallbackIOReader(handle.read))
+                    for _ in range(1 if spec.exact else spec.shards)
+                ]
         except (RuntimeError, OSError, ValueError, TypeError, KeyError) as exc:
             if self.path.exists():
                 logger.warning("Face index %s is unreadable (%s); rebuilding it.", self.path, exc)
             return False
         expected = faiss.IndexIDMap2 if spec.exact else faiss.IndexPreTransform
-        if (
-            index.d != self.dim
-            or not isinstance(index, expected)
-            or (codes is not None and codes.count != index.ntotal)
+        if any(shard.d != self.dim or not isinstance(shard, expected) for shard in shards) or (
+            codes is not None and codes.count != sum(shard.ntotal for shard in shards)
         ):
             logger.warning("Face index %s has the wrong shape; rebuilding it.", self.path)
             return False
         if codes is not None:
-            faiss.extract_index_ivf(index).nprobe = spec.nprobe
+            for shard in shards:
+                faiss.extract_index_ivf(shard).nprobe = spec.nprobe
             self._codes = codes
-        self._index, self.spec = index, spec
+        self._shards, self.spec = shards, spec
         self._members = _Members()
         self._members.set(self.id_array(), True)
         self.unsaved = 0
@@ -620,7 +658,7 @@ def _index_build(*, model_name: str, side: str, dim: int) -> FaceIndex:
     log_pk = _log_position(index=index)
     wanted = embedding_live_face_ids(model_name=model_name, side=side)
     index.spec = index_spec_choose(size=len(wanted))
-    index._index = _faiss_new(dim=dim, spec=index.spec)
+    index._shards = [_faiss_new(dim=dim, spec=index.spec)]
     index.reserve(size=len(wanted))
     if not index.spec.exact:
         # k-means needs a few dozen points a list; a random sample of the space's own vectors.
@@ -701,6 +739,7 @@ def index_search_two(
 
 
 _searchers: dict[int, ThreadPoolExecutor] = {}
+_shard_scanners: dict[int, ThreadPoolExecutor] = {}
 
 
 def _searcher() -> ThreadPoolExecutor:
@@ -715,6 +754,20 @@ def _searcher() -> ThreadPoolExecutor:
             initargs=(settings.FAISS_THREADS,),
         )
     return _searchers[pid]
+
+
+def _shard_scanner() -> ThreadPoolExecutor:
+    """Threads for a sharded index's other shards: both sides' at once, apart from
+    `_searcher` (whose thread waits on them)."""
+    pid = os.getpid()
+    if pid not in _shard_scanners:
+        _shard_scanners[pid] = ThreadPoolExecutor(
+            max_workers=32,  # threads start only as scans need them
+            thread_name_prefix="face-shard",
+            initializer=faiss.omp_set_num_threads,
+            initargs=(settings.FAISS_THREADS,),
+        )
+    return _shard_scanners[pid]
 
 
 def _shortlist(*, index: FaceIndex, vector: np.ndarray, k: int, floor: float) -> list[Hit]:

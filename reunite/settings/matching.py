@@ -24,6 +24,10 @@ FACE_INDEX_NLIST_MAX = env_int("REUNITE_INDEX_NLIST_MAX", 256)
 # Faces the 4-bit fast scan shortlists for the 8-bit re-score, at 1M faces a side; the
 # index scales it by sqrt(gallery / 1M) (at least 3,000).
 FACE_INDEX_SCAN = env_int("REUNITE_INDEX_SCAN", 5_000)
+# Approximate sides split into this many shards, scanned on as many threads at once. One
+# suits 2 cores (the two sides already scan together); on a bigger index machine, about
+# half its cores (bench/search.py --stream --shards).
+FACE_INDEX_SHARDS = env_int("REUNITE_INDEX_SHARDS", 1)
 FACE_INDEX_TRAIN_PER_LIST = env_int("REUNITE_INDEX_TRAIN_PER_LIST", 40)
 # The approximate shortlist is this many times SEARCH_TOP_K before the exact re-rank.
 FACE_INDEX_SHORTLIST_FACTOR = env_int("REUNITE_INDEX_SHORTLIST_FACTOR", 2)

@@ -227,12 +227,18 @@ def test_an_exact_index_that_outgrows_its_type_is_rebuilt_at_the_snapshot(settin
     assert index.spec.kind == APPROXIMATE and index.size == 40 and faces[-1].pk in index
 
 
-@pytest.mark.parametrize("gallery", [300, 3000], ids=["random-rotation", "learnt-rotation"])
-def test_the_approximate_index_removes_and_persists_with_its_8_bit_codes(tmp_path, gallery):
+@pytest.mark.parametrize(
+    ("gallery", "shards"),
+    [(300, 1), (3000, 1), (3000, 3)],
+    ids=["random-rotation", "learnt-rotation", "three-shards"],
+)
+def test_the_approximate_index_removes_and_persists_with_its_8_bit_codes(tmp_path, gallery, shards):
     rng = np.random.default_rng(1)
     vectors = _unit(rng, gallery)
     spec = index_spec_choose(size=gallery * 1000)
-    spec = IndexSpec(kind=APPROXIMATE, nlist=16, nprobe=16, gallery=gallery, scan=spec.scan)
+    spec = IndexSpec(
+        kind=APPROXIMATE, nlist=16, nprobe=16, gallery=gallery, scan=spec.scan, shards=shards
+    )
     index = FaceIndex(dim=128, path=tmp_path / "case.faiss", spec=spec)
     index.train(vectors=vectors)
     ids = np.arange(gallery, dtype=np.int64) * 2 + 5  # sparse, as one side's face ids are
@@ -251,6 +257,42 @@ def test_the_approximate_index_removes_and_persists_with_its_8_bit_codes(tmp_pat
     loaded = FaceIndex(dim=128, path=tmp_path / "case.faiss")
     assert loaded.load() and loaded.spec == spec and loaded.ids() == index.ids()
     assert loaded.search(vector=vectors[3], k=1)[0].face_id == ids[3]
+
+
+def test_a_sharded_index_finds_what_one_shard_finds(settings, caseworker):
+    settings.FACE_INDEX_EXACT_MAX = 20
+    faces = [ready_photo_with_embedding(user=caseworker, seed=s) for s in range(40)]
+    space = generation_active().space
+    query = faces[9].embeddings.get().as_array()
+
+    def rebuilt_and_searched(shards: int) -> list:
+        settings.FACE_INDEX_SHARDS = shards
+        index_forget_cache()
+        (settings.FACE_INDEX_DIR / space / "case.faiss").unlink(missing_ok=True)
+        index = index_get(model_name=space, side="case", dim=128)
+        assert index.spec.shards == shards and index.size == 40
+        return index_search(index=index, model_name=space, side="case", vector=query, k=12)
+
+    assert rebuilt_and_searched(3) == rebuilt_and_searched(1)
+    assert rebuilt_and_searched(3)[0].face_id == faces[9].pk
+
+
+def test_a_snapshot_from_before_shards_loads_as_one_shard(tmp_path):
+    rng = np.random.default_rng(2)
+    vectors = _unit(rng, 300)
+    spec = IndexSpec(kind=APPROXIMATE, nlist=8, nprobe=8, gallery=300, scan=SCAN_MIN)
+    index = FaceIndex(dim=128, path=tmp_path / "case.faiss", spec=spec)
+    index.train(vectors=vectors)
+    index.add(ids=range(300), vectors=vectors)
+    index.save()
+    magic, header, rest = (tmp_path / "case.faiss").read_bytes().split(b"\n", 2)
+    meta = json.loads(header)
+    del meta["spec"]["shards"]
+    (tmp_path / "case.faiss").write_bytes(b"\n".join([magic, json.dumps(meta).encode(), rest]))
+
+    loaded = FaceIndex(dim=128, path=tmp_path / "case.faiss")
+    assert loaded.load() and loaded.spec == spec and loaded.spec.shards == 1
+    assert loaded.search(vector=vectors[42], k=1)[0].face_id == 42
 
 
 def test_an_older_approximate_snapshot_is_rebuilt_not_misread(tmp_path):
