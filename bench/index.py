@@ -14,6 +14,9 @@ vectors (bench/search.py's FaceLike: LFW's mean and covariance). Then:
   inserted first, untimed, then the step is timed: catch up both sides from the database,
   add the face, search the other side and, with REUNITE_DUPLICATE_SEARCH (the default), its
   own side (re-ranked from PostgreSQL when approximate). p50, p95 and max in ms.
+  `--breakdown` also times its parts (matching.index's own functions, wrapped): the
+  catch-up from the rows, the two scans (they run at once: the longer of the two), the read
+  of the shortlists' stored vectors, and the exact re-rank.
 
 Run from the project root (PostgreSQL on 127.0.0.1:5432, user postgres, trust auth):
     .venv/bin/python bench/index.py [--sizes 100000,1000000] [--steps 400]
@@ -97,6 +100,44 @@ def rows_add(*, side: str, vectors: np.ndarray, owner, user, space: str) -> list
     return face_ids
 
 
+class Parts:
+    """Wraps matching.index's step functions to time them, step by step."""
+
+    # part name: (function, how calls in one step combine)
+    WRAPPED = {
+        "catch-up from the rows": ("_indexes_catch_up", sum),
+        "scan, 8-bit re-score (the longer of the two)": ("_shortlist", max),
+        "stored vectors from PostgreSQL": ("_stored_vectors", sum),
+        "exact re-rank (both sides)": ("_rerank", sum),
+    }
+
+    def __init__(self, module) -> None:  # type: ignore[no-untyped-def]
+        self.calls: dict[str, list[float]] = {name: [] for name in self.WRAPPED}
+        self.steps: dict[str, list[float]] = {name: [] for name in self.WRAPPED}
+        for name, (function, _) in self.WRAPPED.items():
+            setattr(module, function, self._timed(name, getattr(module, function)))
+
+    def _timed(self, name: str, function):  # type: ignore[no-untyped-def]
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.calls[name].append((time.perf_counter() - start) * 1000)
+
+        return timed
+
+    def step_end(self) -> None:
+        for name, (_, combine) in self.WRAPPED.items():
+            self.steps[name].append(combine(self.calls[name]) if self.calls[name] else 0.0)
+            self.calls[name].clear()
+
+    def print(self) -> None:
+        for name, ms in self.steps.items():
+            ms_line(f"  {name}", np.array(ms))
+            ms.clear()
+
+
 def ms_line(name: str, ms: np.ndarray) -> None:
     print(
         f"  {name:<44} p50 {np.median(ms):7.2f}  p95 {np.percentile(ms, 95):7.2f}  "
@@ -112,6 +153,7 @@ def main() -> None:
     parser.add_argument("--database", default="reunite_scale_bench")
     parser.add_argument("--reuse", action="store_true", help="keep the rows of a former run")
     parser.add_argument("--descriptors", type=Path, default=DESCRIPTORS)
+    parser.add_argument("--breakdown", action="store_true", help="time the step's parts")
     args = parser.parse_args()
     if "bench" not in args.database:
         parser.error("--database must contain 'bench': it is emptied")
@@ -186,6 +228,7 @@ def main() -> None:
             )
 
             floor = search_floor()
+            parts = Parts(face_index) if args.breakdown else None
             ms = np.empty(args.steps)
             for i in range(args.steps):
                 side, owner = (("case", case), ("report", report))[i % 2]
@@ -203,8 +246,12 @@ def main() -> None:
                     floor=floor,  # read once before the lock, as embedding_index_and_search does
                 )
                 ms[i] = (time.perf_counter() - start) * 1000
+                if parts:
+                    parts.step_end()
             have += args.steps // 2
             ms_line("per-photo index step (add + search both sides)", ms)
+            if parts:
+                parts.print()
             start = time.perf_counter()
             with face_index.index_writer_lock(space):
                 face_index.index_snapshot(model_name=space, side="case")
