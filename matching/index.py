@@ -418,7 +418,7 @@ class FaceIndex:
                 codes = None if spec.exact else _Codes8.read(handle, self.dim)
                 shards = [
                     faiss.read_index(faiss.PyCallbackIOReader(handle.read))
-                    for _ in range(1 if spec.exact else spec.shards)
+                    for _ in range(1 if spec.exact else max(1, spec.shards))
                 ]
         except (RuntimeError, OSError, ValueError, TypeError, KeyError) as exc:
             if self.path.exists():
