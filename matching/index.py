@@ -370,9 +370,6 @@ class FaceIndex:
 
     def _scan(self, query: np.ndarray, n: int) -> np.ndarray:
         """The n faces nearest on the 4-bit codes; shards are scanned on threads at once."""
-        if len(self._shards) == 1:
-            _, found = self._shards[0].search(query, n)
-            return found[0][found[0] >= 0]
         later = [_shard_scanner().submit(shard.search, query, n) for shard in self._shards[1:]]
         parts = [self._shards[0].search(query, n), *(future.result() for future in later)]
         distances = np.concatenate([part[0][0] for part in parts])
@@ -738,36 +735,32 @@ def index_search_two(
     )
 
 
-_searchers: dict[int, ThreadPoolExecutor] = {}
-_shard_scanners: dict[int, ThreadPoolExecutor] = {}
+_pools: dict[tuple[int, str], ThreadPoolExecutor] = {}
 
 
-def _searcher() -> ThreadPoolExecutor:
+def _threads(name: str, *, workers: int) -> ThreadPoolExecutor:
     # One per process: a forked worker must not inherit an executor whose thread it lacks.
-    pid = os.getpid()
-    if pid not in _searchers:
-        _searchers[pid] = ThreadPoolExecutor(
-            max_workers=1,
-            thread_name_prefix="face-search",
-            # OpenMP's thread count is per thread: this one must search single-threaded too.
+    key = (os.getpid(), name)
+    if key not in _pools:
+        _pools[key] = ThreadPoolExecutor(
+            max_workers=workers,  # threads start only as work needs them
+            thread_name_prefix=name,
+            # OpenMP's thread count is per thread: these must search single-threaded too.
             initializer=faiss.omp_set_num_threads,
             initargs=(settings.FAISS_THREADS,),
         )
-    return _searchers[pid]
+    return _pools[key]
+
+
+def _searcher() -> ThreadPoolExecutor:
+    """The thread that scans a photo's second side meanwhile."""
+    return _threads("face-search", workers=1)
 
 
 def _shard_scanner() -> ThreadPoolExecutor:
     """Threads for a sharded index's other shards: both sides' at once, apart from
     `_searcher` (whose thread waits on them)."""
-    pid = os.getpid()
-    if pid not in _shard_scanners:
-        _shard_scanners[pid] = ThreadPoolExecutor(
-            max_workers=32,  # threads start only as scans need them
-            thread_name_prefix="face-shard",
-            initializer=faiss.omp_set_num_threads,
-            initargs=(settings.FAISS_THREADS,),
-        )
-    return _shard_scanners[pid]
+    return _threads("face-shard", workers=32)
 
 
 def _shortlist(*, index: FaceIndex, vector: np.ndarray, k: int, floor: float) -> list[Hit]:
