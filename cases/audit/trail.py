@@ -1,17 +1,26 @@
-"""The audit trail: append-only records, sealed into an HMAC chain in one place.
+"""The audit trail: append-only records, each MAC'd by its writer, sealed into an HMAC chain.
 
-The chain is keyed (HMAC-SHA256 with `AUDIT_CHAIN_KEY`, never stored in the database), so
-someone who can write SQL cannot recompute it after an edit. After each seal the head
-(sequence and hash) is appended to a checkpoint file outside the database, so deleting the
-newest records is caught too: `audit_verify` finds the last checkpoint's record missing or
-different.
+Who it protects against: someone who can read and write the database (SQL, a backup, a
+stolen database password) but does not hold `REUNITE_AUDIT_CHAIN_KEY`, which is never stored
+in the database. Three keyed things make the record:
+
+- Each row carries a MAC over its own content, made by `audit_record` in the INSERT itself.
+  A row inserted or edited in SQL has no valid MAC, so it is never sealed and `audit_verify`
+  names it.
+- `audit_seal`, the only code that writes `sequence`, `prev_hash` and `hash`, links rows
+  whose MAC verifies into a chain of HMAC links, in the order it seals them.
+- After each seal the head (count and hash) is appended, signed, to a checkpoint file outside
+  the database (cases/audit/checkpoints.py). `audit_verify` compares every checkpoint, so
+  rows deleted, truncated or re-sealed after a checkpoint covered them are caught.
+
+`audit_verify` only reads: a record left unsealed longer than `AUDIT_SEAL_GRACE_SECONDS` is
+reported, never sealed by the check that is meant to catch it.
 
 Why two steps. An action appends its record inside its own transaction with a plain INSERT and
-takes no lock for it. Sealing (giving each record its `sequence`, `prev_hash` and `hash`) happens
-afterwards, in `audit_seal`, in a transaction of its own that holds only the chain lock and
-touches only audit rows. Transparency logs work the same way (append, then sequence). So the
-chain lock is never held while an action waits for a row lock (e.g. the organisation row that
-the daily limits take), and no cycle between them can form.
+takes no lock for it. Sealing happens afterwards, in `audit_seal`, in a transaction of its own
+that holds only the chain lock and touches only audit rows. Transparency logs work the same way
+(append, then sequence). So the chain lock is never held while an action waits for a row lock
+(e.g. the organisation row that the daily limits take), and no cycle between them can form.
 
 Lock order for every write path (docs/architecture.md, "Lock order"):
   1. the organisation row (daily limits, `select_for_update`), taken first when taken at all;
@@ -22,18 +31,25 @@ Lock order for every write path (docs/architecture.md, "Lock order"):
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
-import os
+import secrets
+from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models import Count
 from django.utils import timezone
 
+from cases.audit.checkpoints import Checkpoint, CheckpointStatus, checkpoint_write, checkpoints_read
 from cases.audit.events import audit_event_get
+from cases.audit.keys import audit_key, audit_key_for
 from cases.models import AuditEvent, Organisation, User
 
 logger = logging.getLogger(__name__)
@@ -41,58 +57,45 @@ logger = logging.getLogger(__name__)
 GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same for every writer.
 _PG_AUDIT_LOCK = 0x52455541
+# A verification names at most this many problems of each kind, then counts the rest.
+_PROBLEMS_SHOWN = 10
 
 # Set per request by `AuditContextMiddleware`, so services need not pass the client IP.
 client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
 
 
-def _chain_key() -> bytes:
-    if settings.AUDIT_CHAIN_KEY:
-        return settings.AUDIT_CHAIN_KEY.encode()
-    return hashlib.sha256(f"reunite-audit-chain|{settings.SECRET_KEY}".encode()).digest()
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def _event_hash(*, prev_hash: str, payload: dict[str, Any]) -> str:
-    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hmac.new(_chain_key(), f"{prev_hash}|{body}".encode(), hashlib.sha256).hexdigest()
+def _ip(value: str | None) -> str | None:
+    # The database may spell an address its own way (PostgreSQL's inet); MACs use one spelling.
+    return str(ipaddress.ip_address(value)) if value else None
 
 
-def _checkpoint_write(*, sequence: int, head: str) -> None:
-    """Append the head outside the database (and to the log, for whoever ships logs)."""
-    line = json.dumps({"sequence": sequence, "hash": head, "at": timezone.now().isoformat()})
-    logger.info("audit checkpoint %s", line)
-    path = settings.AUDIT_CHECKPOINT_FILE
-    if not path:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        handle.write(line + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+def _row_mac(event: AuditEvent) -> str:
+    """The MAC over a row's own content, made when it is inserted and checked ever after."""
+    content = {
+        "nonce": event.nonce,
+        "created_at": event.created_at.astimezone(dt.UTC).isoformat(),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "organisation_id": event.organisation_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "ip_address": _ip(event.ip_address),
+        "data": event.data,
+    }
+    return hmac.new(audit_key_for(purpose="row"), _canonical(content), hashlib.sha256).hexdigest()
 
 
-def audit_checkpoint_last() -> dict[str, Any] | None:
-    """The checkpoint with the highest sequence among the last ones written, or None."""
-    path = settings.AUDIT_CHECKPOINT_FILE
-    if not path or not path.is_file():
-        return None
-    with open(path, "rb") as handle:
-        start = max(0, handle.seek(0, os.SEEK_END) - 64 * 1024)
-        handle.seek(start)
-        tail = handle.read().decode(errors="replace").splitlines()
-    if start:
-        tail = tail[1:]  # the first line read may be cut
-    checkpoints = []
-    for line in tail:
-        try:
-            checkpoints.append(json.loads(line))
-        except ValueError:
-            continue  # a torn last line after a crash
-    return max(checkpoints, key=lambda c: c["sequence"], default=None)
+def _row_mac_valid(event: AuditEvent) -> bool:
+    return bool(event.mac) and hmac.compare_digest(event.mac or "", _row_mac(event))
 
 
 def _payload(event: AuditEvent) -> dict[str, Any]:
-    return {
+    payload = {
         "sequence": event.sequence,
         "created_at": event.created_at.isoformat(),
         "actor_id": event.actor_id,
@@ -104,6 +107,16 @@ def _payload(event: AuditEvent) -> dict[str, Any]:
         "ip_address": event.ip_address,
         "data": event.data,
     }
+    # Rows sealed before rows had MACs (migration 0012) keep the link they were sealed with;
+    # a newer link covers the MAC too, so stripping it breaks the link.
+    if event.mac:
+        payload["mac"] = event.mac
+    return payload
+
+
+def _link(*, prev_hash: str, event: AuditEvent) -> str:
+    body = _canonical(_payload(event)).decode()
+    return hmac.new(audit_key(), f"{prev_hash}|{body}".encode(), hashlib.sha256).hexdigest()
 
 
 def _lock_chain() -> None:
@@ -124,7 +137,7 @@ def audit_record(
     data: dict[str, Any] | None = None,
     ip_address: str | None = None,
 ) -> AuditEvent:
-    """Append one audit record. Call it inside the transaction of the action it records.
+    """Append one audit record, with its MAC. Call it inside the transaction of the action.
 
     `action` must be registered in cases/audit/events.py. `ip_address` defaults to the
     current request's client address.
@@ -133,6 +146,9 @@ def audit_record(
     if organisation is None and actor is not None:
         organisation = actor.organisation
     event = AuditEvent(
+        # A random nonce makes every row's MAC unique (a database constraint), so a copy of
+        # a genuine row is refused and never sealed.
+        nonce=secrets.token_hex(16),
         created_at=timezone.now(),
         actor=actor,
         actor_label=actor.username if actor else "system",
@@ -141,24 +157,49 @@ def audit_record(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         ip_address=ip_address or client_ip.get(),
-        data=data or {},
+        # Round-tripped through JSON so the MAC matches what the database gives back later.
+        data=json.loads(json.dumps(data or {}, default=str)),
     )
-    # Round-trip through JSON so the hash matches what the database gives back later.
-    event.data = json.loads(json.dumps(event.data, default=str))
+    event.mac = _row_mac(event)
     # No lock here: see the module docstring. Sealed once this transaction has committed.
     event.save(force_insert=True)
     transaction.on_commit(audit_seal, robust=True)
     return event
 
 
-def audit_seal(*, batch: int = 500) -> int:
-    """Seal every committed, unsealed record into the chain, in the order they were appended.
+def _sealable(events: list[AuditEvent]) -> list[AuditEvent]:
+    """The rows audit_record wrote: a valid MAC, carried by no other row (not a copy)."""
+    copied = set(
+        AuditEvent.objects.filter(mac__in=[e.mac for e in events if e.mac])
+        .values("mac")
+        .annotate(rows=Count("id"))
+        .filter(rows__gt=1)
+        .values_list("mac", flat=True)
+    )
+    sealable = []
+    for event in events:
+        if _row_mac_valid(event) and event.mac not in copied:
+            sealable.append(event)
+        else:
+            # Left unsealed on purpose: audit_verify names it as inserted around audit_record.
+            logger.error(
+                "audit record id=%s (%s) has no valid MAC of its own: not sealed",
+                event.pk,
+                event.action,
+            )
+    return sealable
 
-    The only place the chain lock is taken, in a transaction of its own. Runs after each
-    audited commit and every minute from beat (a record whose process died before its
-    on-commit hook is sealed by the next run). Returns how many records it sealed.
+
+def audit_seal(*, batch: int = 500) -> int:
+    """Seal the committed records that audit_record wrote into the chain, in the order of id.
+
+    The one place that writes `sequence`, `prev_hash` and `hash`, and the one place the chain
+    lock is taken, in a transaction of its own. Runs after each audited commit and every minute
+    from beat (a record whose process died before its on-commit hook is sealed by the next
+    run). A row without a valid MAC of its own is never sealed. Returns how many it sealed.
     """
     sealed = 0
+    after_id = 0
     head: tuple[int, str] | None = None
     while True:
         with transaction.atomic():
@@ -171,64 +212,158 @@ def audit_seal(*, batch: int = 500) -> int:
             )
             sequence: int = (last.sequence or 0) if last else 0
             prev_hash: str = (last.hash or GENESIS_HASH) if last else GENESIS_HASH
-            pending = list(AuditEvent.objects.filter(sequence__isnull=True).order_by("id")[:batch])
-            for event in pending:
+            # Walk on by id, so rows that are never sealed cannot hold up the ones behind them.
+            pending = list(
+                AuditEvent.objects.filter(sequence__isnull=True, id__gt=after_id).order_by("id")[
+                    :batch
+                ]
+            )
+            sealable = _sealable(pending)
+            for event in sealable:
                 sequence += 1
                 event.sequence = sequence
                 event.prev_hash = prev_hash
-                event.hash = _event_hash(prev_hash=prev_hash, payload=_payload(event))
+                event.hash = _link(prev_hash=prev_hash, event=event)
                 prev_hash = event.hash
-            AuditEvent.objects.bulk_update(pending, ["sequence", "prev_hash", "hash"])
-        sealed += len(pending)
-        if pending:
+            AuditEvent.objects.bulk_update(sealable, ["sequence", "prev_hash", "hash"])
+        sealed += len(sealable)
+        if sealable:
             head = (sequence, prev_hash)
         if len(pending) < batch:
             break
+        after_id = pending[-1].pk
     if head is not None:
         # After the commit: a checkpoint always names a record that exists.
-        _checkpoint_write(sequence=head[0], head=head[1])
+        checkpoint_write(count=head[0], head=head[1])
     return sealed
 
 
-def audit_checkpoint_check() -> str | None:
-    """Compare the chain with the last checkpoint. None when it holds, else what is wrong."""
-    checkpoint = audit_checkpoint_last()
-    if checkpoint is None:
-        return None
-    event = AuditEvent.objects.filter(sequence=checkpoint["sequence"]).first()
-    if event is None:
-        newest = AuditEvent.objects.filter(sequence__isnull=False).order_by("-sequence").first()
-        return (
-            f"the last checkpoint names record #{checkpoint['sequence']} "
-            f"(written {checkpoint['at']}), but the chain ends at "
-            f"#{newest.sequence if newest else 0}: newest records were deleted"
-        )
-    if event.hash != checkpoint["hash"]:
-        return (
-            f"record #{checkpoint['sequence']} no longer has the hash its checkpoint "
-            f"recorded at {checkpoint['at']}: the chain was rewritten"
-        )
-    return None
-
-
 def audit_verify() -> tuple[int, AuditEvent | None]:
-    """Seal what is pending, then walk the chain.
+    """Walk the sealed chain, writing nothing.
 
-    Returns (records checked, first broken record or None).
+    Every record must have the next sequence, link to the one before, carry its own MAC and
+    have the link the key gives. Returns (records checked, first broken record or None).
     """
-    audit_seal()
     prev_hash = GENESIS_HASH
     checked = 0
     expected_sequence = 1
+    # Rows sealed before rows had MACs (migration 0012) come first; none may follow a MAC'd one.
+    before_macs = True
     chain = AuditEvent.objects.filter(sequence__isnull=False).order_by("sequence")
     for event in chain.iterator(chunk_size=2000):
+        if event.mac:
+            before_macs = False
+        mac_ok = _row_mac_valid(event) if event.mac else before_macs
         if (
             event.sequence != expected_sequence
             or event.prev_hash != prev_hash
-            or event.hash != _event_hash(prev_hash=prev_hash, payload=_payload(event))
+            or not mac_ok
+            or event.hash != _link(prev_hash=prev_hash, event=event)
         ):
             return checked, event
         prev_hash = event.hash
         expected_sequence += 1
         checked += 1
     return checked, None
+
+
+def _problems_capped(problems: Iterable[str]) -> list[str]:
+    problems = list(problems)
+    if len(problems) > _PROBLEMS_SHOWN:
+        rest = len(problems) - _PROBLEMS_SHOWN
+        return [*problems[:_PROBLEMS_SHOWN], f"... and {rest} more like these"]
+    return problems
+
+
+def _describe(event: AuditEvent) -> str:
+    target = f"{event.object_type}:{event.object_id}" if event.object_type else "-"
+    return f"record id={event.pk} ({event.action}, object {target}, dated {event.created_at})"
+
+
+def audit_pending_check(*, now: dt.datetime | None = None) -> tuple[int, list[str]]:
+    """Check the records not sealed yet, writing nothing. Returns (how many, problems).
+
+    A record may wait for its seal up to `AUDIT_SEAL_GRACE_SECONDS`. Older, or without a MAC
+    of its own, or carrying another row's MAC, it is tampering: a row inserted in SQL, or a
+    sealed row whose sequence was removed.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.AUDIT_SEAL_GRACE_SECONDS)
+    pending = AuditEvent.objects.filter(sequence__isnull=True).order_by("id")
+    copied = set(
+        AuditEvent.objects.filter(mac__in=pending.exclude(mac=None).values("mac"))
+        .values("mac")
+        .annotate(rows=Count("id"))
+        .filter(rows__gt=1)
+        .values_list("mac", flat=True)
+    )
+    count = 0
+    problems: list[str] = []
+    for event in pending.iterator(chunk_size=2000):
+        count += 1
+        if not _row_mac_valid(event):
+            problems.append(f"{_describe(event)} was not written by audit_record (no valid MAC)")
+        elif event.mac in copied:
+            problems.append(f"{_describe(event)} is a copy of another record (the same MAC)")
+        elif event.created_at < cutoff:
+            problems.append(
+                f"{_describe(event)} is unsealed after more than "
+                f"{settings.AUDIT_SEAL_GRACE_SECONDS} s: its sequence was removed, "
+                "or sealing is not running"
+            )
+    return count, _problems_capped(problems)
+
+
+def _checkpoint_problem(checkpoint: Checkpoint, found: str | None, newest: int) -> str | None:
+    where = f"the checkpoint of {checkpoint.at or 'unknown time'} (line {checkpoint.line})"
+    if found is None and checkpoint.count > newest:
+        return (
+            f"{where} names record #{checkpoint.count}, but the chain ends at #{newest}: "
+            "newest records were deleted"
+        )
+    if found is None:
+        return f"record #{checkpoint.count}, named by {where}, is missing: records were deleted"
+    if not hmac.compare_digest(found, checkpoint.head):
+        return (
+            f"record #{checkpoint.count} no longer has the hash {where} recorded: "
+            "the chain was rewritten"
+        )
+    return None
+
+
+def audit_checkpoints_check(*, batch: int = 2000) -> tuple[int, list[str]]:
+    """Compare every checkpoint with the chain, writing nothing. Returns (compared, problems).
+
+    Each checkpoint names a record by its sequence and the hash it had; the record must still
+    be there with that hash. A line signed without the key means the file was edited.
+    """
+    newest = (
+        AuditEvent.objects.filter(sequence__isnull=False)
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    ) or 0
+    compared = 0
+    problems: list[str] = []
+    lines = checkpoints_read()
+    while chunk := list(islice(lines, batch)):
+        comparable = []
+        for checkpoint in chunk:
+            if checkpoint.status == CheckpointStatus.FORGED:
+                problems.append(
+                    f"checkpoint line {checkpoint.line} is not signed with the audit key: "
+                    "the checkpoint file was edited"
+                )
+            elif checkpoint.status != CheckpointStatus.UNREADABLE:
+                comparable.append(checkpoint)
+        hashes = dict(
+            AuditEvent.objects.filter(sequence__in={c.count for c in comparable}).values_list(
+                "sequence", "hash"
+            )
+        )
+        for checkpoint in comparable:
+            compared += 1
+            problem = _checkpoint_problem(checkpoint, hashes.get(checkpoint.count), newest)
+            if problem is not None:
+                problems.append(problem)
+    return compared, _problems_capped(problems)

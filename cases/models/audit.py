@@ -11,8 +11,9 @@ from cases.models.access import Organisation
 class AuditEvent(models.Model):
     """An append-only, hash-chained record of who did what to which object, and when.
 
-    `sequence`, `prev_hash` and `hash` are empty until `audit_seal` seals the record into the
-    chain (moments after its transaction commits).
+    `mac` is the HMAC of the row's own content (with `nonce`), made by `audit_record` in the
+    INSERT. `sequence`, `prev_hash` and `hash` are empty until `audit_seal` seals the record
+    into the chain (moments after its transaction commits). See cases/audit/trail.py.
     """
 
     sequence = models.BigIntegerField(unique=True, null=True, blank=True)
@@ -29,6 +30,9 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    nonce = models.CharField(max_length=32, blank=True, default="")
+    # Empty only on rows sealed before migration 0012, which their chain links still cover.
+    mac = models.CharField(max_length=64, unique=True, null=True, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
 

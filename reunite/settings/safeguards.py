@@ -23,9 +23,14 @@ DAILY_PHOTO_LIMIT = env_int("REUNITE_DAILY_PHOTO_LIMIT", 1000)
 SURGE_FACTOR = env_float("REUNITE_SURGE_FACTOR", 3.0)
 SURGE_FLOOR = env_int("REUNITE_SURGE_FLOOR", 50)
 
-# The audit chain is an HMAC keyed with this secret, kept out of the database, so whoever can
-# write SQL cannot recompute it. Unset: derived from DJANGO_SECRET_KEY.
+# Every audit row's MAC, the chain's links and the checkpoints are keyed with this secret,
+# kept out of the database, so whoever can write SQL cannot make a record that verifies.
+# Unset: derived from DJANGO_SECRET_KEY.
 AUDIT_CHAIN_KEY = env_str("REUNITE_AUDIT_CHAIN_KEY")
-# Checkpoints (head sequence and hash), appended after each seal, outside the database:
-# `audit_verify` catches newest records deleted since. Keep it on other storage, or ship it.
+# Signed checkpoints (count and head hash), appended after each seal, outside the database:
+# `audit_verify` compares every one. Keep it where the database's users cannot write
+# (docs/safeguards.md), or ship the log.
 AUDIT_CHECKPOINT_FILE = env_path("REUNITE_AUDIT_CHECKPOINT_FILE", DATA_DIR / "audit-checkpoints")
+# A record is sealed moments after its commit (and by beat every minute); one still unsealed
+# after this long is reported as tampering by `audit_verify`.
+AUDIT_SEAL_GRACE_SECONDS = env_int("REUNITE_AUDIT_SEAL_GRACE_SECONDS", 300)
