@@ -147,19 +147,27 @@ def case_create_idempotent(
     found = existing()
     if found is not None:
         return found, False
-    try:
-        with transaction.atomic():
-            case = services.case_create(
-                user=user, photos=photos, external_ref=external_ref, **fields
+
+    def key_record(case: MissingCase) -> None:
+        if idempotency_key:
+            IdempotencyKey.objects.create(
+                organisation=user_organisation(user=user),
+                scope=scope,
+                key=idempotency_key,
+                fingerprint=fingerprint,
+                case=case,
             )
-            if idempotency_key:
-                IdempotencyKey.objects.create(
-                    organisation=user_organisation(user=user),
-                    scope=scope,
-                    key=idempotency_key,
-                    fingerprint=fingerprint,
-                    case=case,
-                )
+
+    try:
+        # The key is recorded inside case_create's own transaction: photos are normalised
+        # and stored before it opens, and no transaction here may hold locks meanwhile.
+        case = services.case_create(
+            user=user,
+            photos=photos,
+            external_ref=external_ref,
+            on_created=key_record,
+            **fields,
+        )
     except (IntegrityError, ValidationError):
         # A concurrent twin won (full_clean may see its external_ref first); else re-raise.
         found = existing()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,44 +69,55 @@ def _photos_prepare(uploads: list[PhotoUpload]) -> list[_PreparedPhoto]:
     return prepared
 
 
+@contextmanager
+def _files_written(prepared: list[_PreparedPhoto]) -> Iterator[list[str]]:
+    """Encrypt and store every file before the transaction opens (object storage is a
+    network call, and no lock may wait on it); remove them again if the block fails, so a
+    rolled-back upload leaves no file behind."""
+    written: list[str] = []
+    try:
+        for item in prepared:
+            written.append(photo_file_write(data=item.clean.jpeg))
+        yield written
+    except BaseException:
+        for path in written:
+            photo_file_delete(path=path)
+        raise
+
+
 def _photos_store(
-    *, owner: MissingCase | FoundReport, prepared: list[_PreparedPhoto], user: User
+    *,
+    owner: MissingCase | FoundReport,
+    prepared: list[_PreparedPhoto],
+    paths: list[str],
+    user: User,
 ) -> list[Photo]:
-    """Store files and rows inside the caller's transaction; on failure remove the files."""
+    """Store the rows of already written files, inside the caller's transaction."""
     is_case = isinstance(owner, MissingCase)
     if owner.status in ("erased", "withdrawn"):
         raise ValidationError(f"This record has been {owner.status}; it takes no new photos.")
     if prepared:
         daily_limit_check(organisation=owner.organisation, kind="photo", adding=len(prepared))
-    written: list[str] = []
     photos = []
-    try:
-        for item in prepared:
-            path = photo_file_write(data=item.clean.jpeg)
-            written.append(path)
-            photo = Photo(
-                side=Photo.Side.CASE if is_case else Photo.Side.REPORT,
-                case=owner if isinstance(owner, MissingCase) else None,
-                found_report=owner if isinstance(owner, FoundReport) else None,
-                organisation=owner.organisation,
-                uploaded_by=user,
-                file=path,
-                width=item.clean.width,
-                height=item.clean.height,
-                original_filename=item.upload.filename[:200],
-                taken_on=item.upload.taken_on,
-                age_in_photo=item.upload.age_in_photo,
-                kind=item.upload.kind,
-            )
-            photo.full_clean()
-            photo.save()
-            audit_record(actor=user, action="photo.added", obj=photo, data={"owner": str(owner)})
-            photos.append(photo)
-    except BaseException:
-        # The transaction rolls back the rows; the files go here, so nothing is half-stored.
-        for path in written:
-            photo_file_delete(path=path)
-        raise
+    for item, path in zip(prepared, paths, strict=True):
+        photo = Photo(
+            side=Photo.Side.CASE if is_case else Photo.Side.REPORT,
+            case=owner if isinstance(owner, MissingCase) else None,
+            found_report=owner if isinstance(owner, FoundReport) else None,
+            organisation=owner.organisation,
+            uploaded_by=user,
+            file=path,
+            width=item.clean.width,
+            height=item.clean.height,
+            original_filename=item.upload.filename[:200],
+            taken_on=item.upload.taken_on,
+            age_in_photo=item.upload.age_in_photo,
+            kind=item.upload.kind,
+        )
+        photo.full_clean()
+        photo.save()
+        audit_record(actor=user, action="photo.added", obj=photo, data={"owner": str(owner)})
+        photos.append(photo)
     if photos:
         surge_check(organisation=owner.organisation, kind="photo")
     for photo in photos:
@@ -112,15 +125,25 @@ def _photos_store(
     return photos
 
 
-def case_create(*, user: User, photos: list[PhotoUpload], **fields: Any) -> MissingCase:
+def case_create(
+    *,
+    user: User,
+    photos: list[PhotoUpload],
+    on_created: Callable[[MissingCase], None] | None = None,
+    **fields: Any,
+) -> MissingCase:
+    """Create a case with its photos. `on_created` runs inside the case's transaction (the
+    idempotency key's row), so its failure rolls the case back."""
     action_require(user=user, action=Action.CASE_CREATE)
     prepared = _photos_prepare(photos)
-    with transaction.atomic():
+    with _files_written(prepared) as paths, transaction.atomic():
         case = MissingCase(organisation=user.organisation, created_by=user, **fields)
         case.full_clean()
         case.save()
         audit_record(actor=user, action="case.created", obj=case)
-        _photos_store(owner=case, prepared=prepared, user=user)
+        _photos_store(owner=case, prepared=prepared, paths=paths, user=user)
+        if on_created is not None:
+            on_created(case)
     return case
 
 
@@ -152,7 +175,7 @@ def report_create(
     prepared = _photos_prepare(photos)
     organisation = user_organisation(user=user)
     try:
-        with transaction.atomic():
+        with _files_written(prepared) as paths, transaction.atomic():
             daily_limit_check(organisation=organisation, kind="report")
             report = FoundReport(
                 organisation=organisation, created_by=user, external_ref=external_ref, **fields
@@ -161,7 +184,7 @@ def report_create(
             report.save()
             audit_record(actor=user, action="report.created", obj=report)
             surge_check(organisation=organisation, kind="report")
-            _photos_store(owner=report, prepared=prepared, user=user)
+            _photos_store(owner=report, prepared=prepared, paths=paths, user=user)
     except IntegrityError:
         existing = FoundReport.objects.filter(
             organisation=user.organisation, external_ref=external_ref
@@ -178,8 +201,8 @@ def photos_add(
     """Add several photos to a case or report: all of them, or none if one is refused."""
     action_require(user=user, action=Action.PHOTO_ADD)
     prepared = _photos_prepare(uploads)
-    with transaction.atomic():
-        return _photos_store(owner=owner, prepared=prepared, user=user)
+    with _files_written(prepared) as paths, transaction.atomic():
+        return _photos_store(owner=owner, prepared=prepared, paths=paths, user=user)
 
 
 def photo_add(*, user: User, owner: MissingCase | FoundReport, upload: PhotoUpload) -> Photo:

@@ -9,6 +9,7 @@ fill in every stored photo, resumably. Matching keeps using the active space's i
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
@@ -35,21 +36,37 @@ class GenerationError(Exception):
     """A generation change that cannot be made now; the message says why."""
 
 
-def face_embedding_store(
+@dataclass(frozen=True)
+class FaceVector:
+    """One face's vector in one generation's space, computed and not yet stored."""
+
+    generation: EmbeddingGeneration
+    vector: np.ndarray
+    model_version: str
+
+
+def face_vector_compute(
     *, face: Face, pixels: np.ndarray, generation: EmbeddingGeneration, box: DetectedFace | None
-) -> tuple[Embedding, bool]:
-    """Embed one face into one generation's space. Returns (embedding, created)."""
+) -> FaceVector:
+    """Run the generation's model on one face. No database write: call it with no
+    transaction open, so no lock is held while the model runs."""
     engine = generation_engine(generation=generation)
     if box is None:
         box = DetectedFace(x=face.x, y=face.y, w=face.w, h=face.h, score=face.detector_score)
     vector = engine.embed(pixels, box)
+    return FaceVector(generation=generation, vector=vector, model_version=engine.model_version)
+
+
+def face_embedding_store(*, face: Face, computed: FaceVector) -> tuple[Embedding, bool]:
+    """Store one computed vector, inside the caller's short transaction. Returns
+    (embedding, created)."""
     embedding, created = Embedding.objects.get_or_create(
         face=face,
-        model_name=generation.space,
+        model_name=computed.generation.space,
         defaults={
             "side": face.photo.side,
-            "model_version": engine.model_version,
-            "vector": vector.astype("float32").tobytes(),
+            "model_version": computed.model_version,
+            "vector": computed.vector.astype("float32").tobytes(),
         },
     )
     if created:
@@ -58,7 +75,7 @@ def face_embedding_store(
             action="embedding.created",
             obj=embedding,
             organisation=face.photo.organisation,
-            data={"model": generation.space, "version": engine.model_version},
+            data={"model": computed.generation.space, "version": computed.model_version},
         )
     return embedding, created
 
@@ -69,6 +86,7 @@ def generation_build_start(*, user: User | None, profile: str) -> EmbeddingGener
     active = generation_active()
     if target.model_name == active.space:
         raise GenerationError(f"{target.model_name} is already the active space.")
+    engine = engine_for_profile(target.data)  # may read weight files: before any lock
     with transaction.atomic():
         building = (
             EmbeddingGeneration.objects.select_for_update()
@@ -79,7 +97,6 @@ def generation_build_start(*, user: User | None, profile: str) -> EmbeddingGener
             raise GenerationError(
                 f"{building.space} is being built; switch to it or abandon it first."
             )
-        engine = engine_for_profile(target.data)
         generation, _ = EmbeddingGeneration.objects.update_or_create(
             space=target.model_name,
             defaults={
@@ -119,10 +136,17 @@ def faces_reembed(*, space: str, face_ids: list[int]) -> int:
     faces = faces_to_embed(space=space).filter(pk__in=face_ids).select_related("photo")
     for face in faces:
         pixels = photo_pixels(jpeg=photo_file_read(path=face.photo.file))
+        computed = face_vector_compute(face=face, pixels=pixels, generation=generation, box=None)
         with transaction.atomic():
-            _, created = face_embedding_store(
-                face=face, pixels=pixels, generation=generation, box=None
+            # While the model ran the build may have been abandoned, or the face erased or
+            # replaced by a person's new choice: then there is nothing to store.
+            building = EmbeddingGeneration.objects.select_for_update().filter(
+                pk=generation.pk, status=EmbeddingGeneration.Status.BUILDING
             )
+            still_wanted = faces_to_embed(space=space).filter(pk=face.pk)
+            if not building.exists() or not still_wanted.exists():
+                continue
+            _, created = face_embedding_store(face=face, computed=computed)
         added += created
     return added
 

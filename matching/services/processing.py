@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -22,7 +23,7 @@ from cases.records.storage import photo_file_read
 from matching.engine import DetectedFace
 from matching.generations import generation_active, generation_building, generation_engine
 from matching.models import Embedding, EmbeddingGeneration, Face
-from matching.services.generations import face_embedding_store
+from matching.services.generations import FaceVector, face_embedding_store, face_vector_compute
 from matching.tasks import embed_queue_length, embedding_index_task, photo_process_task
 from reunite.tasks import task_send
 from reunite.timings import duration_observe
@@ -60,20 +61,48 @@ def reason_words(code: str) -> str:
 _reason = reason_words
 
 
-@transaction.atomic
-def photo_reject(*, photo: Photo, code: str) -> None:
-    photo.status = Photo.Status.REJECTED
-    photo.rejection_code = code
-    photo.rejection_reason = _reason(code)
-    photo.processed_at = timezone.now()
-    photo.save(update_fields=["status", "rejection_code", "rejection_reason", "processed_at"])
-    audit_record(
-        actor=None,
-        action="photo.rejected",
-        obj=photo,
-        organisation=photo.organisation,
-        data={"code": code},
+@dataclass(frozen=True)
+class _Claim:
+    """A worker's claim on a photo: `photo_claim` set it `processing` and counted the try."""
+
+    photo_id: int
+    attempts: int
+
+
+def _claim_held(claim: _Claim) -> Photo | None:
+    """Inside a transaction: the photo, locked, if it is still as this worker claimed it.
+
+    The optimistic check every write of the claimed flow begins with. The model runs with
+    no transaction open, so meanwhile the photo may have been erased or taken back by
+    another worker after a lost lease; then nothing is written.
+    """
+    photo = (
+        Photo.objects.select_for_update()
+        .filter(pk=claim.photo_id, status=Photo.Status.PROCESSING, attempts=claim.attempts)
+        .first()
     )
+    if photo is None:
+        logger.info("Photo %s changed while it was processed; its result is dropped.", claim)
+    return photo
+
+
+def _photo_reject(*, claim: _Claim, code: str) -> None:
+    with transaction.atomic():
+        photo = _claim_held(claim)
+        if photo is None:
+            return
+        photo.status = Photo.Status.REJECTED
+        photo.rejection_code = code
+        photo.rejection_reason = _reason(code)
+        photo.processed_at = timezone.now()
+        photo.save(update_fields=["status", "rejection_code", "rejection_reason", "processed_at"])
+        audit_record(
+            actor=None,
+            action="photo.rejected",
+            obj=photo,
+            organisation=photo.organisation,
+            data={"code": code},
+        )
 
 
 def photo_claim(*, photo_id: int, lease_seconds: int) -> bool:
@@ -152,67 +181,95 @@ def photo_process(*, photo_id: int) -> None:
 
 
 def _photo_process_claimed(*, photo_id: int) -> None:
+    # Every model call and file read below runs with no transaction open; each write is a
+    # short transaction that first checks the claim still holds (`_claim_held`).
     photo = Photo.objects.get(pk=photo_id)
+    claim = _Claim(photo_id=photo.pk, attempts=photo.attempts)
     if photo.attempts > MAX_PROCESSING_ATTEMPTS:
-        photo_reject(photo=photo, code="processing_failed")
+        _photo_reject(claim=claim, code="processing_failed")
         return
 
     started = time.perf_counter()
     generation = generation_active()
     engine = generation_engine(generation=generation)
     pixels = photo_pixels(jpeg=photo_file_read(path=photo.file))
-    faces = list(photo.faces.all())
+    faces: list[Face] | None = list(photo.faces.all())
     detected: list[DetectedFace] = []
     if not faces:
         detected = sorted(engine.detect(pixels), key=lambda f: f.w * f.h, reverse=True)
-        faces = _faces_store(photo=photo, detected=detected)
-        if not faces:
-            photo_reject(photo=photo, code="no_face")
+        if not detected:
+            _photo_reject(claim=claim, code="no_face")
+            return
+        faces = _faces_store(claim=claim, detected=detected)
+        if faces is None:
             return
     usable = [f for f in faces if f.w >= settings.MIN_FACE_PIXELS]
     if not usable:
-        photo_reject(photo=photo, code="face_too_small")
+        _photo_reject(claim=claim, code="face_too_small")
         return
     selected = next((f for f in faces if f.is_selected), None)
     if selected is None and len(usable) > 1:
-        _photo_wait_for_face_selection(photo=photo, faces=len(faces))
+        _photo_wait_for_face_selection(claim=claim, faces=len(faces))
         return
     selected = selected or usable[0]
     # The detector's own landmarks align best; a stored box is re-aligned by the engine.
     box = detected[selected.ordinal] if detected else None
 
+    active = face_vector_compute(face=selected, pixels=pixels, generation=generation, box=box)
     building = generation_building()
-    with transaction.atomic():
-        if not selected.is_selected:
-            selected.is_selected = True
-            selected.save(update_fields=["is_selected"])
-        embedding, _ = face_embedding_store(
-            face=selected, pixels=pixels, generation=generation, box=box
-        )
-        if building is not None:
-            _building_embed(face=selected, pixels=pixels, generation=building, box=box)
-        Photo.objects.filter(pk=photo.pk).update(
-            status=Photo.Status.READY, processed_at=timezone.now()
-        )
-        embedding_index_enqueue(embedding_id=embedding.pk)
-    duration_observe(step="embedding", seconds=time.perf_counter() - started)
+    extra = (
+        _building_vector(face=selected, pixels=pixels, generation=building, box=box)
+        if building is not None
+        else None
+    )
+    if _embeddings_store(claim=claim, face=selected, active=active, building=extra):
+        duration_observe(step="embedding", seconds=time.perf_counter() - started)
 
 
-def _building_embed(
+def _building_vector(
     *, face: Face, pixels: np.ndarray, generation: EmbeddingGeneration, box: DetectedFace | None
-) -> None:
+) -> FaceVector | None:
     """Embed into a space being built, so it does not miss photos that arrive meanwhile.
 
     A failure here must not cost the photo its place in the active space: it is logged, and
     `manage.py reembed` picks the face up again.
     """
     try:
-        with transaction.atomic():
-            face_embedding_store(face=face, pixels=pixels, generation=generation, box=box)
+        return face_vector_compute(face=face, pixels=pixels, generation=generation, box=box)
     except Exception:
         logger.exception(
             "Could not embed face %s into %s; reembed will retry.", face.pk, generation.space
         )
+        return None
+
+
+def _embeddings_store(
+    *, claim: _Claim, face: Face, active: FaceVector, building: FaceVector | None
+) -> bool:
+    """The one short transaction that stores what the models computed. False when the
+    photo changed meanwhile and nothing was written."""
+    with transaction.atomic():
+        if _claim_held(claim) is None:
+            return False
+        if not face.is_selected:
+            face.is_selected = True
+            face.save(update_fields=["is_selected"])
+        embedding, _ = face_embedding_store(face=face, computed=active)
+        if building is not None:
+            try:
+                with transaction.atomic():
+                    face_embedding_store(face=face, computed=building)
+            except Exception:
+                logger.exception(
+                    "Could not store face %s into %s; reembed will retry.",
+                    face.pk,
+                    building.generation.space,
+                )
+        Photo.objects.filter(pk=claim.photo_id).update(
+            status=Photo.Status.READY, processed_at=timezone.now()
+        )
+        embedding_index_enqueue(embedding_id=embedding.pk)
+    return True
 
 
 def embedding_index_enqueue(*, embedding_id: int) -> None:
@@ -221,29 +278,36 @@ def embedding_index_enqueue(*, embedding_id: int) -> None:
     )
 
 
-@transaction.atomic
-def _faces_store(*, photo: Photo, detected: list[DetectedFace]) -> list[Face]:
-    # Callers pass the biggest first, so the likeliest subject is face 0.
-    return [
-        Face.objects.create(
-            photo=photo, ordinal=i, x=f.x, y=f.y, w=f.w, h=f.h, detector_score=f.score
+def _faces_store(*, claim: _Claim, detected: list[DetectedFace]) -> list[Face] | None:
+    """Store the detected faces, or None when the photo changed while the detector ran."""
+    with transaction.atomic():
+        photo = _claim_held(claim)
+        if photo is None:
+            return None
+        # Callers pass the biggest first, so the likeliest subject is face 0.
+        return [
+            Face.objects.create(
+                photo=photo, ordinal=i, x=f.x, y=f.y, w=f.w, h=f.h, detector_score=f.score
+            )
+            for i, f in enumerate(detected)
+        ]
+
+
+def _photo_wait_for_face_selection(*, claim: _Claim, faces: int) -> None:
+    with transaction.atomic():
+        photo = _claim_held(claim)
+        if photo is None:
+            return
+        Photo.objects.filter(pk=photo.pk).update(
+            status=Photo.Status.NEEDS_FACE_SELECTION, processed_at=timezone.now()
         )
-        for i, f in enumerate(detected)
-    ]
-
-
-@transaction.atomic
-def _photo_wait_for_face_selection(*, photo: Photo, faces: int) -> None:
-    Photo.objects.filter(pk=photo.pk).update(
-        status=Photo.Status.NEEDS_FACE_SELECTION, processed_at=timezone.now()
-    )
-    audit_record(
-        actor=None,
-        action="photo.needs_face_selection",
-        obj=photo,
-        organisation=photo.organisation,
-        data={"faces": faces},
-    )
+        audit_record(
+            actor=None,
+            action="photo.needs_face_selection",
+            obj=photo,
+            organisation=photo.organisation,
+            data={"faces": faces},
+        )
 
 
 def photos_recover() -> int:

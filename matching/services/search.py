@@ -31,7 +31,7 @@ from matching.calibration import (
     profile_active,
     search_floor,
 )
-from matching.engine import model_scores
+from matching.engine import ModelInfo, model_scores
 from matching.generations import face_engine, generation_active
 from matching.index import (
     Hit,
@@ -77,7 +77,9 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
             own_side=settings.DUPLICATE_SEARCH,
             floor=floor,
         )
-    recorded = _search_record(embedding=embedding, hits=hits, profile=profile)
+    # Asked of the engine before the transaction opens, as every engine call is.
+    models = face_engine(space=embedding.model_name).models
+    recorded = _search_record(embedding=embedding, hits=hits, profile=profile, models=models)
     if settings.DUPLICATE_SEARCH:
         duplicates_record(embedding=embedding, hits=own_side_hits, profile=profile)
     return recorded
@@ -157,7 +159,9 @@ def embedding_index_searches(
 
 
 @transaction.atomic
-def _search_record(*, embedding: Embedding, hits: list[Hit], profile: Profile) -> int:
+def _search_record(
+    *, embedding: Embedding, hits: list[Hit], profile: Profile, models: tuple[ModelInfo, ...]
+) -> int:
     floor = search_floor(profile=profile)
     close = [hit for hit in hits if hit.score >= floor]
     vector = embedding.as_array()
@@ -167,7 +171,6 @@ def _search_record(*, embedding: Embedding, hits: list[Hit], profile: Profile) -
             model_name=embedding.model_name, face_id__in=[hit.face_id for hit in close]
         ).values_list("face_id", "vector")
     )
-    models = face_engine(space=embedding.model_name).models
     recorded = above = 0
     for hit in close:
         other_face = faces.get(hit.face_id)

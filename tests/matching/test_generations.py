@@ -152,14 +152,14 @@ def test_a_failing_new_space_never_costs_a_photo_its_active_embedding(
 
     case, _ = matched
     generation_build_start(user=None, profile=other_profile)
-    real = processing.face_embedding_store
+    real = processing.face_vector_compute
 
     def broken(*, generation, **kwargs):  # type: ignore[no-untyped-def]
         if generation.space == "Other":
             raise RuntimeError("model crashed")
         return real(generation=generation, **kwargs)
 
-    monkeypatch.setattr(processing, "face_embedding_store", broken)
+    monkeypatch.setattr(processing, "face_vector_compute", broken)
     photo = photo_add(user=caseworker, owner=case, upload=PhotoUpload(data=_textured(9)))
     photo.refresh_from_db()
     assert photo.status == Photo.Status.READY
