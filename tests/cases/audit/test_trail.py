@@ -1,13 +1,22 @@
+import importlib
 import io
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
 
 from cases.access.audit_log import audit_event_list, audit_events_csv
-from cases.audit.trail import audit_record, audit_seal
+from cases.audit import trail
+from cases.audit.trail import (
+    audit_checkpoints_check,
+    audit_pending_check,
+    audit_record,
+    audit_seal,
+    audit_verify,
+)
 from cases.models import AuditEvent, User
 from tests.factories import UserFactory
 
@@ -109,7 +118,62 @@ def test_the_chain_cannot_be_recomputed_without_the_key(caseworker, settings):
     """A forger who knows the algorithm but not the key makes a chain that does not verify."""
     _three_records(caseworker)
     settings.AUDIT_CHAIN_KEY = "the-forger-does-not-know-this"
-    from cases.audit.trail import audit_verify
-
     checked, broken = audit_verify()
     assert checked == 0 and broken is not None
+
+
+def test_a_records_mac_survives_the_databases_own_spelling(caseworker):
+    """PostgreSQL's inet and jsonb give values back their own way; the MAC still verifies."""
+    for address in ("2001:0DB8:0000::0001", "::ffff:192.0.2.1", "198.51.100.4", None):
+        audit_record(
+            actor=caseworker,
+            action="case.viewed",
+            obj=caseworker,
+            ip_address=address,
+            data={"score": 0.734, "ratio": 2.0, "tiny": 1e-05, "name": "Zoë", "z": [None, True]},
+        )
+    assert audit_seal() == 4
+    assert audit_verify() == (4, None)
+
+
+def _legacy_chain(user: User, records: int) -> None:
+    """Rows as the code before migration 0012 sealed them: no MAC, a link without one."""
+    prev_hash = trail.GENESIS_HASH
+    for sequence in range(1, records + 1):
+        event = audit_record(actor=user, action="case.viewed", obj=user)
+        event.mac, event.nonce, event.sequence, event.prev_hash = None, "", sequence, prev_hash
+        event.hash = trail._link(prev_hash=prev_hash, event=event)
+        event.save()
+        prev_hash = event.hash
+
+
+def test_migration_0012_covers_the_rows_written_before_it(caseworker, settings):
+    _legacy_chain(caseworker, 3)
+    waiting = audit_record(actor=caseworker, action="case.updated", obj=caseworker)
+    AuditEvent.objects.filter(pk=waiting.pk).update(mac=None, nonce="")  # written before 0012
+    assert audit_seal() == 0  # no MAC: never sealed as it is
+
+    migration = importlib.import_module("cases.migrations.0012_audit_row_mac")
+    migration.forward(django_apps, None)
+
+    # The head at migration time is a signed checkpoint; the row that waited now has its MAC.
+    assert audit_checkpoints_check() == (1, [])
+    assert audit_seal() == 1
+    audit_record(actor=caseworker, action="case.closed", obj=caseworker)
+    audit_seal()
+    assert audit_verify() == (5, None)
+    assert audit_pending_check() == (0, [])
+    assert audit_checkpoints_check() == (3, [])
+
+
+def test_a_row_without_a_mac_after_one_with_a_mac_breaks_the_chain(caseworker):
+    _three_records(caseworker)
+    # Even with a valid link (which needs the key), a MAC-less row may only open the chain.
+    event = audit_record(actor=caseworker, action="case.viewed", obj=caseworker)
+    last = AuditEvent.objects.get(sequence=3)
+    event.mac, event.sequence, event.prev_hash = None, 4, last.hash
+    event.hash = trail._link(prev_hash=last.hash, event=event)
+    event.save()
+
+    checked, broken = audit_verify()
+    assert checked == 3 and broken is not None and broken.pk == event.pk
