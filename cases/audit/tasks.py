@@ -1,4 +1,4 @@
-"""Celery tasks for the audit trail (seal what the on-commit hooks left) and notifications."""
+"""Celery tasks for the audit trail (sealing, on the `default` queue) and notifications."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ TRANSIENT_SMTP = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
 
 @shared_task(**RETRY_POLICY)
 def audit_seal_task() -> int:
+    """Seal what is waiting; queued after each audited commit and every minute by beat."""
     from cases.audit.trail import audit_seal
 
     return audit_seal()

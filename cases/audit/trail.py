@@ -50,6 +50,7 @@ from django.utils import timezone
 from cases.audit.checkpoints import Checkpoint, CheckpointStatus, checkpoint_write, checkpoints_read
 from cases.audit.events import audit_event_get
 from cases.audit.keys import audit_key, audit_key_for
+from cases.audit.tasks import audit_seal_task
 from cases.models import AuditEvent, Organisation, User
 
 logger = logging.getLogger(__name__)
@@ -163,8 +164,15 @@ def audit_record(
     event.mac = _row_mac(event)
     # No lock here: see the module docstring. Sealed once this transaction has committed.
     event.save(force_insert=True)
-    transaction.on_commit(audit_seal, robust=True)
+    transaction.on_commit(_seal_soon, robust=True)
     return event
+
+
+def _seal_soon() -> None:
+    # With a broker the seal runs on the `default` worker, the one process that keeps the
+    # checkpoint file, whichever host committed the record. Without one (eager) it runs here,
+    # at once: the embedded default is a single process anyway.
+    audit_seal_task.delay()
 
 
 def _sealable(events: list[AuditEvent]) -> list[AuditEvent]:
@@ -194,9 +202,10 @@ def audit_seal(*, batch: int = 500) -> int:
     """Seal the committed records that audit_record wrote into the chain, in the order of id.
 
     The one place that writes `sequence`, `prev_hash` and `hash`, and the one place the chain
-    lock is taken, in a transaction of its own. Runs after each audited commit and every minute
-    from beat (a record whose process died before its on-commit hook is sealed by the next
-    run). A row without a valid MAC of its own is never sealed. Returns how many it sealed.
+    lock is taken, in a transaction of its own. Called only by `audit_seal_task`: queued after
+    each audited commit, and every minute by beat (a record whose process died before its
+    on-commit hook is sealed by the next run). A row without a valid MAC of its own is never
+    sealed. Returns how many it sealed.
     """
     sealed = 0
     after_id = 0
