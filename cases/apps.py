@@ -8,7 +8,10 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their side effects: each registers something with a framework.
-        from cases.access import authentication  # noqa: F401  (the OpenAPI auth scheme)
+        from cases.access import (
+            authentication,  # noqa: F401  (the OpenAPI auth scheme)
+            checks,  # noqa: F401  (check --deploy: standing superusers)
+        )
         from cases.audit import receivers  # noqa: F401  (audits sign-ins)
         from cases.audit import tasks as audit_tasks  # noqa: F401  (Celery tasks)
         from cases.partners import tasks as partner_tasks  # noqa: F401  (Celery tasks)

@@ -1,20 +1,22 @@
-"""Matching's admin is read-only: candidates, decisions, faces and embeddings change only
-through services (the two-person rule, the audit trail), never by raw edits.
+"""Matching's admin is read-only, for everyone: candidates, decisions, duplicates, faces and
+embeddings change only through services (the two-person rule, the audit trail), never by raw
+edits.
 """
 
 from django.contrib import admin
 
+from cases.access.admin import ReadOnlyAdmin, ReadOnlyInline
 from matching.models import (
     Candidate,
     CandidatePair,
     DisputeResolution,
+    Duplicate,
     Embedding,
     EmbeddingGeneration,
     Face,
     ReunificationStep,
     ReviewDecision,
 )
-from reunite.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 class DecisionInline(ReadOnlyInline):
@@ -43,6 +45,13 @@ class CandidatePairAdmin(ReadOnlyAdmin):
 class ReviewDecisionAdmin(ReadOnlyAdmin):
     list_display = ["id", "candidate", "reviewer", "decision", "created_at"]
     list_filter = ["decision"]
+
+
+@admin.register(Duplicate)
+class DuplicateAdmin(ReadOnlyAdmin):
+    """Linked or told apart by a caseworker's decision (matching/services/duplicates.py)."""
+
+    list_display = ["id", "side", "status", "best_score", "created_at"]
 
 
 @admin.register(DisputeResolution)

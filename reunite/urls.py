@@ -12,7 +12,7 @@ from cases.api import webhooks as webhooks_api
 from cases.portal import organisation as organisation_portal
 from cases.portal import reunification as reunification_portal
 from cases.portal import views as portal
-from cases.portal.urls import apikey_urls, otp_urls
+from cases.portal.urls import account_urls, apikey_urls, otp_urls, user_urls
 from matching import api as matching_api
 from matching import disputes
 from matching import views as review
@@ -156,7 +156,9 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/2fa/", include((otp_urls, "otp"))),
+    path("accounts/", include(account_urls)),
     path("org/api-keys/", include((apikey_urls, "apikeys"))),
+    path("org/users/", include(user_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

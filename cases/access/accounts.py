@@ -1,38 +1,80 @@
-"""Writes that change who may do what: roles, approving and pausing organisations.
+"""Writes that change who may do what: accounts (invited, given a role, deactivated, their
+second factor reset), approving and pausing organisations.
 
-Every one is a permission change, so every one is audited.
+Every one is a permission change, so every one is audited, in words: who changed whom,
+from what to what.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cases.access.permissions import Action, action_require, user_can
+from cases.access.permissions import (
+    Action,
+    action_require,
+    roles_for_organisation,
+    user_organisation,
+)
 from cases.audit.trail import audit_record
 from cases.models import Organisation, User
 
 
+def _account_check(*, actor: User | None, user: User | None, organisation: Organisation) -> None:
+    """An org admin manages their own organisation's accounts, never their own.
+
+    `actor=None` is a management command run by an operator at the server's console.
+    """
+    if actor is None:
+        return
+    action_require(user=actor, action=Action.USER_MANAGE)
+    if organisation.pk != actor.organisation_id:
+        raise PermissionDenied("You may manage accounts only in your own organisation.")
+    if user is not None and user.pk == actor.pk:
+        raise PermissionDenied("Nobody changes their own account's role or access.")
+
+
+def _role_check(*, organisation: Organisation, role: str) -> None:
+    if role not in roles_for_organisation(organisation=organisation):
+        allowed = ", ".join(
+            str(User.Role(r).label) for r in roles_for_organisation(organisation=organisation)
+        )
+        raise ValidationError(
+            {"role": f"A {organisation.get_kind_display()} may give these roles: {allowed}."}
+        )
+
+
+def _role_words(role: str) -> str:
+    return str(User.Role(role).label) if role in User.Role.values else role
+
+
 @transaction.atomic
 def user_role_set(*, actor: User | None, user: User, role: str) -> User:
-    """Give `user` a new role. Org admins may change only their own organisation's users.
+    """Give `user` a new role from those their organisation's kind may hold.
 
-    `actor=None` is a management command run by an operator on the server.
+    An org admin changes only their own organisation's users, and never themselves.
     """
     if role not in User.Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}."})
-    if actor is not None:
-        action_require(user=actor, action=Action.USER_ROLE_SET)
-        if not user_can(actor, Action.ALL_ORGANISATIONS):
-            if user.organisation_id != actor.organisation_id:
-                raise PermissionDenied("You may change roles only in your own organisation.")
-            # Nobody grants more than they hold.
-            if role == User.Role.OPERATOR or user.role == User.Role.OPERATOR:
-                raise PermissionDenied("Only an operator may grant or remove the operator role.")
+    organisation = user.organisation
+    if organisation is None or role == User.Role.OPERATOR:
+        raise PermissionDenied("Operators are not made or changed here.")
+    _account_check(actor=actor, user=user, organisation=organisation)
+    user = User.objects.select_for_update().get(pk=user.pk)
     previous = user.role
     if previous == role:
         return user
+    _role_check(organisation=organisation, role=role)
     user.role = role
     user.full_clean()
     user.save(update_fields=["role"])
@@ -41,9 +83,172 @@ def user_role_set(*, actor: User | None, user: User, role: str) -> User:
         action="user.role_changed",
         obj=user,
         organisation=user.organisation,
-        data={"username": user.username, "from": previous, "to": role},
+        data={
+            "username": user.username,
+            "from": previous,
+            "to": role,
+        },
     )
     return user
+
+
+def account_link_path(*, user: User) -> str:
+    """The one-time path that lets `user` set a password (an invitation or a reset).
+
+    Django's token covers the password hash and the last sign-in, so it stops working once
+    used, and after PASSWORD_RESET_TIMEOUT.
+    """
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return reverse("account-link", args=[uid, default_token_generator.make_token(user)])
+
+
+def _invitation_send(*, user_id: int, invited_by: str) -> None:
+    user = User.objects.select_related("organisation").get(pk=user_id)
+    assert user.organisation is not None
+    context = {
+        "user": user,
+        "organisation": user.organisation.name,
+        "role": _role_words(user.role),
+        "invited_by": invited_by,
+        "url": f"{settings.BASE_URL}{account_link_path(user=user)}",
+        "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+    }
+    send_mail(
+        subject=f"Reunite: {user.organisation.name} invites you",
+        message=render_to_string("emails/invitation.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@transaction.atomic
+def user_invite(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    username: str,
+    email: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+) -> User:
+    """Make an account with no password and e-mail its owner a one-time link to set one."""
+    _account_check(actor=actor, user=None, organisation=organisation)
+    _role_check(organisation=organisation, role=role)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "That username is taken."})
+    if not email:
+        raise ValidationError({"email": "An invitation needs an e-mail address."})
+    user = User(
+        username=username,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        organisation=organisation,
+        role=role,
+    )
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    audit_record(
+        actor=actor,
+        action="user.invited",
+        obj=user,
+        organisation=organisation,
+        data={"username": username, "role": role},
+    )
+    invited_by = actor.get_full_name() or actor.username if actor else "Reunite's operators"
+    transaction.on_commit(
+        lambda: _invitation_send(user_id=user.pk, invited_by=invited_by), robust=True
+    )
+    return user
+
+
+@transaction.atomic
+def user_invitation_resend(*, actor: User | None, user: User) -> User:
+    """A new link for an invited user who has not set a password yet."""
+    assert user.organisation is not None
+    _account_check(actor=actor, user=user, organisation=user.organisation)
+    if user.has_usable_password():
+        raise ValidationError("This user has set a password; they can reset it themselves.")
+    audit_record(
+        actor=actor,
+        action="user.invited",
+        obj=user,
+        organisation=user.organisation,
+        data={
+            "username": user.username,
+            "role": user.role,
+            "again": True,
+        },
+    )
+    invited_by = actor.get_full_name() or actor.username if actor else "Reunite's operators"
+    transaction.on_commit(
+        lambda: _invitation_send(user_id=user.pk, invited_by=invited_by), robust=True
+    )
+    return user
+
+
+@transaction.atomic
+def user_active_set(*, actor: User | None, user: User, active: bool) -> User:
+    """Deactivate (sign-in, sessions and API keys stop working) or reactivate an account."""
+    if user.organisation is None:
+        raise PermissionDenied("Operators are not changed here.")
+    _account_check(actor=actor, user=user, organisation=user.organisation)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action="user.reactivated" if active else "user.deactivated",
+        obj=user,
+        organisation=user.organisation,
+        data={"username": user.username, "from": not active, "to": active},
+    )
+    return user
+
+
+@transaction.atomic
+def user_second_factor_reset(*, actor: User | None, user: User) -> User:
+    """Remove the user's authenticator: at their next sign-in they set up a new one."""
+    if user.organisation is None:
+        raise PermissionDenied("Operators are not changed here.")
+    _account_check(actor=actor, user=user, organisation=user.organisation)
+    removed, _ = TOTPDevice.objects.filter(user=user).delete()
+    audit_record(
+        actor=actor,
+        action="user.second_factor_reset",
+        obj=user,
+        organisation=user.organisation,
+        data={"username": user.username, "devices_removed": removed},
+    )
+    return user
+
+
+@transaction.atomic
+def user_password_set_from_link(*, user: User, password: str) -> User:
+    """The owner of an e-mailed link sets their password (validated by the form)."""
+    first = not user.has_usable_password() and user.last_login is None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(
+        actor=user,
+        action="user.invitation_accepted" if first else "user.password_reset",
+        obj=user,
+        organisation=user.organisation,
+        data={"username": user.username},
+    )
+    return user
+
+
+def organisation_user_list(*, actor: User) -> QuerySet[User]:
+    """The accounts of the actor's organisation, for its admin."""
+    action_require(user=actor, action=Action.USER_MANAGE)
+    return User.objects.filter(organisation=user_organisation(user=actor)).order_by(
+        "-is_active", "username"
+    )
 
 
 def _operator_check(actor: User | None, action: Action) -> None:

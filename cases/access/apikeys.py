@@ -87,7 +87,8 @@ def apikey_rotate(
     api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if api_key.revoked_at is not None:
         raise ValidationError("This key is revoked; create a new one instead.")
-    new_key, secret = apikey_create(user=api_key.user, created_by=None, name=api_key.name)
+    # The new key is credited to whoever rotated (None only at the console).
+    new_key, secret = apikey_create(user=api_key.user, created_by=rotated_by, name=api_key.name)
     ends = timezone.now() + dt.timedelta(hours=max(grace_hours, 0))
     if api_key.expires_at is None or ends < api_key.expires_at:
         api_key.expires_at = ends

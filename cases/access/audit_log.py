@@ -13,10 +13,27 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from cases.access.permissions import Action, action_require, user_can
 from cases.audit.trail import audit_record
 from cases.models import AuditEvent, User
+
+FORMER_ACCOUNT = "a former account"
+
+
+def account_name(*, user: User | None, label: str = "", full: bool = False) -> str:
+    """How the audit log and timelines name an account today.
+
+    A live account by its username (or full name); a deactivated or erased one as "a former
+    account"; the service's own steps (no account, label "system") as "Reunite".
+    """
+    if user is None:
+        return "Reunite" if label in ("", "system") else FORMER_ACCOUNT
+    if not user.is_active:
+        return FORMER_ACCOUNT
+    return (user.get_full_name() if full else "") or user.username
 
 
 def audit_event_list(
@@ -104,6 +121,15 @@ def _record_links(user: User, events: list[AuditEvent]) -> dict[tuple[str, str],
                 "report-detail", photo.found_report.pk, photo.organisation_id, Action.REPORT_VIEW
             )
         out["cases.photo", str(photo.pk)] = {"label": label, "url": url}
+    may_manage = user_can(user, Action.USER_MANAGE)
+    for account in User.objects.filter(pk__in=ids.get("cases.user", ())):
+        mine = account.organisation_id == own and may_manage
+        out["cases.user", str(account.pk)] = {
+            "label": account_name(user=account),
+            "url": reverse("org-users") if mine and account.is_active else "",
+        }
+    for pk in ids.get("cases.user", ()):
+        out.setdefault(("cases.user", str(pk)), {"label": FORMER_ACCOUNT, "url": ""})
     for key in ApiKey.objects.filter(pk__in=ids.get("cases.apikey", ())):
         out["cases.apikey", str(key.pk)] = {"label": f"API key {key.prefix}…", "url": ""}
     for pk in ids.get("matching.candidate", ()):
@@ -122,8 +148,13 @@ def audit_event_rows(*, user: User, events: Iterable[AuditEvent]) -> list[dict[s
 
     events = list(events)
     records = _record_links(user, events)
+    actor_ids = {e.actor_id for e in events if e.actor_id is not None}
+    actors = {a.pk: a for a in User.objects.filter(pk__in=actor_ids)}
     rows = []
     for e in events:
+        who = account_name(
+            user=actors.get(e.actor_id) if e.actor_id is not None else None, label=e.actor_label
+        )
         record = records.get((e.object_type, e.object_id))
         if record is None and e.object_type:
             # A record since erased, or a kind with no page: say what it was.
@@ -133,11 +164,80 @@ def audit_event_rows(*, user: User, events: Iterable[AuditEvent]) -> list[dict[s
             {
                 "event": e,
                 "words": audit_event_words(e.action),
+                "who": who,
+                "detail": audit_event_detail(event=e, who=who),
                 "record": record,
                 "organisation": e.organisation.name if e.organisation else "",
             }
         )
     return rows
+
+
+def _when(value: Any) -> str:
+    """A stored time (ISO text in the record's data) as every page writes times, in UTC."""
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value) or "a time not recorded"
+    if timezone.is_aware(parsed):
+        parsed = timezone.localtime(parsed)
+    # The format of `|moment` (cases/templatetags/dates.py).
+    return f"{date_format(parsed, 'j M Y, H:i')} UTC"
+
+
+def _role(data: dict[str, Any], key: str) -> str:
+    value = data.get(key) or ""
+    return str(User.Role(value).label) if value in User.Role.values else str(value)
+
+
+def audit_event_detail(*, event: AuditEvent, who: str) -> str:
+    """A sentence for the changes that need more than the registry's words: who changed whom,
+    from what to what. Empty for the rest."""
+    data = event.data or {}
+    name = data.get("username", "")
+    action = event.action
+    if action == "user.role_changed":
+        return f"{who} changed {name}'s role from {_role(data, 'from')} to {_role(data, 'to')}."
+    if action == "user.invited":
+        again = " again" if data.get("again") else ""
+        return f"{who} invited {name}{again} as {_role(data, 'role')}."
+    if action == "user.invitation_accepted":
+        return f"{name} accepted the invitation and set a password."
+    if action == "user.password_reset":
+        return f"{name} set a new password from an e-mailed link."
+    if action == "user.password_reset_requested":
+        return f"A password reset link was e-mailed to {name}."
+    if action == "user.deactivated":
+        return f"{who} deactivated {name}: active → deactivated."
+    if action == "user.reactivated":
+        return f"{who} reactivated {name}: deactivated → active."
+    if action == "user.second_factor_reset":
+        return f"{who} reset {name}'s second factor; they set up a new one at their next sign-in."
+    if action == "auth.second_factor_enrolled":
+        return f"{who} set up their second factor."
+    if action == "apikey.created" and data.get("for_user"):
+        return f"{who} created key {data.get('prefix', '')}… for {data['for_user']}."
+    if action == "apikey.rotated":
+        return (
+            f"{who} replaced key {data.get('prefix', '')}… with {data.get('new_prefix', '')}…; "
+            f"the old key stops working at {_when(data.get('expires_at', ''))}."
+        )
+    if action in ("admin.added", "admin.changed"):
+        changes = data.get("changes") or {}
+        parts = [
+            f"{field}: {change.get('from')!s} → {change.get('to')!s}"
+            if action == "admin.changed"
+            else f"{field}: {change.get('to')!s}"
+            for field, change in changes.items()
+        ]
+        verb = "added" if action == "admin.added" else "changed"
+        return f"{who} {verb} {data.get('model', 'a record')} {data.get('record', '')}: " + (
+            "; ".join(parts) + "."
+        )
+    if action == "superuser.request":
+        request = f"{data.get('method', '')} {data.get('path', '')}"
+        return f"{who} (superuser): {request} → {data.get('status', '')}."
+    return ""
 
 
 def audit_events_csv(*, user: User, out: IO[str], **filters: Any) -> int:

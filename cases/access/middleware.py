@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from cases.access.addresses import client_address
-from cases.audit.trail import client_ip
+from cases.audit.trail import audit_record, client_ip
 
 
 class RequestSizeLimitMiddleware:
@@ -47,3 +47,30 @@ class AuditContextMiddleware:
             return self.get_response(request)
         finally:
             client_ip.reset(token)
+
+
+class SuperuserAuditMiddleware:
+    """Audit every request a superuser makes: superusers are break-glass accounts only.
+
+    The path is recorded without its query string (which may hold names), with the method
+    and the answer's status.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_superuser:
+            audit_record(
+                actor=user,
+                action="superuser.request",
+                obj=user,
+                data={
+                    "method": request.method,
+                    "path": request.path[:300],
+                    "status": response.status_code,
+                },
+            )
+        return response

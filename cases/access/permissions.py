@@ -38,7 +38,11 @@ class Action(StrEnum):
     ALL_ORGANISATIONS = "organisations.all"
     ORGANISATION_APPROVE = "organisation.approve"
     ORGANISATION_PAUSE = "organisation.pause"
-    USER_ROLE_SET = "user.role_set"
+    # Invite the organisation's users, set their roles, deactivate them, reset their second
+    # factor (org admins, for their own organisation only; nobody changes their own role).
+    USER_MANAGE = "user.manage"
+    # Look at /admin/ (operators): read-only but for the few audited writes it allows.
+    ADMIN_USE = "admin.use"
     LEGAL_HOLD = "legal_hold.manage"
     # Keep the organisation's profile (its named contact for confirmed matches) up to date.
     ORGANISATION_EDIT = "organisation.edit"
@@ -87,7 +91,7 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.PHOTO_VIEW,
             Action.APIKEY_MANAGE,
             Action.AUDIT_VIEW,
-            Action.USER_ROLE_SET,
+            Action.USER_MANAGE,
             Action.ORGANISATION_EDIT,
         }
     ),
@@ -99,17 +103,38 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.ALL_ORGANISATIONS,
             Action.ORGANISATION_APPROVE,
             Action.ORGANISATION_PAUSE,
-            Action.USER_ROLE_SET,
             Action.LEGAL_HOLD,
+            Action.ADMIN_USE,
         }
     ),
 }
 
 
+# The roles each kind of organisation may give its users. Reviewers sit only in agencies,
+# which file nothing of their own that a reviewer could be asked to judge; operators belong
+# to no organisation and are never given from the portal.
+ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
+    Organisation.Kind.NGO: (Role.CASEWORKER, Role.PARTNER, Role.ORG_ADMIN),
+    Organisation.Kind.GUARDIAN_SUPPORT: (Role.CASEWORKER, Role.PARTNER, Role.ORG_ADMIN),
+    Organisation.Kind.AGENCY: (Role.REVIEWER, Role.SENIOR_REVIEWER, Role.ORG_ADMIN),
+}
+
+
+def roles_for_organisation(*, organisation: Organisation) -> tuple[str, ...]:
+    """The roles an organisation of this kind may give its users."""
+    return ROLES_BY_KIND.get(organisation.kind, ())
+
+
 # Whoever may review matches, read the audit log or manage API keys signs in with a second
 # factor: those are the actions that expose children's data across records.
 SECOND_FACTOR_ACTIONS = frozenset(
-    {Action.CANDIDATE_REVIEW, Action.AUDIT_VIEW, Action.APIKEY_MANAGE}
+    {
+        Action.CANDIDATE_REVIEW,
+        Action.AUDIT_VIEW,
+        Action.APIKEY_MANAGE,
+        Action.USER_MANAGE,
+        Action.ADMIN_USE,
+    }
 )
 
 
@@ -171,4 +196,43 @@ def permissions_matrix_markdown() -> str:
     for action in Action:
         cells = ["yes" if action in MATRIX.get(role, frozenset()) else "-" for role in roles]
         lines.append(f"| `{action.value}` | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Roles each kind of organisation may give",
+        "",
+        "An organisation admin chooses a user's role from its organisation's row",
+        "(`ROLES_BY_KIND`). Operators belong to no organisation and are never made in the portal.",
+        "",
+        "| organisation | roles |",
+        "| --- | --- |",
+    ]
+    for kind in Organisation.Kind:
+        names = ", ".join(Role(r).label for r in ROLES_BY_KIND.get(kind, ()))
+        lines.append(f"| {kind.label} | {names} |")
+    lines += ["", *_WHO_CHANGES_WHAT]
     return "\n".join(lines) + "\n"
+
+
+_WHO_CHANGES_WHAT = [
+    "## Who changes accounts and data",
+    "",
+    "- **Organisation admins** run their organisation's accounts at `/org/users/`: invite a",
+    "  user by e-mail (a one-time link to set a password, valid `REUNITE_ACCOUNT_LINK_HOURS`),",
+    "  choose the role from the row above, deactivate and reactivate, reset a second factor,",
+    "  and see when each user last signed in. Nobody changes their own role or deactivates",
+    "  themselves. They create, rotate and revoke their organisation's API keys at",
+    "  `/org/api-keys/`. Every change is in the audit log in words: who changed whom, from",
+    "  what to what.",
+    "- **Everyone** can reset a forgotten password by e-mail (`/accounts/password-reset/`).",
+    "- **Operators** change no account in `/admin/`: no role, organisation, permission,",
+    "  superuser flag or second factor, their own included, and add no account there.",
+    "  Children's records (cases, reports, photos, candidates, decisions, duplicates) are",
+    "  read-only in `/admin/` for everyone, superusers included. The one write left is an",
+    "  organisation's name, contact and daily limits (and adding an organisation), each an",
+    "  audit record with the fields' values before and after. A new organisation's first",
+    "  admin is invited with `manage.py user_invite`; data is fixed with the audited",
+    "  commands (`legal_hold`, `candidate_withdraw`, `organisation_pause`, ...).",
+    "- **Superusers** are break-glass only (`createsuperuser` in an incident): every request",
+    "  a superuser makes is audited, and `check --deploy` warns while an active superuser",
+    "  exists outside the window set by `REUNITE_BREAK_GLASS_UNTIL`.",
+]

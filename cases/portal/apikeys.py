@@ -87,6 +87,8 @@ def apikey_rotate_view(request: AuthenticatedHttpRequest, key_id: int) -> HttpRe
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("apikeys:index")
+    # The service set the old key's end on its own copy of the row; show that time.
+    api_key.refresh_from_db()
     return _page(
         request,
         ApiKeyForm(organisation_id=request.user.organisation_id),

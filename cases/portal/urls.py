@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases.portal import apikeys, otp
+from cases.portal import accounts, apikeys, otp
 
 # At `accounts/2fa/`, namespace "otp".
 otp_urls = [
@@ -15,4 +15,23 @@ apikey_urls = [
     path("", apikeys.apikey_index, name="index"),
     path("<int:key_id>/rotate/", apikeys.apikey_rotate_view, name="rotate"),
     path("<int:key_id>/revoke/", apikeys.apikey_revoke_view, name="revoke"),
+]
+
+# At `accounts/`: e-mailed links that set a password (invitations and resets), for everyone.
+account_urls = [
+    path("password-reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        accounts.auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/password_reset_sent.html"
+        ),
+        name="password_reset_done",
+    ),
+    path("reset/<uidb64>/<token>/", accounts.AccountLinkView.as_view(), name="account-link"),
+]
+
+# At `org/users/`: the organisation admin's accounts page.
+user_urls = [
+    path("", accounts.user_index, name="org-users"),
+    path("<int:user_id>/", accounts.user_change, name="org-user-change"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
+from cases.access.audit_log import account_name
 from cases.access.permissions import Action, action_require
 from cases.audit.events import audit_event_words, timeline_event_names
 from cases.models import FoundReport, MissingCase, Photo, User
@@ -76,13 +77,13 @@ def case_timeline(*, case: MissingCase) -> list[dict]:
     rows = []
     for e in events:
         photo = photos.get(e.object_id) if e.object_type == "cases.photo" else None
-        actor = e.actor.get_full_name() or e.actor.username if e.actor else e.actor_label
         rows.append(
             {
                 "when": e.created_at,
                 "what": audit_event_words(e.action),
-                # "system" rows are the matching pipeline's own steps.
-                "who": actor if actor and actor != "system" else "Reunite",
+                # "system" rows are the matching pipeline's own steps; a deactivated or
+                # erased account is "a former account".
+                "who": account_name(user=e.actor, label=e.actor_label, full=True),
                 "photo": photo,
                 "photo_number": list(photos).index(e.object_id) + 1 if photo else None,
                 "object_id": e.object_id,

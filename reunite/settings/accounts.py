@@ -25,3 +25,15 @@ AXES_LOCKOUT_CALLABLE = "cases.portal.errors.lockout_response"
 # Reviewers and org admins must pass a TOTP second factor before any portal page.
 REQUIRE_2FA = env_bool("REUNITE_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = env_str("REUNITE_OTP_ISSUER", "Reunite")
+# An invitation's or a password reset's e-mailed link works once, for this many hours.
+PASSWORD_RESET_TIMEOUT = env_int("REUNITE_ACCOUNT_LINK_HOURS", 48) * 60 * 60
+# Password-reset requests answered per address per hour; more get the same answer, no e-mail.
+PASSWORD_RESET_PER_HOUR = env_int("REUNITE_PASSWORD_RESET_PER_HOUR", 5)
+# Superusers are break-glass accounts: `check --deploy` warns about an active one unless this
+# ISO date-time (e.g. 2026-12-06T18:00Z, the end of an incident) is still in the future.
+_BREAK_GLASS = env_str("REUNITE_BREAK_GLASS_UNTIL")
+BREAK_GLASS_UNTIL = (
+    dt.datetime.fromisoformat(_BREAK_GLASS.replace("Z", "+00:00")) if _BREAK_GLASS else None
+)
+if BREAK_GLASS_UNTIL is not None and BREAK_GLASS_UNTIL.tzinfo is None:
+    BREAK_GLASS_UNTIL = BREAK_GLASS_UNTIL.replace(tzinfo=dt.UTC)

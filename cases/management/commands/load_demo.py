@@ -9,7 +9,15 @@ DEMO_PASSWORD = "reunite-demo-2026"  # noqa: S105 (documented demo password)
 # The RFC 6238 test secret ("12345678901234567890"); base32 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ.
 # Demo and browser tests compute codes from it. Never use a known secret outside the demo.
 DEMO_TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
-DEMO_TOTP_USERS = ("reviewer", "reviewer2", "senior", "orgadmin", "operator")
+DEMO_TOTP_USERS = (
+    "reviewer",
+    "reviewer2",
+    "senior",
+    "orgadmin",
+    "ngoadmin",
+    "agencyadmin",
+    "operator",
+)
 
 ORGANISATIONS = {
     "family": ("Family Links (demo)", Organisation.Kind.GUARDIAN_SUPPORT),
@@ -29,6 +37,9 @@ USERS = [
     ("caseworker", "family", User.Role.CASEWORKER),
     ("orgadmin", "family", User.Role.ORG_ADMIN),
     ("partner", "ngo", User.Role.PARTNER),
+    # Every organisation runs its own accounts and API keys through its admin.
+    ("ngoadmin", "ngo", User.Role.ORG_ADMIN),
+    ("agencyadmin", "review", User.Role.ORG_ADMIN),
     ("reviewer", "review", User.Role.REVIEWER),
     ("reviewer2", "review", User.Role.REVIEWER),
     ("senior", "review", User.Role.SENIOR_REVIEWER),
@@ -69,18 +80,23 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
+        # Staff (to reach /admin/) but not a superuser: superusers are break-glass only, and
+        # /admin/ asks the permission matrix, not Django's flags.
         operator, created = User.objects.get_or_create(
             username="operator",
             defaults={
                 "role": User.Role.OPERATOR,
                 "is_staff": True,
-                "is_superuser": True,
                 "email": "operator@demo.reunite.invalid",
             },
         )
         if created:
             operator.set_password(DEMO_PASSWORD)
             operator.save()
+        elif operator.is_superuser:
+            # A demo made before the operator stopped being a superuser.
+            operator.is_superuser = False
+            operator.save(update_fields=["is_superuser"])
         for username in DEMO_TOTP_USERS:
             TOTPDevice.objects.get_or_create(
                 user=User.objects.get(username=username),
@@ -89,6 +105,6 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"Demo ready: users {', '.join(u for u, _, _ in USERS)} and operator, "
-            f"password {DEMO_PASSWORD!r}. Reviewers, senior, orgadmin and operator use the TOTP "
-            "secret GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ for their second factor."
+            f"password {DEMO_PASSWORD!r}. Reviewers, senior, the org admins and operator use "
+            "the TOTP secret GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ for their second factor."
         )

@@ -51,7 +51,7 @@ ALLOWED = {
         "photo.view",
         "apikey.manage",
         "audit.view",
-        "user.role_set",
+        "user.manage",
         "organisation.edit",
     },
     "operator": {
@@ -61,8 +61,8 @@ ALLOWED = {
         "organisations.all",
         "organisation.approve",
         "organisation.pause",
-        "user.role_set",
         "legal_hold.manage",
+        "admin.use",
     },
 }
 CELLS = [(role, action) for role in User.Role.values for action in Action]
