@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from django.conf import settings
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageMode, UnidentifiedImageError
 
 from reunite.exceptions import ReuniteError
 
@@ -80,12 +83,19 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     transparent pixels are laid on white.
     """
     if image.mode in _WIDE_GREY_MODES:
-        values = np.asarray(image, dtype=np.float64)
-        finite = values[np.isfinite(values)]
-        low, high = (finite.min(), finite.max()) if finite.size else (0.0, 0.0)
-        scaled = np.zeros_like(values) if high <= low else (values - low) * (255.0 / (high - low))
-        grey = np.nan_to_num(scaled, nan=0.0, posinf=255.0, neginf=0.0).clip(0, 255)
-        return Image.fromarray(grey.astype(np.uint8), "L").convert("RGB")
+        # One float32 copy, scaled in place: the image is already shrunk, and no further
+        # full-size temporaries are made.
+        values = np.array(image, dtype=np.float32)
+        finite = np.isfinite(values)
+        low, high = (values[finite].min(), values[finite].max()) if finite.any() else (0, 0)
+        if high > low:
+            values -= low
+            values *= 255.0 / (float(high) - float(low))
+        else:
+            values[:] = 0
+        np.nan_to_num(values, copy=False, nan=0.0, posinf=255.0, neginf=0.0)
+        np.clip(values, 0, 255, out=values)
+        return Image.fromarray(values.astype(np.uint8), "L").convert("RGB")
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in _ALPHA_MODES:
@@ -96,9 +106,86 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def photo_normalise(*, data: bytes) -> NormalisedPhoto:
-    """Validate an upload and return an upright JPEG copy with every bit of metadata gone."""
-    photo_size_check(size=len(data))
+# Pillow's own EXIF orientation values -> the transpose that makes the photo upright.
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+class PhotoDecodingBusy(ReuniteError):
+    """Every decoding slot of this process stayed busy for the whole wait."""
+
+    code = "photo_decoding_busy"
+    status = 503
+    title = "Service busy"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Too many photos are being read right now; nothing was stored. Retry after Retry-After."
+        )
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, round(settings.PHOTO_DECODE_WAIT_SECONDS)))}
+
+
+_slots_lock = threading.Lock()
+_slots: tuple[int, threading.BoundedSemaphore] | None = None
+
+
+@contextmanager
+def _decode_slot() -> Iterator[None]:
+    """At most PHOTO_DECODES_AT_ONCE photos are decoded at once in one process, so a
+    threaded server's memory is bounded by that many budgets, not by its thread count."""
+    global _slots
+    size = settings.PHOTO_DECODES_AT_ONCE
+    with _slots_lock:
+        if _slots is None or _slots[0] != size:
+            _slots = (size, threading.BoundedSemaphore(size))
+        slots = _slots[1]
+    if not slots.acquire(timeout=settings.PHOTO_DECODE_WAIT_SECONDS):
+        raise PhotoDecodingBusy()
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def photo_decoded_bytes(*, mode: str, size: tuple[int, int]) -> int:
+    """The memory a decoded image takes: pixels x bytes per channel x channels, as Pillow
+    holds it (two to four 8-bit channels share one 4-byte pixel: RGB is kept as RGBX)."""
+    try:
+        described = ImageMode.getmode(mode)
+        channel = np.dtype(described.typestr).itemsize
+        channels = len(described.bands)
+    except (KeyError, TypeError):
+        channel, channels = 4, 4  # a mode we do not know: assume the widest
+    return size[0] * size[1] * channel * (1 if channels == 1 else 4)
+
+
+def _decode_budget_check(image: Image.Image) -> None:
+    need = photo_decoded_bytes(mode=image.mode, size=image.size)
+    budget = settings.PHOTO_MAX_DECODED_BYTES
+    if need > budget:
+        raise PhotoRejected(
+            code="photo_too_large_decoded",
+            detail=(
+                f"The photo is {image.width}x{image.height} pixels in {image.mode} mode, "
+                f"which takes {need / 1e6:.0f} MB of memory to read; the limit is "
+                f"{budget / 1e6:.0f} MB. Send a smaller copy, or save it as JPEG."
+            ),
+            status=413,
+        )
+
+
+def _decoded(data: bytes) -> Image.Image:
+    """Open, check and decode an upload inside the memory budget, or refuse it."""
+    max_side = settings.PHOTO_STORE_MAX_SIDE
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -120,7 +207,12 @@ def photo_normalise(*, data: bytes) -> NormalisedPhoto:
                     ),
                     status=413,
                 )
+            # JPEG decodes at 1/2, 1/4 or 1/8 scale when that still covers the stored size:
+            # a 48 MP phone photo never exists in memory at full size.
+            image.draft(None, _fitted(image.size, max_side=max_side))
+            _decode_budget_check(image)
             image.load()
+            return image
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -145,20 +237,49 @@ def photo_normalise(*, data: bytes) -> NormalisedPhoto:
             detail="The photo file is damaged or incomplete. Try exporting it again.",
         ) from exc
 
-    image = _to_rgb(ImageOps.exif_transpose(image))
-    if min(image.size) < settings.PHOTO_MIN_SIDE:
-        raise PhotoRejected(
-            code="photo_too_small",
-            detail=(
-                f"The photo is {image.width}x{image.height} pixels; it must be at least "
-                f"{settings.PHOTO_MIN_SIDE} pixels on each side."
-            ),
-        )
-    image.thumbnail((settings.PHOTO_STORE_MAX_SIDE, settings.PHOTO_STORE_MAX_SIDE))
-    out = io.BytesIO()
-    # A fresh image from raw pixels carries no EXIF, GPS, ICC or XMP metadata.
-    clean = Image.frombytes("RGB", image.size, image.tobytes())
-    clean.save(out, format="JPEG", quality=92)
+
+def _fitted(size: tuple[int, int], *, max_side: int) -> tuple[int, int]:
+    """`size` scaled to at most `max_side` on its long side, keeping its shape."""
+    scale = min(1.0, max_side / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _shrunk(image: Image.Image, *, max_side: int) -> Image.Image:
+    """At most `max_side` on the long side, made before any conversion, so no full-size
+    copy is ever made (`thumbnail` first reduces by a whole factor, then filters)."""
+    if max(image.size) <= max_side:
+        return image
+    if image.mode in _WIDE_GREY_MODES:  # reduce() does not take 16-bit greyscale
+        return image.resize(_fitted(image.size, max_side=max_side), Image.Resampling.BOX)
+    image.thumbnail((max_side, max_side))
+    return image
+
+
+def photo_normalise(*, data: bytes) -> NormalisedPhoto:
+    """Validate an upload and return an upright JPEG copy with every bit of metadata gone.
+
+    Memory is bounded whatever the file: the decoded image fits PHOTO_MAX_DECODED_BYTES, it
+    is shrunk before any conversion, and at most PHOTO_DECODES_AT_ONCE run in a process.
+    """
+    photo_size_check(size=len(data))
+    with _decode_slot():
+        image = _decoded(data)
+        if min(image.size) < settings.PHOTO_MIN_SIDE:
+            raise PhotoRejected(
+                code="photo_too_small",
+                detail=(
+                    f"The photo is {image.width}x{image.height} pixels; it must be at least "
+                    f"{settings.PHOTO_MIN_SIDE} pixels on each side."
+                ),
+            )
+        orientation = image.getexif().get(ExifTags.Base.Orientation)
+        image = _to_rgb(_shrunk(image, max_side=settings.PHOTO_STORE_MAX_SIDE))
+        if orientation in _UPRIGHT:
+            image = image.transpose(_UPRIGHT[orientation])
+        out = io.BytesIO()
+        # A fresh image from raw pixels carries no EXIF, GPS, ICC or XMP metadata.
+        clean = Image.frombytes("RGB", image.size, image.tobytes())
+        clean.save(out, format="JPEG", quality=92)
     return NormalisedPhoto(jpeg=out.getvalue(), width=clean.width, height=clean.height)
 
 
