@@ -25,3 +25,25 @@ def test_running_it_again_keeps_an_org_admins_edits():
     call_command("load_demo")
     assert Organisation.objects.get(name="Hope Street NGO (demo)").contact_name == "Kofi"
     assert User.objects.filter(username="senior").count() == 1
+
+
+def test_every_demo_organisation_has_an_org_admin_with_a_second_factor():
+    call_command("load_demo")
+    for organisation in Organisation.objects.all():
+        admins = User.objects.filter(organisation=organisation, role=User.Role.ORG_ADMIN)
+        assert admins.exists(), organisation.name
+        assert all(TOTPDevice.objects.filter(user=a, confirmed=True).exists() for a in admins)
+
+
+def test_a_first_org_admin_is_invited_from_the_console(django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    call_command("load_demo")
+    organisation = Organisation.objects.create(
+        name="New NGO", kind="ngo", purpose="reunite_missing"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("user_invite", "New NGO", "newadmin", "admin@new-ngo.example")
+    user = User.objects.get(username="newadmin")
+    assert user.organisation == organisation and user.role == User.Role.ORG_ADMIN
+    assert mail.outbox[-1].to == ["admin@new-ngo.example"]
