@@ -26,3 +26,21 @@ class ReuniteError(Exception):
     def headers(self) -> dict[str, str]:
         """HTTP headers that go with the problem (e.g. Retry-After)."""
         return {}
+
+
+# How long a client should wait before retrying when a dependency is down.
+DEPENDENCY_RETRY_AFTER_SECONDS = 30
+
+
+class DependencyUnavailable(ReuniteError):
+    """Something Reunite depends on (photo storage, ...) failed; retrying later may work.
+
+    The API answers 503 with Retry-After, and the portal its 503 page.
+    """
+
+    code = "service_unavailable"
+    status = 503
+    title = "Service unavailable"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(DEPENDENCY_RETRY_AFTER_SECONDS)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,8 +17,10 @@ from cases.audit.trail import audit_record
 from cases.models import FoundReport, MissingCase, Photo, User
 from cases.records.images import NormalisedPhoto, PhotoRejected, photo_normalise
 from cases.records.limits import daily_limit_check, surge_check
-from cases.records.storage import photo_file_delete, photo_file_write
+from cases.records.storage import PhotoStorageUnavailable, photo_file_delete, photo_file_write
 from matching import interfaces as matching
+
+logger = logging.getLogger(__name__)
 
 # The one list of a case's fields a caseworker fills in and may change later, in the order
 # forms show them. external_ref is set once: it is how retries find the case.
@@ -81,7 +84,11 @@ def _files_written(prepared: list[_PreparedPhoto]) -> Iterator[list[str]]:
         yield written
     except BaseException:
         for path in written:
-            photo_file_delete(path=path)
+            try:
+                photo_file_delete(path=path)
+            except PhotoStorageUnavailable:
+                # The first error is the one to answer; the orphan sweep removes the file.
+                logger.warning("Could not remove %s after a failed upload", path)
         raise
 
 

@@ -13,9 +13,12 @@ key can be rotated while the service runs (`manage.py photo_key_rotate` re-encry
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -25,6 +28,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+
+from reunite.exceptions import DependencyUnavailable
 
 _KEY_SETTINGS = {"PHOTO_ENCRYPTION_KEY", "PHOTO_ENCRYPTION_OLD_KEYS", "SECRET_KEY"}
 
@@ -66,19 +71,75 @@ def _storage() -> Storage:
     return storages["photos"]
 
 
+# Failures of the storage itself, not of one file: full, read-only, refused or broken.
+_UNAVAILABLE_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EIO,
+}
+
+
+class PhotoStorageUnavailable(DependencyUnavailable):
+    """The photo storage cannot be used now: a 503 with Retry-After."""
+
+    code = "storage_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Photo storage is unavailable (full, read-only or unreachable). Nothing was "
+            "stored; retry after Retry-After."
+        )
+
+
+def _object_storage_down(exc: Exception) -> bool:
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # no object storage installed
+        return False
+    if isinstance(exc, BotoCoreError):  # unreachable, timed out
+        return True
+    if isinstance(exc, ClientError):
+        response: dict = exc.response or {}
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return status >= 500 or status == 403
+    return False
+
+
+@contextmanager
+def _storage_guarded() -> Iterator[None]:
+    """Turn the storage being down (not a file being missing) into PhotoStorageUnavailable."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _UNAVAILABLE_ERRNOS:
+            raise PhotoStorageUnavailable() from exc
+        raise
+    except Exception as exc:
+        if _object_storage_down(exc):
+            raise PhotoStorageUnavailable() from exc
+        raise
+
+
 def photo_file_write(*, data: bytes) -> str:
     """Encrypt and store bytes; returns the file's name in the photo storage."""
     name = uuid.uuid4().hex
-    return _storage().save(f"photos/{name[:2]}/{name}.enc", ContentFile(_fernet().encrypt(data)))
+    token = _fernet().encrypt(data)
+    with _storage_guarded():
+        return _storage().save(f"photos/{name[:2]}/{name}.enc", ContentFile(token))
 
 
 def photo_file_read(*, path: str) -> bytes:
-    with _storage().open(path, "rb") as handle:
-        return _fernet().decrypt(handle.read())
+    with _storage_guarded(), _storage().open(path, "rb") as handle:
+        token = handle.read()
+    return _fernet().decrypt(token)
 
 
 def photo_file_delete(*, path: str) -> None:
-    _storage().delete(path)  # a file already gone is not an error, on disk or in a bucket
+    with _storage_guarded():
+        _storage().delete(path)  # a file already gone is not an error, on disk or in a bucket
 
 
 def photo_file_exists(*, path: str) -> bool:

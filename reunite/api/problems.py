@@ -21,11 +21,9 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from reunite.exceptions import ReuniteError
+from reunite.exceptions import DEPENDENCY_RETRY_AFTER_SECONDS, ReuniteError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-# How long a client should wait before retrying when a dependency is down.
-DEPENDENCY_RETRY_AFTER_SECONDS = 30
 
 logger = logging.getLogger(__name__)
 

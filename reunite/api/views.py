@@ -1,6 +1,6 @@
 """The API's own views: a problem+json 404 for any unknown path under /api/v1/, and the
 project's 403, 404 and 500 handlers, which answer a problem for /api/ paths and the
-branded page (templates/403.html, 404.html, 500.html) everywhere else."""
+branded page (templates/403.html, 404.html, 500.html, 503.html) everywhere else."""
 
 from __future__ import annotations
 
@@ -8,10 +8,17 @@ import sys
 from typing import Any
 
 from django.http import HttpResponse, JsonResponse
+from django.template import loader
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
-from reunite.api.problems import PROBLEM_CONTENT_TYPE, problem_body, unexpected_problem
+from reunite.api.problems import (
+    PROBLEM_CONTENT_TYPE,
+    domain_problem,
+    problem_body,
+    unexpected_problem,
+)
+from reunite.exceptions import ReuniteError
 
 
 @csrf_exempt  # it changes nothing; without this a stray POST gets the HTML CSRF page
@@ -52,12 +59,20 @@ def page_not_found(request: Any, exception: Exception) -> HttpResponse:
 
 def server_error(request: Any) -> HttpResponse:
     """handler500. Errors outside the API views (a middleware reaching a database that is
-    down) end here; under /api/ they are problems too, 503 when a dependency is down.
+    down) end here, and so does every error a portal view does not handle. Under /api/ they
+    are problems; a dependency that is down (database, Redis, photo storage) is a 503 with
+    Retry-After in the API and the portal alike.
     """
+    exc = sys.exc_info()[1]
+    known = domain_problem(exc) if isinstance(exc, ReuniteError) else None
+    body, headers = known if known is not None else unexpected_problem(exc)
     if not request.path.startswith("/api/"):
-        return defaults.server_error(request)
-    body, headers = unexpected_problem(sys.exc_info()[1])
-    response = JsonResponse(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
+        if body["status"] != 503:
+            return defaults.server_error(request)
+        # Rendered without a request or context processors: the database may be down.
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    else:
+        response = JsonResponse(body, status=body["status"], content_type=PROBLEM_CONTENT_TYPE)
     for name, value in headers.items():
         response[name] = value
     return response
