@@ -60,6 +60,8 @@ GENESIS_HASH = "0" * 64
 _PG_AUDIT_LOCK = 0x52455541
 # A verification names at most this many problems of each kind, then counts the rest.
 _PROBLEMS_SHOWN = 10
+# Rows the seal refused (id and MAC), so each is logged once per process.
+_refused: set[tuple[int, str | None]] = set()
 
 # Set per request by `AuditContextMiddleware`, so services need not pass the client IP.
 client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
@@ -71,7 +73,12 @@ def _canonical(value: Any) -> bytes:
 
 def _ip(value: str | None) -> str | None:
     # The database may spell an address its own way (PostgreSQL's inet); MACs use one spelling.
-    return str(ipaddress.ip_address(value)) if value else None
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return value  # only SQL can put this here (SQLite stores any text); its MAC fails
 
 
 def _row_mac(event: AuditEvent) -> str:
@@ -188,10 +195,15 @@ def _sealable(events: list[AuditEvent]) -> list[AuditEvent]:
     for event in events:
         if _row_mac_valid(event) and event.mac not in copied:
             sealable.append(event)
-        else:
-            # Left unsealed on purpose: audit_verify names it as inserted around audit_record.
+        elif (event.pk, event.mac) not in _refused:
+            # Left unsealed on purpose: audit_verify names it. Logged once per process, since
+            # every seal meets it again.
+            if len(_refused) > 10_000:
+                _refused.clear()
+            _refused.add((event.pk, event.mac))
             logger.error(
-                "audit record id=%s (%s) has no valid MAC of its own: not sealed",
+                "audit record id=%s (%s) was not written by audit_record (no valid MAC of its "
+                "own, or a copy): not sealed",
                 event.pk,
                 event.action,
             )

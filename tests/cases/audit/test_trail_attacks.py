@@ -265,3 +265,24 @@ def test_without_the_key_no_row_verifies(caseworker, settings):
     assert audit_seal() == 0
     count, problems = audit_pending_check()
     assert count == 1 and "no valid MAC" in problems[0]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's inet refuses the text")
+def test_a_row_with_an_impossible_address_neither_stops_the_seal_nor_the_check(caseworker):
+    _insert(actor=caseworker, action="case.viewed", created_at=timezone.now(), ip_address="x")
+    genuine = audit_record(actor=caseworker, action="case.viewed", obj=caseworker)
+
+    assert audit_seal() == 1
+    genuine.refresh_from_db()
+    assert genuine.sequence == 1
+    count, problems = audit_pending_check()
+    assert count == 1 and "no valid MAC" in problems[0]
+
+
+def test_a_refused_row_is_logged_once_however_often_the_seal_runs(caseworker, caplog):
+    _insert(actor=caseworker, action="case.viewed", created_at=timezone.now())
+    forged = AuditEvent.objects.get()
+    for _ in range(3):
+        audit_seal()
+    refusals = [r for r in caplog.records if f"id={forged.pk} " in r.getMessage()]
+    assert len(refusals) == 1 and refusals[0].levelname == "ERROR"
