@@ -33,7 +33,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Audit chain intact: {checked} records verified, {pending} waiting for their "
-                f"seal, {compared} checkpoints compared."
+                f"seal, {compared} checkpoint{'' if compared == 1 else 's'} compared."
             )
         )
         if compared == 0 and checked:

@@ -177,3 +177,20 @@ def test_a_row_without_a_mac_after_one_with_a_mac_breaks_the_chain(caseworker):
 
     checked, broken = audit_verify()
     assert checked == 3 and broken is not None and broken.pk == event.pk
+
+
+def test_audit_verify_warns_when_there_is_no_checkpoint_file(caseworker, settings):
+    settings.AUDIT_CHECKPOINT_FILE = None
+    _three_records(caseworker)
+    out = io.StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "3 records verified" in out.getvalue()
+    assert "No checkpoints to compare" in out.getvalue()
+
+
+def test_audit_verify_passes_while_a_fresh_record_waits_for_its_seal(caseworker):
+    _three_records(caseworker)
+    audit_record(actor=caseworker, action="case.closed", obj=caseworker)
+    out = io.StringIO()
+    call_command("audit_verify", stdout=out)
+    assert "3 records verified, 1 waiting for their seal, 1 checkpoint compared" in out.getvalue()
