@@ -193,6 +193,14 @@ def _role(data: dict[str, Any], key: str) -> str:
 def audit_event_detail(*, event: AuditEvent, who: str) -> str:
     """A sentence for the changes that need more than the registry's words: who changed whom,
     from what to what. Empty for the rest."""
+    sentence = _detail(event=event, who=who)
+    # Usernames keep their case; only the words "a former account" open with a capital.
+    if sentence.startswith(FORMER_ACCOUNT):
+        sentence = sentence[0].upper() + sentence[1:]
+    return sentence
+
+
+def _detail(*, event: AuditEvent, who: str) -> str:
     data = event.data or {}
     name = data.get("username", "")
     action = event.action
@@ -213,8 +221,6 @@ def audit_event_detail(*, event: AuditEvent, who: str) -> str:
         return f"{who} reactivated {name}: deactivated → active."
     if action == "user.second_factor_reset":
         return f"{who} reset {name}'s second factor; they set up a new one at their next sign-in."
-    if action == "auth.second_factor_enrolled":
-        return f"{who} set up their second factor."
     if action == "apikey.created" and data.get("for_user"):
         return f"{who} created key {data.get('prefix', '')}… for {data['for_user']}."
     if action == "apikey.rotated":
