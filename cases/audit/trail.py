@@ -177,9 +177,13 @@ def audit_record(
 
 def _seal_soon() -> None:
     # With a broker the seal runs on the `default` worker, the one process that keeps the
-    # checkpoint file, whichever host committed the record. Without one (eager) it runs here,
-    # at once: the embedded default is a single process anyway.
-    audit_seal_task.delay()
+    # checkpoint file, whichever host committed the record. Without one it runs here, once
+    # (an eager task would retry a locked SQLite at once, five times, inside the request):
+    # the embedded default is a single process, and the next commit seals what this left.
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        audit_seal()
+    else:
+        audit_seal_task.delay()
 
 
 def _sealable(events: list[AuditEvent]) -> list[AuditEvent]:
@@ -214,10 +218,11 @@ def audit_seal(*, batch: int = 500) -> int:
     """Seal the committed records that audit_record wrote into the chain, in the order of id.
 
     The one place that writes `sequence`, `prev_hash` and `hash`, and the one place the chain
-    lock is taken, in a transaction of its own. Called only by `audit_seal_task`: queued after
-    each audited commit, and every minute by beat (a record whose process died before its
-    on-commit hook is sealed by the next run). A row without a valid MAC of its own is never
-    sealed. Returns how many it sealed.
+    lock is taken, in a transaction of its own. Run by `audit_seal_task` on the `default`
+    worker, queued after each audited commit and every minute by beat (a record whose process
+    died before its on-commit hook is sealed by the next run); without a broker, in-process
+    after each audited commit. A row without a valid MAC of its own is never sealed. Returns
+    how many it sealed.
     """
     sealed = 0
     after_id = 0
