@@ -228,3 +228,28 @@ def test_partner_org_admin_issues_rotates_and_revokes_a_key_credited_to_them(
     client.post(f"/org/api-keys/{new_key.pk}/revoke/", {"confirm": "revoke"})
     new_key.refresh_from_db()
     assert new_key.revoked_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_partner_quick_start_works_with_a_key_its_org_admin_issued_in_the_portal(
+    live_server, org_ngo, partner, matching_pair
+):
+    from tests.cases.api.test_partner_client import _example
+
+    ngoadmin = UserFactory(username="ngoadmin", organisation=org_ngo, role=User.Role.ORG_ADMIN)
+    portal = force_login_verified(Client(), ngoadmin)
+    page = portal.post("/org/api-keys/", {"user": partner.pk, "name": "shelter app"})
+    key = re.search(r'data-testid="new-secret" readonly value="(rk_[^"]+)"', page.content.decode())[
+        1
+    ]
+
+    client = _example().ReuniteClient(live_server.url, key)
+    fields = {
+        "external_ref": "HS-2025-0042",
+        "found_on": "2025-06-01",
+        "found_place": "Riverside shelter",
+        "estimated_age_min": 7,
+        "estimated_age_max": 11,
+    }
+    report = client.file_report(fields, [matching_pair[1]])
+    assert client.report(report["id"])["external_ref"] == "HS-2025-0042"
