@@ -7,6 +7,8 @@ from what to what.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,7 +29,7 @@ from cases.access.permissions import (
     user_organisation,
 )
 from cases.audit.trail import audit_record
-from cases.models import Organisation, User
+from cases.models import AuditEvent, Organisation, User
 
 
 def _account_check(*, actor: User | None, user: User | None, organisation: Organisation) -> None:
@@ -193,8 +195,11 @@ def user_invitation_resend(*, actor: User | None, user: User) -> User:
 def user_active_set(*, actor: User | None, user: User, active: bool) -> User:
     """Deactivate (sign-in, sessions and API keys stop working) or reactivate an account."""
     if user.organisation is None:
-        raise PermissionDenied("Operators are not changed here.")
-    _account_check(actor=actor, user=user, organisation=user.organisation)
+        # An operator's account changes only at the console, approved by a second operator.
+        if actor is not None:
+            raise PermissionDenied("Operators are not changed here.")
+    else:
+        _account_check(actor=actor, user=user, organisation=user.organisation)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_active == active:
         return user
@@ -214,8 +219,10 @@ def user_active_set(*, actor: User | None, user: User, active: bool) -> User:
 def user_second_factor_reset(*, actor: User | None, user: User) -> User:
     """Remove the user's authenticator: at their next sign-in they set up a new one."""
     if user.organisation is None:
-        raise PermissionDenied("Operators are not changed here.")
-    _account_check(actor=actor, user=user, organisation=user.organisation)
+        if actor is not None:
+            raise PermissionDenied("Operators are not changed here.")
+    else:
+        _account_check(actor=actor, user=user, organisation=user.organisation)
     removed, _ = TOTPDevice.objects.filter(user=user).delete()
     audit_record(
         actor=actor,
@@ -241,6 +248,91 @@ def user_password_set_from_link(*, user: User, password: str) -> User:
         data={"username": user.username},
     )
     return user
+
+
+# --- Changes at the console: one operator asks, a second one approves --------------------
+
+ACCOUNT_CHANGES = ("role", "deactivate", "reactivate", "second_factor_reset")
+ACCOUNT_REQUEST_HOURS = 24
+
+
+def _console_operator(*, username: str) -> User:
+    operator = User.objects.filter(username=username, role=User.Role.OPERATOR).first()
+    if operator is None or not operator.is_active:
+        raise PermissionDenied(f"{username!r} is not an active operator.")
+    return operator
+
+
+@transaction.atomic
+def account_change_request(
+    *, requested_by: str, username: str, change: str, role: str = "", reason: str
+) -> AuditEvent:
+    """Record an operator's request to change an account; nothing changes until a second
+    operator approves it (`account_change_approve`). The request is itself the audit record."""
+    operator = _console_operator(username=requested_by)
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise ValidationError({"user": f"No account {username!r}."})
+    if change not in ACCOUNT_CHANGES:
+        raise ValidationError({"change": f"One of {', '.join(ACCOUNT_CHANGES)}."})
+    if change == "role":
+        if user.organisation is None:
+            raise PermissionDenied("An operator's role is not changed; deactivate the account.")
+        _role_check(organisation=user.organisation, role=role)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why."})
+    return audit_record(
+        actor=operator,
+        action="account_change.requested",
+        obj=user,
+        organisation=user.organisation,
+        data={"username": user.username, "change": change, "role": role, "reason": reason},
+    )
+
+
+@transaction.atomic
+def account_change_approve(*, approved_by: str, request_id: int) -> User:
+    """A second operator approves a request made in the last ACCOUNT_REQUEST_HOURS, once;
+    neither the operator who asked nor the account's owner can approve it."""
+    operator = _console_operator(username=approved_by)
+    request = (
+        AuditEvent.objects.select_for_update()
+        .filter(pk=request_id, action="account_change.requested")
+        .first()
+    )
+    if request is None:
+        raise ValidationError({"request": f"No account change request #{request_id}."})
+    if request.actor_id == operator.pk:
+        raise PermissionDenied("The operator who asked cannot approve; a second operator must.")
+    if request.object_id == str(operator.pk):
+        raise PermissionDenied("Nobody approves a change to their own account.")
+    if timezone.now() - request.created_at > dt.timedelta(hours=ACCOUNT_REQUEST_HOURS):
+        raise ValidationError({"request": "This request has expired; ask again."})
+    if AuditEvent.objects.filter(
+        action="account_change.approved", data__request=request.pk
+    ).exists():
+        raise ValidationError({"request": "This request was approved already."})
+    user = User.objects.get(pk=int(request.object_id))
+    data = request.data
+    audit_record(
+        actor=operator,
+        action="account_change.approved",
+        obj=user,
+        organisation=user.organisation,
+        data={
+            "request": request.pk,
+            "requested_by": request.actor_label,
+            "username": user.username,
+            "change": data["change"],
+            "role": data.get("role", ""),
+        },
+    )
+    change = data["change"]
+    if change == "role":
+        return user_role_set(actor=None, user=user, role=data["role"])
+    if change in ("deactivate", "reactivate"):
+        return user_active_set(actor=None, user=user, active=change == "reactivate")
+    return user_second_factor_reset(actor=None, user=user)
 
 
 def organisation_user_list(*, actor: User) -> QuerySet[User]:

@@ -240,6 +240,15 @@ def _detail(*, event: AuditEvent, who: str) -> str:
         return f"{who} {verb} {data.get('model', 'a record')} {data.get('record', '')}: " + (
             "; ".join(parts) + "."
         )
+    if action == "account_change.requested":
+        change = data.get("change", "")
+        what = f"role {_role(data, 'role')}" if change == "role" else change.replace("_", " ")
+        return f"{who} asked for a change to {name} ({what}): {data.get('reason', '')}"
+    if action == "account_change.approved":
+        return (
+            f"{who} approved {data.get('requested_by', '')}'s request "
+            f"#{data.get('request', '')} for {name}."
+        )
     if action == "superuser.request":
         request = f"{data.get('method', '')} {data.get('path', '')}"
         return f"{who} (superuser): {request} → {data.get('status', '')}."

@@ -69,6 +69,9 @@ _("user.reactivated", "User reactivated")
 _("user.second_factor_reset", "User's second factor reset")
 _("user.password_reset_requested", "Password reset link e-mailed")
 _("user.password_reset", "Password reset from an e-mailed link")
+# An operator's account change at the console, and a second operator's approval of it.
+_("account_change.requested", "Account change asked for by an operator (needs a second)")
+_("account_change.approved", "Account change approved by a second operator")
 # /admin/: the few writes it allows, with each changed field's value before and after.
 _("admin.added", "Record added in the operators' admin")
 _("admin.changed", "Record changed in the operators' admin")

@@ -299,3 +299,14 @@ def test_the_demo_operator_is_staff_not_superuser():
     operator = User.objects.get(username="operator")
     assert operator.is_staff and not operator.is_superuser
     assert superuser_check() == []
+
+
+def test_the_admins_password_change_goes_to_the_audited_reset(admin_client, admin_user):
+    response = admin_client.post(
+        "/admin/password_change/",
+        {"old_password": "a-long-test-password", "new_password1": "x", "new_password2": "x"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password-reset/"
+    admin_user.refresh_from_db()
+    assert admin_user.check_password("a-long-test-password")
