@@ -26,7 +26,13 @@ class CandidateOutput(serializers.ModelSerializer):
     band = serializers.SerializerMethodField(help_text="The score in words, for reviewers.")
 
     def get_band(self, candidate: Candidate) -> dict[str, str]:
-        band = score_band(score=candidate.best_score, age_gap_years=candidate.age_gap_years)
+        band = score_band(
+            score=candidate.best_score,
+            age_gap_years=candidate.age_gap_years,
+            fmr=candidate.false_match_rate,
+            cell=candidate.age_cell,
+            threshold=candidate.threshold,
+        )
         return {"key": band.key, "words": band.words, "explanation": band.explanation}
 
     class Meta:
@@ -40,6 +46,8 @@ class CandidateOutput(serializers.ModelSerializer):
             "evidence_score",
             "agreeing_pairs",
             "age_gap_years",
+            "false_match_rate",
+            "age_cell",
             "held_back",
             "hold_reasons",
             "compatibility",

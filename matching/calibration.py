@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from matching.generations import generation_active
+from matching.rates import PairRule, rate_words
 from matching.spaces import Profile, profile_read
 
 # Each further agreeing photo pair adds this share of its margin above the threshold.
@@ -69,12 +70,37 @@ def candidate_threshold(
     return profile.threshold
 
 
+def pair_rule(
+    *,
+    score: float,
+    case_age: float | None,
+    report_age: float | None,
+    offset: float = 0.0,
+    profile: Profile | None = None,
+) -> PairRule:
+    """The threshold one (case photo, report photo) pair must clear, and the calibrated
+    false-match rate at its score, for the ages in the two photos (unknown: the most
+    cautious band) and the faces' cluster `offset` (see matching.rates).
+
+    A profile without age cells keeps its adult threshold and large-age-gap rule.
+    """
+    if settings.CANDIDATE_THRESHOLD is not None:
+        return PairRule(threshold=float(settings.CANDIDATE_THRESHOLD), fmr=0.0, cell="")
+    profile = profile or profile_active()
+    if profile.by_age:
+        return profile.rates.pair(score=score, age_a=case_age, age_b=report_age, offset=offset)
+    gap = None if case_age is None or report_age is None else abs(case_age - report_age)
+    return PairRule(
+        threshold=candidate_threshold(age_gap_years=gap, profile=profile), fmr=0.0, cell=""
+    )
+
+
 def search_floor(*, profile: Profile | None = None) -> float:
     """The lowest threshold any pair may need: hits below it are never candidates."""
     if settings.CANDIDATE_THRESHOLD is not None:
         return float(settings.CANDIDATE_THRESHOLD)
     profile = profile or profile_active()
-    return min(profile.threshold, profile.large_gap_threshold)
+    return min(profile.threshold, profile.large_gap_threshold, profile.rates.floor())
 
 
 def expected_false_candidates(*, gallery_size: int, fmr: float | None = None) -> float:
@@ -83,13 +109,24 @@ def expected_false_candidates(*, gallery_size: int, fmr: float | None = None) ->
     return gallery_size * (profile.data["measured_fmr"] if fmr is None else fmr)
 
 
-def score_band(*, score: float, age_gap_years: float | None = None) -> Band:
+def score_band(
+    *,
+    score: float,
+    age_gap_years: float | None = None,
+    fmr: float | None = None,
+    cell: str = "",
+    threshold: float | None = None,
+) -> Band:
     """The words a reviewer sees for a score.
 
-    A large age gap between the two photos widens the band: the same child photographed
-    years apart scores lower, so a lower score still reads as "possible", and "strong"
-    is not claimed.
+    With the pair's calibrated rate (`fmr`, its age `cell` and the `threshold` it had to
+    clear), the words say how often strangers of these ages, with faces like these, score
+    this high. Without, a large age gap between the two photos widens the band: the same
+    child photographed years apart scores lower, so a lower score still reads as
+    "possible", and "strong" is not claimed.
     """
+    if fmr and threshold is not None:
+        return _calibrated_band(score=score, fmr=fmr, cell=cell, threshold=threshold)
     threshold = candidate_threshold()
     strong = _strong_edge(threshold=threshold)
     large_gap = age_gap_years is not None and age_gap_years >= settings.LARGE_AGE_GAP_YEARS
@@ -107,6 +144,16 @@ def score_band(*, score: float, age_gap_years: float | None = None) -> Band:
     if score >= threshold:
         return POSSIBLE
     return WEAK
+
+
+def _calibrated_band(*, score: float, fmr: float, cell: str, threshold: float) -> Band:
+    words = rate_words(fmr=fmr, cell=cell)
+    if score < threshold:
+        return Band(WEAK.key, WEAK.words, f"{words} Below the threshold for these ages.")
+    # "Strong": strangers ten times rarer than the candidate threshold allows.
+    if fmr <= profile_active().target_fmr / 10:
+        return Band(STRONG.key, STRONG.words, f"{words} {STRONG.explanation}")
+    return Band(POSSIBLE.key, POSSIBLE.words, f"{words} Above the threshold for these ages.")
 
 
 def _strong_edge(*, threshold: float) -> float:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from cases.records.ages import AGE_BANDS
+from matching.rates import AGE_BAND_LABELS, Rates, age_bands, cell_key
 
 if TYPE_CHECKING:
     from matching.engine.deepface_engine import DeepFaceEngine
@@ -386,6 +387,121 @@ def rates_at(*, scores: Scores, threshold: float) -> dict[str, float]:
     }
 
 
+def pair_thresholds(*, rates: Rates, emb: np.ndarray, ages: np.ndarray | None) -> np.ndarray:
+    """Every pair's threshold under a profile's rules (n x n), exactly as the search applies
+    them: the age cell of the two photos' ages (unknown: the most cautious) and the faces'
+    cluster offsets."""
+    n = len(emb)
+    bands = age_bands(np.full(n, np.nan) if ages is None else np.asarray(ages, dtype=np.float64))
+    offsets = rates.offsets(emb)
+    return rates.thresholds(
+        bands_a=bands[:, None],
+        bands_b=bands[None, :],
+        offsets_a=offsets[:, None],
+        offsets_b=offsets[None, :],
+    )
+
+
+def profile_rule(
+    *,
+    rates: Rates,
+    large_gap_threshold: float,
+    large_gap_years: float,
+    emb: np.ndarray,
+    ages: np.ndarray | None,
+) -> np.ndarray:
+    """Every pair's threshold under a profile: its age cells and clusters when it has them,
+    else its adult threshold and large-age-gap rule."""
+    if rates.ages is not None or rates.clusters is not None:
+        return pair_thresholds(rates=rates, emb=emb, ages=ages)
+    n = len(emb)
+    if ages is None:
+        return np.full((n, n), rates.base_threshold)
+    gaps = np.abs(np.asarray(ages)[:, None] - np.asarray(ages)[None, :])
+    return np.where(gaps >= large_gap_years, large_gap_threshold, rates.base_threshold)
+
+
+def rule_rates(
+    *,
+    identities: Sequence[str],
+    found: np.ndarray,
+    emb: np.ndarray,
+    rule: np.ndarray,
+    mask: np.ndarray | None = None,
+) -> dict[str, float]:
+    """FMR per comparison and FNMR when every pair has its own threshold (`rule`), among the
+    photos in `mask`; FNMR counts pairs with an undetected face as misses."""
+    ids = np.asarray(identities)
+    keep = np.ones(len(ids), bool) if mask is None else mask
+    upper = np.triu(np.ones((len(ids), len(ids)), bool), k=1) & keep[:, None] & keep[None, :]
+    same = ids[:, None] == ids[None, :]
+    scored = found[:, None] & found[None, :]
+    passed = (emb @ emb.T >= rule) & scored
+    impostor = upper & ~same & scored
+    genuine = upper & same
+    return {
+        "impostor_pairs": int(impostor.sum()),
+        "genuine_pairs": int(genuine.sum()),
+        "fmr": float(passed[impostor].mean()) if impostor.any() else 0.0,
+        "fnmr_incl_no_face": float(1 - passed[genuine].mean()) if genuine.any() else 0.0,
+    }
+
+
+def group_rates(
+    *,
+    identities: Sequence[str],
+    found: np.ndarray,
+    emb: np.ndarray,
+    rule: np.ndarray,
+    labels: Sequence[str],
+) -> dict:
+    """False-match and miss rates per group at the shipped rule: strangers of the same group
+    (impostor pairs within it), against the rate over every impostor pair in the set."""
+    overall = rule_rates(identities=identities, found=found, emb=emb, rule=rule)
+    label_arr = np.asarray(labels)
+    table = {}
+    for label in sorted(set(labels)):
+        rates = rule_rates(
+            identities=identities, found=found, emb=emb, rule=rule, mask=label_arr == label
+        )
+        rates["photos"] = int((label_arr == label).sum())
+        rates["times_overall"] = rates["fmr"] / overall["fmr"] if overall["fmr"] else 0.0
+        table[label] = rates
+    return {"overall": overall, "groups": table}
+
+
+def age_cell_rates(
+    *,
+    identities: Sequence[str],
+    found: np.ndarray,
+    emb: np.ndarray,
+    rule: np.ndarray,
+    ages: np.ndarray,
+) -> dict[str, dict[str, float]]:
+    """FMR and FNMR per pair of age bands (found x gallery is symmetric here) at the rule."""
+    bands = age_bands(np.asarray(ages, dtype=np.float64))
+    ids = np.asarray(identities)
+    upper = np.triu(np.ones((len(ids), len(ids)), bool), k=1)
+    same = ids[:, None] == ids[None, :]
+    scored = found[:, None] & found[None, :]
+    passed = (emb @ emb.T >= rule) & scored
+    table = {}
+    for i in range(len(AGE_BAND_LABELS)):
+        for j in range(i, len(AGE_BAND_LABELS)):
+            cell = ((bands[:, None] == i) & (bands[None, :] == j)) | (
+                (bands[:, None] == j) & (bands[None, :] == i)
+            )
+            impostor = upper & cell & ~same & scored
+            genuine = upper & cell & same
+            table[cell_key(i, j)] = {
+                "impostor_pairs": int(impostor.sum()),
+                "fmr": float(passed[impostor].mean()) if impostor.any() else 0.0,
+                "genuine_pairs": int(genuine.sum()),
+                "fnmr_incl_no_face": float(1 - passed[genuine].mean()) if genuine.any() else 0.0,
+            }
+    return table
+
+
 def threshold_for_fmr(*, impostor: np.ndarray, target_fmr: float) -> float:
     """The lowest threshold whose false-match rate per comparison is at most `target_fmr`."""
     ordered = np.sort(impostor)[::-1]
@@ -572,9 +688,13 @@ def candidate_reach(
     ages: np.ndarray | None = None,
     roles: Sequence[str] | None = None,
     groups: dict[str, list[str]] | None = None,
+    rule: np.ndarray | None = None,
 ) -> dict:
     """At the shipped thresholds: the share of found children whose case becomes a
     candidate, and the false candidates per 10,000 gallery faces.
+
+    `rule` (n x n, from `pair_thresholds`) gives every pair its own threshold, as a
+    profile with age cells and face clusters does; it replaces the two thresholds.
 
     With `roles` ("case" or "found" per photo), case photos form the gallery and each found
     photo is one report searched against it. Without, each person's first photo is their
@@ -615,7 +735,11 @@ def candidate_reach(
             continue
         sims = emb[gallery_found] @ emb[probe]
         pair_gaps = np.abs(ages_arr[gallery_found] - ages_arr[probe])
-        needed = np.where(pair_gaps >= large_gap_years, large_gap_threshold, threshold)
+        needed = (
+            rule[gallery_found, probe]
+            if rule is not None
+            else np.where(pair_gaps >= large_gap_years, large_gap_threshold, threshold)
+        )
         above = sims >= needed
         reached = bool(above[gallery_ids == ids[probe]].any())
         false = len(set(gallery_ids[above & (gallery_ids != ids[probe])].tolist()))
@@ -710,6 +834,8 @@ class Report:
     summary: dict = field(default_factory=dict)
     scores: Scores | None = None
     groups: dict[str, dict[str, dict]] = field(default_factory=dict)
+    # Per group column, at the shipped rule: {"overall": rates, "groups": {label: rates}}.
+    fairness: dict[str, dict] = field(default_factory=dict)
 
 
 def evaluation_run(
@@ -724,10 +850,13 @@ def evaluation_run(
     large_gap_threshold: float | None = None,
     large_gap_years: float = 5.0,
     roles: Sequence[str] | None = None,
+    rule: np.ndarray | None = None,
 ) -> Report:
-    """Every figure of an evaluation, from embeddings."""
+    """Every figure of an evaluation, from embeddings. With `rule` (`pair_thresholds`),
+    candidates, age cells and groups are measured at each pair's own threshold."""
     identities = [s.identity for s in samples]
     reach = candidate_reach(
+        rule=rule,
         identities=identities,
         found=found,
         emb=emb,
@@ -758,6 +887,12 @@ def evaluation_run(
         summary["by_age_gap"] = age_gap_rates(
             identities=identities, found=found, emb=emb, ages=ages, threshold=threshold
         )
+    if rule is not None:
+        summary["shipped_rule"] = rule_rates(identities=identities, found=found, emb=emb, rule=rule)
+        if ages is not None and not np.isnan(ages).all():
+            summary["by_age_cell"] = age_cell_rates(
+                identities=identities, found=found, emb=emb, rule=rule, ages=ages
+            )
     report = Report(summary=summary, scores=scores)
     for column, labels in (groups or {}).items():
         table = {}
@@ -776,11 +911,16 @@ def evaluation_run(
                 ),
             }
         report.groups[column] = table
+        if rule is not None:
+            report.fairness[column] = group_rates(
+                identities=identities, found=found, emb=emb, rule=rule, labels=labels
+            )
     return report
 
 
 def report_write(*, report: Report, out: Path, title: str) -> None:
-    """summary.json, scores.npz, roc.png, det.png, distributions.png and report.md."""
+    """summary.json, scores.npz, roc.png, det.png, distributions.png, fairness-<column>.png
+    (with groups at the shipped rule) and report.md."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -790,22 +930,35 @@ def report_write(*, report: Report, out: Path, title: str) -> None:
     scores = report.scores
     assert scores is not None
     (out / "summary.json").write_text(
-        json.dumps({**report.summary, "groups": report.groups}, indent=2) + "\n"
+        json.dumps(
+            {**report.summary, "groups": report.groups, "fairness": report.fairness}, indent=2
+        )
+        + "\n"
     )
     np.savez_compressed(out / "scores.npz", genuine=scores.genuine, impostor=scores.impostor)
     curve = roc_curve(scores=scores)
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
     bins = np.linspace(min(scores.impostor.min(initial=1), scores.genuine.min(initial=1)), 1, 80)
     ax.hist(scores.impostor, bins=bins.tolist(), density=True, alpha=0.6, label="different people")
     ax.hist(scores.genuine, bins=bins.tolist(), density=True, alpha=0.6, label="same person")
-    for name, rates in report.summary["rates"].items():
+    # Thresholds close together: one label each, stepped down so none covers another.
+    top = ax.get_ylim()[1]
+    ordered = sorted(report.summary["rates"].items(), key=lambda item: item[1]["threshold"])
+    for step, (name, rates) in enumerate(ordered):
         ax.axvline(rates["threshold"], color="k", linestyle="--", linewidth=0.8)
-        ax.text(rates["threshold"], ax.get_ylim()[1] * 0.9, f" {name}", fontsize=7)
+        ax.text(
+            rates["threshold"],
+            top * (0.95 - 0.08 * (step % 6)),
+            f" {name} ({rates['threshold']:.3f})",
+            fontsize=7,
+            va="top",
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1},
+        )
     ax.set_xlabel("cosine similarity")
     ax.set_ylabel("density")
-    ax.set_title(f"Score distributions: {title}")
-    ax.legend()
+    ax.set_title("Score distributions\n" + title, fontsize=9)
+    ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "distributions.png", dpi=120)
     plt.close(fig)
@@ -834,7 +987,43 @@ def report_write(*, report: Report, out: Path, title: str) -> None:
     fig.savefig(out / "det.png", dpi=120)
     plt.close(fig)
 
+    for column, fair in report.fairness.items():
+        _fairness_plot(
+            fairness=fair, column=column, title=title, path=out / f"fairness-{column}.png"
+        )
     (out / "report.md").write_text(report_markdown(report=report, title=title))
+
+
+# Groups with fewer impostor pairs than this are listed, but too small to compare rates.
+MIN_GROUP_IMPOSTOR_PAIRS = 1000
+
+
+def _fairness_plot(*, fairness: dict, column: str, title: str, path: Path) -> None:
+    """False-match rate per group (log scale) against the overall rate, and misses."""
+    import matplotlib.pyplot as plt
+
+    rows = [
+        (label, g)
+        for label, g in fairness["groups"].items()
+        if g["impostor_pairs"] >= MIN_GROUP_IMPOSTOR_PAIRS
+    ]
+    if not rows:
+        return
+    overall = fairness["overall"]["fmr"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 0.5 * len(rows) + 1.8), sharey=True)
+    labels = [label for label, _ in rows]
+    left.barh(labels, [max(g["fmr"], 1e-6) for _, g in rows], color="tab:red")
+    left.set_xscale("log")
+    left.axvline(overall, color="k", linestyle="--", linewidth=0.8, label="overall")
+    left.axvline(3 * overall, color="grey", linestyle=":", linewidth=0.8, label="3x overall")
+    left.set_xlabel("false-match rate, strangers of the same group")
+    left.legend(fontsize=7)
+    right.barh(labels, [g["fnmr_incl_no_face"] for _, g in rows], color="tab:blue")
+    right.set_xlabel("missed: same person below the threshold")
+    fig.suptitle(f"By {column}, at the shipped thresholds\n{title}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def report_markdown(*, report: Report, title: str) -> str:
@@ -897,6 +1086,43 @@ def report_markdown(*, report: Report, title: str) -> str:
         ]
         for label, row in s["by_age_gap"].items():
             lines.append(f"| {label} | {row['genuine_pairs']} | {row['fnmr_incl_no_face']:.1%} |")
+        lines.append("")
+    if "by_age_cell" in s:
+        lines += [
+            "## By age band of the two photos, at the shipped thresholds",
+            "",
+            "| age bands | impostor pairs | FMR | genuine pairs | missed |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for label, row in s["by_age_cell"].items():
+            lines.append(
+                f"| {label.replace('|', ' × ')} | {row['impostor_pairs']} | {row['fmr']:.4%} | "
+                f"{row['genuine_pairs']} | {row['fnmr_incl_no_face']:.1%} |"
+            )
+        lines.append("")
+    for column, fair in report.fairness.items():
+        overall = fair["overall"]
+        lines += [
+            f"## False matches by {column}, at the shipped thresholds",
+            "",
+            f"Overall: {overall['fmr']:.4%} of {overall['impostor_pairs']} impostor pairs; "
+            f"missed {overall['fnmr_incl_no_face']:.1%} of {overall['genuine_pairs']} genuine "
+            f"pairs. Groups with fewer than {MIN_GROUP_IMPOSTOR_PAIRS} impostor pairs are "
+            "too small to compare.",
+            "",
+            "| group | photos | impostor pairs | FMR | × overall | genuine pairs | missed |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for label, g in fair["groups"].items():
+            ratio = (
+                f"{g['times_overall']:.1f}"
+                if g["impostor_pairs"] >= MIN_GROUP_IMPOSTOR_PAIRS
+                else "(too few)"
+            )
+            lines.append(
+                f"| {label} | {g['photos']} | {g['impostor_pairs']} | {g['fmr']:.4%} | {ratio} | "
+                f"{g['genuine_pairs']} | {g['fnmr_incl_no_face']:.1%} |"
+            )
         lines.append("")
     for column, table in report.groups.items():
         lines += [

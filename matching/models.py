@@ -146,6 +146,10 @@ class Candidate(models.Model):
     evidence_score = models.FloatField(default=0.0)
     # Years between the ages in the best pair's two photos, when both are known.
     age_gap_years = models.FloatField(null=True, blank=True)
+    # The shown pair's calibrated false-match rate at its score, and its age cell (e.g.
+    # "under 6|6-12"): see matching.rates. Empty for profiles without age cells.
+    false_match_rate = models.FloatField(null=True, blank=True)
+    age_cell = models.CharField(max_length=32, blank=True)
     # Sex, age and dates checked against each other; see services.search.compatibility_check.
     compatibility = models.JSONField(default=dict, blank=True)
     # Incompatible metadata: kept, listed separately, with the reasons shown.
@@ -185,8 +189,12 @@ class CandidatePair(models.Model):
     from_age_progressed = models.BooleanField(default=False)
     # Each recogniser's own cosine behind a fused score, e.g. {"SFace": 0.61, "Dlib": 0.93}.
     model_scores = models.JSONField(default=dict, blank=True)
-    # The threshold this pair had to clear (it depends on the age gap between the photos).
+    # The threshold this pair had to clear (it depends on the ages in the two photos).
     threshold = models.FloatField(null=True, blank=True)
+    # How often strangers with these ages and faces like these score this high (per
+    # comparison), and the age cell it was read from; see matching.rates.
+    false_match_rate = models.FloatField(null=True, blank=True)
+    age_cell = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
+
+from matching.rates import Rates
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -35,6 +37,16 @@ class Profile:
     @property
     def key(self) -> str:
         return self.name
+
+    @cached_property
+    def rates(self) -> Rates:
+        """Per-pair thresholds and rates: by age cell and face cluster, when calibrated."""
+        return Rates.from_profile_data(self.data, base_threshold=self.threshold)
+
+    @property
+    def by_age(self) -> bool:
+        """Thresholds come from age cells, not from one adult threshold and an age gap."""
+        return self.rates.ages is not None
 
 
 def profile_path(*, name: str) -> Path:

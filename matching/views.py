@@ -81,7 +81,11 @@ def review_queue(
     for candidate in page:
         # An attribute for the template only, next to the candidate it describes.
         candidate.band = score_band(  # type: ignore[attr-defined]
-            score=candidate.best_score, age_gap_years=candidate.age_gap_years
+            score=candidate.best_score,
+            age_gap_years=candidate.age_gap_years,
+            fmr=candidate.false_match_rate,
+            cell=candidate.age_cell,
+            threshold=candidate.threshold,
         )
     # The count of what this page lists (held back or not, after filters), not of another list.
     waiting = page.paginator.count
@@ -153,7 +157,13 @@ def _time_between(last_seen: dt.date, found: dt.date) -> str:
 def _candidate_band(candidate: Candidate, best: dict[str, Any] | None) -> dict[str, str]:
     """The score in words. When the shown photos' age gap is unknown the page says so rather
     than the gap matching assumed (an undated found-child photo taken as the found date)."""
-    band = score_band(score=candidate.best_score, age_gap_years=candidate.age_gap_years)
+    band = score_band(
+        score=candidate.best_score,
+        age_gap_years=candidate.age_gap_years,
+        fmr=candidate.false_match_rate,
+        cell=candidate.age_cell,
+        threshold=candidate.threshold,
+    )
     explanation = band.explanation
     if best is None or best["gap"] == "unknown":
         if candidate.age_gap_years is not None:
@@ -188,7 +198,13 @@ def _candidate_context(
         pairs.append(
             {
                 "pair": pair,
-                "band": score_band(score=pair.score, age_gap_years=pair.age_gap_years),
+                "band": score_band(
+                    score=pair.score,
+                    age_gap_years=pair.age_gap_years,
+                    fmr=pair.false_match_rate,
+                    cell=pair.age_cell,
+                    threshold=pair.threshold,
+                ),
                 "case_photo": case_photo,
                 "report_photo": report_photo,
                 "case_date": _photo_date(case_photo),

@@ -28,6 +28,7 @@ from cases.records.ages import (
 from matching.calibration import (
     candidate_threshold,
     evidence_score,
+    pair_rule,
     profile_active,
     search_floor,
 )
@@ -44,6 +45,7 @@ from matching.index import (
     index_writer_lock,
 )
 from matching.models import Candidate, CandidatePair, Embedding, Face
+from matching.rates import PairRule
 from matching.services.duplicates import duplicates_record
 from matching.spaces import Profile
 from reunite.timings import duration_timed
@@ -171,6 +173,10 @@ def _search_record(
             model_name=embedding.model_name, face_id__in=[hit.face_id for hit in close]
         ).values_list("face_id", "vector")
     )
+    others = {
+        face_id: np.frombuffer(bytes(raw), dtype=np.float32) for face_id, raw in vectors.items()
+    }
+    own_offset = float(profile.rates.offsets(vector)[0])
     recorded = above = 0
     for hit in close:
         other_face = faces.get(hit.face_id)
@@ -180,19 +186,24 @@ def _search_record(
             case_face, report_face = embedding.face, other_face
         else:
             case_face, report_face = other_face, embedding.face
-        # The threshold depends on how far apart in age the two photos are.
-        gap = _faces_age_gap(case_face=case_face, report_face=report_face)
-        threshold = candidate_threshold(age_gap_years=gap, profile=profile)
-        if hit.score < threshold:
+        other_vector = others.get(hit.face_id)
+        other_offset = (
+            float(profile.rates.offsets(other_vector)[0]) if other_vector is not None else 0.0
+        )
+        # The threshold depends on the ages in the two photos and on the kind of faces.
+        case_age, report_age = _faces_ages(case_face=case_face, report_face=report_face)
+        rule = pair_rule(
+            score=hit.score,
+            case_age=case_age,
+            report_age=report_age,
+            offset=(own_offset + other_offset) / 2,
+            profile=profile,
+        )
+        if hit.score < rule.threshold:
             continue
         above += 1
-        other_vector = vectors.get(hit.face_id)
         per_model = (
-            model_scores(
-                a=vector,
-                b=np.frombuffer(bytes(other_vector), dtype=np.float32),
-                models=models,
-            )
+            model_scores(a=vector, b=other_vector, models=models)
             if other_vector is not None and len(models) > 1
             else {}
         )
@@ -200,7 +211,7 @@ def _search_record(
             case_face=case_face,
             report_face=report_face,
             score=hit.score,
-            threshold=threshold,
+            rule=rule,
             model_scores=per_model,
             profile=profile,
         ):
@@ -233,10 +244,12 @@ def _owners(*, case_face: Face, report_face: Face) -> tuple[MissingCase, FoundRe
     return case, report
 
 
-def _faces_age_gap(*, case_face: Face, report_face: Face) -> float | None:
+def _faces_ages(*, case_face: Face, report_face: Face) -> tuple[float | None, float]:
+    """The child's age in each photo (the case photo's may be unknown)."""
     case, report = _owners(case_face=case_face, report_face=report_face)
-    return photo_age_gap(
-        case=case, case_photo=case_face.photo, report=report, report_photo=report_face.photo
+    return (
+        case_photo_age(case=case, photo=case_face.photo),
+        report_photo_age(report=report, photo=report_face.photo),
     )
 
 
@@ -245,13 +258,14 @@ def candidate_pair_record(
     case_face: Face,
     report_face: Face,
     score: float,
-    threshold: float | None = None,
+    rule: PairRule | None = None,
     model_scores: dict[str, float] | None = None,
     profile: Profile | None = None,
 ) -> bool:
     """Record one close pair under its (case, report) candidate. False if already recorded.
 
-    A search passes the threshold it already worked out, and the profile it read.
+    A search passes the rule (threshold and calibrated rate) it already worked out, and the
+    profile it read; without one, the rule for the photos' ages is worked out here.
     """
     case, report = _owners(case_face=case_face, report_face=report_face)
     if report.status != FoundReport.Status.ACTIVE:
@@ -259,8 +273,10 @@ def candidate_pair_record(
     gap = photo_age_gap(
         case=case, case_photo=case_face.photo, report=report, report_photo=report_face.photo
     )
-    if threshold is None:
-        threshold = candidate_threshold(age_gap_years=gap, profile=profile)
+    if rule is None:
+        case_age, report_age = _faces_ages(case_face=case_face, report_face=report_face)
+        rule = pair_rule(score=score, case_age=case_age, report_age=report_age, profile=profile)
+    threshold = rule.threshold
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -289,6 +305,8 @@ def candidate_pair_record(
                 "threshold": threshold,
                 "model_scores": model_scores or {},
                 "age_gap_years": gap,
+                "false_match_rate": rule.fmr or None,
+                "age_cell": rule.cell,
                 "from_age_progressed": case_face.photo.kind == Photo.Kind.AGE_PROGRESSED,
             },
         )
@@ -306,6 +324,8 @@ def candidate_pair_record(
                 "score": round(score, 4),
                 "model_scores": {k: round(v, 4) for k, v in (model_scores or {}).items()},
                 "threshold": round(threshold, 4),
+                "false_match_rate": rule.fmr or None,
+                "age_cell": rule.cell,
                 "evidence": round(candidate.evidence_score, 4),
                 "profile": candidate.profile,
                 "held_back": candidate.held_back,
@@ -336,7 +356,13 @@ def _candidate_rescore(*, candidate: Candidate, case: MissingCase, report: Found
     candidate.best_case_face_id = shown.case_face_id
     candidate.best_report_face_id = shown.report_face_id
     candidate.age_gap_years = shown.age_gap_years
-    candidate.agreeing_pairs = sum(1 for s in scores if s >= candidate.threshold)
+    candidate.false_match_rate = shown.false_match_rate
+    candidate.age_cell = shown.age_cell
+    # The threshold the shown pair had to clear: it differs by the ages in the photos.
+    candidate.threshold = shown.threshold if shown.threshold is not None else candidate.threshold
+    candidate.agreeing_pairs = sum(
+        1 for p in pairs if p.score >= (candidate.threshold if p.threshold is None else p.threshold)
+    )
     candidate.evidence_score = evidence_score(scores=scores, threshold=candidate.threshold)
     check = compatibility_check(case=case, report=report)
     candidate.compatibility = check.notes

@@ -17,7 +17,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from matching import evaluation
+from matching import evaluation, rates_fit
+from matching.rates import Clusters
 from matching.spaces import PROFILES_DIR
 
 # Large-age-gap thresholds need this many cross-age impostor pairs per allowed false match.
@@ -46,6 +47,27 @@ class Command(BaseCommand):
         parser.add_argument("--space", help="embedding space name (default from the weights)")
         parser.add_argument("--out", type=Path, help="default matching/profiles/<name>.json")
         parser.add_argument("--gallery-size", type=int, default=10_000)
+        parser.add_argument(
+            "--clusters",
+            type=int,
+            default=0,
+            help="face clusters for fair score normalisation (0: off); fitted without labels",
+        )
+        parser.add_argument(
+            "--cohort",
+            type=Path,
+            action="append",
+            default=[],
+            help="more adult descriptors (.npz) for the clusters; repeatable",
+        )
+        parser.add_argument(
+            "--ages",
+            type=Path,
+            help="descriptors (.npz) of a cross-age set: thresholds per pair of age bands",
+        )
+        parser.add_argument(
+            "--ages-metadata", type=Path, help="that set's metadata.csv (path, identity, age)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["embeddings"])
@@ -81,7 +103,15 @@ class Command(BaseCommand):
         # With a large age gap, a pair below the candidate threshold still reads "possible"
         # down to where impostors are ten times more common (same-child scores fall with age).
         wide = evaluation.threshold_for_fmr(impostor=scores.impostor, target_fmr=target * 10)
+        clusters, clusters_summary = self._clusters(
+            samples=samples, found=found, emb=emb, weights=weights, options=options
+        )
+        if clusters is not None:
+            threshold = clusters.base_threshold
         at = evaluation.rates_at(scores=scores, threshold=threshold)
+        age_cells = self._age_cells(
+            weights=weights, base=threshold, clusters=clusters, options=options
+        )
         large_gap = self._large_gap(
             samples=samples,
             found=found,
@@ -140,7 +170,14 @@ class Command(BaseCommand):
                 evaluation.rates_at(scores=scores, threshold=t)
                 for t in sorted({round(threshold + d, 3) for d in (-0.02, -0.01, 0, 0.01, 0.02)})
             ],
+            "rate_curve": rates_fit.rate_curve(impostor=scores.impostor, fmrs=rates_fit.CURVE_FMRS),
         }
+        if clusters is not None:
+            profile["clusters"] = rates_fit.clusters_data(
+                clusters=clusters, summary=clusters_summary
+            )
+        if age_cells is not None:
+            profile["age_cells"] = age_cells
         out: Path = options["out"] or PROFILES_DIR / f"{options['name']}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(profile, indent=2) + "\n")
@@ -150,6 +187,71 @@ class Command(BaseCommand):
             f"large age gap {large_gap['threshold']:.4f} ({large_gap['source']}); strong >= "
             f"{strong:.4f}. Written to {out}"
         )
+
+    def _clusters(
+        self,
+        *,
+        samples: list,
+        found: np.ndarray,
+        emb: np.ndarray,
+        weights: dict[str, float],
+        options: dict,
+    ) -> tuple[Clusters | None, dict]:
+        """Face clusters from the calibration set and any --cohort sets (no labels used)."""
+        if not options["clusters"]:
+            return None, {}
+        identities = [s.identity for s in samples]
+        founds, embs = [found], [emb]
+        for path in options["cohort"]:
+            more, embedded = evaluation.embeddings_load(path=Path(path))
+            f, e = evaluation.space_embeddings(
+                embedded=embedded, weights=weights, flip=bool(options["flip"])
+            )
+            identities += [s.identity for s in more]
+            founds.append(f)
+            embs.append(e)
+        clusters, summary = rates_fit.clusters_fit(
+            identities=identities,
+            found=np.concatenate(founds),
+            emb=np.concatenate(embs),
+            clusters=int(options["clusters"]),
+            target_fmr=options["target_fmr"],
+        )
+        summary["sources"] = [Path(options["embeddings"]).name] + [
+            Path(p).name for p in options["cohort"]
+        ]
+        return clusters, summary
+
+    def _age_cells(
+        self,
+        *,
+        weights: dict[str, float],
+        base: float,
+        clusters: Clusters | None,
+        options: dict,
+    ) -> dict | None:
+        """Thresholds per pair of age bands, from the cross-age set given with --ages."""
+        if options["ages"] is None:
+            return None
+        if options["ages_metadata"] is None:
+            raise CommandError("--ages needs --ages-metadata (a CSV with path, identity, age).")
+        samples, embedded = evaluation.embeddings_load(path=Path(options["ages"]))
+        found, emb = evaluation.space_embeddings(
+            embedded=embedded, weights=weights, flip=bool(options["flip"])
+        )
+        metadata = evaluation.metadata_read(csv_path=Path(options["ages_metadata"]))
+        table, tar = rates_fit.age_table_fit(
+            identities=[s.identity for s in samples],
+            found=found,
+            emb=emb,
+            ages=evaluation.sample_ages(samples=samples, metadata=metadata),
+            target_fmr=options["target_fmr"],
+            base=base,
+            clusters=clusters,
+            source=f"{Path(options['ages']).name}: {len(samples)} photos of "
+            f"{len({s.identity for s in samples})} people with ages",
+        )
+        return rates_fit.age_table_data(table=table, tar=tar)
 
     def _large_gap(
         self,

@@ -39,7 +39,10 @@ class Command(BaseCommand):
             "--group-by",
             action="append",
             default=[],
-            help="metadata column to report per group (age becomes age bands); repeatable",
+            help=(
+                "metadata column to report per group (age becomes age bands): false-match "
+                "and miss rates per group at the shipped thresholds, with a plot; repeatable"
+            ),
         )
         parser.add_argument("--embeddings-out", type=Path, help="write descriptors to this .npz")
         parser.add_argument("--embeddings-in", type=Path, help="reuse descriptors from this .npz")
@@ -105,7 +108,19 @@ class Command(BaseCommand):
             thresholds["large age gap"] = profile.large_gap_threshold
         for extra in options["threshold"]:
             thresholds[f"{extra:g}"] = extra
+        rule = (
+            None
+            if settings.CANDIDATE_THRESHOLD is not None
+            else evaluation.profile_rule(
+                rates=profile.rates,
+                large_gap_threshold=profile.large_gap_threshold,
+                large_gap_years=settings.LARGE_AGE_GAP_YEARS,
+                emb=embedded.emb,
+                ages=ages,
+            )
+        )
         report = evaluation.evaluation_run(
+            rule=rule,
             samples=samples,
             found=embedded.found,
             emb=embedded.emb,

@@ -1,0 +1,289 @@
+"""What a score means for one pair of faces: thresholds and false-match rates that hold for
+the two photos' ages and for the kind of faces they are.
+
+Plain numpy and the profile's numbers, so `evaluate` measures exactly what the search runs.
+
+Two tables come from `calibrate`:
+- **age cells**: one threshold per pair of age bands (the age in each photo), each set to
+  the target false-match rate on cross-age impostor pairs, with the counts behind it. Young
+  children's faces look far more alike than adults', so one adult threshold lets strangers
+  through hundreds of times more often than it says.
+- **face clusters** (unsupervised fair score normalisation, Terhörst et al. 2020): the face
+  space is split into clusters without any label; a cluster whose strangers look more alike
+  than the rest gets a higher threshold. Demographic labels are used only to measure this.
+
+A pair must clear both. Its stated rate is the larger of the two rates at its score.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Upper edges (exclusive) of the age bands, in years: under 6, 6-12, 13-17, 18 and over.
+AGE_BAND_EDGES = (6.0, 13.0, 18.0)
+AGE_BAND_LABELS = ("under 6", "6-12", "13-17", "18+")
+AGE_BAND_PHRASES = (
+    "young children (under 6)",
+    "children aged 6 to 12",
+    "teenagers (13 to 17)",
+    "adults",
+)
+
+
+def age_band(age: float | None) -> int | None:
+    """The band index of an age in years; None when the age is unknown."""
+    if age is None or (isinstance(age, float) and math.isnan(age)):
+        return None
+    return int(np.searchsorted(AGE_BAND_EDGES, age, side="right"))
+
+
+def age_bands(ages: np.ndarray) -> np.ndarray:
+    """Band index per age; -1 where the age is unknown (NaN)."""
+    bands = np.searchsorted(AGE_BAND_EDGES, np.nan_to_num(ages, nan=0.0), side="right")
+    return np.where(np.isnan(ages), -1, bands)
+
+
+def cell_key(a: int, b: int) -> str:
+    low, high = sorted((a, b))
+    return f"{AGE_BAND_LABELS[low]}|{AGE_BAND_LABELS[high]}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    threshold: float
+    stated_fmr: float  # false matches per comparison at the threshold, on the calibration set
+    impostor_pairs: int
+    genuine_pairs: int
+    # Too few impostor pairs to estimate: the threshold of a stricter neighbouring cell.
+    inherited_from: str | None
+    # (score, false-match rate) points, score ascending, for the words at any score.
+    curve: tuple[tuple[float, float], ...]
+
+    def rate_at(self, score: float) -> float:
+        return curve_rate(curve=self.curve, score=score)
+
+
+def curve_rate(*, curve: Sequence[Sequence[float]], score: float) -> float:
+    """The false-match rate at `score`, log-interpolated between measured points."""
+    if not curve:
+        return 0.0
+    scores = np.array([p[0] for p in curve])
+    logs = np.log(np.maximum([p[1] for p in curve], 1e-12))
+    return float(np.exp(np.interp(score, scores, logs)))
+
+
+def rate_curve(*, impostor: np.ndarray, fmrs: Sequence[float]) -> list[list[float]]:
+    """(score, rate) points where impostor scores reach each rate in `fmrs` (largest first),
+    down to the rarest rate these pairs can show."""
+    ordered = np.sort(impostor)[::-1]
+    points: list[list[float]] = []
+    for fmr in sorted(fmrs, reverse=True):
+        allowed = math.floor(fmr * len(ordered))
+        if allowed < 1:
+            break
+        points.append([round(float(ordered[allowed - 1]), 5), fmr])
+    if len(ordered):
+        # The highest stranger seen: rarer than one in this many.
+        points.append([round(float(ordered[0]) + 1e-5, 5), 1.0 / len(ordered)])
+    return sorted(points)
+
+
+@dataclass(frozen=True)
+class AgeTable:
+    cells: dict[str, Cell]
+    source: str
+    target_fmr: float
+
+    def cell(self, a: int | None, b: int | None) -> tuple[str, Cell]:
+        """The cell for two photos' bands; an unknown age takes its most cautious band."""
+        options_a = range(len(AGE_BAND_LABELS)) if a is None else (a,)
+        options_b = range(len(AGE_BAND_LABELS)) if b is None else (b,)
+        keys = {cell_key(x, y) for x in options_a for y in options_b}
+        key = max(sorted(keys), key=lambda k: self.cells[k].threshold)
+        return key, self.cells[key]
+
+    def thresholds(self, bands_a: np.ndarray, bands_b: np.ndarray) -> np.ndarray:
+        """Vectorised `cell(...).threshold` over pairs of band indices (-1: unknown)."""
+        n = len(AGE_BAND_LABELS)
+        matrix = np.array(
+            [[self.cells[cell_key(i, j)].threshold for j in range(n)] for i in range(n)]
+        )
+        # Row n / column n: an unknown age takes the strictest band for the other photo.
+        row_max = matrix.max(axis=1)
+        full = np.zeros((n + 1, n + 1))
+        full[:n, :n] = matrix
+        full[:n, n] = row_max
+        full[n, :n] = row_max
+        full[n, n] = matrix.max()
+        a = np.where(bands_a < 0, n, bands_a)
+        b = np.where(bands_b < 0, n, bands_b)
+        return full[a, b]
+
+    @classmethod
+    def from_data(cls, data: dict) -> AgeTable:
+        cells = {
+            key: Cell(
+                threshold=float(c["threshold"]),
+                stated_fmr=float(c["stated_fmr"]),
+                impostor_pairs=int(c["impostor_pairs"]),
+                genuine_pairs=int(c.get("genuine_pairs", 0)),
+                inherited_from=c.get("inherited_from"),
+                curve=tuple((float(s), float(r)) for s, r in c.get("curve", [])),
+            )
+            for key, c in data["cells"].items()
+        }
+        return cls(cells=cells, source=data.get("source", ""), target_fmr=data["target_fmr"])
+
+
+@dataclass(frozen=True)
+class Clusters:
+    """Face clusters, each with how much higher than the base threshold its pairs must score.
+
+    A pair's threshold is the base plus the mean of its two faces' offsets; offsets are never
+    negative, so no cluster is held to a looser rule than the base.
+    """
+
+    centroids: np.ndarray  # unit vectors, one row per cluster
+    offsets: np.ndarray
+    base_threshold: float
+    base_curve: tuple[tuple[float, float], ...]
+
+    def assign(self, vectors: np.ndarray) -> np.ndarray:
+        return np.argmax(np.atleast_2d(vectors) @ self.centroids.T, axis=1)
+
+    def offset_of(self, vectors: np.ndarray) -> np.ndarray:
+        return self.offsets[self.assign(vectors)]
+
+    def rate_at(self, *, score: float, offset: float) -> float:
+        """The rate at `score` for a pair whose faces' offsets average `offset`."""
+        return curve_rate(curve=self.base_curve, score=score - offset)
+
+    @classmethod
+    def from_data(cls, data: dict) -> Clusters:
+        return cls(
+            centroids=np.asarray(data["centroids"], dtype=np.float32),
+            offsets=np.asarray(data["offsets"], dtype=np.float64),
+            base_threshold=float(data["base_threshold"]),
+            base_curve=tuple((float(s), float(r)) for s, r in data["base_curve"]),
+        )
+
+
+@dataclass(frozen=True)
+class PairRule:
+    """The threshold and rate words for one pair: what a search and a reviewer both use."""
+
+    threshold: float
+    fmr: float  # false matches per comparison at this pair's score, for faces like these
+    cell: str  # the age cell, e.g. "under 6|6-12"; "" without an age table
+
+
+@dataclass(frozen=True)
+class Rates:
+    """A profile's age table and face clusters, applied to pairs."""
+
+    base_threshold: float
+    base_curve: tuple[tuple[float, float], ...]
+    ages: AgeTable | None
+    clusters: Clusters | None
+
+    @classmethod
+    def from_profile_data(cls, data: dict, *, base_threshold: float) -> Rates:
+        table = data.get("age_cells")
+        clusters = Clusters.from_data(data["clusters"]) if data.get("clusters") else None
+        curve = tuple((float(s), float(r)) for s, r in data.get("rate_curve", []))
+        return cls(
+            base_threshold=base_threshold,
+            base_curve=clusters.base_curve if clusters is not None else curve,
+            ages=AgeTable.from_data(table) if table else None,
+            clusters=clusters,
+        )
+
+    def floor(self) -> float:
+        """No pair's threshold is lower than this."""
+        lowest = self.base_threshold
+        if self.ages is not None:
+            lowest = min(lowest, min(c.threshold for c in self.ages.cells.values()))
+        return lowest
+
+    def thresholds(
+        self,
+        *,
+        bands_a: np.ndarray,
+        bands_b: np.ndarray,
+        offsets_a: np.ndarray | None = None,
+        offsets_b: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Each pair's threshold: its age cell's, and its faces' cluster rule, whichever is
+        higher. Without an age table the base threshold stands for the cell."""
+        n = np.broadcast(bands_a, bands_b).shape
+        if self.ages is not None:
+            cell = self.ages.thresholds(np.asarray(bands_a), np.asarray(bands_b))
+        else:
+            cell = np.full(n, self.base_threshold)
+        if self.clusters is None or offsets_a is None or offsets_b is None:
+            return np.broadcast_to(cell, n).astype(np.float64)
+        face = self.base_threshold + (np.asarray(offsets_a) + np.asarray(offsets_b)) / 2
+        return np.maximum(cell, face)
+
+    def offsets(self, vectors: np.ndarray) -> np.ndarray:
+        """Each face's cluster offset. Vectors of another space (the test suite's fake
+        engine) have no clusters, so no offset."""
+        vectors = np.atleast_2d(vectors)
+        if self.clusters is None or vectors.shape[1] != self.clusters.centroids.shape[1]:
+            return np.zeros(len(vectors))
+        return self.clusters.offset_of(vectors)
+
+    def pair(
+        self, *, score: float, age_a: float | None, age_b: float | None, offset: float = 0.0
+    ) -> PairRule:
+        """The rule for one pair: its threshold and its calibrated rate at `score`.
+
+        `offset` is the mean of the two faces' cluster offsets.
+        """
+        band_a, band_b = age_band(age_a), age_band(age_b)
+        threshold = self.base_threshold + offset
+        fmr = curve_rate(curve=self.base_curve, score=score - offset) if self.base_curve else 0.0
+        key = ""
+        if self.ages is not None:
+            key, cell = self.ages.cell(band_a, band_b)
+            threshold = max(threshold, cell.threshold)
+            fmr = max(fmr, cell.rate_at(score))
+        return PairRule(threshold=threshold, fmr=fmr, cell=key)
+
+
+def rate_words(*, fmr: float, cell: str) -> str:
+    """The calibrated rate in words, true for the two photos' ages.
+
+    E.g. "For young children (under 6), faces this similar are seen between different
+    children about 1 time in 20."
+    """
+    if fmr <= 0:
+        return ""
+    who = "people"
+    subject = "Faces this similar"
+    if cell:
+        low, high = (AGE_BAND_LABELS.index(part) for part in cell.split("|"))
+        if low < 3:
+            who = "children" if high < 3 else "people"
+            ages = (
+                AGE_BAND_PHRASES[low]
+                if low == high
+                else f"{AGE_BAND_PHRASES[low]} and {AGE_BAND_PHRASES[high]}"
+            )
+            subject = f"For photos of {ages}, faces this similar"
+    return f"{subject} are seen between different {who} about {_one_in(fmr)}."
+
+
+def _one_in(fmr: float) -> str:
+    n = 1.0 / fmr
+    if n < 1.5:
+        return "every time"
+    if n >= 100:
+        # Two significant figures: the counts behind the rate are not finer than that.
+        magnitude = 10 ** (math.floor(math.log10(n)) - 1)
+        n = round(n / magnitude) * magnitude
+    return f"1 time in {round(n):,}"
