@@ -51,8 +51,9 @@ def _role_check(*, organisation: Organisation, role: str) -> None:
         allowed = ", ".join(
             str(User.Role(r).label) for r in roles_for_organisation(organisation=organisation)
         )
+        kind = organisation.get_kind_display()
         raise ValidationError(
-            {"role": f"A {organisation.get_kind_display()} may give these roles: {allowed}."}
+            {"role": f"{organisation.name} ({kind}) may give these roles: {allowed}."}
         )
 
 

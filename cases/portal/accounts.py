@@ -202,6 +202,11 @@ class AccountLinkView(auth_views.PasswordResetConfirmView):
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("dashboard")
 
+    def get_user(self, uidb64):
+        # A deactivated account's old link no longer works either.
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active else None
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = getattr(self, "user", None)

@@ -182,6 +182,7 @@ class AuditFilterForm(forms.Form):
             ("cases.photo", "Photo"),
             ("matching.candidate", "Possible match"),
             ("cases.apikey", "API key"),
+            ("cases.user", "Account"),
         ],
     )
     object_id = forms.CharField(required=False, label="Record number")

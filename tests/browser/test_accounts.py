@@ -72,7 +72,7 @@ def test_org_admin_invites_a_reviewer_who_sets_up_then_is_deactivated(new_page, 
     expect(page.get_by_text("nia is deactivated")).to_be_visible()
     assert not User.objects.get(username="nia").is_active
 
-    page.goto("/audit/?action=user.")
+    page.goto("/audit/?object_type=cases.user")
     log = page.locator("table")
     expect(log).to_contain_text("agencyadmin invited nia as Reviewer.")
     expect(log).to_contain_text("nia accepted the invitation and set a password.")

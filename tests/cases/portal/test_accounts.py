@@ -116,7 +116,7 @@ def test_role_change_deactivation_and_second_factor_reset_are_audited_in_words(
     assert caseworker.role == "partner" and not caseworker.is_active
     assert not TOTPDevice.objects.filter(user=caseworker).exists()
 
-    log = admin_client.get("/audit/?action=user.").content.decode()
+    log = admin_client.get("/audit/?object_type=cases.user").content.decode()
     assert "orgadmin changed caseworker&#x27;s role from Caseworker to Partner (API)." in log
     assert "orgadmin reset caseworker&#x27;s second factor" in log
     assert "orgadmin deactivated caseworker: active → deactivated." in log
@@ -221,7 +221,7 @@ def test_partner_org_admin_issues_rotates_and_revokes_a_key_credited_to_them(
     created = AuditEvent.objects.get(action="apikey.created", object_id=str(new_key.pk))
     assert created.actor == ngoadmin
     assert not AuditEvent.objects.filter(action__startswith="apikey.").exclude(actor=ngoadmin)
-    log = client.get("/audit/?action=apikey.").content.decode()
+    log = client.get("/audit/?object_type=cases.apikey").content.decode()
     assert f"ngoadmin created key {new_key.prefix}… for partner." in log
     assert re.search(r"the old key stops working at \d+ \w+ \d{4}, \d\d:\d\d UTC\.", log)
 
@@ -253,3 +253,15 @@ def test_the_partner_quick_start_works_with_a_key_its_org_admin_issued_in_the_po
     }
     report = client.file_report(fields, [matching_pair[1]])
     assert client.report(report["id"])["external_ref"] == "HS-2025-0042"
+
+
+def test_a_deactivated_accounts_invitation_link_no_longer_works(
+    admin_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(admin_client)
+    link = _link(mail.outbox[0])
+    user = User.objects.get(username="jdoe")
+    admin_client.post(f"/org/users/{user.pk}/", {"change": "deactivate"})
+    page = Client().get(link, follow=True)
+    assert b"This link no longer works" in page.content
