@@ -124,8 +124,9 @@ def age_table_fit(
     """One threshold per pair of age bands, at the target rate among that cell's impostor
     pairs (counted only where the cluster rule lets them through too).
 
-    A cell with too few impostor pairs for the target keeps the strictest of its own noisy
-    estimate and its estimated neighbours' thresholds, and says so.
+    A cell with too few impostor pairs for the target inherits the threshold of its
+    strictest estimated neighbour (one band younger or older on either side; failing that,
+    the strictest estimated cell), and says so.
     """
     bands = age_bands(np.asarray(ages, dtype=np.float64))
     keep = np.flatnonzero(found & (bands >= 0))
@@ -168,14 +169,17 @@ def age_table_fit(
                 }
                 if raw[key]["enough"]
             ]
+            # No estimated neighbour: the strictest estimated cell of all.
+            neighbours = neighbours or [
+                (r2["estimate"], k2) for k2, r2 in raw.items() if r2["enough"]
+            ]
             if neighbours:
-                best, key = max(neighbours)
-                if best > threshold:
-                    threshold, inherited = best, cell_key(*key)
+                threshold, key = max(neighbours)
+                inherited = cell_key(*key)
         n = len(r["scores"])
         # No stranger above the threshold here: the rate is below one in n, not zero.
         stated = max(float((r["passing"] >= threshold).mean()), 1.0 / n) if n else 0.0
-        genuine_pass = (r["genuine"] >= np.maximum(threshold, r["genuine_rule"])).mean()
+        genuine_pass = (r["genuine"] >= np.maximum(threshold, r["genuine_rule"])).sum()
         cells[cell_key(i, j)] = Cell(
             threshold=round(float(threshold), 5),
             stated_fmr=stated,
@@ -184,7 +188,7 @@ def age_table_fit(
             inherited_from=inherited,
             curve=tuple((s, rate) for s, rate in rate_curve(impostor=r["scores"], fmrs=CURVE_FMRS)),
         )
-        raw[(i, j)]["tar"] = float(genuine_pass) if len(r["genuine"]) else None
+        raw[(i, j)]["tar"] = genuine_pass / len(r["genuine"]) if len(r["genuine"]) else None
     table = AgeTable(cells=cells, source=source, target_fmr=target_fmr)
     tar = {cell_key(i, j): r["tar"] for (i, j), r in raw.items()}
     return table, tar
