@@ -109,3 +109,35 @@ def test_an_unexpected_portal_error_is_still_the_500_page(rf):
         response = server_error(rf.get("/cases/"))
     assert response.status_code == 500 and not response.has_header("Retry-After")
     assert "secret" not in response.content.decode()
+
+
+def test_an_upload_to_unreachable_object_storage_is_a_503_problem(api_for, caseworker, settings):
+    import socket
+
+    from botocore.config import Config
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "photos": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **settings.S3_PHOTO_OPTIONS,
+                "endpoint_url": f"http://127.0.0.1:{port}",
+                "region_name": "us-east-1",
+                "access_key": "test",
+                "secret_key": "test-secret",
+                "client_config": Config(connect_timeout=1, retries={"max_attempts": 1}),
+            },
+        },
+    }
+    response = api_for(caseworker).post(
+        "/api/v1/cases/", {**CASE_FORM, "photos": [_photo()]}, format="multipart"
+    )
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] == "30"
+    assert response.json()["type"] == "storage_unavailable"
+    assert str(port) not in response.content.decode()
+    assert not MissingCase.objects.exists()
