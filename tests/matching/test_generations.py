@@ -187,3 +187,21 @@ def test_a_wave_one_deployment_keeps_dlib_until_it_switches(matched):
     assert shipped.profile == "sface-dlib-lfw-dev-v1" and shipped.space != "Dlib"
     assert profile_active().name == "sface-dlib-lfw-dev-v1"
     assert EmbeddingGeneration.objects.get(space="Dlib").status == "retired"
+
+
+def test_reembedding_runs_the_model_with_no_transaction_open(matched, other_profile, monkeypatch):
+    from django.db import connection
+
+    from matching.engine.fake import FakeEngine
+
+    seen: list[bool] = []
+    real = FakeEngine.embed
+
+    def watched(self, image, face):  # type: ignore[no-untyped-def]
+        seen.append(connection.in_atomic_block)
+        return real(self, image, face)
+
+    monkeypatch.setattr(FakeEngine, "embed", watched)
+    generation_build_start(user=None, profile=other_profile)  # re-embeds on commit
+    assert generation_progress(space="Other").missing == 0
+    assert seen and not any(seen)
