@@ -265,3 +265,12 @@ def test_a_deactivated_accounts_invitation_link_no_longer_works(
     admin_client.post(f"/org/users/{user.pk}/", {"change": "deactivate"})
     page = Client().get(link, follow=True)
     assert b"This link no longer works" in page.content
+
+
+def test_the_operators_key_page_says_who_creates_keys(client):
+    operator = UserFactory(organisation=None, role="operator")
+    page = force_login_verified(client, operator).get("/org/api-keys/").content.decode()
+    assert (
+        "each organisation&#x27;s admin creates them" in page or "each organisation's admin" in page
+    )
+    assert "Create key" not in page
