@@ -120,6 +120,7 @@ portal_urls = [
     path("reports/", portal.report_list, name="report-list"),
     path("reports/new/", portal.report_create, name="report-create"),
     path("reports/<int:report_id>/", portal.report_detail, name="report-detail"),
+    path("reports/<int:report_id>/edit/", portal.report_edit, name="report-edit"),
     path("reports/<int:report_id>/photos/add/", portal.report_photo_add, name="report-photo-add"),
     path("photos/<int:photo_id>/select-face/", portal.photo_select_face, name="photo-select-face"),
     path("photos/<int:photo_id>/status/", portal.photo_status, name="photo-status"),

@@ -13,11 +13,28 @@ from cases.records.ages import age_range_on
 from cases.records.reports import REPORT_EDITABLE_FIELDS
 from cases.records.services import CASE_EDITABLE_FIELDS
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# A date input reads and writes only ISO dates; the locale's "10/04/2025" would show blank.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+class MinuteDateTimeField(forms.DateTimeField):
+    """A date-time edited to the minute: a saved value with seconds (from the API) is not
+    changed by saving its form untouched."""
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            value = self.to_python(data)
+        except forms.ValidationError:
+            return True
+        if initial is None or value is None:
+            return (initial is None) != (value is None)
+        return initial.replace(second=0, microsecond=0) != value.replace(second=0, microsecond=0)
+
+
 class CaseForm(forms.ModelForm):
+    consent_given_at = MinuteDateTimeField(widget=DATETIME, label="Consent given on")
+
     class Meta:
         model = MissingCase
         fields = list(CASE_EDITABLE_FIELDS)
@@ -56,7 +73,11 @@ class ReportForm(forms.ModelForm):
         # The portal leaves the legal basis at its default (vital interests).
         fields = ["external_ref", *(f for f in REPORT_EDITABLE_FIELDS if f != "legal_basis")]
         widgets = {"found_on": DATE, "notes": forms.Textarea(attrs={"rows": 3})}
-        labels = {"external_ref": "Your reference for this report"}
+        labels = {
+            "external_ref": "Your reference for this report",
+            "estimated_age_min": "Estimated age (from)",
+            "estimated_age_max": "Estimated age (to)",
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -64,6 +85,13 @@ class ReportForm(forms.ModelForm):
         if low is not None and high is not None and low > high:
             self.add_error("estimated_age_max", "Must be at least the youngest estimated age.")
         return data
+
+
+class ReportEditForm(ReportForm):
+    """The same fields, less the reference: it is set once, so retries find the report."""
+
+    class Meta(ReportForm.Meta):
+        fields = [f for f in REPORT_EDITABLE_FIELDS if f != "legal_basis"]
 
 
 class PhotoMetaForm(forms.Form):

@@ -19,12 +19,13 @@ from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, role_allows, user_can
 from cases.audit.trail import audit_record
 from cases.models import Photo
-from cases.portal.forms import CaseFilter, CaseForm, FacePickForm, ReportForm
+from cases.portal.forms import CaseFilter, CaseForm, FacePickForm, ReportEditForm, ReportForm
 from cases.portal.http import THUMB_SIDE, image_response, portal
 from cases.portal.uploads import error_summary, photo_choice_read
 from cases.records import selectors, services
 from cases.records.images import PhotoRejected, photo_pixels
 from cases.records.limits import DailyLimitReached
+from cases.records.reports import report_update
 from cases.records.storage import photo_file_read
 from matching import interfaces as matching
 
@@ -147,7 +148,9 @@ def case_edit(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            services.case_update(user=request.user, case=case, **changed)
+            # Saved untouched: nothing to write, audit or re-check.
+            if changed:
+                services.case_update(user=request.user, case=case, **changed)
         except DjangoValidationError as exc:
             _attach_model_errors(form, exc)
         else:
@@ -249,7 +252,29 @@ def report_detail(request: AuthenticatedHttpRequest, report_id: int) -> HttpResp
             "report": report,
             "photos": report.photos.prefetch_related("faces"),
             "can_add_photo": user_can(request.user, Action.PHOTO_ADD),
+            "can_edit": user_can(request.user, Action.REPORT_EDIT),
         },
+    )
+
+
+@portal(Action.REPORT_EDIT)
+def report_edit(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
+    report = selectors.report_get(user=request.user, report_id=report_id, action=Action.REPORT_EDIT)
+    form = ReportEditForm(request.POST or None, instance=report)
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            if changed:
+                report_update(user=request.user, report=report, **changed)
+        except DjangoValidationError as exc:
+            _attach_model_errors(form, exc)
+        else:
+            return redirect("report-detail", report_id=report.pk)
+    return render(
+        request,
+        "portal/report_form.html",
+        {"form": form, "report": report, "errors": error_summary(form=form)},
+        status=400 if request.method == "POST" else 200,
     )
 
 

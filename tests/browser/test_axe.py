@@ -51,6 +51,7 @@ PAGES = [
     AxePage("caseworker", "/reports/", "report list"),
     AxePage("caseworker", "/reports/new/", "report form"),
     AxePage("caseworker", "/reports/{own_report}/", "report page"),
+    AxePage("caseworker", "/reports/{own_report}/edit/", "report edit form"),
     AxePage("caseworker", "/reports/{own_report}/photos/add/", "add photos to a report"),
     AxePage("caseworker", "/no-such-page/", "404"),
     AxePage("partner", "/", "403 for a partner"),
