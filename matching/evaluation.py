@@ -61,6 +61,10 @@ def metadata_read(*, csv_path: Path) -> dict[str, dict[str, str]]:
             key = (row.get("path") or row.get("identity") or "").strip()
             if key:
                 rows[key] = {k: (v or "").strip() for k, v in row.items()}
+                # Paths written from the set's parent folder (`lfw-dev/<person>/<photo>`).
+                parts = Path(key).parts
+                if len(parts) >= 3:
+                    rows.setdefault(str(Path(*parts[1:])), rows[key])
     return rows
 
 
@@ -353,9 +357,15 @@ class Scores:
 
 
 def pair_scores(
-    *, identities: Sequence[str], found: np.ndarray, emb: np.ndarray, mask: np.ndarray | None = None
+    *,
+    identities: Sequence[str],
+    found: np.ndarray,
+    emb: np.ndarray,
+    mask: np.ndarray | None = None,
+    shift: np.ndarray | None = None,
 ) -> Scores:
-    """All genuine and impostor pair scores among found faces (restricted to `mask` if given)."""
+    """All genuine and impostor pair scores among found faces (restricted to `mask` if given),
+    less `shift` (n x n: face clusters' mean offsets, for normalised scores) when given."""
     ids = np.asarray(identities)
     keep = np.ones(len(ids), bool) if mask is None else mask.copy()
     genuine_unscored = 0
@@ -365,6 +375,8 @@ def pair_scores(
         genuine_unscored += n * (n - 1) // 2 - n_found * (n_found - 1) // 2
     idx = np.flatnonzero(keep & found)
     sims = emb[idx] @ emb[idx].T
+    if shift is not None:
+        sims = sims - shift[np.ix_(idx, idx)]
     same = ids[idx][:, None] == ids[idx][None, :]
     upper = np.triu(np.ones_like(same), k=1)
     return Scores(

@@ -4,15 +4,18 @@ the two photos' ages and for the kind of faces they are.
 Plain numpy and the profile's numbers, so `evaluate` measures exactly what the search runs.
 
 Two tables come from `calibrate`:
-- **age cells**: one threshold per pair of age bands (the age in each photo), each set to
-  the target false-match rate on cross-age impostor pairs, with the counts behind it. Young
-  children's faces look far more alike than adults', so one adult threshold lets strangers
-  through hundreds of times more often than it says.
 - **face clusters** (unsupervised fair score normalisation, Terhörst et al. 2020): the face
-  space is split into clusters without any label; a cluster whose strangers look more alike
-  than the rest gets a higher threshold. Demographic labels are used only to measure this.
+  space is split into clusters without any label; each cluster has an offset, how much
+  higher (or lower) than overall its own strangers score at the target rate. A pair's score
+  is normalised by the mean of its two faces' offsets, so faces among look-alikes need more.
+  Demographic labels are used only to measure this, never to fit or run it.
+- **age cells**: one threshold per pair of age bands (the age in each photo), each set to
+  the target false-match rate on cross-age impostor pairs' normalised scores, with the
+  counts behind it. Young children's faces look far more alike than adults', so one adult
+  threshold lets strangers through hundreds of times more often than it says.
 
-A pair must clear both. Its stated rate is the larger of the two rates at its score.
+A pair clears its cell's threshold plus its offset; its stated rate is the cell's rate at
+its normalised score.
 """
 
 from __future__ import annotations
@@ -141,10 +144,11 @@ class AgeTable:
 
 @dataclass(frozen=True)
 class Clusters:
-    """Face clusters, each with how much higher than the base threshold its pairs must score.
+    """Face clusters, each with the offset its faces add to a pair's threshold.
 
-    A pair's threshold is the base plus the mean of its two faces' offsets; offsets are never
-    negative, so no cluster is held to a looser rule than the base.
+    A pair's threshold is its cell's (or the base) plus the mean of its two faces' offsets:
+    the threshold the target rate needs among each cluster's own strangers, less the one it
+    needs among all strangers. `base_threshold` and `base_curve` are for normalised scores.
     """
 
     centroids: np.ndarray  # unit vectors, one row per cluster
@@ -157,10 +161,6 @@ class Clusters:
 
     def offset_of(self, vectors: np.ndarray) -> np.ndarray:
         return self.offsets[self.assign(vectors)]
-
-    def rate_at(self, *, score: float, offset: float) -> float:
-        """The rate at `score` for a pair whose faces' offsets average `offset`."""
-        return curve_rate(curve=self.base_curve, score=score - offset)
 
     @classmethod
     def from_data(cls, data: dict) -> Clusters:
@@ -207,6 +207,8 @@ class Rates:
         lowest = self.base_threshold
         if self.ages is not None:
             lowest = min(lowest, min(c.threshold for c in self.ages.cells.values()))
+        if self.clusters is not None:
+            lowest += min(0.0, float(self.clusters.offsets.min()))
         return lowest
 
     def thresholds(
@@ -217,8 +219,8 @@ class Rates:
         offsets_a: np.ndarray | None = None,
         offsets_b: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Each pair's threshold: its age cell's, and its faces' cluster rule, whichever is
-        higher. Without an age table the base threshold stands for the cell."""
+        """Each pair's threshold: its age cell's (without an age table, the base) plus the
+        mean of its two faces' cluster offsets."""
         n = np.broadcast(bands_a, bands_b).shape
         if self.ages is not None:
             cell = self.ages.thresholds(np.asarray(bands_a), np.asarray(bands_b))
@@ -226,8 +228,7 @@ class Rates:
             cell = np.full(n, self.base_threshold)
         if self.clusters is None or offsets_a is None or offsets_b is None:
             return np.broadcast_to(cell, n).astype(np.float64)
-        face = self.base_threshold + (np.asarray(offsets_a) + np.asarray(offsets_b)) / 2
-        return np.maximum(cell, face)
+        return cell + (np.asarray(offsets_a) + np.asarray(offsets_b)) / 2
 
     def offsets(self, vectors: np.ndarray) -> np.ndarray:
         """Each face's cluster offset. Vectors of another space (the test suite's fake
@@ -244,15 +245,12 @@ class Rates:
 
         `offset` is the mean of the two faces' cluster offsets.
         """
-        band_a, band_b = age_band(age_a), age_band(age_b)
-        threshold = self.base_threshold + offset
-        fmr = curve_rate(curve=self.base_curve, score=score - offset) if self.base_curve else 0.0
-        key = ""
-        if self.ages is not None:
-            key, cell = self.ages.cell(band_a, band_b)
-            threshold = max(threshold, cell.threshold)
-            fmr = max(fmr, cell.rate_at(score))
-        return PairRule(threshold=threshold, fmr=fmr, cell=key)
+        normalised = score - offset
+        if self.ages is None:
+            fmr = curve_rate(curve=self.base_curve, score=normalised) if self.base_curve else 0.0
+            return PairRule(threshold=self.base_threshold + offset, fmr=fmr, cell="")
+        key, cell = self.ages.cell(age_band(age_a), age_band(age_b))
+        return PairRule(threshold=cell.threshold + offset, fmr=cell.rate_at(normalised), cell=key)
 
 
 def rate_words(*, fmr: float, cell: str) -> str:

@@ -7,6 +7,7 @@ the rate of the whole rule, as the search applies it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,7 +26,7 @@ from matching.rates import (
 # Rates the words can state, from common to rare (each cell keeps those its pairs can show).
 CURVE_FMRS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 1e-3, 5e-4, 2e-4, 1e-4, 1e-5)
 # A threshold for a rate needs at least this many impostor pairs above it to be estimated.
-MIN_FALSE_MATCHES = 5
+MIN_FALSE_MATCHES = 2
 
 
 def _impostor_mask(identities: Sequence[str]) -> np.ndarray:
@@ -49,9 +50,10 @@ def clusters_fit(
     target_fmr: float,
     seed: int = 0,
 ) -> tuple[Clusters, dict]:
-    """Unsupervised fair score normalisation: spherical k-means on the faces, a threshold at
-    the target rate among each cluster's own impostor pairs, and offsets above the lowest.
-    The base threshold is then set so that all impostor pairs together meet the target.
+    """Unsupervised fair score normalisation (Terhörst et al. 2020): spherical k-means on
+    the faces; per cluster, the threshold at the target rate among its own impostor pairs,
+    less the threshold among all of them, is its offset (0 where too few pairs to say). The
+    base threshold is then the target rate among all impostor pairs' normalised scores.
 
     Returns the clusters and a summary for the profile.
     """
@@ -66,23 +68,18 @@ def clusters_fit(
     assigned = np.argmax(vectors @ centroids.T, axis=1)
     sims = vectors @ vectors.T
     impostor = _impostor_mask(ids)
-    own: list[float | None] = []
+    overall = threshold_for_fmr(impostor=sims[impostor], target_fmr=target_fmr)
+    offsets = np.zeros(clusters)
     sizes: list[int] = []
     pairs: list[int] = []
     for c in range(clusters):
         members = assigned == c
-        inside = impostor & members[:, None] & members[None, :]
-        scores = sims[inside]
+        scores = sims[impostor & members[:, None] & members[None, :]]
         sizes.append(int(members.sum()))
         pairs.append(len(scores))
-        enough = len(scores) * target_fmr >= MIN_FALSE_MATCHES
-        own.append(threshold_for_fmr(impostor=scores, target_fmr=target_fmr) if enough else None)
-    known = [t for t in own if t is not None]
-    lowest = min(known) if known else 0.0
-    # A cluster too small to estimate is held to the strictest rule measured.
-    offsets = np.array([(t if t is not None else max(known, default=0.0)) - lowest for t in own])
+        if len(scores) * target_fmr >= MIN_FALSE_MATCHES:
+            offsets[c] = threshold_for_fmr(impostor=scores, target_fmr=target_fmr) - overall
     mean_offsets = (offsets[assigned][:, None] + offsets[assigned][None, :]) / 2
-    # The base: all impostor pairs together meet the target once offsets are added.
     shifted = sims[impostor] - mean_offsets[impostor]
     base = threshold_for_fmr(impostor=shifted, target_fmr=target_fmr)
     result = Clusters(
@@ -93,8 +90,10 @@ def clusters_fit(
     )
     summary = {
         "how": "spherical k-means of the faces; per cluster, the threshold at the target rate "
-        "among its own impostor pairs; offset = that threshold minus the lowest one",
+        "among its own impostor pairs minus the one among all impostor pairs; a pair's "
+        "threshold rises by the mean of its two faces' offsets",
         "clusters": clusters,
+        "seed": seed,
         "faces": len(keep),
         "sizes": sizes,
         "impostor_pairs": pairs,
@@ -102,12 +101,12 @@ def clusters_fit(
     return result, summary
 
 
-def pair_rule_thresholds(*, emb: np.ndarray, base: float, clusters: Clusters | None) -> np.ndarray:
-    """The cluster rule's threshold for every pair of rows (base when there are no clusters)."""
+def pair_offsets(*, emb: np.ndarray, clusters: Clusters | None) -> np.ndarray:
+    """The mean cluster offset of every pair of rows (zero without clusters)."""
     if clusters is None:
-        return np.full((len(emb), len(emb)), base)
+        return np.zeros((len(emb), len(emb)))
     offsets = clusters.offset_of(emb)
-    return base + (offsets[:, None] + offsets[None, :]) / 2
+    return (offsets[:, None] + offsets[None, :]) / 2
 
 
 def age_table_fit(
@@ -117,12 +116,11 @@ def age_table_fit(
     emb: np.ndarray,
     ages: np.ndarray,
     target_fmr: float,
-    base: float,
     clusters: Clusters | None,
     source: str,
 ) -> tuple[AgeTable, dict]:
     """One threshold per pair of age bands, at the target rate among that cell's impostor
-    pairs (counted only where the cluster rule lets them through too).
+    pairs' scores, normalised by the faces' cluster offsets.
 
     A cell with too few impostor pairs for the target inherits the threshold of its
     strictest estimated neighbour (one band younger or older on either side; failing that,
@@ -131,8 +129,7 @@ def age_table_fit(
     bands = age_bands(np.asarray(ages, dtype=np.float64))
     keep = np.flatnonzero(found & (bands >= 0))
     vectors, band, ids = emb[keep], bands[keep], np.asarray(identities)[keep]
-    sims = vectors @ vectors.T
-    rule = pair_rule_thresholds(emb=vectors, base=base, clusters=clusters)
+    sims = vectors @ vectors.T - pair_offsets(emb=vectors, clusters=clusters)
     impostor, genuine = _impostor_mask(ids), _genuine_mask(ids)
     n_bands = len(AGE_BAND_LABELS)
     raw: dict[tuple[int, int], dict] = {}
@@ -142,21 +139,17 @@ def age_table_fit(
                 (band[:, None] == j) & (band[None, :] == i)
             )
             scores = sims[impostor & cell]
-            # A pair the cluster rule refuses can never be a false candidate of this cell.
-            passing = np.where(scores >= rule[impostor & cell], scores, -np.inf)
-            enough = len(scores) * target_fmr >= MIN_FALSE_MATCHES
             estimate = (
-                threshold_for_fmr(impostor=passing, target_fmr=target_fmr) if len(scores) else base
+                threshold_for_fmr(impostor=scores, target_fmr=target_fmr) if len(scores) else 1.0
             )
             raw[(i, j)] = {
                 "estimate": estimate,
-                "enough": enough,
+                "enough": len(scores) * target_fmr >= MIN_FALSE_MATCHES,
                 "scores": scores,
-                "passing": passing,
                 "genuine": sims[genuine & cell],
-                "genuine_rule": rule[genuine & cell],
             }
     cells: dict[str, Cell] = {}
+    tar: dict[str, float | None] = {}
     for (i, j), r in raw.items():
         threshold, inherited = r["estimate"], None
         if not r["enough"]:
@@ -171,27 +164,26 @@ def age_table_fit(
             ]
             # No estimated neighbour: the strictest estimated cell of all.
             neighbours = neighbours or [
-                (r2["estimate"], k2) for k2, r2 in raw.items() if r2["enough"]
+                (other["estimate"], key) for key, other in raw.items() if other["enough"]
             ]
             if neighbours:
                 threshold, key = max(neighbours)
                 inherited = cell_key(*key)
         n = len(r["scores"])
         # No stranger above the threshold here: the rate is below one in n, not zero.
-        stated = max(float((r["passing"] >= threshold).mean()), 1.0 / n) if n else 0.0
-        genuine_pass = (r["genuine"] >= np.maximum(threshold, r["genuine_rule"])).sum()
+        stated = max(float((r["scores"] >= threshold).mean()), 1.0 / n) if n else 0.0
         cells[cell_key(i, j)] = Cell(
-            threshold=round(float(threshold), 5),
+            # Rounded up: rounding down could let in the stranger the threshold keeps out.
+            threshold=math.ceil(float(threshold) * 1e5) / 1e5,
             stated_fmr=stated,
             impostor_pairs=n,
             genuine_pairs=len(r["genuine"]),
             inherited_from=inherited,
             curve=tuple((s, rate) for s, rate in rate_curve(impostor=r["scores"], fmrs=CURVE_FMRS)),
         )
-        raw[(i, j)]["tar"] = genuine_pass / len(r["genuine"]) if len(r["genuine"]) else None
-    table = AgeTable(cells=cells, source=source, target_fmr=target_fmr)
-    tar = {cell_key(i, j): r["tar"] for (i, j), r in raw.items()}
-    return table, tar
+        genuine_pass = int((r["genuine"] >= threshold).sum())
+        tar[cell_key(i, j)] = genuine_pass / len(r["genuine"]) if len(r["genuine"]) else None
+    return AgeTable(cells=cells, source=source, target_fmr=target_fmr), tar
 
 
 def age_table_data(*, table: AgeTable, tar: dict[str, float | None]) -> dict:

@@ -19,7 +19,7 @@ from cases.access.permissions import Action, action_require
 from cases.audit.trail import audit_record
 from cases.models import FoundReport, MissingCase, Organisation, Photo, User
 from cases.records.ages import case_photo_age, report_photo_age
-from matching.calibration import candidate_threshold, profile_active, search_floor
+from matching.calibration import pair_rule, profile_active, search_floor
 from matching.index import Hit
 from matching.models import Duplicate, Embedding, Face
 from matching.spaces import Profile
@@ -71,14 +71,6 @@ def _photo_age(*, record: Record, photo: Photo) -> float | None:
     return report_photo_age(report=record, photo=photo)
 
 
-def _age_gap(*, a: Face, b: Face) -> float | None:
-    age_a = _photo_age(record=_record_of(a.photo), photo=a.photo)
-    age_b = _photo_age(record=_record_of(b.photo), photo=b.photo)
-    if age_a is None or age_b is None:
-        return None
-    return round(abs(age_a - age_b), 1)
-
-
 @transaction.atomic
 def duplicates_record(
     *, embedding: Embedding, hits: list[Hit], profile: Profile | None = None
@@ -107,7 +99,13 @@ def duplicates_record(
         other_record = _record_of(other.photo)
         if other_record.pk == record.pk or not _record_live(other_record):
             continue  # another photo of the same record
-        threshold = candidate_threshold(age_gap_years=_age_gap(a=face, b=other), profile=profile)
+        # Two toddlers' photos need the toddlers' threshold, as across the sides.
+        threshold = pair_rule(
+            score=hit.score,
+            case_age=_photo_age(record=record, photo=face.photo),
+            report_age=_photo_age(record=other_record, photo=other.photo),
+            profile=profile,
+        ).threshold
         if hit.score < threshold:
             continue
         if duplicate_pair_record(

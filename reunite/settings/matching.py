@@ -43,7 +43,7 @@ DETECT_GROUP_SWEEP = env_bool("REUNITE_DETECT_GROUP_SWEEP", True)
 # The calibration profile (matching/profiles/<name>.json, or a path to one). It defines the
 # embedding space (recognisers, fusion weights, jitter, mirroring) and its thresholds. A
 # profile for another space takes effect through `manage.py reembed`; see docs/accuracy.md.
-MATCH_PROFILE = env_str("REUNITE_MATCH_PROFILE", "sface-dlib-lfw-dev-v1")
+MATCH_PROFILE = env_str("REUNITE_MATCH_PROFILE", "sface-dlib-ages-v2")
 # Target false-match rate per comparison that `calibrate` turns into a threshold.
 TARGET_FMR = env_float("REUNITE_TARGET_FMR", 0.001)
 # Overrides both of the profile's thresholds (a fused score). Unset: the profile's.

@@ -58,7 +58,6 @@ def test_each_age_cell_states_the_rate_it_has(cross_age_set):
         emb=emb,
         ages=ages,
         target_fmr=0.01,
-        base=0.0,
         clusters=None,
         source="synthetic",
     )
@@ -89,7 +88,6 @@ def test_a_cell_with_too_few_pairs_inherits_the_stricter_neighbour_and_says_so(c
         emb=emb,
         ages=ages,
         target_fmr=0.01,
-        base=0.0,
         clusters=None,
         source="synthetic",
     )
@@ -108,11 +106,10 @@ def test_an_unknown_age_takes_the_most_cautious_band(cross_age_set):
         emb=emb,
         ages=ages,
         target_fmr=0.01,
-        base=0.0,
         clusters=None,
         source="synthetic",
     )
-    key, cell = table.cell(None, 3)
+    _, cell = table.cell(None, 3)
     assert cell.threshold == max(table.cells[f"{b}|18+"].threshold for b in AGE_BAND_LABELS)
     _, both_unknown = table.cell(None, None)
     assert both_unknown.threshold == max(c.threshold for c in table.cells.values())

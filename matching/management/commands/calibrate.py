@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from matching import evaluation, rates_fit
-from matching.rates import Clusters
+from matching.rates import Clusters, rate_curve
 from matching.spaces import PROFILES_DIR
 
 # Large-age-gap thresholds need this many cross-age impostor pairs per allowed false match.
@@ -107,11 +107,16 @@ class Command(BaseCommand):
             samples=samples, found=found, emb=emb, weights=weights, options=options
         )
         if clusters is not None:
+            # Rates of the whole rule: scores normalised by the faces' cluster offsets.
             threshold = clusters.base_threshold
+            scores = evaluation.pair_scores(
+                identities=identities,
+                found=found,
+                emb=emb,
+                shift=rates_fit.pair_offsets(emb=emb, clusters=clusters),
+            )
         at = evaluation.rates_at(scores=scores, threshold=threshold)
-        age_cells = self._age_cells(
-            weights=weights, base=threshold, clusters=clusters, options=options
-        )
+        age_cells = self._age_cells(weights=weights, clusters=clusters, options=options)
         large_gap = self._large_gap(
             samples=samples,
             found=found,
@@ -170,7 +175,7 @@ class Command(BaseCommand):
                 evaluation.rates_at(scores=scores, threshold=t)
                 for t in sorted({round(threshold + d, 3) for d in (-0.02, -0.01, 0, 0.01, 0.02)})
             ],
-            "rate_curve": rates_fit.rate_curve(impostor=scores.impostor, fmrs=rates_fit.CURVE_FMRS),
+            "rate_curve": rate_curve(impostor=scores.impostor, fmrs=rates_fit.CURVE_FMRS),
         }
         if clusters is not None:
             profile["clusters"] = rates_fit.clusters_data(
@@ -226,7 +231,6 @@ class Command(BaseCommand):
         self,
         *,
         weights: dict[str, float],
-        base: float,
         clusters: Clusters | None,
         options: dict,
     ) -> dict | None:
@@ -246,7 +250,6 @@ class Command(BaseCommand):
             emb=emb,
             ages=evaluation.sample_ages(samples=samples, metadata=metadata),
             target_fmr=options["target_fmr"],
-            base=base,
             clusters=clusters,
             source=f"{Path(options['ages']).name}: {len(samples)} photos of "
             f"{len({s.identity for s in samples})} people with ages",

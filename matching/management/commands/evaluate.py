@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -43,6 +44,12 @@ class Command(BaseCommand):
                 "metadata column to report per group (age becomes age bands): false-match "
                 "and miss rates per group at the shipped thresholds, with a plot; repeatable"
             ),
+        )
+        parser.add_argument(
+            "--default-age",
+            type=float,
+            help="age for photos the metadata gives none (e.g. 30 for a set of adults); "
+            "without it an unknown age takes the most cautious age band, as in the product",
         )
         parser.add_argument("--embeddings-out", type=Path, help="write descriptors to this .npz")
         parser.add_argument("--embeddings-in", type=Path, help="reuse descriptors from this .npz")
@@ -97,6 +104,9 @@ class Command(BaseCommand):
             groups = evaluation.sample_groups(
                 samples=samples, metadata=metadata, columns=options["group_by"]
             )
+        if options["default_age"] is not None:
+            known = ages if ages is not None else np.full(len(samples), np.nan)
+            ages = np.where(np.isnan(known), float(options["default_age"]), known)
         threshold = (
             float(settings.CANDIDATE_THRESHOLD)
             if settings.CANDIDATE_THRESHOLD is not None
