@@ -74,9 +74,13 @@ def totp_wait_seconds(*, device: TOTPDevice) -> int:
 def totp_verify(*, request: AuthenticatedHttpRequest, device: TOTPDevice, token: str) -> bool:
     """Check a code; on success confirm the device and mark the session verified.
 
-    django-otp throttles repeated wrong codes on the device itself.
+    django-otp throttles repeated wrong codes on the device itself. Its counter is read
+    and written by the device object, so the row is locked first: concurrent guesses
+    queue here, and each sees the failures before it (never more codes checked than
+    the counter records).
     """
     user = request.user
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
     ok = device.verify_token((token or "").strip().replace(" ", ""))
     if not ok:
         audit_record(actor=user, action="auth.second_factor_failed", obj=user)
@@ -114,8 +118,10 @@ class SecondFactorRequiredMiddleware:
                     "type": "second_factor_required",
                     "title": "Second factor required",
                     "status": 403,
-                    "detail": f"Sign in with your authenticator code at {SETUP_PATH} first, "
-                    "or use an API key.",
+                    # Roles with a second factor never hold API keys (Action.APIKEY_HOLD).
+                    "detail": "This session has not passed the second factor. Enter the "
+                    f"code from your authenticator app at {SETUP_PATH} in the same "
+                    "browser session, then retry the request.",
                 },
                 status=403,
                 content_type="application/problem+json",

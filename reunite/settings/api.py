@@ -19,7 +19,8 @@ REST_FRAMEWORK = {
         "api_bulk": env_str("REUNITE_API_BULK_RATE", "20/min"),
     },
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # A body nested 1,000 deep is a 400 problem, not a RecursionError.
+        "reunite.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
