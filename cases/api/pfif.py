@@ -23,6 +23,8 @@ from reunite.api.schema import problems
 logger = logging.getLogger(__name__)
 
 PFIF_CONTENT_TYPE = "application/xml"
+# RFC 7303 makes text/xml a synonym; Person Finder and many feeds send it.
+PFIF_TEXT_CONTENT_TYPE = "text/xml"
 
 
 class PfifXmlParser(BaseParser):
@@ -36,6 +38,10 @@ class PfifXmlParser(BaseParser):
         return stream.read(settings.PFIF_MAX_BYTES + 1) if stream is not None else b""
 
 
+class PfifTextXmlParser(PfifXmlParser):
+    media_type = PFIF_TEXT_CONTENT_TYPE
+
+
 class PfifImportResultOutput(serializers.Serializer):
     person_record_id = serializers.CharField()
     kind = serializers.ChoiceField(choices=pfif.Kind.ALL)
@@ -47,6 +53,11 @@ class PfifImportResultOutput(serializers.Serializer):
     dropped = serializers.ListField(
         child=serializers.CharField(),
         help_text="PFIF fields present in the record that Reunite does not keep.",
+    )
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What was ignored or assumed while reading the record: elements of other "
+        "namespaces (also those outside any person), a note without author_name.",
     )
     error = ProblemOutput(allow_null=True)
 
@@ -82,7 +93,7 @@ class CasePfifExportApi(APIView):
 
 
 class PfifImportApi(APIView):
-    parser_classes = [PfifXmlParser]
+    parser_classes = [PfifXmlParser, PfifTextXmlParser]
     # Up to 50 records a request, like the bulk endpoint: the same two throttles.
     throttle_classes = [ApiClientRateThrottle, ApiBulkRateThrottle]
 
@@ -91,8 +102,9 @@ class PfifImportApi(APIView):
         description="The body is a PFIF 1.4 document (at most 50 persons). Each person is "
         "filed on its own with the same checks, daily limits and idempotency as "
         "`POST /api/v1/found-reports/`: `person_record_id` is the external reference, so "
-        "sending a document again files nothing twice. Photos are taken only from `data:` "
-        "URIs; a remote photo_url is never fetched.",
+        "sending a document again files nothing twice. Fields may come in any order; "
+        "elements of other namespaces are ignored and listed in `warnings`. Photos are taken "
+        "only from `data:` URIs; a remote photo_url is never fetched.",
         operation_id="pfif_import_create",
         parameters=[
             OpenApiParameter(
@@ -103,7 +115,7 @@ class PfifImportApi(APIView):
                 "missing-child case (caseworkers).",
             )
         ],
-        request={PFIF_CONTENT_TYPE: OpenApiTypes.STR},
+        request={PFIF_CONTENT_TYPE: OpenApiTypes.STR, PFIF_TEXT_CONTENT_TYPE: OpenApiTypes.STR},
         responses={200: PfifImportOutput, **problems(400, 413, 415)},
         examples=[
             OpenApiExample(
@@ -161,5 +173,6 @@ def _result_row(result: pfif.PfifImportResult) -> dict[str, Any]:
         "id": result.record_id,
         "reference": result.reference,
         "dropped": result.dropped,
+        "warnings": result.warnings,
         "error": error,
     }

@@ -78,8 +78,79 @@ def pfif_validate(*, root: etree._Element) -> None:
         )
 
 
-def pfif_parse(*, data: bytes) -> etree._Element:
-    """Parse and validate a PFIF 1.4 document: size limit, no DTD, no entities, no network."""
+# PFIF 1.4 section 3: what each record must hold; of its fields only notes may repeat.
+_PERSON_REQUIRED = ("person_record_id", "full_name")
+_NOTE_REQUIRED = ("note_record_id", "source_date", "text")
+
+
+@dataclass
+class PfifDocument:
+    root: etree._Element
+    # What was ignored or assumed, by person_record_id ("" for the document as a whole).
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+
+    def warn(self, person_id: str, message: str) -> None:
+        self.warnings.setdefault(person_id, []).append(message)
+
+
+def _owner(element: etree._Element) -> str:
+    """The person_record_id of the record holding `element`, or "" for the document."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in {_Q + "person", _Q + "note"} and ancestor.getparent() is not None:
+            if ancestor.tag == _Q + "note" and ancestor.getparent().tag == _Q + "person":
+                continue
+            return _text(ancestor, "person_record_id")
+    return ""
+
+
+def _foreign_remove(document: PfifDocument) -> None:
+    """Drop elements of other namespaces, as Person Finder does: extensions, not errors."""
+    foreign = [
+        e
+        for e in document.root.iterdescendants(tag=etree.Element)
+        if etree.QName(e).namespace != NS and e.getparent().tag.startswith(_Q)
+    ]
+    for element in foreign:
+        document.warn(
+            _owner(element),
+            f"line {element.sourceline}: <{etree.QName(element).text}> is not PFIF 1.4; ignored.",
+        )
+    for element in foreign:
+        element.getparent().remove(element)
+
+
+def _fields_check(record: etree._Element, what: str, required: tuple[str, ...]) -> None:
+    names = [etree.QName(child).localname for child in record.iterchildren(tag=etree.Element)]
+    missing = [name for name in required if name not in names]
+    repeated = sorted({name for name in names if name != "note" and names.count(name) > 1})
+    if missing or repeated:
+        problems = [f"no {name}" for name in missing] + [f"{name} twice" for name in repeated]
+        raise PfifInvalid(f"line {record.sourceline}: the {what} has " + ", ".join(problems) + ".")
+
+
+def _records_check(document: PfifDocument) -> None:
+    for person in document.root.findall(_Q + "person"):
+        _fields_check(person, "person", _PERSON_REQUIRED)
+        for note in person.findall(_Q + "note"):
+            _fields_check(note, "note", _NOTE_REQUIRED)
+    for note in document.root.findall(_Q + "note"):
+        _fields_check(note, "note", ("person_record_id", *_NOTE_REQUIRED))
+    for note in document.root.iter(_Q + "note"):
+        if not _text(note, "author_name"):
+            # Real feeds leave it out (Person Finder's own does); no Reunite field needs it.
+            owner = _text(note, "person_record_id") or _owner(note)
+            document.warn(
+                owner,
+                f"note {_text(note, 'note_record_id')} has no author_name; "
+                "its author was taken as unknown.",
+            )
+
+
+def pfif_read(*, data: bytes) -> PfifDocument:
+    """Parse and check a PFIF 1.4 document: size limit, no DTD, no entities, no network.
+
+    Fields may come in any order; elements of other namespaces are removed with a warning.
+    """
     if len(data) > settings.PFIF_MAX_BYTES:
         raise PfifTooLarge(f"A PFIF document may be at most {settings.PFIF_MAX_BYTES} bytes.")
     parser = etree.XMLParser(
@@ -92,8 +163,17 @@ def pfif_parse(*, data: bytes) -> etree._Element:
         raise PfifInvalid(f"Not well-formed XML: {exc}") from exc
     if root.getroottree().docinfo.doctype:
         raise PfifInvalid("A DOCTYPE is not accepted in a PFIF document.")
+    document = PfifDocument(root=root)
+    if root.tag == _Q + "pfif":
+        _foreign_remove(document)
     pfif_validate(root=root)
-    return root
+    _records_check(document)
+    return document
+
+
+def pfif_parse(*, data: bytes) -> etree._Element:
+    """The root of a checked PFIF 1.4 document (pfif_read without the warnings)."""
+    return pfif_read(data=data).root
 
 
 # ---- Export ----------------------------------------------------------------------------
@@ -189,6 +269,7 @@ def case_pfif_export(*, user: User, case_id: int) -> bytes:
         "information.",
     )
     pfif_validate(root=root)
+    _records_check(PfifDocument(root=root))
     with transaction.atomic():
         audit_record(
             actor=user,
@@ -217,6 +298,8 @@ class PfifImportResult:
     created: bool = False
     # Fields present in the record that Reunite does not keep (docs/pfif.md says why).
     dropped: list[str] = field(default_factory=list)
+    # What was ignored or assumed while reading the record (foreign elements, a note's author).
+    warnings: list[str] = field(default_factory=list)
     error: Exception | None = None
 
 
@@ -239,6 +322,8 @@ _CASE_KEEPS = _REPORT_KEEPS | {
     "family_name",
     "alternate_names",
     "author_name",
+    "first_name",
+    "last_name",
     "home_city",
     "home_state",
     "home_country",
@@ -366,7 +451,9 @@ def _birth_date(value: str) -> dt.date | None:
 
 
 def _case_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]:
-    given = _text(person, "given_name") or _text(person, "full_name")
+    # first_name and last_name are the PFIF 1.3 names, still found in 1.4 feeds.
+    given = _text(person, "given_name") or _text(person, "first_name") or _text(person, "full_name")
+    family = _text(person, "family_name") or _text(person, "last_name")
     recorded = _when(_text(person, "source_date")) or _when(_text(person, "entry_date"))
     recorded = _required(recorded, "last_seen_on", "source_date or entry_date dates it.")
     ages = _ages(person, on=recorded.date())
@@ -378,7 +465,7 @@ def _case_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]:
     source = _text(person, "source_name") or "another people-finding system"
     return {
         "given_name": given[:100],
-        "family_name": _text(person, "family_name")[:100],
+        "family_name": family[:100],
         "other_names": _text(person, "alternate_names")[:200],
         "sex": _sex(person),
         "date_of_birth": _birth_date(birth),
@@ -399,7 +486,11 @@ def _case_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]:
 
 
 def _dropped(person: etree._Element, keeps: set[str]) -> list[str]:
-    names = {etree.QName(child).localname for child in person if child.text or len(child)}
+    names = {
+        etree.QName(child).localname
+        for child in person.iterchildren(tag=etree.Element)  # not comments
+        if (child.text or "").strip() or len(child)
+    }
     return sorted(names - keeps)
 
 
@@ -431,14 +522,16 @@ def pfif_import(*, user: User, data: bytes, kind: str = Kind.REPORT) -> list[Pfi
     Each person is filed on its own, with its own result, like the bulk API: the same
     services, checks and daily limits, and the same `person_record_id` again returns the
     record already filed. The whole document is refused if it is not valid PFIF 1.4 or holds
-    more than PFIF_MAX_RECORDS persons.
+    more than PFIF_MAX_RECORDS persons. Each result carries its record's warnings and the
+    document's own (elements ignored outside any person).
     """
     if kind not in Kind.ALL:
         raise ValidationError({"kind": f"One of {', '.join(Kind.ALL)}."})
     action_require(
         user=user, action=Action.CASE_CREATE if kind == Kind.CASE else Action.REPORT_CREATE
     )
-    root = pfif_parse(data=data)
+    document = pfif_read(data=data)
+    root = document.root
     persons = root.findall(_Q + "person")
     if len(persons) > settings.PFIF_MAX_RECORDS:
         raise PfifTooLarge(
@@ -448,7 +541,12 @@ def pfif_import(*, user: User, data: bytes, kind: str = Kind.REPORT) -> list[Pfi
     top_level = root.findall(_Q + "note")
     results = []
     for person in persons:
-        result = PfifImportResult(person_record_id=_text(person, "person_record_id"), kind=kind)
+        person_id = _text(person, "person_record_id")
+        result = PfifImportResult(
+            person_record_id=person_id,
+            kind=kind,
+            warnings=[*document.warnings.get("", []), *document.warnings.get(person_id, [])],
+        )
         try:
             record, result.created, result.dropped = _person_import(
                 user=user, person=person, top_level=top_level, kind=kind

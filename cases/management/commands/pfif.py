@@ -56,6 +56,8 @@ class Command(BaseCommand):
         results = pfif.pfif_import(user=user, data=data, kind=options["kind"])
         failed = 0
         for result in results:
+            for warning in result.warnings:
+                self.stderr.write(f"{result.person_record_id}: {warning}")
             if result.error is not None:
                 failed += 1
                 self.stdout.write(f"{result.person_record_id}: refused: {result.error}")

@@ -65,4 +65,4 @@ def test_schema_documents_the_pfif_operations(client):
     assert XML in export["responses"]["200"]["content"]
     imported = schema["paths"]["/api/v1/pfif/import/"]["post"]
     assert imported["operationId"] == "pfif_import_create"
-    assert list(imported["requestBody"]["content"]) == [XML]
+    assert list(imported["requestBody"]["content"]) == [XML, "text/xml"]
