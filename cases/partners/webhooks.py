@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
 import socket
@@ -25,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from cases.access.addresses import address_public
 from cases.access.permissions import Action, action_require
 from cases.audit.trail import audit_record
 from cases.models import FoundReport, ReportOutcome, User, WebhookDelivery, WebhookEndpoint
@@ -81,8 +81,7 @@ def webhook_url_check(*, url: str) -> None:
     except (socket.gaierror, UnicodeError) as exc:
         raise ValidationError({"url": "The host name does not resolve."}) from exc
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
+        if not address_public(str(info[4][0])):
             raise ValidationError({"url": "The URL points to a private or local address."})
 
 

@@ -1,11 +1,14 @@
-"""Only a trusted proxy's X-Forwarded-For is believed (throttle, sign-in lockout, audit)."""
+"""Only a trusted proxy's X-Forwarded-For is believed (throttle, sign-in lockout, audit), and
+webhooks call only public addresses, never an IPv6 form of an IPv4 one."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 
-from cases.access.addresses import client_address
+from cases.access.addresses import address_public, client_address
+from cases.partners.webhooks import webhook_url_check
 
 
 @pytest.mark.parametrize(
@@ -33,3 +36,47 @@ def test_the_throttle_counts_the_real_client_behind_a_trusted_proxy(settings):
     assert ApiClientRateThrottle().get_ident(request) == "198.51.100.1"
     settings.TRUSTED_PROXIES = []
     assert ApiClientRateThrottle().get_ident(request) == "10.0.0.5"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
+        "64:ff9b::808:808",  # NAT64 of a public address: still a way around the check
+        "64:ff9b:1::7f00:1",  # NAT64, local-use prefix
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:808:808::1",  # 6to4 of a public address
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::ffff:8.8.8.8",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+        "::1",
+        "fe80::1%eth0",
+        "10.1.2.3",
+        "169.254.169.254",
+        "not an address",
+    ],
+)
+def test_transition_forms_and_private_addresses_are_not_public(address):
+    assert not address_public(address)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2001:4860:4860::8888", "2606:4700::1111"])
+def test_public_addresses_are_public(address):
+    assert address_public(address)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[64:ff9b::7f00:1]/",
+        "https://[64:ff9b:1::a00:1]/hook",
+        "https://[2002:7f00:1::1]/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+    ],
+)
+def test_a_webhook_url_in_an_ipv6_transition_form_is_refused(settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    with pytest.raises(ValidationError, match="private or local"):
+        webhook_url_check(url=url)
