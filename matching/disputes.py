@@ -16,6 +16,9 @@ from matching.models import Candidate, DisputeResolution, ReviewDecision
 from matching.selectors import candidate_list, dispute_list
 from matching.services.review import candidate_resolve
 
+# The reviewer's evidence (faces, every photo pair), so the senior decides with the photos.
+from matching.views import _candidate_context as candidate_evidence
+
 
 def _decision_counts(candidate: Candidate) -> list[tuple[str, int]]:
     labels = dict(ReviewDecision.Decision.choices)
@@ -80,10 +83,12 @@ def dispute_resolve_view(request: AuthenticatedHttpRequest, candidate_id: int) -
             return redirect("review-disputed")
     else:
         audit_record(actor=request.user, action="candidate.viewed", obj=candidate)
+    evidence = candidate_evidence(request, candidate, shown_pair=request.GET.get("pair", ""))
     return render(
         request,
         "review/dispute_resolve.html",
         {
+            **{k: evidence[k] for k in ("case", "report", "pairs", "best", "comparison", "band")},
             "candidate": candidate,
             "decisions": list(candidate.decisions.all()),
             "choices": DisputeResolution.Decision.choices,

@@ -99,7 +99,8 @@ def candidates_prefetch(*, other_side: str) -> Prefetch:
     `other_side` is `"case"` for a report's candidates, `"found_report"` for a case's.
     """
     return Prefetch(
-        "candidates", queryset=Candidate.objects.select_related(f"{other_side}__organisation")
+        "candidates",
+        queryset=Candidate.objects.select_related(f"{other_side}__organisation", "resolution"),
     )
 
 

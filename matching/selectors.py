@@ -420,3 +420,31 @@ def candidate_next(*, user: User, after: Candidate) -> Candidate | None:
         .distinct()
         .first()
     )
+
+
+@dataclass(frozen=True)
+class CandidateDecided:
+    """How a candidate's review ended, in the words it was decided."""
+
+    summary: str  # "" while review goes on
+    senior_reason: str = ""
+    senior_decision: str = ""
+
+
+def candidate_decided(*, candidate: Candidate) -> CandidateDecided:
+    """Who decided: two reviewers, or a senior reviewer after reviewers disagreed.
+
+    Uses the candidate's `resolution` when it was select_related; the senior's reason is for
+    people who may read decisions (the case owner, reviewers who have decided).
+    """
+    resolution = getattr(candidate, "resolution", None)
+    if resolution is not None:
+        outcome = "confirmed" if resolution.decision == "confirm" else "said not the same child"
+        return CandidateDecided(
+            summary=f"Reviewers disagreed; a senior reviewer {outcome}",
+            senior_reason=resolution.reason,
+            senior_decision=resolution.get_decision_display(),
+        )
+    if candidate.status == Candidate.Status.CONFIRMED or candidate.reunification_stage:
+        return CandidateDecided(summary="Confirmed by two reviewers")
+    return CandidateDecided(summary="")

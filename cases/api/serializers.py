@@ -10,6 +10,7 @@ from rest_framework import serializers
 from cases.models import Photo
 from cases.partners.outcomes import (
     RECORD_OUTCOMES,
+    DecidedBy,
     ProcessingState,
     outcome_contact,
     processing_state,
@@ -64,10 +65,21 @@ class OutcomeOutput(serializers.Serializer):
         allow_null=True,
         help_text="Who to talk to at the other side's organisation; only once confirmed.",
     )
+    decided_by = serializers.ChoiceField(
+        choices=[d.value for d in DecidedBy],
+        allow_null=True,
+        help_text="Who confirmed the possible match, once confirmed: `two_reviewers`, or "
+        "`senior_reviewer_after_disagreement` (reviewers disagreed and a senior reviewer "
+        "made the final decision). `null` before a confirmation.",
+    )
 
 
 def _outcome_data(view: Any) -> dict:
-    return {"state": view.state.value, "contact": outcome_contact(view)}
+    return {
+        "state": view.state.value,
+        "contact": outcome_contact(view),
+        "decided_by": view.decided_by.value if view.decided_by else None,
+    }
 
 
 @extend_schema_field(OutcomeOutput)

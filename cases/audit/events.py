@@ -136,6 +136,11 @@ _("candidate.decision.confirm", "A reviewer said: same child", on_timeline=True)
 _("candidate.decision.reject", "A reviewer said: not the same child", on_timeline=True)
 _("candidate.decision.unsure", "A reviewer said: needs more information", on_timeline=True)
 _("candidate.confirmed", "Two reviewers confirmed a possible match", on_timeline=True)
+_(
+    "candidate.confirmed_after_dispute",
+    "Reviewers disagreed; a senior reviewer confirmed a possible match",
+    on_timeline=True,
+)
 # Duplicate registrations: the same child registered twice (matching/services/duplicates.py).
 _("duplicate.created", "Possibly the same child as another record")
 _("duplicate.decision.same", "A caseworker said: same child (records linked)")

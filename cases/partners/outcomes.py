@@ -71,9 +71,26 @@ class ProcessingState(StrEnum):
     COMPLETE = "complete"
 
 
+class DecidedBy(StrEnum):
+    """Who confirmed the possible match: the words the partner API and webhooks send."""
+
+    TWO_REVIEWERS = "two_reviewers"
+    SENIOR_REVIEWER = "senior_reviewer_after_disagreement"
+
+
+def candidate_decided_by(candidate) -> DecidedBy:
+    """Uses the candidate's prefetched `resolution` (a senior's final decision), if any."""
+    resolution = getattr(candidate, "resolution", None)
+    if resolution is not None and resolution.decision == "confirm":
+        return DecidedBy.SENIOR_REVIEWER
+    return DecidedBy.TWO_REVIEWERS
+
+
 @dataclass(frozen=True)
 class OutcomeView:
     state: Outcome
+    # Only once confirmed: by two reviewers, or by a senior reviewer after they disagreed.
+    decided_by: DecidedBy | None = None
     # The other side's organisation and its named contact, only once reviewers confirmed.
     contact_organisation: str = ""
     contact_email: str = ""
@@ -116,6 +133,7 @@ def _outcome(candidates: list, other: str) -> OutcomeView:
             organisation: Organisation = getattr(confirmed[0], other).organisation
             return OutcomeView(
                 state=state,
+                decided_by=candidate_decided_by(confirmed[0]),
                 contact_organisation=organisation.name,
                 contact_email=organisation.contact_email,
                 contact_name=organisation.contact_name,

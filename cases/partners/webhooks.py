@@ -144,7 +144,11 @@ def report_outcome_notify(*, report_id: int) -> bool:
         "report_id": report.pk,
         "reference": report.reference,
         "external_ref": report.external_ref,
-        "outcome": {"state": outcome.state.value, "contact": contact},
+        "outcome": {
+            "state": outcome.state.value,
+            "contact": contact,
+            "decided_by": outcome.decided_by.value if outcome.decided_by else None,
+        },
         "previous_state": previous,
     }
     endpoints = list(report.organisation.webhook_endpoints.filter(disabled_at__isnull=True))

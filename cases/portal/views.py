@@ -169,7 +169,7 @@ def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse
     services.record_page_view(user=request.user, owner=case)
     candidates = (
         matching.candidates_for_case(case=case)
-        .select_related("found_report__organisation")
+        .select_related("found_report__organisation", "resolution")
         .prefetch_related("decisions")
     )
     return render(

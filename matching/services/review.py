@@ -87,7 +87,7 @@ def candidate_decide(
             candidate.status = Candidate.Status.CONFIRMED
     candidate.save(update_fields=["status", "updated_at"])
     if candidate.status == Candidate.Status.CONFIRMED:
-        _candidate_confirmed(candidate=candidate)
+        _candidate_confirmed(candidate=candidate, senior=None)
     return record
 
 
@@ -139,32 +139,42 @@ def candidate_resolve(
     if decision == DisputeResolution.Decision.CONFIRM:
         candidate.status = Candidate.Status.CONFIRMED
         candidate.save(update_fields=["status", "updated_at"])
-        _candidate_confirmed(candidate=candidate)
+        _candidate_confirmed(candidate=candidate, senior=resolution)
     else:
         candidate.status = Candidate.Status.REJECTED
         candidate.save(update_fields=["status", "updated_at"])
     return resolution
 
 
-def _candidate_confirmed(*, candidate: Candidate) -> None:
+def _candidate_confirmed(*, candidate: Candidate, senior: DisputeResolution | None) -> None:
+    """`senior` is the final decision that confirmed it after reviewers disagreed."""
     case = candidate.case
     MissingCase.objects.filter(pk=case.pk).update(status=MissingCase.Status.POSSIBLE_MATCH)
     audit_record(
-        actor=None, action="candidate.confirmed", obj=candidate, organisation=case.organisation
+        actor=None,
+        action="candidate.confirmed_after_dispute" if senior else "candidate.confirmed",
+        obj=candidate,
+        organisation=case.organisation,
     )
+    how = (
+        "Reviewers disagreed; a senior reviewer confirmed a possible match"
+        if senior
+        else "Two reviewers independently confirmed a possible match"
+    )
+    reason = f" The senior reviewer's reason: “{senior.reason}”." if senior else ""
     # Never "contact the family": a confirmation is a lead to verify in person first.
     notification_create(
         user=case.created_by,
         message=(
-            f"Possible match for case {case.reference}: verify in person before telling "
-            "the family anything."
+            f"Possible match for case {case.reference} "
+            f"({'a senior reviewer confirmed' if senior else 'confirmed by two reviewers'}): "
+            "verify in person before telling the family anything."
         ),
         link=f"/cases/{case.pk}/",
         email_subject=f"Reunite: possible match for case {case.reference}",
         email_detail=(
-            f"Two reviewers independently confirmed a possible match for case "
-            f"{case.reference}. Open the case to see it, and verify in person before telling "
-            "the family anything. Nothing has been done automatically."
+            f"{how} for case {case.reference}.{reason} Open the case to see it, and verify "
+            "in person before telling the family anything. Nothing has been done automatically."
         ),
     )
 

@@ -73,8 +73,8 @@ def test_pick_a_face_on_couple_photo(new_page, caseworker, faces_dir):
     page.get_by_label("Your reference for this report").fill("FR-77")
     page.get_by_label("Found on").fill("2025-06-01")
     page.get_by_label("Found place").fill("Riverside shelter")
-    page.get_by_label("Estimated age min").fill("6")
-    page.get_by_label("Estimated age max").fill("10")
+    page.get_by_label("Estimated age (from)").fill("6")
+    page.get_by_label("Estimated age (to)").fill("10")
     page.get_by_label("Choose photos").set_input_files(str(faces_dir / "deepface" / "couple.jpg"))
     page.get_by_role("button", name="File report").click()
 

@@ -57,7 +57,8 @@ def test_senior_confirms_a_disputed_candidate_after_a_reviewer_said_same_child(
     assert MissingCase.objects.get(pk=candidate.case_id).status == "possible_match"
     event = AuditEvent.objects.get(action="candidate.resolved.confirm")
     assert event.data == {"reason": "Second photo settles it."}
-    assert AuditEvent.objects.filter(action="candidate.confirmed").exists()
+    assert AuditEvent.objects.filter(action="candidate.confirmed_after_dispute").exists()
+    assert not AuditEvent.objects.filter(action="candidate.confirmed").exists()
 
 
 def test_senior_rejects_and_the_candidate_is_closed(candidate, reviewer, senior):

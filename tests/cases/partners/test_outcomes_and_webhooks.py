@@ -43,7 +43,11 @@ def test_partner_sees_under_review_then_the_confirmed_contact_and_nothing_else(
     candidate = _candidate(caseworker, partner)
     client = api_for(partner)
     url = f"/api/v1/found-reports/{candidate.found_report_id}/"
-    assert client.get(url).json()["outcome"] == {"state": "under_review", "contact": None}
+    assert client.get(url).json()["outcome"] == {
+        "state": "under_review",
+        "contact": None,
+        "decided_by": None,
+    }
 
     _confirm(candidate, reviewer, reviewer2)
     body = client.get(url).json()
@@ -55,6 +59,7 @@ def test_partner_sees_under_review_then_the_confirmed_contact_and_nothing_else(
             "email": "links@family.example",
             "phone": "",
         },
+        "decided_by": "two_reviewers",
     }
     assert body["processing_state"] == "complete"
     assert candidate.case.given_name not in str(body)
