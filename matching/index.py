@@ -513,10 +513,37 @@ def index_sides_get(
         return indexes
 
 
+def _stale_snapshots_remove(path: Path) -> None:
+    """Remove `<side>.<pid>.tmp` files a killed writer left behind (never renamed in place).
+
+    A file whose process is still alive, other than this one, may be a snapshot being
+    written now, and stays.
+    """
+    for tmp in path.parent.glob(f"{path.stem}.*.tmp"):
+        pid = tmp.suffixes[-2].lstrip(".") if len(tmp.suffixes) >= 2 else ""
+        if pid.isdigit() and int(pid) != os.getpid() and _process_alive(int(pid)):
+            continue
+        tmp.unlink(missing_ok=True)
+        logger.info("Removed %s, left by an interrupted snapshot.", tmp)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _index_open(*, model_name: str, side: str, dim: int) -> FaceIndex:
     from matching.selectors import embedding_live_face_ids
 
-    index = FaceIndex(dim=dim, path=_index_path(model_name, side))
+    path = _index_path(model_name, side)
+    # First use in this process (the index worker's start): this process writes nothing yet.
+    _stale_snapshots_remove(path)
+    index = FaceIndex(dim=dim, path=path)
     if not index.load():
         return index_rebuild(model_name=model_name, side=side, dim=dim)
     log_pk = _log_position(index=index)

@@ -1,4 +1,7 @@
 import json
+import os
+import signal
+import subprocess
 import time
 
 import numpy as np
@@ -107,6 +110,25 @@ def test_a_crash_between_snapshots_loses_no_face(settings, caseworker):
         vector=face.embeddings.get().as_array(), k=1
     )
     assert hits[0].face_id == face.pk and hits[0].score == pytest.approx(1.0, abs=1e-5)
+
+
+def test_snapshot_files_left_by_a_killed_writer_are_removed_when_the_index_loads(settings):
+    space = generation_active().space
+    directory = settings.FACE_INDEX_DIR / space
+    directory.mkdir(parents=True, exist_ok=True)
+    killed = subprocess.Popen(["sleep", "60"])
+    (directory / f"report.{killed.pid}.tmp").write_bytes(b"half a snapshot")
+    killed.send_signal(signal.SIGKILL)  # SIGKILL mid-snapshot: the rename never happens
+    killed.wait()
+    (directory / f"report.{os.getpid()}.tmp").write_bytes(b"an earlier life of this pid")
+    writing = subprocess.Popen(["sleep", "60"])  # another process, writing right now
+    (directory / f"report.{writing.pid}.tmp").write_bytes(b"being written")
+    try:
+        index_get(model_name=space, side="report", dim=128)
+        assert sorted(p.name for p in directory.glob("*.tmp")) == [f"report.{writing.pid}.tmp"]
+    finally:
+        writing.kill()
+        writing.wait()
 
 
 def test_a_cached_index_catches_up_with_rows_another_process_wrote(caseworker):
