@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from cases.models import FoundReport, MissingCase, Photo, User
-from matching.calibration import candidate_threshold, profile_active, score_band
+from matching.calibration import candidate_threshold, pair_rule, profile_active, score_band
 from matching.models import Candidate, Face
 from matching.selectors import candidate_list
 from matching.services.search import candidate_compatibility_refresh, candidate_pair_record
@@ -53,8 +53,31 @@ def _record(case, report, caseworker, partner, score=0.95, case_photo=None, repo
 
 def test_candidate_records_the_profile_that_scored_it(case, report, caseworker, partner):
     candidate = _record(case, report, caseworker, partner)
-    assert candidate.profile == profile_active().name == "sface-dlib-lfw-dev-v1"
-    assert candidate.threshold == candidate_threshold() == profile_active().threshold
+    profile = profile_active()
+    assert candidate.profile == profile.name == "sface-dlib-ages-v2"
+    # The threshold and the rate are those of the two photos' age cell.
+    pair = candidate.pairs.get()
+    assert pair.age_cell and candidate.age_cell == pair.age_cell
+    assert (
+        candidate.threshold == pair.threshold == profile.rates.ages.cells[pair.age_cell].threshold
+    )
+    assert 0 < candidate.false_match_rate == pair.false_match_rate <= profile.target_fmr
+
+
+def test_young_childrens_photos_need_a_higher_threshold_and_say_so():
+    profile = profile_active()
+    toddlers = pair_rule(score=0.75, case_age=2, report_age=3, profile=profile)
+    adults = pair_rule(score=0.75, case_age=30, report_age=31, profile=profile)
+    unknown = pair_rule(score=0.75, case_age=None, report_age=3, profile=profile)
+    assert toddlers.threshold > adults.threshold
+    # An unknown age takes the most cautious band.
+    assert unknown.threshold >= toddlers.threshold
+    assert toddlers.fmr > 10 * adults.fmr
+    band = score_band(
+        score=0.75, fmr=toddlers.fmr, cell=toddlers.cell, threshold=toddlers.threshold
+    )
+    assert band.key == "weak"
+    assert "young children (under 6)" in band.explanation and "1 time in" in band.explanation
 
 
 def test_threshold_override_is_recorded_as_the_profile(case, report, caseworker, partner, settings):
@@ -133,7 +156,8 @@ def test_api_lists_held_back_candidates_only_when_asked(caseworker, partner, rev
     assert client.get("/api/v1/review/candidates/").json()["results"] == []
     held = client.get("/api/v1/review/candidates/?held_back=true").json()["results"]
     assert [c["id"] for c in held] == [candidate.pk]
-    assert held[0]["hold_reasons"] and held[0]["profile"] == "sface-dlib-lfw-dev-v1"
+    assert held[0]["hold_reasons"] and held[0]["profile"] == "sface-dlib-ages-v2"
+    assert held[0]["false_match_rate"] > 0 and held[0]["age_cell"]
     assert held[0]["band"]["key"] in {"strong", "possible", "weak"}
     assert client.get("/api/v1/review/candidates/?held_back=maybe").status_code == 400
 

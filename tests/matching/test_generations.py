@@ -184,8 +184,8 @@ def test_a_wave_one_deployment_keeps_dlib_until_it_switches(matched):
     out = io.StringIO()
     call_command("reembed", "--switch", "--timeout", "60", stdout=out)
     shipped = generation_active()
-    assert shipped.profile == "sface-dlib-lfw-dev-v1" and shipped.space != "Dlib"
-    assert profile_active().name == "sface-dlib-lfw-dev-v1"
+    assert shipped.profile == "sface-dlib-ages-v2" and shipped.space != "Dlib"
+    assert profile_active().name == "sface-dlib-ages-v2"
     assert EmbeddingGeneration.objects.get(space="Dlib").status == "retired"
 
 
