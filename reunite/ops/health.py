@@ -5,11 +5,20 @@ and the HTTPS redirect, so a container health check or a load balancer can probe
 `http://127.0.0.1:8000/readyz` whatever ALLOWED_HOSTS says. No sign-in is needed, so the
 answers say only ok or fail and a fixed reason per check: no versions, paths, hosts or
 error messages (those go to the log).
+
+Every check has its own deadline (connect and statement timeouts for PostgreSQL, socket
+timeouts for Redis), and the checks run side by side, each in its own thread, so the whole
+answer comes within `HEALTH_TIMEOUT_SECONDS` plus `_GRACE_SECONDS` even when a dependency
+accepts connections and never replies. A check still stuck from an earlier probe is not
+started again (it fails as `timed out`), so a hung dependency holds at most one thread per
+check.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +26,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from matching.engine.weights import weights_unusable
@@ -28,11 +37,32 @@ OK, FAIL = "ok", "fail"
 Check = dict[str, str]
 
 
+def _database_ping() -> None:
+    if connection.vendor != "postgresql":
+        # SQLite is a local file: nothing to wait for on a network. This thread's own
+        # connection is closed after the check (Django keeps one per thread).
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        finally:
+            connections.close_all()
+        return
+    # A connection of its own, not the request's: its timeouts cover the connection's start
+    # (a server that accepts and never replies) and the statement (a server that is stuck).
+    timeout = settings.HEALTH_TIMEOUT_SECONDS
+    params = connection.get_connection_params()
+    params["connect_timeout"] = timeout
+    params["options"] = f"{params.get('options', '')} -c statement_timeout={timeout * 1000}"
+    raw = connection.get_new_connection(params)
+    try:
+        raw.execute("SELECT 1").fetchone()
+    finally:
+        raw.close()
+
+
 def database_check() -> Check:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        _database_ping()
     except Exception:
         logger.warning("Readiness: the database did not answer.", exc_info=True)
         return {"status": FAIL, "detail": "unreachable"}
@@ -89,8 +119,41 @@ READINESS_CHECKS: dict[str, Callable[[], Check]] = {
 }
 
 
+# Time for threads to start and answers to be gathered, on top of each check's own timeout.
+_GRACE_SECONDS = 0.5
+TIMED_OUT: Check = {"status": FAIL, "detail": "timed out"}
+_running: dict[str, threading.Thread] = {}
+_running_lock = threading.Lock()
+
+
+def _check_start(
+    name: str, check: Callable[[], Check], answers: dict[str, Check]
+) -> threading.Thread | None:
+    def run() -> None:
+        answers[name] = check()
+
+    with _running_lock:
+        previous = _running.get(name)
+        if previous is not None and previous.is_alive():
+            return None
+        thread = threading.Thread(target=run, name=f"readyz-{name}", daemon=True)
+        _running[name] = thread
+    thread.start()
+    return thread
+
+
 def readiness() -> tuple[bool, dict[str, Any]]:
-    checks = {name: check() for name, check in READINESS_CHECKS.items()}
+    """Every check's answer, or `timed out` for those that did not answer within the bound."""
+    deadline = time.monotonic() + settings.HEALTH_TIMEOUT_SECONDS + _GRACE_SECONDS
+    answers: dict[str, Check] = {}
+    threads = [_check_start(name, check, answers) for name, check in READINESS_CHECKS.items()]
+    for thread in threads:
+        if thread is not None:
+            thread.join(max(0.0, deadline - time.monotonic()))
+    checks = {name: dict(answers.get(name, TIMED_OUT)) for name in READINESS_CHECKS}
+    for name, check in checks.items():
+        if check == TIMED_OUT:
+            logger.warning("Readiness: the %s check did not answer in time.", name)
     ready = all(c["status"] == OK for c in checks.values())
     return ready, {"status": OK if ready else FAIL, "checks": checks}
 

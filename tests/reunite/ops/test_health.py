@@ -1,11 +1,16 @@
 """/healthz and /readyz: JSON per check, no sign-in, 503 when a dependency is down."""
 
 import json
+import socket
+import threading
+import time
 
 import pytest
+from django.db.utils import ConnectionHandler
 from django.test import Client
 
 from matching.engine import weights
+from reunite.ops import health
 
 pytestmark = pytest.mark.django_db
 
@@ -84,3 +89,83 @@ def test_altered_weights_make_readyz_503(client, settings, monkeypatch):
 
 def test_probes_refuse_writes(client):
     assert client.post("/readyz").status_code == 405
+
+
+@pytest.fixture
+def blackhole():
+    """A TCP server on 127.0.0.1 that accepts connections and never says a word."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in [*accepted, server]:
+        conn.close()
+
+
+def _postgres_at(port: int):
+    return ConnectionHandler(
+        {
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": "reunite",
+                "USER": "postgres",
+                "HOST": "127.0.0.1",
+                "PORT": str(port),
+            }
+        }
+    )["default"]
+
+
+def test_a_database_that_accepts_and_never_replies_gives_503_within_the_bound(
+    client, settings, monkeypatch, blackhole
+):
+    settings.HEALTH_TIMEOUT_SECONDS = 1
+    monkeypatch.setattr(health, "connection", _postgres_at(blackhole))
+
+    started = time.monotonic()
+    response = client.get("/readyz")
+    took = time.monotonic() - started
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == {"status": "fail", "detail": "timed out"}
+    assert took < settings.HEALTH_TIMEOUT_SECONDS + health._GRACE_SECONDS + 0.5
+    assert response.json()["checks"]["storage"]["status"] == "ok"
+
+
+def test_the_database_check_itself_gives_up_at_its_connect_timeout(
+    settings, monkeypatch, blackhole
+):
+    # Its own deadline, so a probe's thread never waits on a silent server for ever.
+    settings.HEALTH_TIMEOUT_SECONDS = 2
+    monkeypatch.setattr(health, "connection", _postgres_at(blackhole))
+
+    started = time.monotonic()
+    assert health.database_check() == {"status": "fail", "detail": "unreachable"}
+    assert time.monotonic() - started < 4
+
+
+def test_a_redis_that_accepts_and_never_replies_gives_503_within_the_bound(
+    client, settings, blackhole
+):
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{blackhole}/0"
+    settings.HEALTH_TIMEOUT_SECONDS = 1
+
+    started = time.monotonic()
+    response = client.get("/readyz")
+
+    assert time.monotonic() - started < settings.HEALTH_TIMEOUT_SECONDS + 1
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["status"] == "fail"
