@@ -50,20 +50,42 @@ def embedding_vectors(
         yield face_id, np.frombuffer(bytes(vector), dtype=np.float32)
 
 
+# A case in one of these makes no candidate; a candidate made before it closed waits on nobody.
+CLOSED_CASE_STATUSES = (
+    MissingCase.Status.REUNITED,
+    MissingCase.Status.CLOSED,
+    MissingCase.Status.ERASED,
+)
+
+
+def case_is_closed(*, case: MissingCase) -> bool:
+    return case.status in CLOSED_CASE_STATUSES
+
+
 def candidate_list(
-    *, user: User, status: str | None = None, held_back: bool | None = False
+    *,
+    user: User,
+    status: str | None = None,
+    held_back: bool | None = False,
+    closed_cases: bool = False,
 ) -> QuerySet[Candidate]:
     """The review queue: best evidence first, then oldest.
 
     By default only candidates whose details are compatible; `held_back=True` lists the
     ones held back for incompatible sex, age or dates (each with its reasons), and
     `held_back=None` lists both. A reviewer never sees candidates that involve their own
-    organisation.
+    organisation. A candidate still waiting whose case was since reunited or closed waits
+    on nobody: it is listed only with `closed_cases=True` (its own page says why).
     """
     action_require(user=user, action=Action.CANDIDATE_REVIEW)
     queryset = Candidate.objects.select_related("case", "found_report").order_by(
         "-evidence_score", "-best_score", "created_at"
     )
+    if not closed_cases:
+        queryset = queryset.exclude(
+            case__status__in=CLOSED_CASE_STATUSES,
+            status__in=[Candidate.Status.PENDING, Candidate.Status.DISPUTED],
+        )
     if user.organisation_id is not None:
         queryset = queryset.exclude(
             Q(case__organisation_id=user.organisation_id)
@@ -78,7 +100,7 @@ def candidate_list(
 
 def candidate_get(*, user: User, candidate_id: int) -> Candidate:
     try:
-        return candidate_list(user=user, held_back=None).get(pk=candidate_id)
+        return candidate_list(user=user, held_back=None, closed_cases=True).get(pk=candidate_id)
     except (Candidate.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("No such candidate.") from exc
 
@@ -177,10 +199,16 @@ def gallery_size(*, model_name: str, side: str) -> int:
 
 
 def photo_viewable_by_reviewer(*, user: User, photo: Photo) -> bool:
-    """Reviewers see a photo only while it is part of a candidate they may review."""
+    """Reviewers see a photo only while they have a part in a candidate it belongs to: one
+    waiting for review, or a disputed one for a senior reviewer. Once a candidate is
+    confirmed, rejected, withdrawn or verified, no reviewer's part is left and nor is access.
+    """
     if not user_can(user, Action.CANDIDATE_REVIEW):
         return False
-    queue = candidate_list(user=user, held_back=None)
+    still_theirs = Q(status=Candidate.Status.PENDING)
+    if user_can(user, Action.DISPUTE_RESOLVE):
+        still_theirs |= Q(status=Candidate.Status.DISPUTED)
+    queue = candidate_list(user=user, held_back=None, closed_cases=True).filter(still_theirs)
     if photo.side == Photo.Side.CASE:
         return queue.filter(case_id=photo.case_id).exists()
     return queue.filter(found_report_id=photo.found_report_id).exists()

@@ -86,6 +86,11 @@ _("notification.read", "Notification marked as read")
 _("case.created", "Case registered", on_timeline=True)
 _("case.updated", "Case details edited", on_timeline=True)
 _("case.closed", "Case closed")
+_(
+    "case.closed_match_seen",
+    "A new found-child report resembles this closed case's child; no reviewer was asked",
+    on_timeline=True,
+)
 _("report.created", "Found report filed")
 _("report.updated", "Found report edited")
 _("report.withdrawn", "Found report withdrawn")

@@ -10,6 +10,7 @@ from cases.audit.notifications import notification_create
 from cases.audit.trail import audit_record
 from cases.models import MissingCase, User
 from matching.models import Candidate, DisputeResolution, ReviewDecision
+from matching.selectors import case_is_closed
 
 CONFIRMATIONS_REQUIRED = 2
 # Review is over for these: a decision on them is refused.
@@ -56,6 +57,7 @@ def candidate_decide(
         raise ValidationError(
             f"This candidate is already {candidate.get_status_display().lower()}."
         )
+    _case_open_require(candidate=candidate)
     if not note.strip():
         raise ValidationError({"note": "A note is required with every decision."})
     if decision not in ReviewDecision.Decision.values:
@@ -112,6 +114,7 @@ def candidate_resolve(
         raise PermissionDenied(conflict)
     if candidate.status != Candidate.Status.DISPUTED:
         raise ValidationError("Only a disputed candidate takes a final decision.")
+    _case_open_require(candidate=candidate)
     if decision not in DisputeResolution.Decision.values:
         raise ValidationError({"decision": "Choose same child or not the same child."})
     if not reason.strip():
@@ -144,6 +147,16 @@ def candidate_resolve(
         candidate.status = Candidate.Status.REJECTED
         candidate.save(update_fields=["status", "updated_at"])
     return resolution
+
+
+def _case_open_require(*, candidate: Candidate) -> None:
+    case = candidate.case
+    if case_is_closed(case=case):
+        closed = f" on {case.closed_at:%-d %b %Y}" if case.closed_at else ""
+        raise ValidationError(
+            f"This child's case was closed as {case.get_status_display().lower()}{closed}: "
+            "no decision is needed."
+        )
 
 
 def _candidate_confirmed(*, candidate: Candidate, senior: DisputeResolution | None) -> None:

@@ -46,6 +46,7 @@ from matching.index import (
 )
 from matching.models import Candidate, CandidatePair, Embedding, Face
 from matching.rates import PairRule
+from matching.services.closed_cases import case_is_closed, closed_case_match_note
 from matching.services.duplicates import duplicates_record
 from matching.spaces import Profile
 from reunite.timings import duration_timed
@@ -269,6 +270,10 @@ def candidate_pair_record(
     """
     case, report = _owners(case_face=case_face, report_face=report_face)
     if report.status != FoundReport.Status.ACTIVE:
+        return False
+    if case_is_closed(case=case):
+        # Nobody is asked to decide on a reunited or closed case; its owner is told instead.
+        closed_case_match_note(case=case, report=report, score=score)
         return False
     gap = photo_age_gap(
         case=case, case_photo=case_face.photo, report=report, report_photo=report_face.photo
