@@ -385,8 +385,10 @@ def photo_status(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespon
 def photo_image(request: AuthenticatedHttpRequest, photo_id: int, variant: str) -> HttpResponse:
     """Serve one photo (full or thumbnail) to someone entitled to see it.
 
-    A full photo's view is audited here; thumbnails are part of the page that shows them,
-    whose view is audited once (`record_page_view`).
+    A full photo's view is audited here. The owning organisation's thumbnails are part of
+    the page that shows them, whose view is audited once (`record_page_view`); anyone
+    else's fetch (a reviewer's, the case owner's after a confirmation) is audited here,
+    thumbnails included, since no audited page of theirs names the photo.
     """
     try:
         photo = Photo.objects.select_related("case", "found_report").get(pk=photo_id)
@@ -402,7 +404,7 @@ def photo_image(request: AuthenticatedHttpRequest, photo_id: int, variant: str) 
         or matching.photo_viewable_by_case_owner(user=request.user, photo=photo)
     ):
         raise Http404("No such photo.")
-    if variant != "thumb":
+    if variant != "thumb" or not own:
         audit_record(
             actor=request.user, action="photo.viewed", obj=photo, data={"variant": variant}
         )
