@@ -85,7 +85,7 @@ _("notification.read", "Notification marked as read")
 # Records.
 _("case.created", "Case registered", on_timeline=True)
 _("case.updated", "Case details edited", on_timeline=True)
-_("case.closed", "Case closed")
+_("case.closed", "Case closed", on_timeline=True)
 _(
     "case.closed_match_seen",
     "A new found-child report resembles this closed case's child; no reviewer was asked",
@@ -110,8 +110,8 @@ _(
 _("photo.face_selected", "Child's face chosen in a photo", on_timeline=True)
 _("photo.face_drawn", "Child's face outlined by hand in a photo", on_timeline=True)
 # Safeguards.
-_("case.consent_withdrawn", "Guardian withdrew consent")
-_("case.erased", "Case's biometric and personal data erased")
+_("case.consent_withdrawn", "Guardian withdrew consent", on_timeline=True)
+_("case.erased", "Case's biometric and personal data erased", on_timeline=True)
 _("report.erased", "Report's biometric and personal data erased")
 _("legal_hold.placed", "Legal hold placed")
 _("legal_hold.lifted", "Legal hold lifted")

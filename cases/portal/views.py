@@ -87,6 +87,37 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+def _removed_page(
+    request: AuthenticatedHttpRequest, record: Any, *, refused: str = ""
+) -> HttpResponse | None:
+    """The one page of an erased or withdrawn record; `refused` says why an action is not
+    possible. None while the record is live."""
+    removal = selectors.record_removal(owner=record)
+    if removal is None:
+        return None
+    kind = "case" if record._meta.model_name == "missingcase" else "report"
+    return render(
+        request,
+        "portal/record_removed.html",
+        {
+            "record": record,
+            "removal": removal,
+            "kind": kind,
+            "kind_label": "Case" if kind == "case" else "Found-child report",
+            "refused": refused,
+            "timeline": selectors.case_timeline(case=record) if kind == "case" else [],
+        },
+        status=409 if refused else 200,
+    )
+
+
+def _refused_words(record: Any) -> str:
+    return (
+        f"{record.reference} was {record.status}: its details cannot be edited and it takes "
+        "no new photos."
+    )
+
+
 def _attach_model_errors(form, exc: DjangoValidationError) -> None:
     for field, messages in exc.message_dict.items():
         form.add_error(field if field in form.fields else None, messages)
@@ -144,6 +175,9 @@ def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @portal(Action.CASE_EDIT)
 def case_edit(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+    removed = _removed_page(request, case, refused=_refused_words(case))
+    if removed is not None:
+        return removed
     form = CaseForm(request.POST or None, instance=case)
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
@@ -167,6 +201,10 @@ def case_edit(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
 def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.case_get(user=request.user, case_id=case_id)
     services.record_page_view(user=request.user, owner=case)
+    services.notifications_read_for_link(user=request.user, link=f"/cases/{case.pk}/")
+    removed = _removed_page(request, case)
+    if removed is not None:
+        return removed
     candidates = (
         matching.candidates_for_case(case=case)
         .select_related("found_report__organisation", "resolution")
@@ -188,6 +226,9 @@ def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse
 
 
 def _add_photos(request: AuthenticatedHttpRequest, owner, redirect_to: str) -> HttpResponse:
+    removed = _removed_page(request, owner, refused=_refused_words(owner))
+    if removed is not None:
+        return removed
     photos = photo_choice_read(request, required=True)
     if request.method == "POST":
         if not photos.has_errors:
@@ -204,7 +245,13 @@ def _add_photos(request: AuthenticatedHttpRequest, owner, redirect_to: str) -> H
     return render(
         request,
         "portal/photo_add.html",
-        {"owner": owner, "errors": error_summary(photos=photos), **photos.context()},
+        {
+            "owner": owner,
+            # A found child is photographed as found: no age-progressed image on that side.
+            "found_side": owner._meta.model_name == "foundreport",
+            "errors": error_summary(photos=photos),
+            **photos.context(),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -245,6 +292,9 @@ def report_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 def report_detail(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
     report = selectors.report_get(user=request.user, report_id=report_id)
     services.record_page_view(user=request.user, owner=report)
+    removed = _removed_page(request, report)
+    if removed is not None:
+        return removed
     return render(
         request,
         "portal/report_detail.html",
@@ -260,6 +310,9 @@ def report_detail(request: AuthenticatedHttpRequest, report_id: int) -> HttpResp
 @portal(Action.REPORT_EDIT)
 def report_edit(request: AuthenticatedHttpRequest, report_id: int) -> HttpResponse:
     report = selectors.report_get(user=request.user, report_id=report_id, action=Action.REPORT_EDIT)
+    removed = _removed_page(request, report, refused=_refused_words(report))
+    if removed is not None:
+        return removed
     form = ReportEditForm(request.POST or None, instance=report)
     if request.method == "POST" and form.is_valid():
         changed = {name: form.cleaned_data[name] for name in form.changed_data}
@@ -417,6 +470,9 @@ def case_close(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     from cases.safeguards.retention import case_close as close
 
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+    removed = _removed_page(request, case, refused=_refused_words(case))
+    if removed is not None:
+        return removed
     error = None
     if request.method == "POST" and request.POST.get("confirm") != "yes":
         error = "Tick the box to confirm: closing starts the countdown to erasing the photos."
@@ -440,6 +496,9 @@ def case_consent_withdraw(request: AuthenticatedHttpRequest, case_id: int) -> Ht
     from cases.safeguards.erasure import case_consent_withdraw as withdraw
 
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+    removed = _removed_page(request, case, refused=_refused_words(case))
+    if removed is not None:
+        return removed
     error, reason = None, request.POST.get("reason", "")
     if request.method == "POST" and request.POST.get("confirm") != "yes":
         error = "Tick the box to confirm that the photos and face data are erased now."

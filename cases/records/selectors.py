@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
@@ -101,3 +104,68 @@ def notification_list(*, user: User, unread_only: bool = False) -> QuerySet:
 
 def notification_unread_count(*, user: User) -> int:
     return user.notifications.filter(read_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What was removed from an erased or withdrawn case or report, when, by whom and why."""
+
+    what: str  # "erased", "withdrawn"
+    when: Any
+    who: str
+    why: str
+    removed: list[str]
+
+
+_REMOVAL_REASONS = {
+    "case.consent_withdrawn": "The guardian withdrew consent",
+    "report.withdrawn": "The filing organisation withdrew the report",
+}
+
+
+def record_removal(*, owner: MissingCase | FoundReport) -> Removal | None:
+    """For a record whose data is gone: the one page's facts, read from the audit trail."""
+    from cases.models import AuditEvent
+
+    if owner.status not in ("erased", "withdrawn"):
+        return None
+    kind = "case" if isinstance(owner, MissingCase) else "report"
+    rows = {
+        e.action: e
+        for e in AuditEvent.objects.filter(
+            object_type=f"cases.{type(owner).__name__.lower()}",
+            object_id=str(owner.pk),
+            action__in=[f"{kind}.erased", *_REMOVAL_REASONS],
+        )
+        .select_related("actor")
+        .order_by("id")
+    }
+    erased = rows.get(f"{kind}.erased")
+    cause = rows.get("case.consent_withdrawn") or rows.get("report.withdrawn")
+    first = cause or erased
+    data = erased.data if erased else {}
+    why = _REMOVAL_REASONS.get(cause.action, "") if cause else ""
+    note = (cause.data.get("reason") or "").strip() if cause else ""
+    if not why:
+        reason = str(data.get("reason") or "erased")
+        why = "The retention period ended" if reason.startswith("retention") else reason
+        why = why[:1].upper() + why[1:]
+    removed = [
+        f"{data.get('photos', 0)} photo(s), with their files",
+        f"{data.get('faces', 0)} face(s) and {data.get('embeddings', 0)} face template(s), "
+        "also taken out of the search index",
+        f"{data.get('candidates', 0)} possible match(es) and "
+        f"{data.get('review_decisions', 0)} reviewer decision(s)",
+        "the child's name, description, place and the guardian's details"
+        if kind == "case"
+        else "the place found, the notes and the sex",
+    ]
+    return Removal(
+        what=owner.status,
+        when=first.created_at if first else owner.erased_at,
+        who=account_name(user=first.actor, label=first.actor_label, full=True)
+        if first
+        else "the system",
+        why=f"{why}: “{note}”" if note else why,
+        removed=removed,
+    )

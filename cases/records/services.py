@@ -231,6 +231,17 @@ def notification_mark_read(*, user: User, notification_id: int) -> bool:
     return True
 
 
+@transaction.atomic
+def notifications_read_for_link(*, user: User, link: str) -> int:
+    """Opening the page a notification points to reads it: mark each such one read."""
+    ids = list(
+        user.notifications.filter(link=link, read_at__isnull=True).values_list("pk", flat=True)
+    )
+    for notification_id in ids:
+        notification_mark_read(user=user, notification_id=notification_id)
+    return len(ids)
+
+
 def record_page_view(*, user: User, owner: MissingCase | FoundReport) -> None:
     """Audit one view of a case's or report's page, thumbnails included (one row, not one
     per thumbnail); full-size photos are audited one by one when opened.
