@@ -54,6 +54,20 @@ class ReuniteAutoSchema(AutoSchema):
       `pagination_class`, and the schema shows the page (`count`, `next`, `results`).
     """
 
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict:
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response":
+            # An answer holds every field its serializer has, null or not: say so, so generated
+            # clients need no "unset" checks. A model default made ModelSerializer fields
+            # optional; only a field we declare optional (a problem's `errors`) may be absent.
+            serializer = force_instance(serializer)
+            declared = getattr(serializer, "_declared_fields", {})
+            optional = {n for n, f in declared.items() if f._kwargs.get("required") is False}
+            schema["required"] = sorted(set(schema["properties"]) - optional)
+            if not schema["required"]:
+                del schema["required"]
+        return schema
+
     def map_parsers(self) -> list[str]:
         if self.method in ("POST", "PUT", "PATCH") and _takes_files(self.get_request_serializer()):
             return ["multipart/form-data"]
@@ -67,3 +81,41 @@ class ReuniteAutoSchema(AutoSchema):
             if isinstance(responses, dict):
                 serializer = responses.get(200, responses.get("200"))
         return super()._is_list_view(serializer)
+
+
+def _enum_names(components: dict) -> set[str]:
+    return {name for name, schema in components.items() if "enum" in schema}
+
+
+def _opened(prop: dict, enums: set[str]) -> dict:
+    """`prop` taking any string besides its enum's values (a nullable one keeps null)."""
+    refs = [prop.get("$ref"), *(s.get("$ref") for s in prop.get("allOf", prop.get("oneOf", [])))]
+    named = [r for r in refs if r and r.rsplit("/", 1)[1] in enums - {"NullEnum", "BlankEnum"}]
+    if len(named) != 1:
+        return prop
+    opened = {k: v for k, v in prop.items() if k not in ("$ref", "allOf", "oneOf")}
+    opened["anyOf"] = [{"$ref": named[0]}, {"type": "string"}]
+    if any(r and r.endswith("/NullEnum") for r in refs):
+        opened["nullable"] = True
+    return opened
+
+
+def open_response_enums(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """Make every enum in an answer open: its known values, or any other string.
+
+    v1 may add values (docs/partner-api.md, Versioning); a client generated before one was
+    added must still parse the answer, and generators refuse values outside a closed enum.
+    Request bodies (the `...Request` components) keep closed enums: Reunite refuses unknown
+    values there. Runs after drf-spectacular's own enum hook, which names the enums.
+    """
+    components = result.get("components", {}).get("schemas", {})
+    enums = _enum_names(components)
+    for name, schema in components.items():
+        if name.endswith("Request") or name in enums:
+            continue
+        for field, prop in schema.get("properties", {}).items():
+            if prop.get("type") == "array" and "items" in prop:
+                prop["items"] = _opened(prop["items"], enums)
+            else:
+                schema["properties"][field] = _opened(prop, enums)
+    return result

@@ -31,6 +31,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enums in answers are open (known values or any string): v1 may add values.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "reunite.api.schema.open_response_enums",
+    ],
     # Operation ids start after /api/v1/: `found_reports_create`, not `v1_found_reports_create`.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # The docs page's assets are served by us, never from a CDN.

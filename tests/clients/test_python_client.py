@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -20,12 +21,24 @@ import pytest
 
 from cases.access.apikeys import apikey_create
 from cases.models import FoundReport
+from tests.factories import FoundReportFactory
 from tests.support.data import textured_photo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "reunite_client"
+PHOTO = {
+    "id": 1,
+    "rejection_code": "",
+    "rejection_reason": "",
+    "width": 640,
+    "height": 480,
+    "taken_on": None,
+    "age_in_photo": None,
+    "created_at": "2026-01-01T00:00:00Z",
+    "faces": [],
+}
 
 
 def _generate(schema: Path, out: Path) -> None:
@@ -131,3 +144,41 @@ def test_the_generated_python_client_runs_the_partner_quick_start(generated, liv
     # 3. List reports.
     listed = found_reports_list.sync(client=client)
     assert [r.id for r in listed] == [report.id]
+
+
+def test_a_client_generated_today_parses_values_added_later_in_v1(generated, live_server, partner):
+    from reunite_client import AuthenticatedClient
+    from reunite_client.api.found_reports import found_reports_retrieve
+    from reunite_client.models import ReportOutput
+    from reunite_client.models.photo_output_status_enum import PhotoOutputStatusEnum
+
+    _, key = apikey_create(user=partner, created_by=None)
+    report = FoundReportFactory(created_by=partner)
+    client = AuthenticatedClient(base_url=live_server.url, token=key, prefix="Token")
+    answer = found_reports_retrieve.sync_detailed(client=client, report_id=report.pk)
+    assert answer.status_code == 200, answer.content
+    body = json.loads(answer.content)
+    body["photos"] = [
+        {**PHOTO, "status": "quarantined"},
+        {**PHOTO, "id": 2, "status": "ready"},
+    ]
+    body["processing_state"] = "waiting_for_consent"
+    body["outcome"]["state"] = "transferred_to_another_agency"
+    body["outcome"]["decided_by"] = "three_reviewers"
+
+    parsed = ReportOutput.from_dict(body)
+
+    # Values v1 adds come through as plain strings; known ones are still the enum.
+    assert parsed.processing_state == "waiting_for_consent"
+    assert parsed.outcome.state == "transferred_to_another_agency"
+    assert parsed.outcome.decided_by == "three_reviewers"
+    assert [p.status for p in parsed.photos] == ["quarantined", PhotoOutputStatusEnum.READY]
+
+
+def test_fields_always_sent_are_never_unset_in_the_generated_client(generated):
+    from reunite_client.models import CaseOutput, OutcomeOutput, PhotoOutput, ReportOutput
+
+    for model in (CaseOutput, OutcomeOutput, PhotoOutput, ReportOutput):
+        # The generated models' annotations are strings (`str | Unset` for optional fields).
+        unset = [name for name, hint in model.__annotations__.items() if "Unset" in str(hint)]
+        assert unset == [], (model.__name__, unset)

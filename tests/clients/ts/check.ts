@@ -20,7 +20,7 @@ export async function fileReport(photo: Blob): Promise<Report | undefined> {
       found_place: "Riverside shelter",
       estimated_age_min: 7,
       estimated_age_max: 11,
-      photos: [photo as unknown as string],
+      photos: [photo], // binary fields are Blobs (generate.mjs)
     },
     // The operation declares only multipart/form-data: send a form.
     bodySerializer(body) {
@@ -41,9 +41,20 @@ export async function reportState(id: number): Promise<string | undefined> {
   const { data } = await client.GET("/api/v1/found-reports/{report_id}/", {
     params: { path: { report_id: id } },
   });
-  const photoStates: (string | undefined)[] | undefined = data?.photos.map((p) => p.status);
+  // Fields always sent are required: no "undefined" to check.
+  const photoStates: string[] | undefined = data?.photos.map((p) => p.status);
   return photoStates && data?.processing_state;
 }
+
+// Enums in answers are open: a value v1 adds later is still a valid answer.
+type PhotoStatus = components["schemas"]["PhotoOutput"]["status"];
+type OutcomeState = components["schemas"]["OutcomeOutput"]["state"];
+export const added: [PhotoStatus, OutcomeState, Report["processing_state"]] = [
+  "quarantined",
+  "transferred_to_another_agency",
+  "waiting_for_consent",
+];
+export const known: components["schemas"]["PhotoOutputStatusEnum"] = "ready";
 
 export async function reportsList(): Promise<Report[]> {
   const { data } = await client.GET("/api/v1/found-reports/");
@@ -58,10 +69,15 @@ export async function candidatesWaiting(): Promise<number> {
   return (data?.count ?? 0) + (data?.results.length ?? 0) * 0;
 }
 
-// The types are real: a report without its required fields does not compile.
+// The types are real: a report without its required fields does not compile, and neither
+// does a string where a photo goes, nor an unknown value where Reunite takes a closed enum.
 export async function missingFields(): Promise<void> {
   await client.POST("/api/v1/found-reports/", {
     // @ts-expect-error found_on, found_place and the ages are required
     body: { external_ref: "x" },
   });
 }
+// @ts-expect-error a photo is a Blob, not a string
+export const notAPhoto: components["schemas"]["ReportInputRequest"]["photos"] = ["child.jpg"];
+// @ts-expect-error requests take only the known values
+export const notASex: components["schemas"]["ReportInputRequest"]["sex"] = "unknown-sex";
