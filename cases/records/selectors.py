@@ -123,6 +123,12 @@ _REMOVAL_REASONS = {
 }
 
 
+def _count(n: int, one: str, many: str = "") -> str:
+    if not n:
+        return f"no {many or one + 's'}"
+    return f"{n} {one}" if n == 1 else f"{n} {many or one + 's'}"
+
+
 def record_removal(*, owner: MissingCase | FoundReport) -> Removal | None:
     """For a record whose data is gone: the one page's facts, read from the audit trail."""
     from cases.models import AuditEvent
@@ -150,12 +156,15 @@ def record_removal(*, owner: MissingCase | FoundReport) -> Removal | None:
         reason = str(data.get("reason") or "erased")
         why = "The retention period ended" if reason.startswith("retention") else reason
         why = why[:1].upper() + why[1:]
+    candidates = data.get("candidates", 0)
+    if isinstance(candidates, dict):  # counted by status
+        candidates = sum(candidates.values())
     removed = [
-        f"{data.get('photos', 0)} photo(s), with their files",
-        f"{data.get('faces', 0)} face(s) and {data.get('embeddings', 0)} face template(s), "
-        "also taken out of the search index",
-        f"{data.get('candidates', 0)} possible match(es) and "
-        f"{data.get('review_decisions', 0)} reviewer decision(s)",
+        f"{_count(data.get('photos', 0), 'photo')} and the stored image files",
+        f"{_count(data.get('faces', 0), 'face')} and "
+        f"{_count(data.get('embeddings', 0), 'face template')}, also taken out of the search index",
+        f"{_count(candidates, 'possible match', 'possible matches')} and "
+        f"{_count(data.get('review_decisions', 0), 'reviewer decision')}",
         "the child's name, description, place and the guardian's details"
         if kind == "case"
         else "the place found, the notes and the sex",

@@ -14,6 +14,8 @@ from django.test import Client
 
 from cases.models import Photo, User
 from cases.records.storage import photo_file_write
+from cases.safeguards.erasure import case_consent_withdraw
+from cases.safeguards.retention import case_close
 from matching.models import Candidate, Duplicate, Face
 from matching.services.review import candidate_decide
 from matching.services.search import candidate_pair_record
@@ -65,6 +67,9 @@ PAGES = [
     AxePage("caseworker", "/cases/{duplicate_case}/", "case page with a possible duplicate"),
     AxePage("senior", "/review/disputed/", "disputed, senior reviewer"),
     AxePage("senior", "/review/disputed/{disputed}/", "final decision on a dispute"),
+    AxePage("caseworker", "/cases/{erased_case}/", "case page after consent withdrawal"),
+    AxePage("caseworker", "/cases/{erased_case}/edit/", "edit refused on an erased case"),
+    AxePage("reviewer", "/review/candidates/{closed_candidate}/", "candidate of a reunited case"),
     AxePage("orgadmin", "/audit/", "audit log"),
     AxePage("orgadmin", "/org/api-keys/", "API keys"),
     AxePage("orgadmin", "/org/profile/", "organisation profile"),
@@ -114,6 +119,10 @@ def _world(caseworker: User, partner: User, reviewers: list[User]) -> dict[str, 
         candidate_decide(user=person, candidate=confirmed, decision="confirm", note="Same.")
     candidate_decide(user=first, candidate=disputed, decision="confirm", note="Same ears.")
     candidate_decide(user=second, candidate=disputed, decision="reject", note="Eyes differ.")
+    erased = ready_photo_with_embedding(user=caseworker, seed=40, side="case").photo.case
+    case_consent_withdraw(user=caseworker, case=erased, reason="Mother phoned.")
+    closed = _candidate(caseworker, partner, seed=50)
+    case_close(user=caseworker, case=closed.case, outcome="reunited")
     twin = ready_photo_with_embedding(user=caseworker, seed=30, side="case").photo.case
     low, high = sorted((case.pk, twin.pk))
     Duplicate.objects.create(
@@ -128,6 +137,8 @@ def _world(caseworker: User, partner: User, reviewers: list[User]) -> dict[str, 
         "confirmed_case": confirmed.case_id,
         "disputed": disputed.pk,
         "duplicate_case": twin.pk,
+        "erased_case": erased.pk,
+        "closed_candidate": closed.pk,
     }
 
 

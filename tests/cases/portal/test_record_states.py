@@ -27,7 +27,7 @@ def test_a_case_after_consent_withdrawal_is_one_clear_page(client, caseworker):
     assert "data was removed" in html
     assert "The guardian withdrew consent: “Mother phoned on 1 July”" in html
     assert "caseworker" in html  # by whom
-    assert "1 photo(s), with their files" in html
+    assert "1 photo and the stored image files" in html
     assert "Guardian withdrew consent" in html  # on the timeline
     for broken in ("None–None", "Consent: ,", "No photos yet", ">Edit<", "Add photos"):
         assert broken not in html
