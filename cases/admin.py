@@ -64,6 +64,7 @@ class OrganisationAdmin(AuditedAdmin):
         "contact_phone",
         "daily_report_limit",
         "daily_photo_limit",
+        "time_zone",
         "approved_at",
         "paused_at",
         "paused_reason",

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from cases.access.http import AuthenticatedRequest
+from cases.models.validators import DATE_VALIDATORS
 from cases.partners.idempotency import KEY_MAX_LENGTH
 from cases.records import services
 from cases.records.images import photo_count_check, photo_size_check
@@ -41,7 +42,7 @@ def form_fields(request: AuthenticatedRequest) -> dict[str, Any]:
 
 
 class PhotoMetaInput(serializers.Serializer):
-    taken_on = serializers.DateField(required=False, allow_null=True)
+    taken_on = serializers.DateField(required=False, allow_null=True, validators=DATE_VALIDATORS)
     age_in_photo = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=25
     )

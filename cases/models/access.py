@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
+from cases.models.validators import time_zone_valid
+
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):
@@ -31,6 +33,13 @@ class Organisation(models.Model):
     # Per-organisation daily limits; empty means the REUNITE_DAILY_*_LIMIT setting applies.
     daily_report_limit = models.PositiveIntegerField(null=True, blank=True)
     daily_photo_limit = models.PositiveIntegerField(null=True, blank=True)
+    # Where the organisation works: a date it enters may be today there, not later.
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[time_zone_valid],
+        help_text="IANA name, e.g. Africa/Nairobi. Dates it enters may not be after today there.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,7 +9,15 @@ from django.db import models
 from django.db.models import Q
 
 from cases.models.access import Organisation
-from cases.models.validators import DATE_VALIDATORS, TEXT_VALIDATORS, birth_before
+from cases.models.validators import (
+    DATE_VALIDATORS,
+    TEXT_VALIDATORS,
+    birth_before,
+    child_when_last_seen,
+    dates_not_after_today,
+    found_child_age,
+    missing_child_age,
+)
 
 
 class Sex(models.TextChoices):
@@ -46,8 +54,12 @@ class MissingCase(models.Model):
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     date_of_birth = models.DateField(null=True, blank=True, validators=DATE_VALIDATORS)
     # Age in whole years when last seen, used when the date of birth is not known.
-    age_min = models.PositiveSmallIntegerField(null=True, blank=True)
-    age_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    age_min = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[missing_child_age]
+    )
+    age_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[missing_child_age]
+    )
     last_seen_on = models.DateField(validators=DATE_VALIDATORS)
     last_seen_place = models.CharField(max_length=200)
     description = models.TextField(blank=True, validators=TEXT_VALIDATORS)
@@ -116,12 +128,19 @@ class MissingCase(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        if self.organisation_id is not None:
+            dates_not_after_today(
+                record=self,
+                fields=("date_of_birth", "last_seen_on", "consent_given_at"),
+                time_zone=self.organisation.time_zone,
+            )
         birth_before(
             date_of_birth=self.date_of_birth,
             later=self.last_seen_on,
             field="last_seen_on",
             what="last-seen date",
         )
+        child_when_last_seen(date_of_birth=self.date_of_birth, last_seen_on=self.last_seen_on)
         if self.pk and self.date_of_birth:
             earliest = (
                 self.photos.filter(taken_on__isnull=False)
@@ -163,8 +182,8 @@ class FoundReport(models.Model):
     external_ref = models.CharField(max_length=100)
     found_on = models.DateField(validators=DATE_VALIDATORS)
     found_place = models.CharField(max_length=200)
-    estimated_age_min = models.PositiveSmallIntegerField()
-    estimated_age_max = models.PositiveSmallIntegerField()
+    estimated_age_min = models.PositiveSmallIntegerField(validators=[found_child_age])
+    estimated_age_max = models.PositiveSmallIntegerField(validators=[found_child_age])
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
     notes = models.TextField(blank=True, validators=TEXT_VALIDATORS)
     legal_basis = models.CharField(
@@ -197,6 +216,12 @@ class FoundReport(models.Model):
         if not self.reference:
             self.reference = f"F-{uuid.uuid4().hex[:10].upper()}"
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.organisation_id is not None:
+            dates_not_after_today(
+                record=self, fields=("found_on",), time_zone=self.organisation.time_zone
+            )
 
 
 class Photo(models.Model):
@@ -264,6 +289,10 @@ class Photo(models.Model):
         return f"Photo {self.pk} ({self.status})"
 
     def clean(self) -> None:
+        if self.organisation_id is not None:
+            dates_not_after_today(
+                record=self, fields=("taken_on",), time_zone=self.organisation.time_zone
+            )
         if self.case_id is not None and self.case is not None:
             birth_before(
                 date_of_birth=self.case.date_of_birth,

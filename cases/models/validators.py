@@ -4,30 +4,108 @@ API, the portal forms and bulk filing refuse the same things with the same words
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
-# Clocks differ, and a date typed in a time zone ahead of UTC is already tomorrow.
-CLOCK_SKEW = dt.timedelta(days=1)
+# A field alone does not know whose date it is, so it allows today anywhere on Earth (the
+# last zone is UTC+14); the record's clean() then holds it to its organisation's today.
+LATEST_ZONE_OFFSET = dt.timedelta(hours=14)
 # Free text (descriptions, notes, consent scope): enough for a page, never a megabyte.
 TEXT_MAX_LENGTH = 5000
+# Reunite is for children: anyone 18 or older is not a case or a found child here.
+CHILD_AGE_MAX = 17
 
 
-def _as_date(value: dt.date | dt.datetime) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
+def _as_date(value: dt.date | dt.datetime, zone: dt.tzinfo = dt.UTC) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value, zone).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+def _future(latest: dt.date, where: str = "") -> ValidationError:
+    return ValidationError(
+        f"This date is in the future; enter a date on or before {latest.isoformat()}{where}.",
+        code="date_in_future",
+    )
 
 
 def date_not_in_future(value: dt.date | dt.datetime | None) -> None:
     if value is None:
         return
-    latest = (timezone.now() + CLOCK_SKEW).date()
+    latest = (timezone.now() + LATEST_ZONE_OFFSET).date()
     if _as_date(value) > latest:
+        raise _future(latest)
+
+
+def time_zone_valid(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError(
-            f"This date is in the future; enter a date on or before {latest.isoformat()}.",
-            code="date_in_future",
+            "Enter a time zone by its IANA name, such as Africa/Nairobi or UTC.",
+            code="time_zone_unknown",
+        ) from exc
+
+
+def local_today(*, time_zone: str) -> dt.date:
+    """Today's date where the organisation is."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(time_zone))
+
+
+def dates_not_after_today(*, record: Any, fields: Iterable[str], time_zone: str) -> None:
+    """Each of the record's `fields` (dates or date-times) is on or before today in
+    `time_zone`, the organisation's: tomorrow in UTC is still the future in UTC."""
+    today = local_today(time_zone=time_zone)
+    zone = zoneinfo.ZoneInfo(time_zone)
+    errors = {
+        field: _future(today, f" (today in {time_zone})")
+        for field in fields
+        if getattr(record, field, None) is not None
+        and _as_date(getattr(record, field), zone) > today
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+def missing_child_age(value: int | None) -> None:
+    if value is not None and value > CHILD_AGE_MAX:
+        raise ValidationError(
+            f"Reunite is for children: enter an age when last seen from 0 to {CHILD_AGE_MAX}.",
+            code="not_a_child",
+        )
+
+
+def found_child_age(value: int | None) -> None:
+    if value is not None and value > CHILD_AGE_MAX:
+        raise ValidationError(
+            "A found child is under 18: enter an estimated age from 0 to "
+            f"{CHILD_AGE_MAX}. Adults are not filed as found children.",
+            code="not_a_child",
+        )
+
+
+def child_when_last_seen(*, date_of_birth: dt.date | None, last_seen_on: dt.date | None) -> None:
+    """Someone born on `date_of_birth` was under 18 on `last_seen_on`."""
+    if not date_of_birth or not last_seen_on:
+        return
+    years = last_seen_on.year - date_of_birth.year
+    years -= (last_seen_on.month, last_seen_on.day) < (date_of_birth.month, date_of_birth.day)
+    if years > CHILD_AGE_MAX:
+        raise ValidationError(
+            {
+                "date_of_birth": ValidationError(
+                    f"With this date of birth the child was {years} when last seen "
+                    f"({last_seen_on.isoformat()}); Reunite is for children under 18. "
+                    "Check the date of birth.",
+                    code="not_a_child",
+                )
+            }
         )
 
 

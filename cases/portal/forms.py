@@ -9,6 +9,7 @@ from django import forms
 from django.conf import settings
 
 from cases.models import FoundReport, MissingCase, Photo
+from cases.models.validators import DATE_VALIDATORS
 from cases.records.ages import age_range_on
 from cases.records.reports import REPORT_EDITABLE_FIELDS
 from cases.records.services import CASE_EDITABLE_FIELDS
@@ -97,7 +98,9 @@ class ReportEditForm(ReportForm):
 class PhotoMetaForm(forms.Form):
     """One chosen photo's details, sent as repeated `photo_<field>` values in file order."""
 
-    taken_on = forms.DateField(required=False, widget=DATE, label="Date taken")
+    taken_on = forms.DateField(
+        required=False, widget=DATE, label="Date taken", validators=DATE_VALIDATORS
+    )
     age_in_photo = forms.IntegerField(
         required=False, min_value=0, max_value=25, label="Child's age in the photo"
     )

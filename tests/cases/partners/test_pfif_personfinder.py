@@ -15,11 +15,31 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FEED = Path(__file__).with_name("personfinder") / "test.pfif-1.4.xml"
+# The feed's person is an adult (35-45, born 1970); Reunite takes children only (issue 23).
+ADULT = (b"<pfif:date_of_birth>1970-01<", b"<pfif:age>35-45<")
+CHILD = (b"<pfif:date_of_birth>1992-01<", b"<pfif:age>7-9<")
+
+
+def _child_feed() -> bytes:
+    """Person Finder's feed, its person made a child: the format is what is tested."""
+    data = FEED.read_bytes()
+    for adult, child in zip(ADULT, CHILD, strict=True):
+        assert adult in data
+        data = data.replace(adult, child)
+    return data
+
+
+def test_person_finders_feed_of_an_adult_is_refused_in_words(caseworker):
+    (result,) = pfif_import(user=caseworker, data=FEED.read_bytes(), kind="case")
+    assert "Reunite is for children" in str(result.error)
+    assert not MissingCase.objects.exists()
+
+
 Q = f"{{{NS}}}"
 
 
 def test_person_finders_own_1_4_test_feed_is_accepted_with_what_was_assumed(caseworker):
-    (result,) = pfif_import(user=caseworker, data=FEED.read_bytes(), kind="case")
+    (result,) = pfif_import(user=caseworker, data=_child_feed(), kind="case")
 
     assert result.error is None, result.error
     assert result.person_record_id == "test.google.com/person.21009"
@@ -36,7 +56,7 @@ def test_person_finders_own_1_4_test_feed_is_accepted_with_what_was_assumed(case
 
 def test_person_finders_feed_through_the_api_as_text_xml(api_for, partner):
     response = api_for(partner).post(
-        "/api/v1/pfif/import/", FEED.read_bytes(), content_type="text/xml; charset=utf-8"
+        "/api/v1/pfif/import/", _child_feed(), content_type="text/xml; charset=utf-8"
     )
 
     assert response.status_code == 200, response.content
