@@ -129,12 +129,78 @@ def test_calibrate_fuses_two_models_and_sets_a_cross_age_threshold(
     assert candidate_threshold() == 0.5
 
 
+def test_calibrate_writes_age_cells_and_face_clusters_that_evaluate_measures(
+    small_dataset, tmp_path, settings
+):
+    npz = tmp_path / "emb.npz"
+    call_command(
+        "evaluate", str(small_dataset), "--out", str(tmp_path / "r"), "--embeddings-out", str(npz)
+    )
+    with open(tmp_path / "ages.csv", "w") as handle:
+        handle.write("path,identity,age\n")
+        for path in np.load(npz)["paths"]:
+            handle.write(f"{path},{path.split('/')[0]},{3 if path.endswith('1.jpg') else 30}\n")
+    profile_file = tmp_path / "aged.json"
+    call_command(
+        "calibrate",
+        "--embeddings",
+        str(npz),
+        "--ages",
+        str(npz),
+        "--ages-metadata",
+        str(tmp_path / "ages.csv"),
+        "--clusters",
+        "2",
+        "--target-fmr",
+        "0.3",
+        "--name",
+        "aged",
+        "--out",
+        str(profile_file),
+    )
+    profile = json.loads(profile_file.read_text())
+    cells = profile["age_cells"]["cells"]
+    assert set(cells) >= {"under 6|under 6", "under 6|18+", "18+|18+"}
+    for cell in cells.values():
+        assert {"threshold", "stated_fmr", "impostor_pairs", "curve"} <= cell.keys()
+    # Cells with no pair to estimate from inherit a stricter one, and say so.
+    assert cells["6-12|6-12"]["impostor_pairs"] == 0 and "too few" in cells["6-12|6-12"]["note"]
+    assert len(profile["clusters"]["centroids"]) == 2 == len(profile["clusters"]["offsets"])
+
+    out = tmp_path / "measured"
+    call_command(
+        "evaluate",
+        str(small_dataset),
+        "--profile",
+        str(profile_file),
+        "--embeddings-in",
+        str(npz),
+        "--metadata",
+        str(tmp_path / "ages.csv"),
+        "--group-by",
+        "age",
+        "--out",
+        str(out),
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["by_age_cell"]) == set(cells)
+    fairness = summary["fairness"]["age"]
+    assert fairness["overall"]["impostor_pairs"] > 0 and "0-5" in fairness["groups"]
+    report = (out / "report.md").read_text()
+    assert "By age band of the two photos" in report and "False matches by age" in report
+
+
 def test_shipped_profile_is_the_fusion_calibrated_on_the_development_set():
     profile = profile_active()
     assert profile.target_fmr == 0.001
     assert profile.data["measured_fmr"] <= profile.target_fmr
     assert profile.data["source"]["photos"] == 1548
     assert set(profile.data["space"]["weights"]) == {"SFace", "Dlib"}
+    # Honest for children: a threshold per pair of age bands, each within 2x of its rate.
+    cells = profile.data["age_cells"]["cells"]
+    assert len(cells) == 10 and cells["under 6|under 6"]["threshold"] > profile.threshold
+    assert all(c["stated_fmr"] <= 2 * profile.target_fmr for c in cells.values())
+    assert len(profile.data["clusters"]["offsets"]) == 12
 
 
 def test_threshold_for_fmr_never_exceeds_the_target():
