@@ -29,13 +29,13 @@ CURVE_FMRS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 1e-3, 5e-4, 2e-4, 1
 MIN_FALSE_MATCHES = 2
 
 
-def _impostor_mask(identities: Sequence[str]) -> np.ndarray:
+def _impostor_mask(identities: Sequence[str] | np.ndarray) -> np.ndarray:
     ids = np.asarray(identities)
     different = ids[:, None] != ids[None, :]
     return different & np.triu(np.ones(different.shape, bool), k=1)
 
 
-def _genuine_mask(identities: Sequence[str]) -> np.ndarray:
+def _genuine_mask(identities: Sequence[str] | np.ndarray) -> np.ndarray:
     ids = np.asarray(identities)
     same = ids[:, None] == ids[None, :]
     return same & np.triu(np.ones(same.shape, bool), k=1)
@@ -64,7 +64,8 @@ def clusters_fit(
     ids = np.asarray(identities)[keep]
     kmeans = faiss.Kmeans(vectors.shape[1], clusters, niter=30, seed=seed, spherical=True)
     kmeans.train(vectors)
-    centroids = kmeans.centroids / np.linalg.norm(kmeans.centroids, axis=1, keepdims=True)
+    trained = np.asarray(kmeans.centroids)
+    centroids = trained / np.linalg.norm(trained, axis=1, keepdims=True)
     assigned = np.argmax(vectors @ centroids.T, axis=1)
     sims = vectors @ vectors.T
     impostor = _impostor_mask(ids)
@@ -156,7 +157,7 @@ def age_table_fit(
             neighbours = [
                 (raw[key]["estimate"], key)
                 for key in {
-                    tuple(sorted((i + di, j + dj)))
+                    (min(i + di, j + dj), max(i + di, j + dj))
                     for di, dj in ((-1, 0), (1, 0), (0, -1), (0, 1))
                     if 0 <= i + di < n_bands and 0 <= j + dj < n_bands
                 }
@@ -190,7 +191,7 @@ def age_table_data(*, table: AgeTable, tar: dict[str, float | None]) -> dict:
     """The profile's JSON for an age table, with the counts behind each cell."""
     cells = {}
     for key, c in table.cells.items():
-        entry = {
+        entry: dict[str, object] = {
             "threshold": c.threshold,
             "stated_fmr": c.stated_fmr,
             "impostor_pairs": c.impostor_pairs,
