@@ -31,10 +31,12 @@ __all__ = [
     "indexes_rebuild",
     "matching_data_delete",
     "open_candidate_exists",
+    "photo_candidate_ids",
     "photo_embedded_face_id",
     "photo_face_box_check",
     "photo_face_draw",
     "photo_face_select",
+    "photo_matching_data_delete",
     "photo_process_enqueue",
     "photo_reject_child_not_outlined",
     "photo_viewable_by_case_owner",
@@ -84,6 +86,16 @@ def candidates_recheck(*, candidate_ids: Iterable[int]) -> None:
 def indexes_rebuild() -> dict[str, int]:
     """Rebuild the face indexes from the database (after a restore). Faces per side."""
     return search.indexes_rebuild()
+
+
+def photo_candidate_ids(*, photo: Photo) -> list[int]:
+    """The candidates this photo's faces are part of: while any, it can only be set aside."""
+    return erasure.photo_candidate_ids(photo=photo)
+
+
+def photo_matching_data_delete(*, photo: Photo) -> dict[str, int]:
+    """Delete a photo's face templates and index entries (in the caller's transaction)."""
+    return erasure.photo_matching_data_delete(photo=photo)
 
 
 def matching_data_delete(

@@ -124,6 +124,7 @@ portal_urls = [
     path("reports/<int:report_id>/photos/add/", portal.report_photo_add, name="report-photo-add"),
     path("photos/<int:photo_id>/select-face/", portal.photo_select_face, name="photo-select-face"),
     path("photos/<int:photo_id>/status/", portal.photo_status, name="photo-status"),
+    path("photos/<int:photo_id>/remove/", portal.photo_remove, name="photo-remove"),
     path("photos/<int:photo_id>/<str:variant>/", portal.photo_image, name="photo-image"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/disputed/", disputes.dispute_queue, name="review-disputed"),

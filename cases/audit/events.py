@@ -97,6 +97,7 @@ _("report.withdrawn", "Found report withdrawn")
 _("report.outcome_sent", "Outcome sent to the filing organisation")
 _("notification.emailed", "Notification e-mailed to the user")
 _("photo.added", "Photo added", on_timeline=True)
+_("photo.removed", "A wrong photo removed (file, faces and face templates)", on_timeline=True)
 _("photo.viewed", "Photo viewed")
 # A record's page, with its photo thumbnails, is one view (full photos are audited apart).
 _("case.viewed", "Case page viewed")

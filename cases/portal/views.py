@@ -419,6 +419,31 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
     return render(request, "portal/photo_select_face.html", context, status=400 if error else 200)
 
 
+@portal(Action.PHOTO_ADD)
+def photo_remove(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
+    """Remove a wrong photo, after a confirmation with the reason; a photo in a candidate is
+    refused in words (it can only be set aside)."""
+    from cases.safeguards.erasure import photo_remove as remove
+
+    photo = selectors.photo_get(user=request.user, photo_id=photo_id, action=Action.PHOTO_ADD)
+    held = matching.photo_candidate_ids(photo=photo)
+    error, reason = "", request.POST.get("reason", "")
+    if request.method == "POST" and not held:
+        try:
+            remove(user=request.user, photo=photo, reason=reason)
+        except DjangoValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            user_messages.success(request, "The photo is removed, with its faces and file.")
+            return redirect(_owner_url(photo))
+    return render(
+        request,
+        "portal/photo_remove.html",
+        {"photo": photo, "held": held, "error": error, "reason": reason, "back": _owner_url(photo)},
+        status=400 if error else (409 if held and request.method == "POST" else 200),
+    )
+
+
 def _owner_url(photo: Photo) -> str:
     from django.urls import reverse
 

@@ -152,3 +152,49 @@ def report_withdraw(*, user: User, report: FoundReport, reason: str = "") -> Fou
     FoundReport.objects.filter(pk=report.pk).update(status=FoundReport.Status.WITHDRAWN)
     report.refresh_from_db()
     return report
+
+
+class PhotoInCandidate(ValidationError):
+    """The photo is part of a possible match: it can only be set aside, not removed."""
+
+
+@transaction.atomic
+def photo_remove(*, user: User, photo: Photo, reason: str) -> dict[str, Any]:
+    """Remove a wrong photo from a live case or report: its file, faces, face templates and
+    index entries go, and the removal is audited. Refused while a candidate holds the photo.
+    """
+    action_require(user=user, action=Action.PHOTO_ADD)
+    photo = (
+        Photo.objects.select_for_update(of=("self",))
+        .select_related("case", "found_report")
+        .get(pk=photo.pk)
+    )
+    if photo.organisation_id != user.organisation_id:
+        raise PermissionDenied("You may remove only your organisation's photos.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why this photo is wrong."})
+    owner = photo.case or photo.found_report
+    assert owner is not None
+    if owner.status in ("erased", "withdrawn"):
+        raise ValidationError(f"{owner.reference} was {owner.status}: its photos are gone.")
+    held = matching.photo_candidate_ids(photo=photo)
+    if held:
+        numbers = ", ".join(f"#{pk}" for pk in held)
+        raise PhotoInCandidate(
+            f"This photo is part of possible match {numbers}, so it cannot be removed: the "
+            "reviewers' evidence would change under them. Set it aside instead."
+        )
+    counts = matching.photo_matching_data_delete(photo=photo)
+    path = photo.file
+    # On the owner, so the record's timeline keeps it once the photo row is gone.
+    audit_record(
+        actor=user,
+        action="photo.removed",
+        obj=owner,
+        organisation=photo.organisation,
+        data={"photo": photo.pk, "reason": reason.strip()[:500], "kind": photo.kind, **counts},
+    )
+    photo.delete()
+    # Only once the row is gone for good: a rollback must not leave a row without its file.
+    transaction.on_commit(lambda: photo_file_delete(path=path))
+    return counts

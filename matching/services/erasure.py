@@ -70,3 +70,24 @@ def face_embeddings_delete(*, faces: list[Face]) -> int:
     deleted, _ = rows.delete()
     _faces_unindex_enqueue(dict(groups))
     return deleted
+
+
+def photo_candidate_ids(*, photo: Photo) -> list[int]:
+    """The candidates any of this photo's faces is part of (by a pair or as best face)."""
+    from matching.models import Candidate, CandidatePair
+
+    faces = Face.objects.filter(photo=photo)
+    via_pairs = CandidatePair.objects.filter(
+        Q(case_face__in=faces) | Q(report_face__in=faces)
+    ).values_list("candidate_id", flat=True)
+    via_best = Candidate.objects.filter(
+        Q(best_case_face__in=faces) | Q(best_report_face__in=faces)
+    ).values_list("pk", flat=True)
+    return sorted(set(via_pairs) | set(via_best))
+
+
+def photo_matching_data_delete(*, photo: Photo) -> dict[str, int]:
+    """Delete one photo's embeddings and queue its FAISS removals on commit; its faces go
+    with the photo. Runs inside the caller's transaction, once no candidate holds it."""
+    faces = list(Face.objects.filter(photo=photo))
+    return {"faces": len(faces), "embeddings": face_embeddings_delete(faces=faces)}

@@ -43,6 +43,35 @@
     var remove = row.querySelector("[data-remove]");
     remove.hidden = false;
     remove.setAttribute("aria-label", "Remove " + file.name);
+    refuseIfNotAPhoto(row, file);
+  }
+
+  // A file that is not a JPEG, PNG or WebP (by its first bytes, as the server checks) is
+  // refused on its row at once and never sent, instead of "uploaded, being checked" first.
+  function isPhotoHeader(b) {
+    var jpeg = b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+    var png = b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
+    var webp = b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 &&
+      b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50;
+    return jpeg || png || webp;
+  }
+
+  function refuseIfNotAPhoto(row, file) {
+    if (!file.slice || !window.FileReader) { return; }
+    var reader = new FileReader();
+    reader.onload = function () {
+      if (isPhotoHeader(new Uint8Array(reader.result))) { return; }
+      row._file = null;
+      row.classList.add("photo-error");
+      row.querySelector("[data-file-state]").textContent = "";
+      var error = document.createElement("p");
+      error.className = "error";
+      error.setAttribute("role", "alert");
+      error.setAttribute("data-client-refusal", "");
+      error.textContent = file.name + " is not a photo we can read (JPEG, PNG or WebP), so it will not be sent. Remove it, or choose the right file.";
+      row.querySelector(".photo-name").after(error);
+    };
+    reader.readAsArrayBuffer(file.slice(0, 12));
   }
 
   // One multi-file field: rows per file with their own details, drag-and-drop, and the
@@ -111,6 +140,14 @@
   function bindUploads(root) {
     root.querySelectorAll("form[data-upload-form]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
+        // A file refused on its row is not sent: say so where it is, and send nothing yet.
+        var refused = form.querySelector("[data-client-refusal]");
+        if (refused) {
+          event.preventDefault();
+          refused.setAttribute("tabindex", "-1");
+          refused.focus();
+          return;
+        }
         var progress = form.querySelector(".progress");
         if (!window.FormData || !window.XMLHttpRequest || !progress) { return; }
         event.preventDefault();

@@ -1,0 +1,60 @@
+"""A caseworker removes a wrong photo while it is in no candidate; otherwise it is set aside."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from cases.models import AuditEvent, Photo
+from cases.records.storage import photo_file_read
+from cases.safeguards.erasure import PhotoInCandidate, photo_remove
+from matching.models import Embedding, Face
+from matching.services.search import candidate_pair_record
+from tests.support.faces import ready_photo_with_embedding
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_photo_in_no_candidate_is_removed_with_its_file_faces_and_templates(
+    client, caseworker, django_capture_on_commit_callbacks
+):
+    face = ready_photo_with_embedding(user=caseworker, seed=1, side="case")
+    photo, case = face.photo, face.photo.case
+    client.force_login(caseworker)
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f"/photos/{photo.pk}/remove/" in page
+    assert client.post(f"/photos/{photo.pk}/remove/", {"reason": ""}).status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/photos/{photo.pk}/remove/", {"reason": "Wrong child"})
+    assert response.status_code == 302
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+    assert not Face.objects.filter(pk=face.pk).exists()
+    assert not Embedding.objects.filter(face_id=face.pk).exists()
+    with pytest.raises(FileNotFoundError):
+        photo_file_read(path=photo.file)
+    event = AuditEvent.objects.get(action="photo.removed")
+    assert event.object_id == str(case.pk)
+    assert event.data["reason"] == "Wrong child" and event.data["embeddings"] == 1
+    timeline = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "A wrong photo removed" in timeline
+
+
+def test_a_photo_in_a_candidate_can_only_be_set_aside(client, caseworker, partner):
+    face = ready_photo_with_embedding(user=caseworker, seed=1, side="case")
+    candidate_pair_record(
+        case_face=face,
+        report_face=ready_photo_with_embedding(user=partner, seed=2, side="report"),
+        score=0.95,
+    )
+    with pytest.raises(PhotoInCandidate, match="possible match #"):
+        photo_remove(user=caseworker, photo=face.photo, reason="Wrong child")
+    client.force_login(caseworker)
+    response = client.post(f"/photos/{face.photo.pk}/remove/", {"reason": "Wrong child"})
+    assert response.status_code == 409
+    assert "Set this photo aside" in response.content.decode()
+    assert Photo.objects.filter(pk=face.photo.pk).exists()
+
+
+def test_a_photo_of_another_organisation_cannot_be_removed(caseworker, partner):
+    face = ready_photo_with_embedding(user=partner, seed=1, side="report")
+    with pytest.raises(PermissionDenied):
+        photo_remove(user=caseworker, photo=face.photo, reason="Not ours")
+    assert Photo.objects.filter(pk=face.photo.pk).exists()
