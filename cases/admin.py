@@ -65,6 +65,8 @@ class OrganisationAdmin(AuditedAdmin):
         "daily_report_limit",
         "daily_photo_limit",
         "time_zone",
+        "offline_draft_hours",
+        "photo_upload_original",
         "approved_at",
         "paused_at",
         "paused_reason",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -39,6 +40,18 @@ class Organisation(models.Model):
         default="UTC",
         validators=[time_zone_valid],
         help_text="IANA name, e.g. Africa/Nairobi. Dates it enters may not be after today there.",
+    )
+    # Field capture (the installable web app): drafts saved on a device are wiped after
+    # this many hours, sent or not; photos are downscaled on the device unless it asks
+    # for the original size.
+    offline_draft_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+        help_text="Drafts left on a device are wiped after this many hours (1 to 168).",
+    )
+    photo_upload_original = models.BooleanField(
+        default=False,
+        help_text="Send photos at their original size instead of 1,600 px on the long side.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
