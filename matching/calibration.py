@@ -147,7 +147,9 @@ def score_band(
 
 
 def _calibrated_band(*, score: float, fmr: float, cell: str, threshold: float) -> Band:
-    words = rate_words(fmr=fmr, cell=cell)
+    ages = profile_active().rates.ages
+    pairs = ages.cells[cell].impostor_pairs if ages is not None and cell in ages.cells else None
+    words = rate_words(fmr=fmr, cell=cell, pairs=pairs)
     if score < threshold:
         return Band(WEAK.key, WEAK.words, f"{words} Below the threshold for these ages.")
     # "Strong": strangers ten times rarer than the candidate threshold allows.

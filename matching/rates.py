@@ -253,11 +253,12 @@ class Rates:
         return PairRule(threshold=cell.threshold + offset, fmr=cell.rate_at(normalised), cell=key)
 
 
-def rate_words(*, fmr: float, cell: str) -> str:
+def rate_words(*, fmr: float, cell: str, pairs: int | None = None) -> str:
     """The calibrated rate in words, true for the two photos' ages.
 
-    E.g. "For young children (under 6), faces this similar are seen between different
-    children about 1 time in 20."
+    E.g. "For photos of young children (under 6), faces this similar are seen between
+    different children about 1 time in 20." At the rarest rate the `pairs` measured can
+    show, no stranger scored this high: the words say so, not "about".
     """
     if fmr <= 0:
         return ""
@@ -273,6 +274,11 @@ def rate_words(*, fmr: float, cell: str) -> str:
                 else f"{AGE_BAND_PHRASES[low]} and {AGE_BAND_PHRASES[high]}"
             )
             subject = f"For photos of {ages}, faces this similar"
+    if pairs and fmr * pairs <= 1 + 1e-6:
+        return (
+            f"{subject} were not seen between different {who} in the {pairs:,} pairs "
+            f"measured: rarer than {_one_in(fmr)}."
+        )
     return f"{subject} are seen between different {who} about {_one_in(fmr)}."
 
 

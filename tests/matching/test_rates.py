@@ -188,3 +188,11 @@ def test_rates_without_clusters_ignore_vectors_of_another_space():
 )
 def test_rate_words(fmr, cell, words):
     assert rate_words(fmr=fmr, cell=cell) == words
+
+
+def test_rate_words_at_the_rarest_rate_measured_say_none_was_seen():
+    words = rate_words(fmr=1 / 7291, cell="6-12|6-12", pairs=7291)
+    assert words == (
+        "For photos of children aged 6 to 12, faces this similar were not seen between "
+        "different children in the 7,291 pairs measured: rarer than 1 time in 7,300."
+    )
