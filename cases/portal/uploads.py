@@ -60,7 +60,7 @@ class PhotoChoice:
     def has_errors(self) -> bool:
         return bool(self.errors) or any(e.errors for e in self.entries)
 
-    def uploads(self) -> list[services.PhotoUpload]:
+    def uploads(self, entries: list[PhotoEntry] | None = None) -> list[services.PhotoUpload]:
         return [
             services.PhotoUpload(
                 data=e.data or b"",
@@ -69,11 +69,27 @@ class PhotoChoice:
                 age_in_photo=e.meta.cleaned_data.get("age_in_photo"),
                 kind=e.meta.cleaned_data.get("kind") or Photo.Kind.PHOTO,
             )
-            for e in self.entries
+            for e in (self.entries if entries is None else entries)
         ]
 
-    def rejection_attach(self, exc: PhotoRejected) -> None:
-        """Show a refusal from the service next to its file, or above the files."""
+    def accepted(self) -> list[PhotoEntry]:
+        """The files with no error of their own: in one upload each stands or falls alone."""
+        return [e for e in self.entries if not e.errors]
+
+    def refusals(self) -> list[str]:
+        return [
+            f"Photo {e.index + 1} ({e.name}) was not added: {' '.join(e.errors)}"
+            for e in self.entries
+            if e.errors
+        ]
+
+    def rejection_attach(
+        self, exc: PhotoRejected, *, among: list[PhotoEntry] | None = None
+    ) -> None:
+        """Show a refusal from the service next to its file, or above the files. `among`:
+        the entries the service was given, when only some were sent."""
+        if among is not None and exc.index is not None and exc.index < len(among):
+            exc.index = among[exc.index].index
         if exc.index is not None and exc.index < len(self.entries):
             self.entries[exc.index].errors.append(exc.detail)
             self.entries[exc.index].file_refused = True

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages as user_messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -19,6 +21,12 @@ from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, role_allows, user_can
 from cases.audit.trail import audit_record
 from cases.models import Photo
+from cases.partners.idempotency import (
+    KEY_MAX_LENGTH,
+    IdempotencyKeyReused,
+    case_create_idempotent,
+    report_create_idempotent,
+)
 from cases.portal.forms import CaseFilter, CaseForm, FacePickForm, ReportEditForm, ReportForm
 from cases.portal.http import THUMB_SIDE, image_response, portal
 from cases.portal.uploads import error_summary, photo_choice_read
@@ -136,6 +144,21 @@ def _upload_done(request: AuthenticatedHttpRequest, response: HttpResponse) -> H
     return response
 
 
+def _idempotency_key(request: AuthenticatedHttpRequest) -> str:
+    """The form's `idempotency_key`: a draft made on a device (field capture) is sent with
+    the key it was made with, so sending it again returns the record it filed."""
+    return request.POST.get("idempotency_key", "").strip()[:KEY_MAX_LENGTH]
+
+
+@contextmanager
+def _idempotency_refused_in_words() -> Iterator[None]:
+    """A key already used for other details is a form error, not a 500."""
+    try:
+        yield
+    except IdempotencyKeyReused as exc:
+        raise DjangoValidationError({NON_FIELD_ERRORS: [str(exc)]}) from exc
+
+
 def _create_with_photos(
     request: AuthenticatedHttpRequest, *, form_class: type, template: str, create: Callable
 ) -> HttpResponse:
@@ -143,16 +166,22 @@ def _create_with_photos(
     form = form_class(request.POST or None)
     photos = photo_choice_read(request)
     if request.method == "POST":
-        if form.is_valid() and not photos.has_errors:
+        photos.files_check()
+        accepted = photos.accepted()
+        # Each photo stands or falls alone: the record goes in with the good ones, and the
+        # next page names the others; only if every chosen photo failed does the form return.
+        if form.is_valid() and not photos.errors and (accepted or not photos.entries):
             try:
-                return _upload_done(request, create(form.cleaned_data, photos.uploads()))
+                done = create(form.cleaned_data, photos.uploads(accepted))
+                for words in photos.refusals():
+                    user_messages.warning(request, words)
+                return _upload_done(request, done)
             except PhotoRejected as exc:
-                photos.rejection_attach(exc)
+                photos.rejection_attach(exc, among=accepted)
             except DailyLimitReached as exc:
                 form.add_error(None, str(exc))
             except DjangoValidationError as exc:
                 _attach_model_errors(form, exc)
-        photos.files_check()
     return render(
         request,
         template,
@@ -164,7 +193,14 @@ def _create_with_photos(
 @portal(Action.CASE_CREATE)
 def case_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     def create(fields: dict, uploads: list[services.PhotoUpload]) -> HttpResponse:
-        case = services.case_create(user=request.user, photos=uploads, **fields)
+        key = _idempotency_key(request)
+        if not key:
+            case = services.case_create(user=request.user, photos=uploads, **fields)
+            return redirect("case-detail", case_id=case.pk)
+        with _idempotency_refused_in_words():
+            case, _ = case_create_idempotent(
+                user=request.user, idempotency_key=key, photos=uploads, **fields
+            )
         return redirect("case-detail", case_id=case.pk)
 
     return _create_with_photos(
@@ -231,17 +267,24 @@ def _add_photos(request: AuthenticatedHttpRequest, owner, redirect_to: str) -> H
         return removed
     photos = photo_choice_read(request, required=True)
     if request.method == "POST":
-        if not photos.has_errors:
+        photos.files_check()
+        accepted = photos.accepted()
+        # Each photo stands or falls alone: the good ones are added, the record's page names
+        # the others with their reasons.
+        if not photos.errors and accepted:
             try:
-                services.photos_add(user=request.user, owner=owner, uploads=photos.uploads())
+                services.photos_add(
+                    user=request.user, owner=owner, uploads=photos.uploads(accepted)
+                )
+                for words in photos.refusals():
+                    user_messages.warning(request, words)
                 return _upload_done(request, redirect(redirect_to, owner.pk))
             except PhotoRejected as exc:
-                photos.rejection_attach(exc)
+                photos.rejection_attach(exc, among=accepted)
             except DailyLimitReached as exc:
                 photos.errors.append(str(exc))
             except DjangoValidationError as exc:
                 photos.errors.extend(exc.messages)
-        photos.files_check()
     return render(
         request,
         "portal/photo_add.html",
@@ -280,7 +323,13 @@ def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @portal(Action.REPORT_CREATE)
 def report_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     def create(fields: dict, uploads: list[services.PhotoUpload]) -> HttpResponse:
-        report, _ = services.report_create(user=request.user, photos=uploads, **fields)
+        with _idempotency_refused_in_words():
+            report, _ = report_create_idempotent(
+                user=request.user,
+                idempotency_key=_idempotency_key(request),
+                photos=uploads,
+                **fields,
+            )
         return redirect("report-detail", report_id=report.pk)
 
     return _create_with_photos(

@@ -153,10 +153,19 @@ def test_without_javascript_the_page_says_which_photos_to_choose_again(
     page.get_by_label("Choose photos").set_input_files(files)
     page.get_by_label("Child's age in the photo").fill("6")  # one set of details for all
     page.get_by_role("button", name="Upload").click()
-    expect(page.locator("[data-error-summary]")).to_contain_text("Photo 2 (bad.jpg)")
+    # Each photo stands alone: the good one is added, the case page names the refused one.
+    expect(page.get_by_role("status")).to_contain_text("Photo 2 (bad.jpg) was not added")
+    assert case.photos.count() == 1
+    shot(page, "upload-06-no-js-one-refused")
+
+    # When every photo fails the form comes back, naming the photos to choose again.
+    page.goto(f"/cases/{case.pk}/photos/add/")
+    files = _files(tmp_path, bad_jpg=b"nope" * 100, worse_jpg=b"nope" * 50)
+    page.get_by_label("Choose photos").set_input_files(files)
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("[data-error-summary]")).to_contain_text("Photo 2 (worse.jpg)")
     # Without the script, `autofocus` still puts the focus on the summary.
     expect(page.locator("[data-error-summary]")).to_be_focused()
-    expect(page.locator("[data-refile-note]")).to_contain_text("good.png")
     expect(page.locator("[data-refile-note]")).to_contain_text("bad.jpg")
     shot(page, "upload-06-no-js")
     context.close()

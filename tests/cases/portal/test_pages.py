@@ -317,7 +317,7 @@ def test_held_back_candidates_have_their_own_list_with_reasons(client, reviewer,
     assert b"the missing child is female" in page.content
 
 
-def test_adding_photos_is_all_or_nothing(client, caseworker, world, same_person_pair):
+def test_each_photo_of_an_upload_stands_or_falls_alone(client, caseworker, world, same_person_pair):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from tests.support.data import image_bytes
@@ -330,12 +330,22 @@ def test_adding_photos_is_all_or_nothing(client, caseworker, world, same_person_
         {
             "photos": [
                 SimpleUploadedFile("a.jpg", same_person_pair[0].read_bytes()),
-                # A real image, but too small: refused by the service, after the first.
+                # A real image, but too small: refused alone; the first goes in.
                 SimpleUploadedFile("b.png", image_bytes(size=(32, 32))),
             ],
             "photo_kind": ["photo", "photo"],
         },
+        follow=True,
     )
-    assert response.status_code == 400
-    assert b"at least 64 pixels" in response.content
-    assert case.photos.count() == before
+    assert response.redirect_chain[0][1] == 302
+    assert case.photos.count() == before + 1
+    html = response.content.decode()
+    assert "Photo 2 (b.png) was not added" in html and "at least 64 pixels" in html
+
+    # When every chosen photo fails, nothing is added and the form comes back.
+    again = client.post(
+        f"/cases/{case.pk}/photos/add/",
+        {"photos": [SimpleUploadedFile("c.png", image_bytes(size=(32, 32)))]},
+    )
+    assert again.status_code == 400
+    assert case.photos.count() == before + 1
