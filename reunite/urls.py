@@ -20,6 +20,7 @@ from matching import views as review
 from reunite.api.converters import AnyPathConverter, RecordIdConverter
 from reunite.api.views import api_not_found
 from reunite.ops.metrics import metrics_view
+from reunite.programme import views as programme
 
 # Under /api/ a failure is a problem+json (503 when a dependency is down), never HTML.
 handler500 = "reunite.api.views.server_error"
@@ -117,6 +118,8 @@ portal_urls = [
     ),
     path("org/profile/", organisation_portal.organisation_profile, name="organisation-profile"),
     path("audit/", portal.audit_log, name="audit-log"),
+    path("programme/", programme.programme, name="programme"),
+    path("programme/charts/<slug:name>.svg", programme.programme_chart, name="programme-chart"),
     path("reports/", portal.report_list, name="report-list"),
     path("reports/new/", portal.report_create, name="report-create"),
     path("reports/<int:report_id>/", portal.report_detail, name="report-detail"),

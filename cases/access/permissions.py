@@ -46,6 +46,10 @@ class Action(StrEnum):
     LEGAL_HOLD = "legal_hold.manage"
     # Keep the organisation's profile (its named contact for confirmed matches) up to date.
     ORGANISATION_EDIT = "organisation.edit"
+    # Read the programme's figures (counts, waits, outcomes; never a record): an org admin's
+    # own organisation, or every organisation for operators. Reviewers judge one candidate
+    # at a time and are left out; their agency's admin reads its figures.
+    PROGRAMME_VIEW = "programme.view"
 
 
 MATRIX: dict[str, frozenset[Action]] = {
@@ -93,6 +97,7 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.AUDIT_VIEW,
             Action.USER_MANAGE,
             Action.ORGANISATION_EDIT,
+            Action.PROGRAMME_VIEW,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -105,6 +110,7 @@ MATRIX: dict[str, frozenset[Action]] = {
             Action.ORGANISATION_PAUSE,
             Action.LEGAL_HOLD,
             Action.ADMIN_USE,
+            Action.PROGRAMME_VIEW,
         }
     ),
 }

@@ -102,6 +102,8 @@ _("photo.viewed", "Photo viewed")
 # A record's page, with its photo thumbnails, is one view (full photos are audited apart).
 _("case.viewed", "Case page viewed")
 _("report.viewed", "Found report page viewed")
+# Aggregates only (counts, waits, rates), but a programme's shape is sensitive too.
+_("programme.viewed", "Programme figures viewed")
 _("photo.rejected", "Photo rejected", on_timeline=True)
 _(
     "photo.needs_face_selection",

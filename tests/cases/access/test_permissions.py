@@ -53,6 +53,7 @@ ALLOWED = {
         "audit.view",
         "user.manage",
         "organisation.edit",
+        "programme.view",
     },
     "operator": {
         "portal.use",
@@ -63,6 +64,7 @@ ALLOWED = {
         "organisation.pause",
         "legal_hold.manage",
         "admin.use",
+        "programme.view",
     },
 }
 CELLS = [(role, action) for role in User.Role.values for action in Action]

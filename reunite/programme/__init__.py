@@ -1,0 +1,1 @@
+"""The programme page: figures for the people who run a tracing programme."""

@@ -1,0 +1,430 @@
+"""The programme page: figures for organisation admins (their organisation) and operators
+(every organisation, or one), with charts, a table under each, and a CSV of the figures.
+
+The page and its CSV are audited like other sensitive views; the chart images draw the
+same aggregates the audited page showed, and hold no record.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from cases.access.http import AuthenticatedHttpRequest
+from cases.access.permissions import Action, user_can
+from cases.audit.trail import audit_record
+from cases.models import Organisation, User
+from cases.portal.http import portal
+from matching.models import Duplicate, ReunificationStage
+from reunite.programme import charts
+from reunite.programme.selectors import (
+    DISPUTE_ENDS,
+    OUTCOMES,
+    QUEUE_AGES,
+    ProgrammeScope,
+    Shown,
+    group_shown,
+    programme_disputes,
+    programme_duplicates,
+    programme_fairness_age,
+    programme_fairness_age_gap,
+    programme_fairness_sex,
+    programme_outcomes,
+    programme_records,
+    programme_review_queue,
+    programme_scope_get,
+    programme_wait_first_decision,
+    programme_wait_first_step,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+OUTCOME_WORDS = {
+    "confirmed": "Confirmed by reviewers",
+    ReunificationStage.VERIFIED_SAME: "Verified: same child",
+    ReunificationStage.VERIFIED_NOT_SAME: "Verified: not the same child",
+    ReunificationStage.REUNITED: "Reunited",
+    ReunificationStage.HANDED_TO_AUTHORITY: "Handed to an authority",
+}
+DISPUTE_WORDS = {
+    "waiting": "Waiting for a senior reviewer",
+    "same_child": "Senior reviewer: same child",
+    "not_same_child": "Senior reviewer: not the same child",
+    "withdrawn": "Withdrawn",
+}
+RECORD_WORDS = {"cases": "Cases registered", "reports": "Found reports", "closed": "Cases closed"}
+
+
+class ProgrammeFilterForm(forms.Form):
+    start = forms.DateField(required=False, widget=DATE, label="From")
+    end = forms.DateField(required=False, widget=DATE, label="Until")
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.order_by("name"),
+        required=False,
+        empty_label="Every organisation",
+        label="Organisation",
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only operators choose; an org admin always reads their own organisation.
+        if not user_can(user, Action.ALL_ORGANISATIONS):
+            del self.fields["organisation"]
+
+
+def _scope(request: AuthenticatedHttpRequest) -> tuple[ProgrammeFilterForm, ProgrammeScope]:
+    form = ProgrammeFilterForm(request.GET or None, user=request.user)
+    data: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+    organisation = data.get("organisation")
+    scope = programme_scope_get(
+        user=request.user,
+        organisation_id=organisation.pk if organisation else None,
+        start=data.get("start"),
+        end=data.get("end"),
+    )
+    return form, scope
+
+
+def _query(scope: ProgrammeScope, request: AuthenticatedHttpRequest) -> str:
+    query = {"start": scope.start.isoformat(), "end": scope.end.isoformat()}
+    if scope.organisation is not None and user_can(request.user, Action.ALL_ORGANISATIONS):
+        query["organisation"] = str(scope.organisation.pk)
+    return urlencode(query)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One chart: its image's name, its title, and the table under it."""
+
+    name: str
+    title: str
+    columns: list[str]
+    # Each cell is (text, link or "").
+    rows: list[list[tuple[str, str]]]
+    note: str = ""
+
+
+def _cell(value: Any, link: str = "") -> tuple[str, str]:
+    return (str(value), link)
+
+
+def _days(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _fairness_rows(shown: list[Shown]) -> list[list[tuple[str, str]]]:
+    return [
+        [
+            _cell(s.group),
+            _cell(s.cases),
+            _cell(s.candidates),
+            _cell(s.per_case),
+            _cell(s.confirmation_rate),
+            _cell(s.not_same_rate),
+        ]
+        for s in shown
+    ]
+
+
+FAIRNESS_COLUMNS = [
+    "Group",
+    "Cases registered",
+    "Candidates",
+    "Candidates per case",
+    "Confirmed",
+    "Not the same child after confirmation",
+]
+
+
+def programme_tables(*, scope: ProgrammeScope, user: User) -> list[Figure]:
+    """Every figure's table (one query each), with links to the lists the user may see."""
+    own = scope.organisation is not None and scope.organisation.pk == user.organisation_id
+    cases = reverse("case-list") if own and user_can(user, Action.CASE_VIEW) else ""
+    reports = reverse("report-list") if own and user_can(user, Action.REPORT_VIEW) else ""
+    months = scope.months()
+
+    records = programme_records(scope=scope)
+    queue = programme_review_queue(scope=scope)
+    first_decision = programme_wait_first_decision(scope=scope)
+    first_step = programme_wait_first_step(scope=scope)
+    outcomes = programme_outcomes(scope=scope)
+    disputes = programme_disputes(scope=scope)
+    duplicates = programme_duplicates(scope=scope)
+    fairness = {
+        "fairness-sex": ("By the child's recorded sex", programme_fairness_sex(scope=scope)),
+        "fairness-age": (
+            "By the child's age band when last seen",
+            programme_fairness_age(scope=scope),
+        ),
+        "fairness-gap": (
+            "By the age gap between the two photos",
+            programme_fairness_age_gap(scope=scope),
+        ),
+    }
+
+    now = [
+        ("Open cases", records.open_cases, cases and f"{cases}?status=open"),
+        (
+            "Possible matches being verified",
+            records.possible_matches,
+            cases and f"{cases}?status=possible_match",
+        ),
+        ("Active found reports", records.active_reports, reports),
+    ]
+    figures = [
+        Figure(
+            "now",
+            "Open now",
+            ["Figure", "Count"],
+            [[_cell(words), _cell(n, link)] for words, n, link in now],
+        ),
+        Figure(
+            "records",
+            "Cases and found reports registered, and cases closed, per month",
+            ["Month", *RECORD_WORDS.values()],
+            [
+                [_cell(m.strftime("%B %Y")), *[_cell(records.by_month[m][k]) for k in RECORD_WORDS]]
+                for m in months
+            ],
+        ),
+        Figure(
+            "queue",
+            "The review queue now, by how long candidates have waited",
+            ["Waiting", "Candidates"],
+            [[_cell(words), _cell(queue.by_age[words])] for _, _, words in QUEUE_AGES]
+            + [
+                [_cell("Waiting for review, in all"), _cell(queue.waiting)],
+                [_cell("Oldest waiting since"), _cell(_when(queue.oldest_waiting))],
+                [_cell("Disputed, waiting for a senior reviewer"), _cell(queue.disputed)],
+                [_cell("Oldest disputed since"), _cell(_when(queue.oldest_disputed))],
+                [_cell("Held back (details do not fit)"), _cell(queue.held_back)],
+            ],
+        ),
+        Figure(
+            "wait-decision",
+            "Days from a found report to the first reviewer's decision",
+            ["Counted", "Median (days)", "90th percentile (days)"],
+            [
+                [
+                    _cell(first_decision.count),
+                    _cell(_days(first_decision.median_days)),
+                    _cell(_days(first_decision.p90_days)),
+                ]
+            ],
+            note="Reports whose first decision was made in the date range.",
+        ),
+        Figure(
+            "wait-step",
+            "Days from a confirmation to the first reunification step",
+            ["Counted", "Median (days)", "90th percentile (days)"],
+            [
+                [
+                    _cell(first_step.count),
+                    _cell(_days(first_step.median_days)),
+                    _cell(_days(first_step.p90_days)),
+                ]
+            ],
+            note="Confirmed candidates whose first step was recorded in the date range.",
+        ),
+        Figure(
+            "outcomes",
+            "Outcomes per month",
+            ["Month", *OUTCOME_WORDS.values()],
+            [
+                [_cell(m.strftime("%B %Y")), *[_cell(outcomes[m][k]) for k in OUTCOMES]]
+                for m in months
+            ],
+        ),
+        Figure(
+            "disputes",
+            "Disputes raised in the date range, and how they ended",
+            ["Ending", "Candidates"],
+            [[_cell(DISPUTE_WORDS[k]), _cell(disputes[k])] for k in DISPUTE_ENDS],
+        ),
+        Figure(
+            "duplicates",
+            "Possible duplicate registrations found",
+            ["Answer", "Two cases", "Two found reports"],
+            [
+                [_cell(label), _cell(duplicates["case"][value]), _cell(duplicates["report"][value])]
+                for value, label in Duplicate.Status.choices
+            ],
+        ),
+    ]
+    for name, (title, rows) in fairness.items():
+        figures.append(
+            Figure(
+                name,
+                title,
+                FAIRNESS_COLUMNS,
+                _fairness_rows([group_shown(r) for r in rows]),
+                note=(
+                    "Candidates found in the date range."
+                    if name == "fairness-gap"
+                    else "Cases registered in the date range, and their candidates."
+                ),
+            )
+        )
+    return figures
+
+
+def _when(value: dt.datetime | None) -> str:
+    return "—" if value is None else f"{value:%-d %b %Y}"
+
+
+@portal(Action.PROGRAMME_VIEW)
+def programme(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The programme page, or its figures as CSV (`?format=csv`): aggregates, never records."""
+    form, scope = _scope(request)
+    as_csv = request.GET.get("format") == "csv"
+    audit_record(
+        actor=request.user,
+        action="programme.viewed",
+        data={
+            "organisation": scope.organisation.pk if scope.organisation else "all",
+            "start": scope.start.isoformat(),
+            "end": scope.end.isoformat(),
+            "format": "csv" if as_csv else "page",
+        },
+    )
+    figures = programme_tables(scope=scope, user=request.user)
+    if as_csv:
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="reunite-programme.csv"'
+        response["Cache-Control"] = "private, no-store"
+        writer = csv.writer(response)
+        writer.writerow(["figure", "row", "column", "value"])
+        writer.writerows(_csv_rows(figures))
+        return response
+    return render(
+        request,
+        "portal/programme.html",
+        {
+            "form": form,
+            "scope": scope,
+            "query": _query(scope, request),
+            "figures": figures,
+            "charted": CHARTS.keys(),
+        },
+    )
+
+
+def _csv_rows(figures: list[Figure]) -> Iterator[list[str]]:
+    for figure in figures:
+        for row in figure.rows:
+            for column, (text, _) in zip(figure.columns[1:], row[1:], strict=True):
+                yield [figure.title, row[0][0], column, text]
+
+
+def _months_chart(scope: ProgrammeScope) -> bytes:
+    records = programme_records(scope=scope)
+    months = scope.months()
+    return charts.chart_months(
+        title="Registered and closed, per month",
+        months=months,
+        series={
+            words: [records.by_month[m][k] for m in months] for k, words in RECORD_WORDS.items()
+        },
+    )
+
+
+def _queue_chart(scope: ProgrammeScope) -> bytes:
+    queue = programme_review_queue(scope=scope)
+    labels = [words for _, _, words in QUEUE_AGES]
+    return charts.chart_bars(
+        title="Candidates waiting for review, by time waited",
+        labels=labels,
+        values=[queue.by_age[w] for w in labels],
+    )
+
+
+def _wait_chart(selector: Callable, title: str) -> Callable[[ProgrammeScope], bytes]:
+    def draw(scope: ProgrammeScope) -> bytes:
+        wait = selector(scope=scope)
+        return charts.chart_bars(
+            title=title,
+            labels=["Median", "90th percentile"],
+            values=[wait.median_days, wait.p90_days],
+            unit="days",
+        )
+
+    return draw
+
+
+def _outcomes_chart(scope: ProgrammeScope) -> bytes:
+    outcomes = programme_outcomes(scope=scope)
+    months = scope.months()
+    return charts.chart_months(
+        title="Outcomes per month",
+        months=months,
+        series={OUTCOME_WORDS[k]: [outcomes[m][k] for m in months] for k in OUTCOMES},
+    )
+
+
+def _disputes_chart(scope: ProgrammeScope) -> bytes:
+    disputes = programme_disputes(scope=scope)
+    return charts.chart_bars(
+        title="Disputes, by how they ended",
+        labels=[DISPUTE_WORDS[k] for k in DISPUTE_ENDS],
+        values=[disputes[k] for k in DISPUTE_ENDS],
+    )
+
+
+def _duplicates_chart(scope: ProgrammeScope) -> bytes:
+    table = programme_duplicates(scope=scope)
+    return charts.chart_bars(
+        title="Possible duplicates, by answer (cases and reports)",
+        labels=[label for _, label in Duplicate.Status.choices],
+        values=[table["case"][v] + table["report"][v] for v in Duplicate.Status.values],
+    )
+
+
+def _fairness_chart(selector: Callable, title: str) -> Callable[[ProgrammeScope], bytes]:
+    def draw(scope: ProgrammeScope) -> bytes:
+        shown = [group_shown(r) for r in selector(scope=scope)]
+        return charts.chart_bars(
+            title=title,
+            labels=[s.group for s in shown],
+            values=[s.confirmation_value for s in shown],
+            unit="%",
+        )
+
+    return draw
+
+
+CHARTS: dict[str, Callable[[ProgrammeScope], bytes]] = {
+    "records": _months_chart,
+    "queue": _queue_chart,
+    "wait-decision": _wait_chart(programme_wait_first_decision, "Report to first decision"),
+    "wait-step": _wait_chart(programme_wait_first_step, "Confirmation to first step"),
+    "outcomes": _outcomes_chart,
+    "disputes": _disputes_chart,
+    "duplicates": _duplicates_chart,
+    "fairness-sex": _fairness_chart(programme_fairness_sex, "Confirmed, by sex"),
+    "fairness-age": _fairness_chart(programme_fairness_age, "Confirmed, by age band"),
+    "fairness-gap": _fairness_chart(programme_fairness_age_gap, "Confirmed, by age gap"),
+}
+
+
+@portal(Action.PROGRAMME_VIEW)
+def programme_chart(request: AuthenticatedHttpRequest, name: str) -> HttpResponse:
+    """One chart as SVG, for the same filters as the page (one query)."""
+    draw = CHARTS.get(name)
+    if draw is None:
+        raise Http404("No such chart.")
+    _, scope = _scope(request)
+    response = HttpResponse(draw(scope), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, no-store"
+    # The image's own policy: no script, and the drawing's style attributes only.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
