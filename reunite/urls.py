@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
@@ -173,7 +174,12 @@ urlpatterns = [
     path("org/api-keys/", include((apikey_urls, "apikeys"))),
     path("org/users/", include(user_urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI's own stylesheet draws its icons as data: images; only this page allows them.
+    path(
+        "api/docs/",
+        csp_update({"img-src": ["data:"]})(SpectacularSwaggerView.as_view(url_name="schema")),
+        name="api-docs",
+    ),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     *portal_urls,
 ]

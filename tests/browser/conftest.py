@@ -43,8 +43,18 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Open pages at 1366x768 (or a phone width) against the live server."""
+    """Open pages at 1366x768 (or a phone width) against the live server.
+
+    Whatever the Content-Security-Policy blocks on any page fails the test: a script or
+    style the policy refuses is a page that silently stopped working. (The policy refuses
+    eval too: give `wait_for_function` a function, "() => ...", not an expression.)
+    """
     contexts = []
+    refused: list[str] = []
+
+    def csp_refusal(message) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(f"{message.location.get('url', '')}: {message.text}")
 
     def make(width: int = 1366, height: int = 768):
         context = browser.new_context(
@@ -52,9 +62,11 @@ def new_page(browser, live_server):
         )
         contexts.append(context)
         page = context.new_page()
+        page.on("console", csp_refusal)
         page.set_default_timeout(30_000)
         return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not refused, "\n".join(refused)

@@ -51,7 +51,7 @@ def test_choose_confirm_then_change_by_drawing_a_box(new_page, caseworker, faces
     other = photo.faces.get(ordinal=1)
     page.get_by_role("radio", name="Draw a box around the child's face").check()
     img = page.locator(".face-picker img")
-    page.wait_for_function("document.querySelector('.face-picker img').complete")
+    page.wait_for_function("() => document.querySelector('.face-picker img').complete")
     img.scroll_into_view_if_needed()
     shown = img.bounding_box()
     scale = shown["width"] / photo.width

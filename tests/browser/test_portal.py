@@ -80,7 +80,7 @@ def test_pick_a_face_on_couple_photo(new_page, caseworker, faces_dir):
 
     page.get_by_role("link", name="Choose the child's face").click()
     expect(page.locator(".face-box")).to_have_count(2)
-    page.wait_for_function("document.querySelector('.face-picker img').complete")
+    page.wait_for_function("() => document.querySelector('.face-picker img').complete")
     screenshot(page, "07-choose-face")
     page.get_by_role("radio", name="Face 1").check()
     page.get_by_role("button", name="Continue").click()
