@@ -14,7 +14,8 @@ from cases.api import webhooks as webhooks_api
 from cases.portal import organisation as organisation_portal
 from cases.portal import reunification as reunification_portal
 from cases.portal import views as portal
-from cases.portal.urls import account_urls, apikey_urls, otp_urls, user_urls
+from cases.portal.offline import LogoutView
+from cases.portal.urls import account_urls, apikey_urls, offline_urls, otp_urls, user_urls
 from matching import api as matching_api
 from matching import disputes
 from matching import views as review
@@ -168,7 +169,8 @@ urlpatterns = [
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Sign-out also erases what the browser keeps for offline use (Clear-Site-Data).
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/2fa/", include((otp_urls, "otp"))),
     path("accounts/", include(account_urls)),
     path("org/api-keys/", include((apikey_urls, "apikeys"))),
@@ -181,5 +183,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
+    *offline_urls,
     *portal_urls,
 ]

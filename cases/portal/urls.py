@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases.portal import accounts, apikeys, otp
+from cases.portal import accounts, apikeys, offline, otp
 
 # At `accounts/2fa/`, namespace "otp".
 otp_urls = [
@@ -34,4 +34,13 @@ account_urls = [
 user_urls = [
     path("", accounts.user_index, name="org-users"),
     path("<int:user_id>/", accounts.user_change, name="org-user-change"),
+]
+
+# At the site root: the installable web app for field capture (cases/portal/offline.py).
+# The worker is served from the root so that its scope covers every portal page.
+offline_urls = [
+    path("sw.js", offline.service_worker, name="service-worker"),
+    path("manifest.webmanifest", offline.manifest, name="web-manifest"),
+    path("offline/", offline.offline_page, name="offline"),
+    path("offline/key/", offline.offline_key, name="offline-key"),
 ]

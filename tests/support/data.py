@@ -82,3 +82,22 @@ def textured_photo(*, seed: int, size: tuple[int, int] = (240, 240)) -> bytes:
     out = io.BytesIO()
     Image.fromarray(pixels).save(out, format="PNG")
     return out.getvalue()
+
+
+def phone_photo(*, seed: int, size: tuple[int, int] = (2448, 3264)) -> bytes:
+    """A phone camera's portrait JPEG (8 Mpx, about 3.3 MB) that the fake engine sees as one
+    child: an 8 x 8 grid of grey levels with grain, so the same seed still matches after the
+    device downscales and re-encodes it, and different seeds do not. Made here, never a
+    real child's photo, and never committed."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    width, height = size
+    # Levels at the middle of the fake engine's buckets of 32, so resizing cannot move them.
+    levels = 16 + 32 * rng.integers(0, 8, size=(8, 8))
+    grid = np.kron(levels, np.ones((height // 8, width // 8))).astype(np.int16)
+    grain = rng.integers(-12, 13, size=(height, width, 3), dtype=np.int16)
+    pixels = np.clip(grid[:, :, None] + grain, 0, 255).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="JPEG", quality=95)
+    return out.getvalue()

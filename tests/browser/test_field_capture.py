@@ -1,0 +1,215 @@
+"""Field capture (issue 29): a found-child report filed with no connection is kept on the
+device, encrypted, survives a reload, and is sent once when the connection returns, also
+when the connection breaks while it is being sent; sign-out wipes it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from cases.models import FoundReport, Photo, User
+from cases.records.services import PhotoUpload, case_create
+from matching.models import Candidate
+from tests.factories import UserFactory
+from tests.support.browser import screenshot, sign_in
+from tests.support.data import CASE_FIELDS, phone_photo
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _ready(page) -> None:
+    """The page's offline script has its key, its worker and the copies it keeps."""
+    expect(page.locator("html[data-offline-ready]")).to_have_count(1)
+
+
+@pytest.fixture
+def fieldworker(org_ngo) -> User:
+    return UserFactory(username="fieldworker", organisation=org_ngo, role=User.Role.CASEWORKER)
+
+
+@pytest.fixture
+def photos(tmp_path, caseworker):
+    """Two phone-sized photos (about 4 MB each): the first is the child of a case another
+    organisation filed, so the report makes a candidate."""
+    child, other = phone_photo(seed=11), phone_photo(seed=12)
+    case_create(user=caseworker, **CASE_FIELDS, photos=[PhotoUpload(data=child, age_in_photo=8)])
+    paths = []
+    for name, data in (("child.jpg", child), ("other.jpg", other)):
+        path = tmp_path / name
+        path.write_bytes(data)
+        paths.append(str(path))
+    return paths
+
+
+def _open_form(page) -> None:
+    page.goto("/reports/new/")
+    _ready(page)
+    # The worker controls the page and keeps its copy (evaluate is not subject to the CSP).
+    for _ in range(100):
+        if page.evaluate("navigator.serviceWorker.controller !== null"):
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail("no service worker controls the page")
+
+
+def _fill_offline(page, photos: list[str], reference: str) -> None:
+    page.get_by_label("Your reference for this report").fill(reference)
+    page.get_by_label("Found on").fill("2025-06-01")
+    page.get_by_label("Found place").fill("Border point shelter")
+    page.get_by_label("Estimated age (from)").fill("7")
+    page.get_by_label("Estimated age (to)").fill("11")
+    page.get_by_label("Sex").select_option("female")
+    page.get_by_label("Choose photos").set_input_files(photos)
+    expect(page.locator(".photo-item")).to_have_count(2)
+    # Downscaled on the device: the row says what goes up.
+    expect(page.locator(".photo-item [data-file-state]").first).to_contain_text("sent as")
+    page.get_by_role("button", name="File report").click()
+    expect(page.locator("[data-offline-status]")).to_have_text(
+        "Saved on this device, not sent yet. It is sent when the connection returns."
+    )
+    expect(page.locator("[data-draft-state=waiting]")).to_have_count(1)
+
+
+def _sent_once(page, reference: str) -> FoundReport:
+    sent = page.locator("[data-draft-state=sent]")
+    expect(sent).to_have_count(1, timeout=60_000)
+    report = FoundReport.objects.get(external_ref=reference)
+    assert FoundReport.objects.count() == 1
+    expect(sent.get_by_role("link", name="Open what was filed")).to_have_attribute(
+        "href", f"/reports/{report.pk}/"
+    )
+    photos = list(report.photos.all())
+    assert len(photos) == 2
+    # Downscaled before upload: 1,600 px on the long side at most.
+    sizes = [(p.width, p.height) for p in photos]
+    assert all(max(size) <= 1600 for size in sizes), sizes
+    assert all(p.status == Photo.Status.READY for p in photos)
+    assert Candidate.objects.filter(found_report=report).count() == 1
+    return report
+
+
+def test_a_report_filed_offline_survives_a_reload_and_is_sent_once(new_page, fieldworker, photos):
+    page = new_page(width=390, height=844)
+    sign_in(page, "fieldworker")
+    _open_form(page)
+    page.context.set_offline(True)
+    _fill_offline(page, photos, "FIELD-1")
+    screenshot(page, "field-01-saved-offline")
+    assert FoundReport.objects.count() == 0
+
+    page.reload()
+    _ready(page)
+    expect(page.locator("[data-draft-state=waiting]")).to_have_count(1)
+    expect(page.get_by_label("Your reference for this report")).to_be_visible()
+    assert FoundReport.objects.count() == 0
+    screenshot(page, "field-02-reloaded-offline")
+
+    page.context.set_offline(False)
+    _sent_once(page, "FIELD-1")
+    screenshot(page, "field-03-sent")
+
+    # The copy of the list kept for offline use says how old it is.
+    page.goto("/reports/")
+    _ready(page)
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator("[data-offline-copy-note]")).to_contain_text("as of")
+    page.context.set_offline(False)
+
+
+def test_a_send_cut_off_midway_is_sent_again_without_a_second_report(new_page, fieldworker, photos):
+    page = new_page()
+    sign_in(page, "fieldworker")
+    _open_form(page)
+    page.context.set_offline(True)
+    _fill_offline(page, photos, "FIELD-2")
+
+    # The server files the report, then the connection drops before the answer arrives.
+    cut: list[str] = []
+
+    def drop_after_sending(route) -> None:
+        if route.request.method != "POST" or cut:
+            route.fallback()
+            return
+        route.fetch()
+        cut.append(route.request.headers.get("content-type", ""))
+        route.abort("internetdisconnected")
+
+    page.context.route(re.compile(r".*/reports/new/$"), drop_after_sending)
+    page.context.set_offline(False)
+    expect(page.locator("[data-draft-state=waiting] [data-draft-words]")).to_contain_text(
+        "The connection dropped while sending", timeout=60_000
+    )
+    assert cut and FoundReport.objects.count() == 1
+    page.context.unroute(re.compile(r".*/reports/new/$"))
+
+    # Back online: the same key returns the report already filed.
+    page.context.set_offline(True)
+    page.context.set_offline(False)
+    _sent_once(page, "FIELD-2")
+
+
+def test_draft_photos_are_ciphertext_and_sign_out_wipes_them(new_page, fieldworker, photos):
+    page = new_page()
+    sign_in(page, "fieldworker")
+    _open_form(page)
+    page.context.set_offline(True)
+    _fill_offline(page, photos, "FIELD-3")
+
+    stored = page.evaluate(
+        """async () => {
+            const drafts = await ReuniteDrafts.all();
+            const draft = drafts[0];
+            const bytes = new Uint8Array(draft.photos[0].data);
+            // What a photo starts with: JPEG (FF D8) or PNG (89 50).
+            const clear = (bytes[0] === 0xff && bytes[1] === 0xd8)
+                || (bytes[0] === 0x89 && bytes[1] === 0x50);
+            // Another key (anyone without this session's) cannot open it.
+            const other = crypto.getRandomValues(new Uint8Array(32));
+            const wrong = await crypto.subtle.importKey(
+                "raw", other, "AES-GCM", false, ["decrypt"]);
+            let opened = true;
+            try {
+                const sealed = draft.photos[0];
+                await crypto.subtle.decrypt({name: "AES-GCM", iv: sealed.iv}, wrong, sealed.data);
+            } catch (e) { opened = false; }
+            // Nothing in the database holds the key.
+            const dump = JSON.stringify(drafts.map(d => Object.keys(d)));
+            return {count: drafts.length, clear, opened, size: bytes.length, dump,
+                    fields: Object.prototype.toString.call(draft.fields.data)};
+        }"""
+    )
+    assert stored["count"] == 1
+    assert not stored["clear"] and not stored["opened"] and stored["size"] > 1000
+    assert "key" not in stored["dump"].replace("keyId", "")
+    assert stored["fields"] == "[object ArrayBuffer]"
+    # With the session's key, the page can read it back: it is the photo.
+    opened = page.evaluate(
+        """async () => {
+            const cfg = JSON.parse(sessionStorage.getItem("reunite-offline-key"));
+            const session = await ReuniteDrafts.keyImport(cfg);
+            const body = await ReuniteDrafts.read(session, (await ReuniteDrafts.all())[0]);
+            const head = new Uint8Array(await body.files[0].slice(0, 2).arrayBuffer());
+            const ref = body.fields.find(p => p[0] === "external_ref")[1];
+            return {ref, jpeg: head[0] === 0xff && head[1] === 0xd8};
+        }"""
+    )
+    assert opened == {"ref": "FIELD-3", "jpeg": True}
+
+    page.context.set_offline(False)
+    # Sending waits for the connection; sign out before it goes (stop it being sent).
+    page.context.route(re.compile(r".*/reports/new/$"), lambda route: route.abort())
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    left = page.evaluate(
+        """async () => ({
+            drafts: (await ReuniteDrafts.all()).length,
+            key: sessionStorage.getItem("reunite-offline-key"),
+            caches: (await caches.keys()).length,
+        })"""
+    )
+    assert left == {"drafts": 0, "key": None, "caches": 0}
+    assert FoundReport.objects.count() == 0
