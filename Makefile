@@ -26,6 +26,11 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# The case summary PDF (WeasyPrint) loads Debian's Pango through cffi.
+PANGO ?= /usr/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/libpangoft2-1.0.so.0
+$(PANGO):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0
+
 # The TypeScript client check's tools (openapi-typescript, tsc), pinned by package-lock.json.
 TS_CLIENT := tests/clients/ts
 $(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
@@ -36,7 +41,7 @@ $(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package.json $(TS_CLI
 clients-ts: $(TS_CLIENT)/node_modules/.package-lock.json
 
 ## Set up and serve the portal and API on http://127.0.0.1:8000 with the demo data.
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime $(PANGO)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py install_weights
 	$(PY) manage.py load_demo
@@ -45,12 +50,12 @@ run: $(VENV)/.runtime
 ## The whole suite: on PostgreSQL + Redis with a real worker, then on the embedded default.
 test: test-services test-embedded
 
-test-services: $(VENV)/.dev $(CHROMIUM) clients-ts
+test-services: $(VENV)/.dev $(CHROMIUM) $(PANGO) clients-ts
 	@pg_isready -q -d "$(TEST_DATABASE_URL)" || { echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL)"; exit 1; }
 	@$(PY) -c "import redis,sys; redis.Redis.from_url('$(TEST_REDIS_URL)').ping()" || { echo "Redis is not reachable at $(TEST_REDIS_URL)"; exit 1; }
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 
-test-embedded: $(VENV)/.dev clients-ts
+test-embedded: $(VENV)/.dev $(PANGO) clients-ts
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not browser"
 
 lint: $(VENV)/.dev

@@ -12,6 +12,7 @@ from cases.api import photos as photos_api
 from cases.api import reports as reports_api
 from cases.api import webhooks as webhooks_api
 from cases.portal import organisation as organisation_portal
+from cases.portal import printing
 from cases.portal import reunification as reunification_portal
 from cases.portal import views as portal
 from cases.portal.offline import LogoutView
@@ -106,6 +107,7 @@ portal_urls = [
     path("cases/new/", portal.case_create, name="case-create"),
     path("cases/<int:case_id>/", portal.case_detail, name="case-detail"),
     path("cases/<int:case_id>/edit/", portal.case_edit, name="case-edit"),
+    path("cases/<int:case_id>/summary.pdf", printing.case_summary_pdf, name="case-summary-pdf"),
     path("cases/<int:case_id>/photos/add/", portal.case_photo_add, name="case-photo-add"),
     path("cases/<int:case_id>/close/", portal.case_close, name="case-close"),
     path(

@@ -101,6 +101,7 @@ _("photo.removed", "A wrong photo removed (file, faces and face templates)", on_
 _("photo.viewed", "Photo viewed")
 # A record's page, with its photo thumbnails, is one view (full photos are audited apart).
 _("case.viewed", "Case page viewed")
+_("case.summary_printed", "Case summary printed (PDF with its photos)", on_timeline=True)
 _("report.viewed", "Found report page viewed")
 # Aggregates only (counts, waits, rates), but a programme's shape is sensitive too.
 _("programme.viewed", "Programme figures viewed")

@@ -242,6 +242,12 @@ def notifications_read_for_link(*, user: User, link: str) -> int:
     return len(ids)
 
 
+def case_summary_printed(*, user: User, case: MissingCase) -> None:
+    """Audit one printed case summary (a PDF carrying the case's photos), like a photo view."""
+    photo_ids = list(case.photos.values_list("pk", flat=True))
+    audit_record(actor=user, action="case.summary_printed", obj=case, data={"photos": photo_ids})
+
+
 def record_page_view(*, user: User, owner: MissingCase | FoundReport) -> None:
     """Audit one view of a case's or report's page, thumbnails included (one row, not one
     per thumbnail); full-size photos are audited one by one when opened.

@@ -136,3 +136,26 @@ def test_closed_and_erased_cases_say_so(new_page, caseworker, partner, reviewer,
     )
     expect(review.get_by_role("button", name="Record decision")).to_have_count(0)
     screenshot(review, f"issue26-{tag}-candidate-of-reunited-case")
+
+
+@pytest.mark.parametrize("size", [{"width": 1366, "height": 768}, PHONE], ids=["desktop", "phone"])
+def test_the_case_prints_and_its_summary_downloads_as_a_pdf(new_page, caseworker, size):
+    case = MissingCaseFactory(created_by=caseworker)
+    photo_add(user=caseworker, owner=case, upload=PhotoUpload(data=image_bytes(size=(200, 200))))
+    tag = "phone" if size["width"] < 500 else "desktop"
+    page = new_page(**size)
+    sign_in(page, "caseworker")
+    page.goto(f"/cases/{case.pk}/")
+    with page.expect_download() as download:
+        page.get_by_test_id("summary-pdf").click()
+    pdf = download.value
+    assert pdf.suggested_filename == f"{case.reference}-summary.pdf"
+    with open(pdf.path(), "rb") as file:
+        assert file.read(5) == b"%PDF-"
+
+    # On paper the page is the record: no header, navigation, buttons or forms.
+    page.emulate_media(media="print")
+    expect(page.locator("header.topbar")).to_be_hidden()
+    expect(page.get_by_test_id("summary-pdf")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Details")).to_be_visible()
+    screenshot(page, f"issue26-{tag}-case-page-printed")
