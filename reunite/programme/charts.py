@@ -63,9 +63,14 @@ def chart_months(
 
 
 def chart_bars(
-    *, title: str, labels: Sequence[str], values: Sequence[float | None], unit: str = ""
+    *,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    unit: str = "",
+    missing: str = "too few to show",
 ) -> bytes:
-    """Horizontal bars, one a label; a value of None (too few to show) is said in words."""
+    """Horizontal bars, one a label; a value of None is said in words (`missing`)."""
     figure, axes = _figure(title, height=0.5 + 0.45 * max(len(labels), 2))
     shown = [v or 0 for v in values]
     rows = list(range(len(labels)))[::-1]
@@ -74,7 +79,7 @@ def chart_bars(
     axes.set_yticklabels(labels, fontsize=9)
     top = max([*shown, 1])
     for row, value in zip(rows, values, strict=True):
-        words = "too few to show" if value is None else _number(value, unit)
+        words = missing if value is None else _number(value, unit)
         axes.text(value or 0, row, f" {words}", va="center", fontsize=8)
     axes.set_xlim(0, top * 1.3)
     return _svg(figure)

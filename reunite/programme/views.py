@@ -113,6 +113,13 @@ class Figure:
     rows: list[list[tuple[str, str]]]
     note: str = ""
 
+    def cells(self) -> list[list[tuple[str, str, str]]]:
+        """Each row's cells with their column's name (the label a phone shows beside it)."""
+        return [
+            [(text, link, column) for (text, link), column in zip(row, self.columns, strict=True)]
+            for row in self.rows
+        ]
+
 
 def _cell(value: Any, link: str = "") -> tuple[str, str]:
     return (str(value), link)
@@ -356,6 +363,7 @@ def _wait_chart(selector: Callable, title: str) -> Callable[[ProgrammeScope], by
             labels=["Median", "90th percentile"],
             values=[wait.median_days, wait.p90_days],
             unit="days",
+            missing="nothing to measure yet",
         )
 
     return draw

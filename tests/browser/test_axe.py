@@ -75,6 +75,7 @@ PAGES = [
     AxePage("orgadmin", "/org/profile/", "organisation profile"),
     AxePage("orgadmin", "/org/api-keys/{api_key}/revoke/", "revoke a key"),
     AxePage("orgadmin", "/org/users/", "users"),
+    AxePage("orgadmin", "/programme/", "programme"),
     AxePage("anonymous", "/accounts/password-reset/", "password reset"),
     AxePage("anonymous", "/accounts/password-reset/sent/", "password reset sent"),
     AxePage("anonymous", "/accounts/reset/MQ/no-such-token/", "a used account link"),
