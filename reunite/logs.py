@@ -19,6 +19,7 @@ from typing import Any
 from celery import current_task
 from celery.signals import before_task_publish
 from django.http import HttpRequest, HttpResponse
+from django.utils.log import log_response
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -94,6 +95,16 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = rid
+            if response.status_code >= 400:
+                # Django logs 4xx and 5xx ("Not Found: /x") after the whole middleware chain,
+                # when this id is gone; logged here, with it, and marked so Django does not.
+                log_response(
+                    "%s: %s",
+                    response.reason_phrase,
+                    request.path,
+                    response=response,
+                    request=request,
+                )
             # The path only: query strings may hold what someone searched for (a name).
             # Probes come every few seconds: their lines only at DEBUG.
             level = logging.DEBUG if request.path in QUIET_PATHS else logging.INFO

@@ -130,3 +130,15 @@ def test_a_task_queued_by_a_request_carries_its_id(json_lines):
     assert result.successful()
     [line] = [e for e in json_lines() if e["logger"] == "tests.task"]
     assert (line["task_id"], line["request_id"]) == ("task-8", "req-7")
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [("/no-such-page/", 404, "Not Found"), ("/api/v1/found-reports/", 401, "Unauthorized")],
+)
+def test_djangos_own_4xx_lines_carry_the_request_id(client, json_lines, path, status, message):
+    # The lines a partner's support request quotes.
+    assert client.get(path, HTTP_X_REQUEST_ID="support-7").status_code == status
+    [line] = [e for e in json_lines() if e["logger"] == "django.request"]
+    assert line["message"] == f"{message}: {path}"
+    assert line["request_id"] == "support-7"
