@@ -7,6 +7,7 @@ Every problem has a stable `type` (a code such as `photo_corrupt`), a `title`, t
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -141,9 +142,14 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return response
     response = handled
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    title = str(exc.default_detail)
+    if "{" in title:
+        # DRF's default details are templates ('Method "{method}" not allowed.'); a title
+        # is fixed per type, so the status's own words stand in (the detail has the rest).
+        title = HTTPStatus(response.status_code).phrase
     problem = _problem(
         code=exc.default_code,
-        title=str(exc.default_detail),
+        title=title,
         status_code=response.status_code,
         detail=str(detail),
     )
