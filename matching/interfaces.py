@@ -28,6 +28,7 @@ __all__ = [
     "candidates_for_case",
     "candidates_prefetch",
     "candidates_recheck",
+    "drawn_box_face_found",
     "indexes_rebuild",
     "matching_data_delete",
     "open_candidate_exists",
@@ -56,9 +57,34 @@ def photo_face_select(*, user: User, photo: Photo, face_id: int) -> Photo:
     return face_choice.photo_select_face(user=user, photo=photo, face_id=face_id)
 
 
-def photo_face_draw(*, user: User, photo: Photo, x: int, y: int, w: int, h: int) -> Photo:
-    """A person drew a box around the child's face, which no detector outlined."""
-    return face_choice.photo_face_draw(user=user, photo=photo, x=x, y=y, w=w, h=h)
+def photo_face_draw(
+    *,
+    user: User,
+    photo: Photo,
+    x: int,
+    y: int,
+    w: int,
+    h: int,
+    reason: str = "",
+    face_found: bool | None = None,
+) -> Photo:
+    """A person drew a box around the child's face, which no detector outlined. When no
+    detector finds a face in it either, `reason` is required (audited, shown to reviewers).
+    `face_found`: `drawn_box_face_found`'s answer when the caller already has it.
+    """
+    found = (
+        face_choice.drawn_box_face_found(photo=photo, x=x, y=y, w=w, h=h)
+        if face_found is None
+        else face_found
+    )
+    return face_choice.photo_face_draw(
+        user=user, photo=photo, x=x, y=y, w=w, h=h, face_found=found, reason=reason
+    )
+
+
+def drawn_box_face_found(*, photo: Photo, x: int, y: int, w: int, h: int) -> bool:
+    """Whether a detector finds a face in a drawn box (runs the model; no transaction)."""
+    return face_choice.drawn_box_face_found(photo=photo, x=x, y=y, w=w, h=h)
 
 
 def photo_face_box_check(*, photo: Photo, x: int, y: int, w: int, h: int) -> None:

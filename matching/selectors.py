@@ -476,3 +476,18 @@ def candidate_decided(*, candidate: Candidate) -> CandidateDecided:
     if candidate.status == Candidate.Status.CONFIRMED or candidate.reunification_stage:
         return CandidateDecided(summary="Confirmed by two reviewers")
     return CandidateDecided(summary="")
+
+
+def drawn_face_note(*, face_id: int) -> str:
+    """The reason a person gave for a face they outlined where no detector found one, for
+    reviewers; "" for any other face."""
+    from cases.models import AuditEvent
+
+    event = (
+        AuditEvent.objects.filter(action="photo.face_drawn", data__face=face_id)
+        .order_by("-id")
+        .first()
+    )
+    if event is None or not event.data.get("no_face_found"):
+        return ""
+    return str(event.data.get("reason", ""))

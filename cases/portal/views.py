@@ -411,6 +411,7 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
     if request.method == "POST" and form.is_valid():
         choice, box = form.cleaned_data["choice"], form.box()
         face = next((f for f in faces if f"face-{f.pk}" == choice), None)
+        no_face = False
         try:
             if choice == "draw":
                 if box is None:
@@ -418,17 +419,28 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
                         "Draw a box around the child's face on the photo, or type its position."
                     )
                 matching.photo_face_box_check(photo=photo, **box)
+                # Checked before the person confirms, so they are told and can say why.
+                no_face = not matching.drawn_box_face_found(photo=photo, **box)
             elif choice != "reject" and face is None:
                 raise DjangoValidationError("Choose one of the outlined faces.")
-            if not form.cleaned_data.get("confirm"):
-                confirm = {"choice": choice, "face": face, "box": box}
+            reason = request.POST.get("no_face_reason", "").strip()
+            if not form.cleaned_data.get("confirm") or (no_face and not reason):
+                if form.cleaned_data.get("confirm"):
+                    error = "Say why this is the child's face: no face detector finds one here."
+                confirm = {"choice": choice, "face": face, "box": box, "no_face": no_face}
                 if face is not None:
                     confirm["outline"] = _box_percent(photo, face.x, face.y, face.w, face.h)
                 elif box is not None:
                     confirm["outline"] = _box_percent(photo, **box)
             else:
                 if choice == "draw" and box is not None:
-                    matching.photo_face_draw(user=request.user, photo=photo, **box)
+                    matching.photo_face_draw(
+                        user=request.user,
+                        photo=photo,
+                        reason=reason,
+                        face_found=not no_face,
+                        **box,
+                    )
                     user_messages.success(request, "Saved: the face you outlined will be compared.")
                 elif choice == "reject":
                     matching.photo_reject_child_not_outlined(user=request.user, photo=photo)

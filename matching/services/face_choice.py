@@ -58,7 +58,13 @@ def _current_unselect(*, current: Face | None) -> None:
 
 
 def _choice_apply(
-    *, user: User, photo: Photo, face: Face, current: Face | None, action: str
+    *,
+    user: User,
+    photo: Photo,
+    face: Face,
+    current: Face | None,
+    action: str,
+    extra: dict | None = None,
 ) -> Photo:
     _current_unselect(current=current)
     face.is_selected = True
@@ -68,7 +74,7 @@ def _choice_apply(
     photo.rejection_code = ""
     photo.rejection_reason = ""
     photo.save(update_fields=["status", "rejection_code", "rejection_reason"])
-    data = {"face": face.pk}
+    data = {"face": face.pk, **(extra or {})}
     if current is not None:
         data["previous_face"] = current.pk
     audit_record(actor=user, action=action, obj=photo, data=data)
@@ -103,17 +109,58 @@ def face_box_check(*, photo: Photo, x: int, y: int, w: int, h: int) -> None:
         )
 
 
+def drawn_box_face_found(*, photo: Photo, x: int, y: int, w: int, h: int) -> bool:
+    """Whether a detector finds a face whose centre lies in a drawn box (looking at the box
+    with a margin, all detectors). Runs the model: call it with no transaction open."""
+    from cases.records.images import photo_pixels
+    from cases.records.storage import photo_file_read
+    from matching.generations import face_engine
+
+    pixels = photo_pixels(jpeg=photo_file_read(path=photo.file))
+    mx, my = w // 4, h // 4
+    left, top = max(0, x - mx), max(0, y - my)
+    crop = pixels[top : y + h + my, left : x + w + mx]
+    for found in face_engine().detect(crop, cnn_fallback=True):
+        cx, cy = left + found.x + found.w / 2, top + found.y + found.h / 2
+        if x <= cx <= x + w and y <= cy <= y + h:
+            return True
+    return False
+
+
 @transaction.atomic
-def photo_face_draw(*, user: User, photo: Photo, x: int, y: int, w: int, h: int) -> Photo:
+def photo_face_draw(
+    *,
+    user: User,
+    photo: Photo,
+    x: int,
+    y: int,
+    w: int,
+    h: int,
+    face_found: bool = True,
+    reason: str = "",
+) -> Photo:
     """A person drew a box around the child's face, which no detector outlined; that box is
-    embedded (the engine aligns it on landmarks it finds inside)."""
+    embedded (the engine aligns it on landmarks it finds inside).
+
+    `face_found` is `drawn_box_face_found`'s answer, worked out before (it runs the model).
+    When no detector finds a face in the box, the person's `reason` is required; it is
+    audited and shown to reviewers.
+    """
+    if not face_found and not reason.strip():
+        raise ValidationError(
+            "No face detector finds a face in this box. If you are sure it is the child's "
+            "face, say why, and save again."
+        )
     photo, current = _photo_locked_for_choice(photo=photo)
     face_box_check(photo=photo, x=x, y=y, w=w, h=h)
-    ordinal = (photo.faces.aggregate(top=Max("ordinal"))["top"] or -1) + 1
+    top = photo.faces.aggregate(top=Max("ordinal"))["top"]
+    # Not `top or -1`: a photo whose only face has ordinal 0 would get 0 again.
+    ordinal = 0 if top is None else top + 1
     # detector_score 0: no detector found it; selected_by says who drew it.
     face = Face.objects.create(photo=photo, ordinal=ordinal, x=x, y=y, w=w, h=h, detector_score=0)
+    extra = {} if face_found else {"no_face_found": True, "reason": reason.strip()[:500]}
     return _choice_apply(
-        user=user, photo=photo, face=face, current=current, action="photo.face_drawn"
+        user=user, photo=photo, face=face, current=current, action="photo.face_drawn", extra=extra
     )
 
 
