@@ -40,6 +40,7 @@ __all__ = [
     "photo_matching_data_delete",
     "photo_process_enqueue",
     "photo_reject_child_not_outlined",
+    "photo_set_aside",
     "photo_viewable_by_case_owner",
     "photo_viewable_by_reviewer",
     "reunification_step_record",
@@ -80,6 +81,11 @@ def photo_face_draw(
     return face_choice.photo_face_draw(
         user=user, photo=photo, x=x, y=y, w=w, h=h, face_found=found, reason=reason
     )
+
+
+def photo_set_aside(*, user: User, photo: Photo, reason: str) -> list[int]:
+    """Set aside a wrong photo in candidates under review; they are re-scored without it."""
+    return face_choice.photo_set_aside(user=user, photo=photo, reason=reason)
 
 
 def drawn_box_face_found(*, photo: Photo, x: int, y: int, w: int, h: int) -> bool:

@@ -489,19 +489,24 @@ def photo_remove(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespon
     photo = selectors.photo_get(user=request.user, photo_id=photo_id, action=Action.PHOTO_ADD)
     held = matching.photo_candidate_ids(photo=photo)
     error, reason = "", request.POST.get("reason", "")
-    if request.method == "POST" and not held:
+    if request.method == "POST":
         try:
-            remove(user=request.user, photo=photo, reason=reason)
+            if held:
+                matching.photo_set_aside(user=request.user, photo=photo, reason=reason)
+                done = "The photo is set aside; the possible matches are re-scored without it."
+            else:
+                remove(user=request.user, photo=photo, reason=reason)
+                done = "The photo is removed, with its faces and file."
         except DjangoValidationError as exc:
             error = " ".join(exc.messages)
         else:
-            user_messages.success(request, "The photo is removed, with its faces and file.")
+            user_messages.success(request, done)
             return redirect(_owner_url(photo))
     return render(
         request,
         "portal/photo_remove.html",
         {"photo": photo, "held": held, "error": error, "reason": reason, "back": _owner_url(photo)},
-        status=400 if error else (409 if held and request.method == "POST" else 200),
+        status=400 if error else 200,
     )
 
 

@@ -186,3 +186,63 @@ def photo_embedded_face(*, photo: Photo) -> Face | None:
     return Face.objects.filter(
         photo=photo, is_selected=True, pk__in=Embedding.objects.values("face_id")
     ).first()
+
+
+@transaction.atomic
+def photo_set_aside(*, user: User, photo: Photo, reason: str) -> list[int]:
+    """Set aside a wrong photo that is part of candidates still under review: it stops being
+    compared, its pairs leave those candidates, and each is re-scored on the pairs left (or
+    withdrawn when none is left). Returns the candidates it touched.
+
+    Refused once reviewers have finished with a candidate: the in-person verification
+    settles a confirmed match, not a change of evidence.
+    """
+    from matching.models import Candidate
+    from matching.services.review import candidate_withdraw
+    from matching.services.search import _candidate_rescore
+
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why this photo is wrong."})
+    photo = Photo.objects.select_for_update().get(pk=photo.pk)
+    faces = list(photo.faces.all())
+    pairs = CandidatePair.objects.filter(Q(case_face__in=faces) | Q(report_face__in=faces))
+    candidate_ids = sorted(set(pairs.values_list("candidate_id", flat=True)))
+    candidates = list(
+        Candidate.objects.select_for_update()
+        .select_related("case", "found_report")
+        .filter(pk__in=candidate_ids)
+        .order_by("pk")
+    )
+    under_review = (Candidate.Status.PENDING, Candidate.Status.DISPUTED)
+    decided = [c.pk for c in candidates if c.status not in under_review]
+    if decided:
+        raise ValidationError(
+            "Reviewers have already finished with possible match "
+            + ", ".join(f"#{pk}" for pk in decided)
+            + ", so its photos stay as they were. Record what the in-person check shows."
+        )
+    pairs.delete()
+    face_embeddings_delete(faces=faces)
+    photo.status = Photo.Status.REJECTED
+    photo.rejection_code = "set_aside"
+    photo.rejection_reason = f"Set aside by a caseworker: {reason.strip()[:200]}"
+    photo.processed_at = timezone.now()
+    photo.save(update_fields=["status", "rejection_code", "rejection_reason", "processed_at"])
+    audit_record(
+        actor=user,
+        action="photo.set_aside",
+        obj=photo,
+        data={"reason": reason.strip()[:500], "candidates": candidate_ids},
+    )
+    for candidate in candidates:
+        if candidate.pairs.exists():
+            _candidate_rescore(
+                candidate=candidate, case=candidate.case, report=candidate.found_report
+            )
+        else:
+            candidate_withdraw(
+                actor=None,
+                candidate=candidate,
+                reason=f"Its only photo pair was set aside by {user.get_username()}.",
+            )
+    return candidate_ids
