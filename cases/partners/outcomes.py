@@ -48,6 +48,11 @@ _STAGE_OUTCOMES = {
     "verified_not_same": Outcome.NOT_A_MATCH,
 }
 _ENDED = ("withdrawn", "rejected", "not_same_child")
+_CASE_CLOSED = (
+    MissingCase.Status.REUNITED,
+    MissingCase.Status.CLOSED,
+    MissingCase.Status.ERASED,
+)
 
 
 def candidate_outcome(*, status: str, stage: str = "") -> Outcome:
@@ -139,7 +144,11 @@ def _outcome(candidates: list, other: str) -> OutcomeView:
                 contact_name=organisation.contact_name,
                 contact_phone=organisation.contact_phone,
             )
-    if any(outcome == Outcome.UNDER_REVIEW for outcome, _ in outcomes):
+    # A candidate still waiting whose case was since reunited or closed waits on no reviewer.
+    if any(
+        outcome == Outcome.UNDER_REVIEW and c.case.status not in _CASE_CLOSED
+        for outcome, c in outcomes
+    ):
         return OutcomeView(state=Outcome.UNDER_REVIEW)
     return OutcomeView(state=Outcome.NO_MATCH_SO_FAR)
 

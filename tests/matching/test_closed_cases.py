@@ -46,7 +46,7 @@ def test_a_reunited_case_walked_through_a_new_matching_report_waits_on_no_review
 
 
 def test_a_candidate_waiting_when_its_case_closes_leaves_the_queue_and_says_why(
-    caseworker, partner, reviewer
+    caseworker, partner, reviewer, api_for
 ):
     candidate_pair_record(
         case_face=ready_photo_with_embedding(user=caseworker, seed=1, side="case"),
@@ -65,3 +65,6 @@ def test_a_candidate_waiting_when_its_case_closes_leaves_the_queue_and_says_why(
     assert "Record decision" not in html
     with pytest.raises(ValidationError, match="closed as reunited"):
         candidate_decide(user=reviewer, candidate=candidate, decision="confirm", note="Same.")
+    # The partner is no longer told "under review".
+    report = api_for(partner).get(f"/api/v1/found-reports/{candidate.found_report_id}/").json()
+    assert report["outcome"]["state"] == "no_match_so_far"
