@@ -160,6 +160,28 @@
     });
   }
 
+  // A photo as the device sends it: at most `longSide` px on its long side, its EXIF
+  // orientation applied, and redrawn as a JPEG, which leaves EXIF (location included)
+  // behind. A small PNG or WebP is sent as it is (nothing to gain; the server strips its
+  // metadata anyway), and so is anything the browser cannot decode (the server says why).
+  function photoShrink(file, options) {
+    options = options || {};
+    if (options.original || !scope.createImageBitmap || !scope.OffscreenCanvas || !/^image\/(jpeg|png|webp)$/.test(file.type)) {
+      return Promise.resolve(file);
+    }
+    var side = options.longSide || 1600;
+    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+      var scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
+      if (scale === 1 && file.type !== "image/jpeg") { bitmap.close(); return file; }
+      var canvas = new OffscreenCanvas(Math.round(bitmap.width * scale), Math.round(bitmap.height * scale));
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close();
+      return canvas.convertToBlob({ type: "image/jpeg", quality: 0.85 }).then(function (blob) {
+        return new File([blob], file.name, { type: "image/jpeg", lastModified: file.lastModified });
+      });
+    }).catch(function () { return file; });
+  }
+
   function textOf(html) {
     return html.replace(/<[^>]*>/g, "").replace(/&#x27;|&#39;/g, "'").replace(/&quot;/g, '"')
       .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&").replace(/\s+/g, " ").trim();
@@ -265,6 +287,7 @@
     wipeUnreadable: wipeUnreadable,
     sendAll: sendAll,
     refusalReason: refusalReason,
+    photoShrink: photoShrink,
     SYNC_TAG: "reunite-drafts",
   };
 })(self);

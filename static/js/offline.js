@@ -52,25 +52,7 @@
 
   function shrink(file) {
     var cfg = session ? session.config : configStored();
-    if ((cfg && cfg.photo_original) || !window.createImageBitmap || !/^image\/(jpeg|png|webp)$/.test(file.type)) {
-      return Promise.resolve(file);
-    }
-    var side = (cfg && cfg.photo_long_side) || 1600;
-    return createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
-      var scale = Math.min(1, side / Math.max(bitmap.width, bitmap.height));
-      // A small PNG or WebP has nothing to lose; a JPEG is always redrawn, which drops its
-      // EXIF (location included) after its orientation has been applied.
-      if (scale === 1 && file.type !== "image/jpeg") { bitmap.close(); return file; }
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(bitmap.width * scale);
-      canvas.height = Math.round(bitmap.height * scale);
-      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      bitmap.close();
-      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", 0.85); }).then(function (blob) {
-        if (!blob) { return file; }
-        return new File([blob], file.name, { type: "image/jpeg", lastModified: file.lastModified });
-      });
-    }, function () { return file; });
+    return D.photoShrink(file, { original: !!(cfg && cfg.photo_original), longSide: cfg && cfg.photo_long_side });
   }
 
   function formatSize(bytes) {

@@ -4,9 +4,12 @@ when the connection breaks while it is being sent; sign-out wipes it."""
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from cases.models import FoundReport, Photo, User
@@ -204,12 +207,57 @@ def test_draft_photos_are_ciphertext_and_sign_out_wipes_them(new_page, fieldwork
     page.context.route(re.compile(r".*/reports/new/$"), lambda route: route.abort())
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.wait_for_load_state("load")
+    # Read the device's storage directly, not through the page's scripts.
     left = page.evaluate(
-        """async () => ({
-            drafts: (await ReuniteDrafts.all()).length,
-            key: sessionStorage.getItem("reunite-offline-key"),
-            caches: (await caches.keys()).length,
-        })"""
+        """async () => {
+            const db = await new Promise((ok, no) => {
+                const request = indexedDB.open("reunite-drafts");
+                request.onsuccess = () => ok(request.result);
+                request.onerror = () => no(request.error);
+            });
+            let drafts = 0;
+            if (db.objectStoreNames.contains("drafts")) {
+                const store = db.transaction("drafts").objectStore("drafts");
+                const counted = store.count();
+                drafts = await new Promise(ok => { counted.onsuccess = () => ok(counted.result); });
+            }
+            db.close();
+            return {drafts, key: sessionStorage.getItem("reunite-offline-key"),
+                    caches: (await caches.keys()).length};
+        }"""
     )
     assert left == {"drafts": 0, "key": None, "caches": 0}
     assert FoundReport.objects.count() == 0
+
+
+def test_a_camera_photo_is_turned_upright_and_loses_its_location(new_page, tmp_path):
+    """The device's downscale: 1,600 px long side, EXIF orientation applied, no EXIF left."""
+    sideways = Image.open(io.BytesIO(phone_photo(seed=5, size=(2400, 1800))))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored landscape, shown portrait
+    exif.get_ifd(0x8825).update({1: "N", 2: (51.0, 30.0, 12.0), 3: "W", 4: (0.0, 7.0, 39.0)})
+    taken = io.BytesIO()
+    sideways.save(taken, format="JPEG", quality=95, exif=exif)
+    page = new_page()
+    page.goto("/offline/")  # loads offline-drafts.js, and holds no one's data
+    encoded = page.evaluate(
+        """async (b64) => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            const file = new File([bytes], "camera.jpg", {type: "image/jpeg"});
+            const small = await ReuniteDrafts.photoShrink(file, {longSide: 1600});
+            const out = new Uint8Array(await small.arrayBuffer());
+            let text = "";
+            for (let i = 0; i < out.length; i += 32768) {
+                text += String.fromCharCode.apply(null, out.subarray(i, i + 32768));
+            }
+            return [small.name, btoa(text)];
+        }""",
+        base64.b64encode(taken.getvalue()).decode(),
+    )
+    name, data = encoded[0], base64.b64decode(encoded[1])
+    sent = Image.open(io.BytesIO(data))
+    assert name == "camera.jpg" and sent.format == "JPEG"
+    assert sent.size == (1200, 1600)
+    assert len(sent.getexif()) == 0 and b"Exif" not in data[:4096]
+    assert len(data) < len(taken.getvalue()) / 5
