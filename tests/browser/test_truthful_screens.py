@@ -159,3 +159,34 @@ def test_the_case_prints_and_its_summary_downloads_as_a_pdf(new_page, caseworker
     expect(page.get_by_test_id("summary-pdf")).to_be_hidden()
     expect(page.get_by_role("heading", name="Details")).to_be_visible()
     screenshot(page, f"issue26-{tag}-case-page-printed")
+
+
+@pytest.mark.parametrize("size", [{"width": 1366, "height": 768}, PHONE], ids=["desktop", "phone"])
+def test_a_wrong_photo_is_removed_and_a_box_around_nothing_asks_why(new_page, caseworker, size):
+    face = ready_photo_with_embedding(user=caseworker, seed=9, side="case")
+    case = face.photo.case
+    spare = ready_photo_with_embedding(user=caseworker, seed=11, side="case").photo
+    tag = "phone" if size["width"] < 500 else "desktop"
+    page = new_page(**size)
+    sign_in(page, "caseworker")
+
+    page.goto(f"/cases/{case.pk}/")
+    page.get_by_role("link", name=re.compile("Wrong photo\\? Remove it")).first.click()
+    page.get_by_label("Why is this photo wrong?").fill("A photo of her brother.")
+    screenshot(page, f"issue26-{tag}-remove-photo")
+    page.get_by_role("button", name="Remove this photo for good").click()
+    expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/$"))
+    expect(page.get_by_role("status")).to_contain_text("The photo is removed")
+    expect(page.get_by_test_id("timeline")).to_contain_text("A wrong photo removed")
+
+    # A box drawn on a photo where no detector finds a face: told, and asked why.
+    page.goto(f"/photos/{spare.pk}/select-face/")
+    page.get_by_label("Draw a box around the child's face").check()
+    for name, value in {"x": "40", "y": "40", "w": "100", "h": "100"}.items():
+        page.locator(f"#face-picker-form input[name={name}]").fill(value)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_test_id("no-face-found")).to_be_visible()
+    page.get_by_label("Why is this the child's face?").fill("Side view; the scarf hides it.")
+    screenshot(page, f"issue26-{tag}-drawn-box-no-face")
+    page.get_by_role("button", name="Save this choice").click()
+    expect(page.get_by_role("status")).to_contain_text("the face you outlined")
