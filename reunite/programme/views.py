@@ -24,6 +24,7 @@ from cases.access.permissions import Action, user_can
 from cases.audit.trail import audit_record
 from cases.models import Organisation, User
 from cases.portal.http import portal
+from cases.portal.views import filters_ignored_say
 from matching.models import Duplicate, ReunificationStage
 from reunite.programme import charts
 from reunite.programme.selectors import (
@@ -83,7 +84,10 @@ class ProgrammeFilterForm(forms.Form):
 def _scope(request: AuthenticatedHttpRequest) -> tuple[ProgrammeFilterForm, ProgrammeScope]:
     form = ProgrammeFilterForm(request.GET or None, user=request.user)
     data: dict[str, Any] = {}
-    if form.is_bound and form.is_valid():
+    if form.is_bound:
+        form.is_valid()
+        # The fields that are understood still filter; the others are said to be ignored.
+        filters_ignored_say(request, form)
         data = form.cleaned_data
     organisation = data.get("organisation")
     scope = programme_scope_get(

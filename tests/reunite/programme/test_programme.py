@@ -276,3 +276,12 @@ def test_operators_read_every_organisation_or_one(org_family):
     assert programme_scope_get(user=operator).organisation is None
     chosen = programme_scope_get(user=operator, organisation_id=org_family.pk)
     assert chosen.organisation == org_family
+
+
+def test_a_filter_not_understood_is_said_and_ignored(org_family):
+    admin = UserFactory(organisation=org_family, role=User.Role.ORG_ADMIN)
+    client = force_login_verified(Client(), admin)
+    page = client.get("/programme/", {"start": "soon", "end": "2026-01-31"})
+    assert page.status_code == 200
+    assert "“From” was not understood, so it was ignored" in page.content.decode()
+    assert page.context["scope"].end == dt.date(2026, 1, 31)
