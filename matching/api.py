@@ -64,6 +64,8 @@ class CandidateListApi(APIView):
     pagination_class = PageNumberPagination
 
     @extend_schema(
+        summary="Candidates for review (reviewers)",
+        description="A page of possible matches, filtered by `status` and `held_back`.",
         parameters=[
             OpenApiParameter("status", enum=Candidate.Status.values, required=False),
             OpenApiParameter(
@@ -113,7 +115,12 @@ class DecisionOutput(serializers.ModelSerializer):
 
 
 class CandidateDecisionApi(APIView):
-    @extend_schema(request=DecisionInput, responses={201: DecisionOutput, **problems(400, 404)})
+    @extend_schema(
+        summary="Record a reviewer's decision on a candidate",
+        description="`decision` (`confirm`, `reject`, `unsure`) with a `note`.",
+        request=DecisionInput,
+        responses={201: DecisionOutput, **problems(400, 404)},
+    )
     def post(self, request: AuthenticatedRequest, candidate_id: int) -> Response:
         # Role and access first: a forbidden caller gets 403/404, never a validation error.
         candidate = candidate_get(user=request.user, candidate_id=candidate_id)
@@ -162,6 +169,8 @@ class CaseCandidateOutput(serializers.ModelSerializer):
 class CaseCandidateListApi(APIView):
     @extend_schema(
         summary="A case's possible matches, coarse outcome only",
+        description="What reviewers decided on each possible match, and the other side's "
+        "contact once confirmed. No scores.",
         responses={200: CaseCandidateOutput(many=True), **problems(404)},
     )
     def get(self, request: AuthenticatedRequest, case_id: int) -> Response:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +25,7 @@ from cases.partners.outcomes import case_outcome, cases_with_outcome
 from cases.records import selectors, services
 from cases.records.services import CASE_EDITABLE_FIELDS
 from cases.safeguards.erasure import case_consent_withdraw
+from reunite.api.responses import LOCATION, created_response
 from reunite.api.schema import problems
 
 
@@ -71,6 +73,8 @@ def _case_output(case: MissingCase) -> dict:
 class CaseListCreateApi(APIView):
     @extend_schema(
         summary="List your organisation's cases",
+        description="Every missing-child case of your organisation, with its photos' states, "
+        "`processing_state` and coarse `outcome`.",
         responses={200: CaseOutput(many=True), **problems()},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
@@ -79,7 +83,10 @@ class CaseListCreateApi(APIView):
 
     @extend_schema(
         summary="Create a case (multipart, with photos)",
-        parameters=[IDEMPOTENCY_KEY],
+        description="Multipart only. With the same `Idempotency-Key` or `external_ref`, a "
+        "retry answers 200 with the case already created instead of filing a second one. "
+        "Faces are found after the answer: follow each photo's `status`.",
+        parameters=[IDEMPOTENCY_KEY, LOCATION],
         request=CaseInput,
         responses={
             200: OpenApiResponse(CaseOutput, description="A retry: the existing case."),
@@ -99,8 +106,10 @@ class CaseListCreateApi(APIView):
             photos=uploads_read(request, "photos"),
             **fields,
         )
-        return Response(
-            _case_output(case), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return created_response(
+            _case_output(case),
+            created=created,
+            location=reverse("api:case-detail", kwargs={"case_id": case.pk}),
         )
 
 
@@ -111,7 +120,12 @@ class CaseUpdateInput(CaseInput):
 
 
 class CaseDetailApi(APIView):
-    @extend_schema(summary="A case", responses={200: CaseOutput, **problems(404)})
+    @extend_schema(
+        summary="A case",
+        description="One case of your organisation; another organisation's is 404, like one "
+        "that does not exist.",
+        responses={200: CaseOutput, **problems(404)},
+    )
     def get(self, request: AuthenticatedRequest, case_id: int) -> Response:
         case = selectors.case_get(user=request.user, case_id=case_id)
         return Response(_case_output(case))
@@ -158,10 +172,16 @@ class CaseConsentWithdrawApi(APIView):
 class CasePhotoAddApi(APIView):
     @extend_schema(
         summary="Add a photo to a case",
+        description="Multipart: one `image`, optional `taken_on` and `age_in_photo`. Faces are "
+        "found after the answer: poll `GET /api/v1/photos/{photo_id}/`.",
         request=PhotoAddInput,
+        parameters=[LOCATION],
         responses={201: PhotoOutput, **problems(400, 404, 413, 415)},
     )
     def post(self, request: AuthenticatedRequest, case_id: int) -> Response:
         case = selectors.case_get(user=request.user, case_id=case_id, action=Action.PHOTO_ADD)
         photo = services.photo_add(user=request.user, owner=case, upload=upload_read(request))
-        return Response(PhotoOutput(photo).data, status=status.HTTP_201_CREATED)
+        return created_response(
+            PhotoOutput(photo).data,
+            location=reverse("api:photo-detail", kwargs={"photo_id": photo.pk}),
+        )

@@ -18,6 +18,9 @@ from reunite.api.schema import problems
 class PhotoDetailApi(APIView):
     @extend_schema(
         summary="A photo's state and detected faces",
+        description="`status`: `pending`, `processing`, `ready`, `rejected` (see "
+        "`rejection_code` and `rejection_reason`) or `needs_face_selection`; v1 may add "
+        "values.",
         responses={200: PhotoOutput, **problems(404)},
     )
     def get(self, request: AuthenticatedRequest, photo_id: int) -> Response:
@@ -32,6 +35,8 @@ class SelectFaceInput(serializers.Serializer):
 class PhotoSelectFaceApi(APIView):
     @extend_schema(
         summary="Pick the child's face in a photo with several faces",
+        description="For a photo in `needs_face_selection`: `face_id` names the child's face, "
+        "the one the photo is matched with.",
         request=SelectFaceInput,
         responses={200: PhotoOutput, **problems(400, 404)},
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +25,7 @@ from cases.partners.outcomes import report_outcome, reports_with_outcome
 from cases.records import reports, selectors
 from cases.records.reports import REPORT_EDITABLE_FIELDS
 from cases.safeguards.erasure import report_withdraw
+from reunite.api.responses import LOCATION, created_response
 from reunite.api.schema import problems
 
 
@@ -94,6 +96,8 @@ def _report_output(report: FoundReport) -> dict:
 class ReportListCreateApi(APIView):
     @extend_schema(
         summary="List your organisation's found reports",
+        description="Every found-child report of your organisation, with its photos' states, "
+        "`processing_state` and `outcome`.",
         responses={200: ReportOutput(many=True), **problems()},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
@@ -104,7 +108,7 @@ class ReportListCreateApi(APIView):
         summary="File a found report (multipart, with photos)",
         description="Safe to retry: the same `external_ref`, or the same `Idempotency-Key`, "
         "returns the existing report with 200 and the same body; never a second report.",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, LOCATION],
         request=ReportInput,
         responses={
             200: OpenApiResponse(ReportOutput, description="A retry: the existing report."),
@@ -124,15 +128,18 @@ class ReportListCreateApi(APIView):
             photos=uploads_read(request, "photos"),
             **fields,
         )
-        return Response(
+        return created_response(
             _report_output(report),
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            created=created,
+            location=reverse("api:report-detail", kwargs={"report_id": report.pk}),
         )
 
 
 class ReportDetailApi(APIView):
     @extend_schema(
         summary="A found report: photo states, processing state and outcome",
+        description="Poll this, or register a webhook, to follow a report. Enums in the "
+        "answer are open: v1 may add values.",
         responses={200: ReportOutput, **problems(404)},
     )
     def get(self, request: AuthenticatedRequest, report_id: int) -> Response:
@@ -201,7 +208,10 @@ class ReportWithdrawApi(APIView):
 class ReportPhotoAddApi(APIView):
     @extend_schema(
         summary="Add a photo to a report",
+        description="Multipart: one `image`, optional `taken_on` and `age_in_photo`. Faces are "
+        "found after the answer: poll `GET /api/v1/photos/{photo_id}/`.",
         request=PhotoAddInput,
+        parameters=[LOCATION],
         responses={201: PhotoOutput, **problems(400, 404, 409, 413, 415)},
     )
     def post(self, request: AuthenticatedRequest, report_id: int) -> Response:
@@ -211,4 +221,7 @@ class ReportPhotoAddApi(APIView):
         photo = reports.report_photo_add(
             user=request.user, report=report, upload=upload_read(request)
         )
-        return Response(PhotoOutput(photo).data, status=status.HTTP_201_CREATED)
+        return created_response(
+            PhotoOutput(photo).data,
+            location=reverse("api:photo-detail", kwargs={"photo_id": photo.pk}),
+        )

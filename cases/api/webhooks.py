@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -14,6 +15,7 @@ from cases.access.permissions import Action, action_require
 from cases.models import User, WebhookDelivery, WebhookEndpoint
 from cases.partners import webhooks
 from reunite.api.problems import PROBLEM_CONTENT_TYPE, ProblemOutput
+from reunite.api.responses import LOCATION, created_response
 
 _ERRORS = {(code, PROBLEM_CONTENT_TYPE): ProblemOutput for code in (400, 401, 403, 404, 429)}
 
@@ -69,6 +71,7 @@ class DeliveryOutput(serializers.ModelSerializer):
 class WebhookListCreateApi(APIView):
     @extend_schema(
         summary="Your organisation's webhook endpoints",
+        description="Without their signing secrets, which are shown only at registration.",
         responses={200: WebhookOutput(many=True), **_ERRORS},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
@@ -81,6 +84,7 @@ class WebhookListCreateApi(APIView):
         description="Events: `report.outcome_changed`. The response holds the signing secret, "
         "shown only this once.",
         request=WebhookInput,
+        parameters=[LOCATION],
         responses={201: WebhookCreatedOutput, **_ERRORS},
     )
     def post(self, request: AuthenticatedRequest) -> Response:
@@ -91,17 +95,24 @@ class WebhookListCreateApi(APIView):
             user=request.user, url=serializer.validated_data["url"]
         )
         body = {**WebhookOutput(endpoint).data, "secret": secret}
-        return Response(body, status=status.HTTP_201_CREATED)
+        return created_response(
+            body, location=reverse("api:webhook-detail", kwargs={"endpoint_id": endpoint.pk})
+        )
 
 
 class WebhookDetailApi(APIView):
-    @extend_schema(summary="A webhook endpoint", responses={200: WebhookOutput, **_ERRORS})
+    @extend_schema(
+        summary="A webhook endpoint",
+        description="One endpoint of your organisation, without its signing secret.",
+        responses={200: WebhookOutput, **_ERRORS},
+    )
     def get(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = _endpoint_get(user=request.user, endpoint_id=endpoint_id)
         return Response(WebhookOutput(endpoint).data)
 
     @extend_schema(
         summary="Stop sending events to this endpoint",
+        description="No event is sent to this URL any more.",
         responses={204: None, **_ERRORS},
     )
     def delete(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
@@ -116,6 +127,8 @@ class WebhookDeliveryListApi(APIView):
 
     @extend_schema(
         summary="The delivery log of an endpoint, newest first",
+        description="Each event sent: its attempts, the last status code or error, and when the "
+        "next attempt is due.",
         responses={200: DeliveryOutput(many=True), **_ERRORS},
     )
     def get(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:

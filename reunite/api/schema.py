@@ -94,9 +94,12 @@ def _opened(prop: dict, enums: set[str]) -> dict:
     if len(named) != 1:
         return prop
     opened = {k: v for k, v in prop.items() if k not in ("$ref", "allOf", "oneOf")}
-    opened["anyOf"] = [{"$ref": named[0]}, {"type": "string"}]
-    if any(r and r.endswith("/NullEnum") for r in refs):
-        opened["nullable"] = True
+    nullable = bool(opened.pop("nullable", False)) or any(
+        r and r.endswith("/NullEnum") for r in refs
+    )
+    # `nullable` sits on the string, which has a type (a bare one beside anyOf is invalid).
+    other: dict[str, Any] = {"type": "string", "nullable": True} if nullable else {"type": "string"}
+    opened["anyOf"] = [{"$ref": named[0]}, other]
     return opened
 
 
@@ -118,4 +121,18 @@ def open_response_enums(result: dict, generator: Any, request: Any, public: bool
                 prop["items"] = _opened(prop["items"], enums)
             else:
                 schema["properties"][field] = _opened(prop, enums)
+    # The null and blank enums only served the nullable enums opened above.
+    used = _refs(result)
+    for name in ("NullEnum", "BlankEnum"):
+        if name in components and f"#/components/schemas/{name}" not in used:
+            del components[name]
     return result
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(value) for value in node))
+    return set()
