@@ -54,6 +54,10 @@ def programme(caseworker, partner, reviewer, reviewer2, senior) -> dict[str, Can
     ):
         case_face = ready_photo_with_embedding(user=caseworker, seed=10 + seed, side="case")
         report_face = ready_photo_with_embedding(user=partner, seed=50 + seed, side="report")
+        if name in ("reunited", "not_same"):
+            # Photographed at 2; found at about 10: eight years between the photos.
+            case_face.photo.age_in_photo = 2
+            case_face.photo.save(update_fields=["age_in_photo"])
         candidate_pair_record(case_face=case_face, report_face=report_face, score=0.95)
         made[name] = Candidate.objects.get(case=case_face.photo.case)
 
@@ -225,7 +229,11 @@ def test_fairness_counts_and_their_suppression(programme):
     by_age = {r.group: r for r in programme_fairness_age(scope=_scope())}
     assert by_age["6-11"].cases == 7 and by_age["0-5"].cases == 2
     gaps = {r.group: r for r in programme_fairness_age_gap(scope=_scope())}
+    apart = [c for c in Candidate.objects.all() if c.age_gap_years and 5 <= c.age_gap_years < 10]
+    assert gaps["5-10 years"].candidates == len(apart) == 2
+    assert gaps["5-10 years"].confirmed == 2 and gaps["5-10 years"].not_same_child == 1
     assert gaps["not recorded"].candidates == Candidate.objects.filter(age_gap_years=None).count()
+    assert gaps["0-5 years"].candidates == 0 and gaps["10+ years"].candidates == 0
 
 
 def test_the_page_for_an_org_admin_links_to_their_lists_and_is_audited(programme, org_family):
