@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -16,6 +19,10 @@ logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through its settings
     from rest_framework.views import APIView
+
+
+# (limit, remaining, seconds to reset) of the tightest throttle, on Django's request.
+RATELIMIT_ATTRIBUTE = "reunite_ratelimit"
 
 
 class ApiClientRateThrottle(SimpleRateThrottle):
@@ -31,10 +38,23 @@ class ApiClientRateThrottle(SimpleRateThrottle):
         # the log) rather than take the whole API down with it. The daily limits, kept in the
         # database, still cap what a client can file.
         try:
-            return super().allow_request(request, view)
+            allowed = super().allow_request(request, view)
         except Exception:
             logger.warning("Throttle cache unavailable; request let through", exc_info=True)
             return True
+        if self.rate is not None and self.key is not None:
+            self._budget_note(request)
+        return allowed
+
+    def _budget_note(self, request: Request) -> None:
+        """Keep the tightest budget of the request's throttles for its RateLimit-* headers."""
+        remaining = max(0, self.num_requests - len(self.history))
+        # The oldest request in the window leaves it, freeing a request, this many seconds on.
+        reset = self.duration - (self.now - self.history[-1]) if self.history else self.duration
+        budget = (self.num_requests, remaining, max(0, math.ceil(reset)))
+        current = getattr(request._request, RATELIMIT_ATTRIBUTE, None)
+        if current is None or budget[1] < current[1]:
+            setattr(request._request, RATELIMIT_ATTRIBUTE, budget)
 
     def get_rate(self) -> str | None:
         # Read at each request, not at import, so settings overrides apply.
@@ -59,3 +79,22 @@ class ApiBulkRateThrottle(ApiClientRateThrottle):
     """A smaller budget for the bulk endpoint: each request may file 50 reports."""
 
     scope = "api_bulk"
+
+
+class RateLimitHeadersMiddleware:
+    """`RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds) on every
+    throttled answer, a 429 included, so a client can slow down before it is refused."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        budget = getattr(request, RATELIMIT_ATTRIBUTE, None)
+        if budget is not None:
+            for name, value in zip(RATELIMIT_HEADERS, budget, strict=True):
+                response[name] = str(value)
+        return response
+
+
+RATELIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")

@@ -136,3 +136,34 @@ def _refs(node: Any) -> set[str]:
     if isinstance(node, list):
         return set().union(*(_refs(value) for value in node))
     return set()
+
+
+_RATELIMIT_HEADERS = {
+    "RateLimit-Limit": "Requests allowed in the window (the tightest throttle of this operation).",
+    "RateLimit-Remaining": "Requests left in the window.",
+    "RateLimit-Reset": "Seconds until a request is freed in the window.",
+}
+
+
+def document_rate_limit_headers(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """Every API operation is throttled: its answers carry the RateLimit-* headers, and a 429
+    also `Retry-After` (cases/access/throttling.py)."""
+    headers = result.setdefault("components", {}).setdefault("headers", {})
+    for name, description in _RATELIMIT_HEADERS.items():
+        headers[name] = {"description": description, "schema": {"type": "integer"}}
+    headers["Retry-After"] = {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer"},
+    }
+    for path, item in result.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for operation in item.values():
+            for code, answer in operation.get("responses", {}).items():
+                if not (str(code).startswith("2") or str(code) == "429"):
+                    continue
+                documented = answer.setdefault("headers", {})
+                names = [*_RATELIMIT_HEADERS, *(["Retry-After"] if str(code) == "429" else [])]
+                for name in names:
+                    documented[name] = {"$ref": f"#/components/headers/{name}"}
+    return result

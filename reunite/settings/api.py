@@ -47,6 +47,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "reunite.api.schema.open_response_enums",
+        "reunite.api.schema.document_rate_limit_headers",
     ],
     # Operation ids start after /api/v1/: `found_reports_create`, not `v1_found_reports_create`.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",

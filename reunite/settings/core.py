@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cases.access.middleware.AuditContextMiddleware",
+    # RateLimit-* headers from the API's throttles (cases/access/throttling.py).
+    "cases.access.throttling.RateLimitHeadersMiddleware",
     # Break-glass accounts leave a trail: every superuser request is an audit record.
     "cases.access.middleware.SuperuserAuditMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
