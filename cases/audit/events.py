@@ -106,7 +106,11 @@ _("report.viewed", "Found report page viewed")
 # Aggregates only (counts, waits, rates), but a programme's shape is sensitive too.
 _("programme.viewed", "Programme figures viewed")
 _("photo.rejected", "Photo rejected", on_timeline=True)
-_("photo.set_aside", "A wrong photo set aside; its possible matches re-scored without it", on_timeline=True)
+_(
+    "photo.set_aside",
+    "A wrong photo set aside; its possible matches re-scored without it",
+    on_timeline=True,
+)
 _(
     "photo.needs_face_selection",
     "Photo has several faces: waiting for the child's face",
