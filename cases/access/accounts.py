@@ -430,3 +430,36 @@ def organisation_contact_update(
         data={"changed": sorted(f for f in after if after[f] != before[f])},
     )
     return organisation
+
+
+@transaction.atomic
+def organisation_field_capture_update(
+    *, actor: User, offline_draft_hours: int, photo_upload_original: bool
+) -> Organisation:
+    """How long drafts stay on a device, and whether photos go up at their original size."""
+    action_require(user=actor, action=Action.ORGANISATION_EDIT)
+    if actor.organisation_id is None:
+        raise PermissionDenied("Only members of an organisation may do this.")
+    organisation = Organisation.objects.select_for_update().get(pk=actor.organisation_id)
+    before = {
+        "offline_draft_hours": organisation.offline_draft_hours,
+        "photo_upload_original": organisation.photo_upload_original,
+    }
+    after = {
+        "offline_draft_hours": offline_draft_hours,
+        "photo_upload_original": photo_upload_original,
+    }
+    if before == after:
+        return organisation
+    for field, value in after.items():
+        setattr(organisation, field, value)
+    organisation.full_clean()
+    organisation.save(update_fields=list(after))
+    audit_record(
+        actor=actor,
+        action="organisation.field_capture_updated",
+        obj=organisation,
+        organisation=organisation,
+        data={"before": before, "after": after},
+    )
+    return organisation

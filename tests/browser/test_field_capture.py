@@ -46,6 +46,13 @@ def photos(tmp_path, caseworker):
     return paths
 
 
+def _settle(page) -> None:
+    """Nothing the page started is still on its way to the server when the test's database
+    is emptied (a request mid-way would hold its locks against the flush)."""
+    page.wait_for_load_state("networkidle")
+    page.goto("about:blank")
+
+
 def _open_form(page) -> None:
     page.goto("/reports/new/")
     _ready(page)
@@ -121,6 +128,7 @@ def test_a_report_filed_offline_survives_a_reload_and_is_sent_once(new_page, fie
     page.reload()
     expect(page.locator("[data-offline-copy-note]")).to_contain_text("as of")
     page.context.set_offline(False)
+    _settle(page)
 
 
 def test_a_send_cut_off_midway_is_sent_again_without_a_second_report(new_page, fieldworker, photos):
@@ -153,6 +161,7 @@ def test_a_send_cut_off_midway_is_sent_again_without_a_second_report(new_page, f
     page.context.set_offline(True)
     page.context.set_offline(False)
     _sent_once(page, "FIELD-2")
+    _settle(page)
 
 
 def test_draft_photos_are_ciphertext_and_sign_out_wipes_them(new_page, fieldworker, photos):
@@ -229,6 +238,7 @@ def test_draft_photos_are_ciphertext_and_sign_out_wipes_them(new_page, fieldwork
     )
     assert left == {"drafts": 0, "key": None, "caches": 0}
     assert FoundReport.objects.count() == 0
+    _settle(page)
 
 
 def test_a_camera_photo_is_turned_upright_and_loses_its_location(new_page, tmp_path):

@@ -124,3 +124,36 @@ def test_without_a_key_the_forms_post_as_before(client, caseworker):
     assert not IdempotencyKey.objects.exists()
     image = Image.open(io.BytesIO(textured_photo(seed=4)))
     assert FoundReport.objects.get().photos.get().width == image.width
+
+
+def test_the_organisation_admin_sets_the_rules_for_devices(client, org_family):
+    from cases.models import AuditEvent, User
+    from tests.factories import UserFactory
+    from tests.support.otp import force_login_verified
+
+    admin = UserFactory(username="familyadmin", organisation=org_family, role=User.Role.ORG_ADMIN)
+    force_login_verified(client, admin)
+    page = client.get("/org/profile/").content.decode()
+    assert "Hours a draft may stay on a device" in page
+    refused = client.post(
+        "/org/profile/", {"form": "field_capture", "capture-offline_draft_hours": "500"}
+    )
+    assert refused.status_code == 400
+    saved = client.post(
+        "/org/profile/",
+        {
+            "form": "field_capture",
+            "capture-offline_draft_hours": "8",
+            "capture-photo_upload_original": "on",
+        },
+    )
+    assert saved.status_code == 302
+    org_family.refresh_from_db()
+    assert org_family.offline_draft_hours == 8 and org_family.photo_upload_original
+    event = AuditEvent.objects.get(action="organisation.field_capture_updated")
+    assert event.data["after"] == {"offline_draft_hours": 8, "photo_upload_original": True}
+    # The contact form on the same page still saves on its own.
+    contact = client.post("/org/profile/", {"contact_name": "Ama", "contact_email": "a@b.org"})
+    assert contact.status_code == 302
+    org_family.refresh_from_db()
+    assert org_family.contact_name == "Ama" and org_family.offline_draft_hours == 8
