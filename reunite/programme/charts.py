@@ -40,9 +40,14 @@ def _figure(title: str, height: float = HEIGHT) -> tuple[Figure, Axes]:
 
 
 def chart_months(
-    *, title: str, months: Sequence[dt.date], series: dict[str, Sequence[int]]
+    *,
+    title: str,
+    months: Sequence[dt.date],
+    series: dict[str, Sequence[int]],
+    line: tuple[str, Sequence[int]] | None = None,
 ) -> bytes:
-    """Bars side by side for each month, one colour per series."""
+    """Bars side by side for each month, one colour per series; `line` (a label and one
+    value a month) is drawn over them in black with dots, so it reads without colour."""
     figure, axes = _figure(title)
     count = max(len(series), 1)
     width = 0.8 / count
@@ -55,10 +60,19 @@ def chart_months(
             label=label,
             color=COLOURS[i % len(COLOURS)],
         )
+    if line is not None:
+        axes.plot(list(positions), line[1], color="#000000", marker="o", label=line[0])
     axes.set_xticks(list(positions))
     axes.set_xticklabels([m.strftime("%b %y") for m in months], rotation=45, ha="right", fontsize=8)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.legend(fontsize=8, frameon=False, ncols=min(count, 3))
+    # Under the plot, clear of the bars (and of the month labels).
+    axes.legend(
+        fontsize=8,
+        frameon=False,
+        ncols=min(count + (line is not None), 3),
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.28),
+    )
     return _svg(figure)
 
 

@@ -138,14 +138,25 @@ class RecordsFigure:
     open_cases: int = 0
     possible_matches: int = 0
     active_reports: int = 0
-    # month -> {"cases": n, "reports": n, "closed": n}
+    # month -> {"cases": n, "reports": n, "closed": n, "open": n}: registered, closed (or
+    # erased) in the month, and cases open (or being verified) at the month's end.
     by_month: dict[dt.date, dict[str, int]] = field(default_factory=dict)
 
 
+RECORD_KINDS = ("cases", "reports", "closed", "open")
+
+
 def programme_records(*, scope: ProgrammeScope) -> RecordsFigure:
-    """Cases and found reports registered per month, cases closed per month, and how many
-    are open now. One query (a UNION of grouped counts)."""
-    cases = MissingCase.objects.filter(scope.owns("organisation"))
+    """Cases and found reports registered per month, cases closed per month, cases open at
+    each month's end, and how many are open now. One query (a UNION of grouped counts).
+
+    A case ends once, when it is closed (reunited or closed) or erased, and never reopens,
+    so the cases open at a month's end are those registered before it less those ended
+    before it: two counts before the range, then the months' own counts added up.
+    """
+    cases = MissingCase.objects.filter(scope.owns("organisation")).alias(
+        ended_at=Coalesce("closed_at", "erased_at")
+    )
     reports = FoundReport.objects.filter(scope.owns("organisation"))
     no_month = Value(None, output_field=DateTimeField())
 
@@ -161,16 +172,17 @@ def programme_records(*, scope: ProgrammeScope) -> RecordsFigure:
     union = grouped(
         cases.filter(scope.in_range("created_at")), "cases", TruncMonth("created_at")
     ).union(
-        grouped(cases.filter(scope.in_range("closed_at")), "closed", TruncMonth("closed_at")),
+        grouped(cases.filter(scope.in_range("ended_at")), "closed", TruncMonth("ended_at")),
         grouped(reports.filter(scope.in_range("created_at")), "reports", TruncMonth("created_at")),
+        grouped(cases.filter(created_at__lt=scope.since), "cases_before", no_month),
+        grouped(cases.filter(ended_at__lt=scope.since), "ended_before", no_month),
         grouped(cases.filter(status=MissingCase.Status.OPEN), "open", no_month),
         grouped(cases.filter(status=MissingCase.Status.POSSIBLE_MATCH), "possible", no_month),
         grouped(reports.filter(status=FoundReport.Status.ACTIVE), "active", no_month),
         all=True,
     )
-    figure = RecordsFigure(
-        by_month={m: {"cases": 0, "reports": 0, "closed": 0} for m in scope.months()}
-    )
+    figure = RecordsFigure(by_month={m: dict.fromkeys(RECORD_KINDS, 0) for m in scope.months()})
+    before: dict[str, int] = {}
     for kind, month, n in union:
         if kind == "open":
             figure.open_cases = n
@@ -178,9 +190,16 @@ def programme_records(*, scope: ProgrammeScope) -> RecordsFigure:
             figure.possible_matches = n
         elif kind == "active":
             figure.active_reports = n
+        elif month is None:
+            before[kind] = n
         else:
-            figure.by_month.setdefault(_month(month), {"cases": 0, "reports": 0, "closed": 0})
+            figure.by_month.setdefault(_month(month), dict.fromkeys(RECORD_KINDS, 0))
             figure.by_month[_month(month)][kind] = n
+    still_open = before.get("cases_before", 0) - before.get("ended_before", 0)
+    for month in sorted(figure.by_month):
+        row = figure.by_month[month]
+        still_open += row["cases"] - row["closed"]
+        row["open"] = still_open
     return figure
 
 

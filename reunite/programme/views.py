@@ -61,7 +61,11 @@ DISPUTE_WORDS = {
     "not_same_child": "Senior reviewer: not the same child",
     "withdrawn": "Withdrawn",
 }
-RECORD_WORDS = {"cases": "Cases registered", "reports": "Found reports", "closed": "Cases closed"}
+RECORD_WORDS = {
+    "cases": "Cases registered",
+    "reports": "Found reports registered",
+    "closed": "Cases closed or erased",
+}
 
 
 class ProgrammeFilterForm(forms.Form):
@@ -201,10 +205,13 @@ def programme_tables(*, scope: ProgrammeScope, user: User) -> list[Figure]:
         ),
         Figure(
             "records",
-            "Cases and found reports registered, and cases closed, per month",
-            ["Month", *RECORD_WORDS.values()],
+            "Cases and found reports over time",
+            ["Month", *RECORD_WORDS.values(), "Cases open at the month's end"],
             [
-                [_cell(m.strftime("%B %Y")), *[_cell(records.by_month[m][k]) for k in RECORD_WORDS]]
+                [
+                    _cell(m.strftime("%B %Y")),
+                    *[_cell(records.by_month[m][k]) for k in (*RECORD_WORDS, "open")],
+                ]
                 for m in months
             ],
         ),
@@ -341,11 +348,12 @@ def _months_chart(scope: ProgrammeScope) -> bytes:
     records = programme_records(scope=scope)
     months = scope.months()
     return charts.chart_months(
-        title="Registered and closed, per month",
+        title="Registered and closed per month (bars), cases open at each month's end (line)",
         months=months,
         series={
             words: [records.by_month[m][k] for m in months] for k, words in RECORD_WORDS.items()
         },
+        line=("Cases open", [records.by_month[m]["open"] for m in months]),
     )
 
 

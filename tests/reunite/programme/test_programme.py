@@ -123,6 +123,18 @@ def test_cases_and_reports_per_month_and_open_now(programme, org_family, org_ngo
         for kind in ("cases", "reports", "closed"):
             assert figure.by_month[month][kind] == counts.get(kind, 0)
     assert sum(v["cases"] for v in figure.by_month.values()) == 9
+    for month, counts in figure.by_month.items():
+        month_end = dt.datetime.combine(
+            (month + dt.timedelta(days=32)).replace(day=1), dt.time.min, tzinfo=dt.UTC
+        )
+        still_open = [
+            c
+            for c in MissingCase.objects.all()
+            if c.created_at < month_end and (c.closed_at or c.erased_at or month_end) >= month_end
+        ]
+        assert counts["open"] == len(still_open), month
+    # The current month's end: the open cases and those being verified, as now.
+    assert figure.by_month[max(figure.by_month)]["open"] == 8
     assert figure.open_cases == MissingCase.objects.filter(status="open").count() == 6
     assert figure.possible_matches == 2  # handed, senior_same (the reunited case is closed)
     assert figure.possible_matches == MissingCase.objects.filter(status="possible_match").count()
