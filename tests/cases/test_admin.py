@@ -246,6 +246,7 @@ def test_adding_an_organisation_is_audited_field_by_field(admin_client, admin_us
             "daily_report_limit": "",
             "daily_photo_limit": "",
             "time_zone": "Africa/Nairobi",
+            "offline_draft_hours": "24",
         },
     )
     assert response.status_code == 302
