@@ -48,10 +48,13 @@ class ApiClientRateThrottle(SimpleRateThrottle):
 
     def _budget_note(self, request: Request) -> None:
         """Keep the tightest budget of the request's throttles for its RateLimit-* headers."""
-        remaining = max(0, self.num_requests - len(self.history))
+        limit, duration = self.parse_rate(self.rate)
+        if limit is None or duration is None:
+            return
+        remaining = max(0, limit - len(self.history))
         # The oldest request in the window leaves it, freeing a request, this many seconds on.
-        reset = self.duration - (self.now - self.history[-1]) if self.history else self.duration
-        budget = (self.num_requests, remaining, max(0, math.ceil(reset)))
+        reset = duration - (self.now - self.history[-1]) if self.history else duration
+        budget = (limit, remaining, max(0, math.ceil(reset)))
         current = getattr(request._request, RATELIMIT_ATTRIBUTE, None)
         if current is None or budget[1] < current[1]:
             setattr(request._request, RATELIMIT_ATTRIBUTE, budget)
