@@ -217,7 +217,8 @@
       form.removeAttribute("data-draft-id");
       form.querySelectorAll(".photo-item").forEach(function (row) { row.remove(); });
       keyInput(form).value = D.newId();
-      say("Saved on this device, not sent yet. It is sent when the connection returns.");
+      say(navigator.onLine ? "Saved on this device; sending it now." :
+        "Saved on this device, not sent yet. It is sent when the connection returns.");
       panel.hidden = false;
       syncRegister();
       return render();
@@ -272,7 +273,9 @@
         Promise.all(waiting).then(function () { form.requestSubmit(); });
         return;
       }
-      if (navigator.onLine || !session) { return; }
+      // A draft opened to fix goes back through the drafts, online too, so that it keeps
+      // its key and leaves the list once sent.
+      if (!session || (navigator.onLine && !form.hasAttribute("data-draft-id"))) { return; }
       event.preventDefault();
       event.stopImmediatePropagation();
       draftSave(form, kind);

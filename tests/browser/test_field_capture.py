@@ -164,6 +164,43 @@ def test_a_send_cut_off_midway_is_sent_again_without_a_second_report(new_page, f
     _settle(page)
 
 
+def test_a_refused_draft_keeps_the_servers_reason_and_is_fixed_and_sent(
+    new_page, fieldworker, photos
+):
+    page = new_page()
+    sign_in(page, "fieldworker")
+    _open_form(page)
+    page.context.set_offline(True)
+    page.get_by_label("Your reference for this report").fill("FIELD-4")
+    page.get_by_label("Found on").fill("2099-01-01")  # after today: the server refuses it
+    page.get_by_label("Found place").fill("Border point shelter")
+    page.get_by_label("Estimated age (from)").fill("7")
+    page.get_by_label("Estimated age (to)").fill("11")
+    page.get_by_label("Choose photos").set_input_files(photos[:1])
+    expect(page.locator(".photo-item [data-file-state]")).to_contain_text("sent as")
+    page.get_by_role("button", name="File report").click()
+    expect(page.locator("[data-draft-state=waiting]")).to_have_count(1)
+
+    page.context.set_offline(False)
+    refused = page.locator("[data-draft-state=refused]")
+    expect(refused).to_have_count(1, timeout=60_000)
+    expect(refused.locator("[data-draft-words]")).to_contain_text("Refused: Found on")
+    assert FoundReport.objects.count() == 0
+    screenshot(page, "field-04-refused")
+
+    refused.get_by_role("button", name="Open to fix").click()
+    expect(page.get_by_label("Your reference for this report")).to_have_value("FIELD-4")
+    expect(page.locator(".photo-item")).to_have_count(1)
+    page.get_by_label("Found on").fill("2025-06-01")
+    page.get_by_role("button", name="File report").click()
+    sent = page.locator("[data-draft-state=sent]")
+    expect(sent).to_have_count(1, timeout=60_000)
+    expect(page.locator("[data-draft]")).to_have_count(1)  # the same draft, now sent
+    report = FoundReport.objects.get()
+    assert report.external_ref == "FIELD-4" and report.photos.count() == 1
+    _settle(page)
+
+
 def test_draft_photos_are_ciphertext_and_sign_out_wipes_them(new_page, fieldworker, photos):
     page = new_page()
     sign_in(page, "fieldworker")
