@@ -12,12 +12,12 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from cases.models import FoundReport, Photo, User
+from cases.models import FoundReport, MissingCase, Photo, User
 from cases.records.services import PhotoUpload, case_create
 from matching.models import Candidate
 from tests.factories import UserFactory
 from tests.support.browser import screenshot, sign_in
-from tests.support.data import CASE_FIELDS, phone_photo
+from tests.support.data import CASE_FIELDS, phone_photo, textured_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -198,6 +198,59 @@ def test_a_refused_draft_keeps_the_servers_reason_and_is_fixed_and_sent(
     expect(page.locator("[data-draft]")).to_have_count(1)  # the same draft, now sent
     report = FoundReport.objects.get()
     assert report.external_ref == "FIELD-4" and report.photos.count() == 1
+    _settle(page)
+
+
+def test_a_case_registered_offline_is_sent_once_and_old_drafts_are_erased(
+    new_page, caseworker, tmp_path
+):
+    photo = tmp_path / "child.png"
+    photo.write_bytes(textured_photo(seed=21))
+    page = new_page(width=390, height=844)
+    sign_in(page, "caseworker")
+    page.goto("/cases/new/")
+    _ready(page)
+    page.goto("/cases/new/")  # now through the worker, which keeps the form
+    _ready(page)
+    page.context.set_offline(True)
+
+    def fill(name: str) -> None:
+        page.get_by_label("Given name").fill(name)
+        page.get_by_label("Sex").select_option("female")
+        page.get_by_label("Youngest possible age when last seen").fill("7")
+        page.get_by_label("Oldest possible age when last seen").fill("9")
+        page.get_by_label("Last seen on").fill("2025-01-10")
+        page.get_by_label("Last seen place").fill("Market square")
+        page.get_by_label("Consent given by").fill("Fatima")
+        page.get_by_label("Their relationship to the child").fill("Mother")
+        page.get_by_label("Consent given on").fill("2025-01-11T09:30")
+        page.get_by_label("How consent was given").select_option("in_person")
+        page.get_by_label("Choose photos").set_input_files(str(photo))
+        expect(page.locator(".photo-item")).to_have_count(1)
+        page.get_by_role("button", name="Register case").click()
+
+    # A draft older than the organisation's limit (24 hours here) is erased, sent or not.
+    fill("Old draft")
+    expect(page.locator("[data-draft-state=waiting]")).to_have_count(1)
+    page.evaluate(
+        """async () => {
+            const [draft] = await ReuniteDrafts.all();
+            await ReuniteDrafts.update(draft.id, {expiresAt: Date.now() - 1000});
+        }"""
+    )
+    page.reload()
+    _ready(page)
+    expect(page.locator("[data-draft]")).to_have_count(0)
+    assert page.evaluate("async () => (await ReuniteDrafts.all()).length") == 0
+
+    fill("Amina")
+    expect(page.locator("[data-draft-state=waiting]")).to_have_count(1)
+    page.context.set_offline(False)
+    sent = page.locator("[data-draft-state=sent]")
+    expect(sent).to_have_count(1, timeout=60_000)
+    case = MissingCase.objects.get()
+    assert case.given_name == "Amina" and case.photos.count() == 1
+    expect(sent.get_by_role("link")).to_have_attribute("href", f"/cases/{case.pk}/")
     _settle(page)
 
 
