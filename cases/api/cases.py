@@ -25,7 +25,14 @@ from cases.partners.outcomes import case_outcome, cases_with_outcome
 from cases.records import selectors, services
 from cases.records.services import CASE_EDITABLE_FIELDS
 from cases.safeguards.erasure import case_consent_withdraw
-from reunite.api.responses import LOCATION, created_response
+from reunite.api.responses import (
+    ETAG,
+    IF_MATCH,
+    LOCATION,
+    created_response,
+    if_match_check,
+    resource_response,
+)
 from reunite.api.schema import problems
 
 
@@ -124,25 +131,28 @@ class CaseDetailApi(APIView):
         summary="A case",
         description="One case of your organisation; another organisation's is 404, like one "
         "that does not exist.",
+        parameters=[ETAG],
         responses={200: CaseOutput, **problems(404)},
     )
     def get(self, request: AuthenticatedRequest, case_id: int) -> Response:
         case = selectors.case_get(user=request.user, case_id=case_id)
-        return Response(_case_output(case))
+        return resource_response(_case_output(case))
 
     @extend_schema(
         summary="Update a case's details",
         description="Send only the fields that change. Candidates are re-checked against "
         "the new sex, ages and dates.",
         request=CaseUpdateInput,
-        responses={200: CaseOutput, **problems(400, 404)},
+        parameters=[IF_MATCH, ETAG],
+        responses={200: CaseOutput, **problems(400, 404, 412)},
     )
     def patch(self, request: AuthenticatedRequest, case_id: int) -> Response:
         case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
+        if_match_check(request, current=_case_output(case))
         serializer = CaseUpdateInput(instance=case, data=form_fields(request), partial=True)
         serializer.is_valid(raise_exception=True)
         case = services.case_update(user=request.user, case=case, **serializer.validated_data)
-        return Response(_case_output(case))
+        return resource_response(_case_output(case))
 
 
 class ConsentWithdrawInput(serializers.Serializer):

@@ -12,6 +12,7 @@ from cases.access.permissions import Action
 from cases.api.serializers import PhotoOutput
 from cases.records import selectors
 from matching import interfaces as matching
+from reunite.api.responses import ETAG, resource_response
 from reunite.api.schema import problems
 
 
@@ -21,11 +22,12 @@ class PhotoDetailApi(APIView):
         description="`status`: `pending`, `processing`, `ready`, `rejected` (see "
         "`rejection_code` and `rejection_reason`) or `needs_face_selection`; v1 may add "
         "values.",
+        parameters=[ETAG],
         responses={200: PhotoOutput, **problems(404)},
     )
     def get(self, request: AuthenticatedRequest, photo_id: int) -> Response:
         photo = selectors.photo_get(user=request.user, photo_id=photo_id, action=Action.PHOTO_ADD)
-        return Response(PhotoOutput(photo).data)
+        return resource_response(PhotoOutput(photo).data)
 
 
 class SelectFaceInput(serializers.Serializer):

@@ -25,7 +25,14 @@ from cases.partners.outcomes import report_outcome, reports_with_outcome
 from cases.records import reports, selectors
 from cases.records.reports import REPORT_EDITABLE_FIELDS
 from cases.safeguards.erasure import report_withdraw
-from reunite.api.responses import LOCATION, created_response
+from reunite.api.responses import (
+    ETAG,
+    IF_MATCH,
+    LOCATION,
+    created_response,
+    if_match_check,
+    resource_response,
+)
 from reunite.api.schema import problems
 
 
@@ -140,28 +147,31 @@ class ReportDetailApi(APIView):
         summary="A found report: photo states, processing state and outcome",
         description="Poll this, or register a webhook, to follow a report. Enums in the "
         "answer are open: v1 may add values.",
+        parameters=[ETAG],
         responses={200: ReportOutput, **problems(404)},
     )
     def get(self, request: AuthenticatedRequest, report_id: int) -> Response:
         report = selectors.report_get(user=request.user, report_id=report_id)
-        return Response(_report_output(report))
+        return resource_response(_report_output(report))
 
     @extend_schema(
         summary="Change a report's details",
         description="Any of the fields; `external_ref` cannot change.",
         request=ReportUpdateInput,
-        responses={200: ReportOutput, **problems(400, 404, 409)},
+        parameters=[IF_MATCH, ETAG],
+        responses={200: ReportOutput, **problems(400, 404, 409, 412)},
     )
     def patch(self, request: AuthenticatedRequest, report_id: int) -> Response:
         report = selectors.report_get(
             user=request.user, report_id=report_id, action=Action.REPORT_EDIT
         )
+        if_match_check(request, current=_report_output(report))
         serializer = ReportUpdateInput(instance=report, data=form_fields(request), partial=True)
         serializer.is_valid(raise_exception=True)
         report = reports.report_update(
             user=request.user, report=report, **serializer.validated_data
         )
-        return Response(_report_output(report))
+        return resource_response(_report_output(report))
 
     @extend_schema(
         summary="Withdraw a report",

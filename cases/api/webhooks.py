@@ -15,7 +15,7 @@ from cases.access.permissions import Action, action_require
 from cases.models import User, WebhookDelivery, WebhookEndpoint
 from cases.partners import webhooks
 from reunite.api.problems import PROBLEM_CONTENT_TYPE, ProblemOutput
-from reunite.api.responses import LOCATION, created_response
+from reunite.api.responses import ETAG, LOCATION, created_response, resource_response
 
 _ERRORS = {(code, PROBLEM_CONTENT_TYPE): ProblemOutput for code in (400, 401, 403, 404, 429)}
 
@@ -104,11 +104,12 @@ class WebhookDetailApi(APIView):
     @extend_schema(
         summary="A webhook endpoint",
         description="One endpoint of your organisation, without its signing secret.",
+        parameters=[ETAG],
         responses={200: WebhookOutput, **_ERRORS},
     )
     def get(self, request: AuthenticatedRequest, endpoint_id: int) -> Response:
         endpoint = _endpoint_get(user=request.user, endpoint_id=endpoint_id)
-        return Response(WebhookOutput(endpoint).data)
+        return resource_response(WebhookOutput(endpoint).data)
 
     @extend_schema(
         summary="Stop sending events to this endpoint",

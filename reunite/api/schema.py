@@ -17,6 +17,7 @@ _ERROR_TEXT = {
     403: "Your role may not do this.",
     404: "No such record in your organisation.",
     409: "The report was withdrawn or erased (`report_not_active`).",
+    412: "`If-Match` names an older version: the record changed (`precondition_failed`).",
     413: "Photo or request too large (`photo_too_large`, `photo_too_many_pixels`).",
     415: "Photo type not accepted (`photo_unsupported_type`).",
     422: "Idempotency-Key reused with a different request (`idempotency_key_reused`).",
