@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action, action_require
+from cases.api.filters import CaseListFilter, records_filter
 from cases.api.inputs import (
     IDEMPOTENCY_KEY,
     PhotoAddInput,
@@ -80,12 +81,19 @@ def _case_output(case: MissingCase) -> dict:
 class CaseListCreateApi(APIView):
     @extend_schema(
         summary="List your organisation's cases",
-        description="Every missing-child case of your organisation, with its photos' states, "
-        "`processing_state` and coarse `outcome`.",
-        responses={200: CaseOutput(many=True), **problems()},
+        description="The missing-child cases of your organisation, with their photos' states, "
+        "`processing_state` and coarse `outcome`; narrow them with the filters.",
+        parameters=[CaseListFilter],
+        responses={200: CaseOutput(many=True), **problems(400)},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        cases = cases_with_outcome(selectors.case_list(user=request.user))
+        cases = cases_with_outcome(
+            records_filter(
+                request=request,
+                queryset=selectors.case_list(user=request.user),
+                spec=CaseListFilter,
+            )
+        )
         return Response(CaseOutput(cases, many=True).data)
 
     @extend_schema(

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action, action_require
+from cases.api.filters import ReportListFilter, records_filter
 from cases.api.inputs import (
     IDEMPOTENCY_KEY,
     PhotoAddInput,
@@ -103,12 +104,19 @@ def _report_output(report: FoundReport) -> dict:
 class ReportListCreateApi(APIView):
     @extend_schema(
         summary="List your organisation's found reports",
-        description="Every found-child report of your organisation, with its photos' states, "
-        "`processing_state` and `outcome`.",
-        responses={200: ReportOutput(many=True), **problems()},
+        description="The found-child reports of your organisation, with their photos' states, "
+        "`processing_state` and `outcome`; narrow them with the filters.",
+        parameters=[ReportListFilter],
+        responses={200: ReportOutput(many=True), **problems(400)},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        found = reports_with_outcome(selectors.report_list(user=request.user))
+        found = reports_with_outcome(
+            records_filter(
+                request=request,
+                queryset=selectors.report_list(user=request.user),
+                spec=ReportListFilter,
+            )
+        )
         return Response(ReportOutput(found, many=True).data)
 
     @extend_schema(
