@@ -8,6 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/reunite
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 CHROMIUM ?= /usr/bin/chromium
+PROMTOOL ?= /usr/bin/promtool
 
 .PHONY: run test test-services test-embedded clients-ts lint format bench worker-embed worker-index beat lock audit
 
@@ -53,6 +54,10 @@ PANGO ?= /usr/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || 
 $(PANGO):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0
 
+# `promtool check rules` for the suggested alerts (docs/examples/prometheus-alerts.yml).
+$(PROMTOOL):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+
 # The TypeScript client check's tools (openapi-typescript, tsc) and Spectral, the schema's
 # linter, pinned by package-lock.json.
 TS_CLIENT := tests/clients/ts
@@ -73,18 +78,18 @@ run: $(VENV)/.runtime $(PANGO)
 ## The whole suite: on PostgreSQL + Redis with a real worker, then on the embedded default.
 test: test-services test-embedded
 
-test-services: $(VENV)/.dev $(CHROMIUM) $(PANGO) clients-ts
+test-services: $(VENV)/.dev $(CHROMIUM) $(PANGO) $(PROMTOOL) clients-ts
 	@pg_isready -q -d "$(TEST_DATABASE_URL)" || { echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL)"; exit 1; }
 	@$(PY) -c "import redis,sys; redis.Redis.from_url('$(TEST_REDIS_URL)').ping()" || { echo "Redis is not reachable at $(TEST_REDIS_URL)"; exit 1; }
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 
-test-embedded: $(VENV)/.dev $(PANGO) clients-ts
+test-embedded: $(VENV)/.dev $(PANGO) $(PROMTOOL) clients-ts
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not browser"
 
 # The OpenAPI schema as partners get it, for Spectral (ruleset: .spectral.yaml).
 SCHEMA_JSON := test-artifacts/openapi.json
 
-lint: $(VENV)/.dev clients-ts
+lint: $(VENV)/.dev $(PROMTOOL) clients-ts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -95,6 +100,7 @@ lint: $(VENV)/.dev clients-ts
 	$(TS_CLIENT)/node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity warn \
 		$(SCHEMA_JSON)
 	$(VENV)/bin/hadolint --config docker/.hadolint.yaml docker/Dockerfile
+	$(PROMTOOL) check rules docs/examples/prometheus-alerts.yml
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
