@@ -277,6 +277,7 @@ def _every_portal_url(world):
         "notification_id": 1,
         "duplicate_id": 1,
         "variant": "thumb",
+        "name": "wait-decision",
     }
     for pattern in portal_urls:
         kwargs = {name: ids[name] for name in pattern.pattern.converters}
