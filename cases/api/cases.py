@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action, action_require
-from cases.api.filters import CaseListFilter, records_filter
+from cases.api.filters import LINK, CaseListFilter, records_page
 from cases.api.inputs import (
     IDEMPOTENCY_KEY,
     PhotoAddInput,
@@ -82,19 +82,18 @@ class CaseListCreateApi(APIView):
     @extend_schema(
         summary="List your organisation's cases",
         description="The missing-child cases of your organisation, with their photos' states, "
-        "`processing_state` and coarse `outcome`; narrow them with the filters.",
-        parameters=[CaseListFilter],
+        "`processing_state` and coarse `outcome`; narrow them with the filters, and ask for "
+        "pages with `limit` (then follow the `Link` header).",
+        parameters=[CaseListFilter, LINK],
         responses={200: CaseOutput(many=True), **problems(400)},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        cases = cases_with_outcome(
-            records_filter(
-                request=request,
-                queryset=selectors.case_list(user=request.user),
-                spec=CaseListFilter,
-            )
+        cases, headers = records_page(
+            request=request,
+            queryset=cases_with_outcome(selectors.case_list(user=request.user)),
+            spec=CaseListFilter,
         )
-        return Response(CaseOutput(cases, many=True).data)
+        return Response(CaseOutput(cases, many=True).data, headers=headers)
 
     @extend_schema(
         summary="Create a case (multipart, with photos)",

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action, action_require
-from cases.api.filters import ReportListFilter, records_filter
+from cases.api.filters import LINK, ReportListFilter, records_page
 from cases.api.inputs import (
     IDEMPOTENCY_KEY,
     PhotoAddInput,
@@ -105,19 +105,18 @@ class ReportListCreateApi(APIView):
     @extend_schema(
         summary="List your organisation's found reports",
         description="The found-child reports of your organisation, with their photos' states, "
-        "`processing_state` and `outcome`; narrow them with the filters.",
-        parameters=[ReportListFilter],
+        "`processing_state` and `outcome`; narrow them with the filters, and ask for pages "
+        "with `limit` (then follow the `Link` header).",
+        parameters=[ReportListFilter, LINK],
         responses={200: ReportOutput(many=True), **problems(400)},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
-        found = reports_with_outcome(
-            records_filter(
-                request=request,
-                queryset=selectors.report_list(user=request.user),
-                spec=ReportListFilter,
-            )
+        found, headers = records_page(
+            request=request,
+            queryset=reports_with_outcome(selectors.report_list(user=request.user)),
+            spec=ReportListFilter,
         )
-        return Response(ReportOutput(found, many=True).data)
+        return Response(ReportOutput(found, many=True).data, headers=headers)
 
     @extend_schema(
         summary="File a found report (multipart, with photos)",

@@ -38,3 +38,22 @@ def test_the_schema_documents_the_filters(client):
     for path in ("/api/v1/found-reports/", "/api/v1/cases/"):
         names = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
         assert {"status", "external_ref", "created_after", "created_before"} <= names
+
+
+def test_pages_are_asked_for_with_limit_and_followed_by_the_link_header(api_for, partner):
+    made = sorted(FoundReportFactory(created_by=partner).pk for _ in range(5))
+    client = api_for(partner)
+    assert len(client.get("/api/v1/found-reports/").json()) == 5  # no limit: every record
+
+    seen, url, pages = [], "/api/v1/found-reports/?limit=2&status=active", 0
+    while url:
+        answer = client.get(url)
+        assert answer.status_code == 200
+        seen += [r["id"] for r in answer.json()]
+        pages += 1
+        link = answer.get("Link")
+        url = link[1 : link.index(">")] if link else None
+        assert link is None or (link.endswith('rel="next"') and "status=active" in link)
+
+    assert (seen, pages) == (made, 3)
+    assert client.get("/api/v1/found-reports/", {"limit": 0}).status_code == 400
