@@ -29,14 +29,20 @@
   // The key lives in the server's session; this tab keeps a copy in sessionStorage (gone
   // when the tab closes) so that a page reloaded without a connection still opens its
   // drafts. It is never written to IndexedDB, where the drafts are.
-  function sessionLoad() {
-    var stored = configStored();
-    if (stored) { return D.keyImport(stored); }
-    if (!navigator.onLine) { return Promise.resolve(null); }
+  function keyRefresh() {
     return D.keyFetch().then(function (loaded) {
       if (loaded) { window.sessionStorage.setItem(CONFIG, JSON.stringify(loaded.config)); }
       return loaded;
-    }, function () { return null; });
+    });
+  }
+
+  // On a capture form with a connection the key is asked afresh (another tab may have
+  // signed out and in again since), elsewhere the tab's copy is enough.
+  function sessionLoad(fresh) {
+    var stored = configStored();
+    var fromStore = function () { return stored ? D.keyImport(stored) : null; };
+    if (navigator.onLine && (fresh || !stored)) { return keyRefresh().catch(fromStore); }
+    return Promise.resolve(fromStore());
   }
 
   // Everything this site keeps on the device: drafts, the key, copies of pages.
@@ -192,11 +198,20 @@
     main.insertBefore(panel, main.firstChild);
   }
 
+  // Sends with the key and form token the server gives now: the tab's copies may be from
+  // before a sign-in elsewhere. Signed out, nothing is sent (and nothing can be read).
   var sending = false;
   function sendNow() {
-    if (!session || !navigator.onLine || sending) { return Promise.resolve(); }
+    if (!navigator.onLine || sending) { return Promise.resolve(); }
     sending = true;
-    return D.sendAll(session, render).then(function () { sending = false; return render(); }, function () { sending = false; });
+    return D.all().then(function (drafts) {
+      if (!drafts.some(function (d) { return d.state === "waiting" || d.state === "sending"; })) { return null; }
+      return keyRefresh().then(function (fresh) {
+        if (!fresh) { return null; }
+        session = fresh;
+        return D.sendAll(session, render);
+      }, function () { return null; });
+    }).then(function () { sending = false; return render(); }, function () { sending = false; });
   }
 
   function syncRegister() {
@@ -346,7 +361,7 @@
     }
 
     if (main && (CAPTURE[path] || LISTS.indexOf(path) >= 0 || path === "/")) { panelAdd(main); }
-    D.wipeExpired().then(sessionLoad).then(function (loaded) {
+    D.wipeExpired().then(function () { return sessionLoad(!!CAPTURE[path]); }).then(function (loaded) {
       session = loaded;
       if (!session) { return null; }
       return D.wipeUnreadable(session).then(function (erased) {
