@@ -198,12 +198,23 @@
     return reasons.join(" ") || "The server refused this report. Open it to see why.";
   }
 
+  // Pages and the worker tell each other when a draft changes, so an open page shows the
+  // worker's sending as it happens.
+  var channel = scope.BroadcastChannel ? new BroadcastChannel("reunite-drafts") : null;
+
   function update(id, changes) {
     return get(id).then(function (draft) {
       if (!draft) { return null; }
       Object.keys(changes).forEach(function (name) { draft[name] = changes[name]; });
-      return put(draft).then(function () { return draft; });
+      return put(draft).then(function () {
+        if (channel) { channel.postMessage({ id: id, state: draft.state }); }
+        return draft;
+      });
     });
+  }
+
+  function onChange(listener) {
+    if (channel) { channel.addEventListener("message", function (event) { listener(event.data); }); }
   }
 
   // Sends one draft with its idempotency key: a retry of something the server already
@@ -288,6 +299,7 @@
     sendAll: sendAll,
     refusalReason: refusalReason,
     photoShrink: photoShrink,
+    onChange: onChange,
     SYNC_TAG: "reunite-drafts",
   };
 })(self);

@@ -379,6 +379,7 @@
     });
 
     window.addEventListener("online", function () { sendNow(); });
+    D.onChange(function () { render(); });
     if (navigator.serviceWorker) {
       navigator.serviceWorker.addEventListener("message", function (event) {
         if (event.data && event.data.type === "send-drafts") { sendNow(); }

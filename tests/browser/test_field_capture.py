@@ -137,6 +137,51 @@ def test_a_report_filed_offline_survives_a_reload_and_is_sent_once(new_page, fie
     _settle(page)
 
 
+def test_with_no_page_open_the_worker_sends_the_draft_on_background_sync(
+    new_page, fieldworker, photos, live_server
+):
+    page = new_page()
+    sign_in(page, "fieldworker")
+    _open_form(page)
+    page.context.set_offline(True)
+    _fill_offline(page, photos, "FIELD-5")
+    # The page goes away; the connection comes back; the browser fires the sync it holds.
+    page.goto("about:blank")
+    page.context.set_offline(False)
+    cdp = page.context.new_cdp_session(page)
+    registrations: list[str] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: registrations.extend(
+            r["registrationId"] for r in event["registrations"] if not r["isDeleted"]
+        ),
+    )
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):
+        if registrations:
+            break
+        page.wait_for_timeout(100)
+    assert registrations, "no service worker registration"
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": live_server.url,
+            "registrationId": registrations[0],
+            "tag": "reunite-drafts",
+            "lastChance": False,
+        },
+    )
+    for _ in range(300):
+        if FoundReport.objects.filter(external_ref="FIELD-5").exists():
+            break
+        page.wait_for_timeout(100)
+    # Filed before any page of the site was open again: the worker sent it.
+    assert FoundReport.objects.filter(external_ref="FIELD-5").exists()
+    page.goto("/reports/new/")
+    _sent_once(page, "FIELD-5")
+    _settle(page)
+
+
 def test_a_send_cut_off_midway_is_sent_again_without_a_second_report(new_page, fieldworker, photos):
     page = new_page()
     sign_in(page, "fieldworker")
