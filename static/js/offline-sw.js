@@ -4,8 +4,9 @@
 // What it keeps on the device: the capture forms (/reports/new/, /cases/new/), the last
 // opened version of the two lists (/reports/, /cases/), the static files, and a page
 // that says there is no connection. Never a case or report page, a photo, a candidate or
-// anything of review: those need the network. Pages are network-first, so a copy is only
-// shown when the network fails, marked with the time it was saved ("as of ...").
+// anything of review: those need the network; and a kept list leaves out each record's
+// status. Pages are network-first, so a copy is only shown when the network fails, marked
+// with the time it was saved ("as of ...").
 /* global workbox, ReuniteDrafts */
 "use strict";
 
@@ -16,11 +17,18 @@ var STATIC = "reunite-static-v1";
 var OFFLINE = self.REUNITE_ASSETS.offlinePage;
 var KEPT_PAGES = ["/reports/new/", "/cases/new/", "/reports/", "/cases/"];
 
+// A case's status reads "Possible match" once reviewers confirmed one: that is a matching
+// result, so the copy kept on the device says no record's status.
+function withoutStatuses(html) {
+  return html.replace(/(<td data-label="Status">)[\s\S]*?(<\/td>)/g, "$1not kept on this device$2");
+}
+
 function stamped(response) {
   var headers = new Headers(response.headers);
   headers.set("X-Reunite-Saved-At", new Date().toISOString());
-  return response.blob().then(function (body) {
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: headers });
+  headers.delete("Content-Length");
+  return response.text().then(function (body) {
+    return new Response(withoutStatuses(body), { status: response.status, statusText: response.statusText, headers: headers });
   });
 }
 

@@ -133,6 +133,8 @@ def test_a_report_filed_offline_survives_a_reload_and_is_sent_once(new_page, fie
     page.context.set_offline(True)
     page.reload()
     expect(page.locator("[data-offline-copy-note]")).to_contain_text("as of")
+    # No record's status (a case's may say "Possible match") is kept on the device.
+    expect(page.locator('td[data-label="Status"]')).to_have_text(["not kept on this device"])
     page.context.set_offline(False)
     _settle(page)
 
