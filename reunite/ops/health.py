@@ -7,11 +7,11 @@ answers say only ok or fail and a fixed reason per check: no versions, paths, ho
 error messages (those go to the log).
 
 Every check has its own deadline (connect and statement timeouts for PostgreSQL, socket
-timeouts for Redis), and the checks run side by side, each in its own thread, so the whole
-answer comes within `HEALTH_TIMEOUT_SECONDS` plus `_GRACE_SECONDS` even when a dependency
-accepts connections and never replies. A check still stuck from an earlier probe is not
-started again (it fails as `timed out`), so a hung dependency holds at most one thread per
-check.
+timeouts for Redis and object storage), and the checks run side by side, each in its own
+thread, so the whole answer comes within `HEALTH_TIMEOUT_SECONDS` plus `_GRACE_SECONDS` even
+when a dependency accepts connections and never replies. A check still stuck from an
+earlier probe is not started again (it fails as `timed out`), so a hung dependency holds at
+most one thread per check.
 """
 
 from __future__ import annotations
@@ -22,9 +22,12 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import boto3
 import redis
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db import connection, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -87,8 +90,36 @@ def broker_check() -> Check:
     return {"status": OK}
 
 
+def _object_storage_check(options: dict[str, Any]) -> Check:
+    """The bucket answers, within the health timeout and without retries."""
+    timeout = settings.HEALTH_TIMEOUT_SECONDS
+    client = boto3.client(
+        "s3",
+        endpoint_url=options.get("endpoint_url"),
+        region_name=options.get("region_name"),
+        aws_access_key_id=options.get("access_key"),
+        aws_secret_access_key=options.get("secret_key"),
+        config=Config(
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            retries={"max_attempts": 1, "mode": "standard"},
+            s3={"addressing_style": options.get("addressing_style", "path")},
+        ),
+    )
+    try:
+        client.head_bucket(Bucket=options["bucket_name"])
+    except (BotoCoreError, ClientError):
+        logger.warning("Readiness: the photo bucket did not answer.", exc_info=True)
+        return {"status": FAIL, "detail": "unreachable"}
+    return {"status": OK}
+
+
 def storage_check() -> Check:
-    """The photo folder exists and takes a write (a read-only or full disk fails here)."""
+    """The photo folder exists and takes a write (a read-only or full disk fails here), or,
+    with object storage, the bucket answers."""
+    photos = cast(dict[str, Any], settings.STORAGES["photos"])
+    if photos["BACKEND"] == "storages.backends.s3.S3Storage":
+        return _object_storage_check(photos["OPTIONS"])
     root = Path(settings.MEDIA_ROOT)
     probe = root / f".readyz-{uuid.uuid4().hex}"
     try:

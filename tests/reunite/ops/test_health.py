@@ -169,3 +169,38 @@ def test_a_redis_that_accepts_and_never_replies_gives_503_within_the_bound(
     assert time.monotonic() - started < settings.HEALTH_TIMEOUT_SECONDS + 1
     assert response.status_code == 503
     assert response.json()["checks"]["broker"]["status"] == "fail"
+
+
+def test_object_storage_is_checked_by_its_bucket(client, settings, s3_photo_storage):
+    assert client.get("/readyz").json()["checks"]["storage"] == {"status": "ok"}
+    settings.STORAGES["photos"]["OPTIONS"]["bucket_name"] = "no-such-bucket"
+    assert client.get("/readyz").json()["checks"]["storage"] == {
+        "status": "fail",
+        "detail": "unreachable",
+    }
+
+
+def test_object_storage_that_never_replies_gives_503_within_the_bound(
+    client, settings, blackhole
+):
+    settings.HEALTH_TIMEOUT_SECONDS = 1
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "photos": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **settings.S3_PHOTO_OPTIONS,
+                "endpoint_url": f"http://127.0.0.1:{blackhole}",
+                "access_key": "x",
+                "secret_key": "y",
+                "region_name": "us-east-1",
+            },
+        },
+    }
+
+    started = time.monotonic()
+    response = client.get("/readyz")
+
+    assert time.monotonic() - started < settings.HEALTH_TIMEOUT_SECONDS + 1
+    assert response.status_code == 503
+    assert response.json()["checks"]["storage"]["status"] == "fail"
