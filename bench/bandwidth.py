@@ -3,11 +3,13 @@ device downscales it (issue 29: field capture on slow, expensive links).
 
 Runs the app in-process on the embedded default (a scratch SQLite database in a temporary
 folder, the fake face engine, tasks in the request) with Django's test client, signed in as
-a caseworker of an organisation holding 20 cases and 20 found reports. For every request it
-counts the bytes sent (request line, headers, cookies, body) and received (status line,
-headers, body) as HTTP/1.1 puts them on the wire, uncompressed; "gzip" is the same body
-compressed, as a reverse proxy that compresses HTML would send it. Static files are counted
-once (the service worker keeps them; a browser cache does without it).
+a caseworker of an organisation holding 20 cases and 20 found reports (the first case's
+photo is ../shared/faces/deepface/img1.jpg when it is there, so its thumbnail is a real
+one). For every request it counts the bytes sent (request line, headers, cookies, body)
+and received (status line, headers, body) as HTTP/1.1 puts them on the wire, uncompressed;
+"gzip" is the same body compressed, as a reverse proxy that compresses HTML would send it.
+Static files are counted once (the service worker keeps them; a browser cache does without
+it).
 
 The photo is a synthetic 10-megapixel phone JPEG (about 4 MB; `--photo PATH` takes your
 own, e.g. one of ../shared/faces/deepface's originals; never commit photos). It is shrunk by
@@ -196,7 +198,7 @@ def run(*, original: bytes, small: bytes, how: str) -> None:
     from django.utils import timezone
     from PIL import Image
 
-    from cases.models import Organisation, User
+    from cases.models import MissingCase, Organisation, User
     from cases.records.services import PhotoUpload, case_create, report_create
     from tests.support.data import CASE_FIELDS, REPORT_FIELDS, textured_photo
 
@@ -216,8 +218,13 @@ def run(*, original: bytes, small: bytes, how: str) -> None:
     family = User.objects.create_user(
         username="family", password=PASSWORD, organisation=other, role="caseworker"
     )
+    # The case page's photo: a real one from the shared set when it is there (a thumbnail of
+    # a real face compresses like one), else a synthetic one (noise: a worst case).
+    real = Path(os.environ.get("REUNITE_FACES_DIR", PROJECT.parent / "shared/faces"))
+    real = real / "deepface" / "img1.jpg"
+    first = real.read_bytes() if real.is_file() else textured_photo(seed=100)
     for n in range(20):
-        photo = [PhotoUpload(data=textured_photo(seed=100 + n))]
+        photo = [PhotoUpload(data=first if n == 0 else textured_photo(seed=100 + n))]
         case_create(user=user, **{**CASE_FIELDS, "given_name": f"Child {n}"}, photos=photo)
         report_create(user=user, external_ref=f"B-{n}", **REPORT_FIELDS, photos=[])
     case_create(user=family, **CASE_FIELDS, photos=[PhotoUpload(data=original)])
@@ -247,6 +254,13 @@ def run(*, original: bytes, small: bytes, how: str) -> None:
     meter.done("Found reports list (20)")
     meter.get("/cases/")
     meter.done("Cases list (20)")
+    case = MissingCase.objects.filter(organisation=org).order_by("pk").first()
+    assert case is not None
+    meter.get(f"/cases/{case.pk}/")
+    for photo in case.photos.all():
+        meter.get(f"/photos/{photo.pk}/thumb/")
+    kind = "a real photo" if real.is_file() else "noise"
+    meter.done(f"A case page with its photo's thumbnail ({kind})")
 
     fields = {
         "external_ref": "",
