@@ -180,9 +180,7 @@ def test_object_storage_is_checked_by_its_bucket(client, settings, s3_photo_stor
     }
 
 
-def test_object_storage_that_never_replies_gives_503_within_the_bound(
-    client, settings, blackhole
-):
+def test_object_storage_that_never_replies_gives_503_within_the_bound(client, settings, blackhole):
     settings.HEALTH_TIMEOUT_SECONDS = 1
     settings.STORAGES = {
         **settings.STORAGES,
