@@ -8,6 +8,8 @@ from what to what.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -397,69 +399,64 @@ def organisation_pause(
     return organisation
 
 
-@transaction.atomic
 def organisation_contact_update(
     *, actor: User, contact_name: str, contact_email: str, contact_phone: str
 ) -> Organisation:
     """The actor's organisation's named contact, shown to the other side after a confirmation."""
-    action_require(user=actor, action=Action.ORGANISATION_EDIT)
-    if actor.organisation_id is None:
-        raise PermissionDenied("Only members of an organisation may do this.")
-    organisation = Organisation.objects.select_for_update().get(pk=actor.organisation_id)
-    before = {
-        "contact_name": organisation.contact_name,
-        "contact_email": organisation.contact_email,
-        "contact_phone": organisation.contact_phone,
-    }
-    after = {
-        "contact_name": contact_name.strip(),
-        "contact_email": contact_email.strip(),
-        "contact_phone": contact_phone.strip(),
-    }
-    if before == after:
-        return organisation
-    for field, value in after.items():
-        setattr(organisation, field, value)
-    organisation.full_clean()
-    organisation.save(update_fields=list(after))
-    audit_record(
+    return _own_organisation_update(
         actor=actor,
         action="organisation.contact_updated",
-        obj=organisation,
-        organisation=organisation,
-        data={"changed": sorted(f for f in after if after[f] != before[f])},
+        values={
+            "contact_name": contact_name.strip(),
+            "contact_email": contact_email.strip(),
+            "contact_phone": contact_phone.strip(),
+        },
+        audit_data=lambda before, after: {
+            "changed": sorted(f for f in after if after[f] != before[f])
+        },
     )
-    return organisation
 
 
-@transaction.atomic
 def organisation_field_capture_update(
     *, actor: User, offline_draft_hours: int, photo_upload_original: bool
 ) -> Organisation:
     """How long drafts stay on a device, and whether photos go up at their original size."""
+    return _own_organisation_update(
+        actor=actor,
+        action="organisation.field_capture_updated",
+        values={
+            "offline_draft_hours": offline_draft_hours,
+            "photo_upload_original": photo_upload_original,
+        },
+        audit_data=lambda before, after: {"before": before, "after": after},
+    )
+
+
+@transaction.atomic
+def _own_organisation_update(
+    *,
+    actor: User,
+    action: str,
+    values: dict[str, Any],
+    audit_data: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+) -> Organisation:
+    """Set fields of the actor's own organisation; audited only when something changed."""
     action_require(user=actor, action=Action.ORGANISATION_EDIT)
     if actor.organisation_id is None:
         raise PermissionDenied("Only members of an organisation may do this.")
     organisation = Organisation.objects.select_for_update().get(pk=actor.organisation_id)
-    before = {
-        "offline_draft_hours": organisation.offline_draft_hours,
-        "photo_upload_original": organisation.photo_upload_original,
-    }
-    after = {
-        "offline_draft_hours": offline_draft_hours,
-        "photo_upload_original": photo_upload_original,
-    }
-    if before == after:
+    before = {field: getattr(organisation, field) for field in values}
+    if before == values:
         return organisation
-    for field, value in after.items():
+    for field, value in values.items():
         setattr(organisation, field, value)
     organisation.full_clean()
-    organisation.save(update_fields=list(after))
+    organisation.save(update_fields=list(values))
     audit_record(
         actor=actor,
-        action="organisation.field_capture_updated",
+        action=action,
         obj=organisation,
         organisation=organisation,
-        data={"before": before, "after": after},
+        data=audit_data(before, values),
     )
     return organisation
