@@ -39,6 +39,7 @@ import json
 import logging
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -393,3 +394,34 @@ def audit_checkpoints_check(*, batch: int = 2000) -> tuple[int, list[str]]:
             if problem is not None:
                 problems.append(problem)
     return compared, _problems_capped(problems)
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    checked: int
+    pending: int
+    compared: int
+    problems: list[str]
+
+
+def audit_check() -> AuditCheck:
+    """Everything `audit_verify` proves, in one read-only pass: the sealed chain, the records
+    waiting for their seal, and every signed checkpoint. `problems` names what is wrong."""
+    checked, broken = audit_verify()
+    pending, pending_problems = audit_pending_check()
+    compared, checkpoint_problems = audit_checkpoints_check()
+    problems = []
+    if broken is not None:
+        target = f"{broken.object_type}:{broken.object_id}" if broken.object_type else "-"
+        problems.append(
+            f"Audit chain broken at record #{broken.sequence} "
+            f"(action {broken.action}, object {target}, at {broken.created_at.isoformat()}); "
+            f"{checked} records before it verify."
+        )
+    if pending_problems:
+        problems.append("Records inserted around the audit trail or unsealed too long:")
+        problems.extend(f"  - {problem}" for problem in pending_problems)
+    if checkpoint_problems:
+        problems.append("Audit chain shortened or rewritten since a checkpoint:")
+        problems.extend(f"  - {problem}" for problem in checkpoint_problems)
+    return AuditCheck(checked=checked, pending=pending, compared=compared, problems=problems)

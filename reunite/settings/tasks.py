@@ -52,6 +52,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Audit records are sealed on commit; this catches any whose process died first.
     "audit-seal": {"task": "cases.audit.tasks.audit_seal_task", "schedule": 60},
+    # The read-only check of the whole chain and every checkpoint; problems log at ERROR.
+    "audit-verify": {
+        "task": "cases.audit.tasks.audit_verify_task",
+        "schedule": crontab(hour=4, minute=15),  # daily, UTC
+    },
     "idempotency-keys-expire": {
         "task": "cases.partners.tasks.idempotency_keys_expire_task",
         "schedule": crontab(minute=15),  # hourly

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.audit.trail import audit_checkpoints_check, audit_pending_check, audit_verify
+from cases.audit.trail import audit_check
 
 
 class Command(BaseCommand):
@@ -11,32 +11,17 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        checked, broken = audit_verify()
-        pending, pending_problems = audit_pending_check()
-        compared, checkpoint_problems = audit_checkpoints_check()
-        problems = []
-        if broken is not None:
-            target = f"{broken.object_type}:{broken.object_id}" if broken.object_type else "-"
-            problems.append(
-                f"Audit chain broken at record #{broken.sequence} "
-                f"(action {broken.action}, object {target}, at {broken.created_at.isoformat()}); "
-                f"{checked} records before it verify."
-            )
-        if pending_problems:
-            problems.append("Records inserted around the audit trail or unsealed too long:")
-            problems.extend(f"  - {problem}" for problem in pending_problems)
-        if checkpoint_problems:
-            problems.append("Audit chain shortened or rewritten since a checkpoint:")
-            problems.extend(f"  - {problem}" for problem in checkpoint_problems)
-        if problems:
-            raise CommandError("\n".join(problems))
+        check = audit_check()
+        if check.problems:
+            raise CommandError("\n".join(check.problems))
         self.stdout.write(
             self.style.SUCCESS(
-                f"Audit chain intact: {checked} records verified, {pending} waiting for their "
-                f"seal, {compared} checkpoint{'' if compared == 1 else 's'} compared."
+                f"Audit chain intact: {check.checked} records verified, {check.pending} waiting "
+                f"for their seal, {check.compared} "
+                f"checkpoint{'' if check.compared == 1 else 's'} compared."
             )
         )
-        if compared == 0 and checked:
+        if check.compared == 0 and check.checked:
             self.stdout.write(
                 self.style.WARNING(
                     "No checkpoints to compare (REUNITE_AUDIT_CHECKPOINT_FILE): records deleted "

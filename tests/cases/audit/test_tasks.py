@@ -3,8 +3,11 @@ no broker, the one process of the embedded default)."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from celery import current_app
+from django.db import connection
 
 from cases.audit import tasks
 from cases.audit.trail import audit_record
@@ -47,3 +50,23 @@ def test_without_a_broker_the_commit_seals_in_process(
         event = audit_record(actor=caseworker, action="case.viewed", obj=caseworker)
 
     assert AuditEvent.objects.get(pk=event.pk).sequence == 1
+
+
+def test_the_daily_check_finds_a_rewritten_record_and_logs_it_at_error(caseworker, caplog):
+    for _ in range(3):
+        audit_record(actor=caseworker, action="case.viewed", obj=caseworker)
+    tasks.audit_seal_task()
+    assert tasks.audit_verify_task() == 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE cases_auditevent SET action = %s WHERE sequence = 2",
+            ["case.erased"],
+        )
+    with caplog.at_level(logging.ERROR, logger="cases.audit.tasks"):
+        assert tasks.audit_verify_task() > 0
+    assert "Audit chain broken at record #2" in caplog.text
+
+
+def test_the_daily_check_is_on_beats_schedule(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE["audit-verify"]
+    assert schedule["task"] == tasks.audit_verify_task.name
