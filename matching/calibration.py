@@ -147,13 +147,14 @@ def score_band(
 
 
 def _calibrated_band(*, score: float, fmr: float, cell: str, threshold: float) -> Band:
-    ages = profile_active().rates.ages
+    profile = profile_active()
+    ages = profile.rates.ages
     pairs = ages.cells[cell].impostor_pairs if ages is not None and cell in ages.cells else None
     words = rate_words(fmr=fmr, cell=cell, pairs=pairs)
     if score < threshold:
         return Band(WEAK.key, WEAK.words, f"{words} Below the threshold for these ages.")
     # "Strong": strangers ten times rarer than the candidate threshold allows.
-    if fmr <= profile_active().target_fmr / 10:
+    if fmr <= profile.target_fmr / 10:
         return Band(STRONG.key, STRONG.words, f"{words} {STRONG.explanation}")
     return Band(POSSIBLE.key, POSSIBLE.words, f"{words} Above the threshold for these ages.")
 

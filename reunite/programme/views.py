@@ -33,6 +33,7 @@ from reunite.programme.selectors import (
     QUEUE_AGES,
     ProgrammeScope,
     Shown,
+    WaitFigure,
     group_shown,
     programme_disputes,
     programme_duplicates,
@@ -137,6 +138,16 @@ def _days(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+def _wait_figure(name: str, title: str, wait: WaitFigure, *, note: str) -> Figure:
+    return Figure(
+        name,
+        title,
+        ["Counted", "Median (days)", "90th percentile (days)"],
+        [[_cell(wait.count), _cell(_days(wait.median_days)), _cell(_days(wait.p90_days))]],
+        note=note,
+    )
+
+
 def _fairness_rows(shown: list[Shown]) -> list[list[tuple[str, str]]]:
     return [
         [
@@ -228,30 +239,16 @@ def programme_tables(*, scope: ProgrammeScope, user: User) -> list[Figure]:
                 [_cell("Held back (details do not fit)"), _cell(queue.held_back)],
             ],
         ),
-        Figure(
+        _wait_figure(
             "wait-decision",
             "Days from a found report to the first reviewer's decision",
-            ["Counted", "Median (days)", "90th percentile (days)"],
-            [
-                [
-                    _cell(first_decision.count),
-                    _cell(_days(first_decision.median_days)),
-                    _cell(_days(first_decision.p90_days)),
-                ]
-            ],
+            first_decision,
             note="Reports whose first decision was made in the date range.",
         ),
-        Figure(
+        _wait_figure(
             "wait-step",
             "Days from a confirmation to the first reunification step",
-            ["Counted", "Median (days)", "90th percentile (days)"],
-            [
-                [
-                    _cell(first_step.count),
-                    _cell(_days(first_step.median_days)),
-                    _cell(_days(first_step.p90_days)),
-                ]
-            ],
+            first_step,
             note="Confirmed candidates whose first step was recorded in the date range.",
         ),
         Figure(
