@@ -54,8 +54,8 @@ def main() -> None:
     from django.conf import settings
     from tqdm import tqdm
 
-    from matching import evaluation as ev
-    from matching.spaces import profile_read
+    from matching.evaluation import report as ev
+    from matching.spaces.profiles import profile_read
 
     root = args.faces or Path(settings.FACES_DIR) / "lfw-dev"
     if args.embeddings and args.embeddings.is_file():

@@ -53,11 +53,12 @@ def main() -> None:
         import faiss
         from django.db import connection
 
-        from matching import index as face_index
-        from matching.generations import generation_active
+        from matching.candidates.duplicates import duplicates_record
+        from matching.candidates.search import embedding_index_and_search
+        from matching.index import store as face_index
+        from matching.index.queries import embedding_index_searches
         from matching.models import Embedding
-        from matching.services.duplicates import duplicates_record
-        from matching.services.search import embedding_index_and_search, embedding_index_searches
+        from matching.spaces.active import generation_active
 
         with connection.cursor() as cursor:
             cursor.execute(

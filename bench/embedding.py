@@ -68,7 +68,7 @@ def product_pipeline() -> Callable[[bytes], Result]:
 
     from cases.records.images import photo_normalise, photo_pixels
     from matching.engine import engine_for_profile
-    from matching.spaces import profile_read
+    from matching.spaces.profiles import profile_read
 
     engine = engine_for_profile(profile_read(name=settings.MATCH_PROFILE).data)
     print(f"product space: {engine.space}; {engine.model_version}")
@@ -78,7 +78,7 @@ def product_pipeline() -> Callable[[bytes], Result]:
         faces = engine.detect(pixels)
         if not faces:
             return None, 0
-        # Same choice as matching.services.processing: biggest box first.
+        # Same choice as matching.faces.processing: biggest box first.
         largest = max(faces, key=lambda f: f.w * f.h)
         return dlib_part(engine, engine.embed(pixels, largest)), len(faces)
 
@@ -177,7 +177,7 @@ def stages(photos: list[bytes]) -> None:
 
     from cases.records.images import photo_normalise, photo_pixels
     from matching.engine import engine_for_profile
-    from matching.spaces import profile_read
+    from matching.spaces.profiles import profile_read
 
     engine = engine_for_profile(profile_read(name=settings.MATCH_PROFILE).data)
     product_pipeline()(photos[0])  # warm-up

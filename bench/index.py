@@ -4,17 +4,17 @@ For each gallery size N (default 100k, then 1M) both sides hold N faces as real 
 (Photo, Face, Embedding) in a PostgreSQL database of their own, with 256-d face-like
 vectors (bench/search.py's FaceLike: LFW's mean and covariance). Then:
 
-- rebuild: `matching.index.index_rebuild` for one side, from the rows (the type is chosen
+- rebuild: `matching.index.store.index_rebuild` for one side, from the rows (the type is chosen
   by size: exact or the approximate index, trained on a sample of the rows), as seconds
   per million;
 - load: a fresh process's first `index_get` (snapshot read + full reconcile with the rows);
 - snapshot: one `index_snapshot` (full reconcile + file written);
-- step: `matching.services.search.embedding_index_searches`, the per-photo index step as
+- step: `matching.index.queries.embedding_index_searches`, the per-photo index step as
   the product runs it, for --steps new photos (half each side): each photo's rows are
   inserted first, untimed, then the step is timed: catch up both sides from the database,
   add the face, search the other side and, with REUNITE_DUPLICATE_SEARCH (the default), its
   own side (re-ranked from PostgreSQL when approximate). p50, p95 and max in ms.
-  `--breakdown` also times its parts (matching.index's own functions, wrapped): the
+  `--breakdown` also times its parts (matching.index.store's own functions, wrapped): the
   catch-up from the rows, the two scans (they run at once: the longer of the two), the read
   of the shortlists' stored vectors, and the exact re-rank.
 
@@ -101,7 +101,7 @@ def rows_add(*, side: str, vectors: np.ndarray, owner, user, space: str) -> list
 
 
 class Parts:
-    """Wraps matching.index's step functions to time them, step by step."""
+    """Wraps matching.index.store's step functions to time them, step by step."""
 
     # part name: (function, how calls in one step combine)
     WRAPPED = {
@@ -166,11 +166,11 @@ def main() -> None:
         from django.db import connection
         from search import lfw_vectors
 
-        from matching import index as face_index
-        from matching.calibration import search_floor
-        from matching.generations import generation_active
+        from matching.index import store as face_index
+        from matching.index.queries import embedding_index_searches
         from matching.models import Embedding
-        from matching.services.search import embedding_index_searches
+        from matching.spaces.active import generation_active
+        from matching.spaces.calibration import search_floor
 
         if not args.reuse:
             with connection.cursor() as cursor:

@@ -64,7 +64,7 @@ def rows_fill(*, n: int) -> None:
     from django.db import connection, transaction
 
     from cases.models import WebhookEndpoint
-    from matching.generations import generation_active
+    from matching.spaces.active import generation_active
     from tests.factories import FoundReportFactory, MissingCaseFactory, UserFactory
 
     space = generation_active().space

@@ -16,7 +16,7 @@ For each size this times, one query at a time on one thread (as the product sear
 - without `--stream`: IVF with 8-bit scalar quantisation (the product's approximate index
   before the fast-scan one), and any `--factories`, at several nprobe. A shortlist of
   FACE_INDEX_SHORTLIST_FACTOR x K is re-ranked exactly against the stored vectors, as
-  matching.index.index_search does (there from PostgreSQL rows; bench/index.py times that
+  matching.index.store.index_search does (there from PostgreSQL rows; bench/index.py times that
   fetch);
 - with `--stream`: the product's own index (below).
 
@@ -28,7 +28,7 @@ same for true mates only (lfw). K is SEARCH_TOP_K (50).
 `--stream` reaches galleries that do not fit in RAM as float32 (20M faces are 20 GB): the
 gallery is generated `--chunk` faces at a time (the same FaceLike draws; lfw's real vectors
 at random rows of the first chunk) and never held. One pass over the chunks merges the exact
-top K of every query (faiss.knn a chunk) and builds the product's own `matching.index.
+top K of every query (faiss.knn a chunk) and builds the product's own `matching.index.store.
 FaceIndex` with the spec it would choose (its approximate one if that is exact), trained on a
 sample of the first chunk. Exact search is timed as the sum over chunks of a one-thread
 faiss.knn (`--exact-queries` queries). The index is timed through `FaceIndex.search` with a
@@ -91,14 +91,14 @@ def profile():  # type: ignore[no-untyped-def]
     """The shipped profile, read from its file (this bench needs no database)."""
     from django.conf import settings
 
-    from matching.calibration import profile_read
+    from matching.spaces.calibration import profile_read
 
     return profile_read(name=settings.MATCH_PROFILE)
 
 
 def lfw_vectors(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """The LFW photos' vectors in the active profile's space, and each one's identity."""
-    from matching.evaluation import embeddings_load, profile_space, space_embeddings
+    from matching.evaluation.report import embeddings_load, profile_space, space_embeddings
 
     samples, embedded = embeddings_load(path=path)
     found, emb = space_embeddings(embedded=embedded, **profile_space(data=profile().data))
@@ -200,7 +200,7 @@ def row(name: str, build: str, ram: str, ms: np.ndarray, above: float, mates: st
 def bench_size(*, args: argparse.Namespace, n: int, real: np.ndarray, identities: np.ndarray):  # type: ignore[no-untyped-def]
     from django.conf import settings
 
-    from matching.index import index_spec_choose
+    from matching.index.store import index_spec_choose
 
     k = settings.SEARCH_TOP_K
     floor = min(profile().threshold, profile().large_gap_threshold)  # search_floor()
@@ -398,7 +398,7 @@ def bench_size_stream(
 
     from django.conf import settings
 
-    from matching.index import FaceIndex, index_spec_choose
+    from matching.index.store import FaceIndex, index_spec_choose
 
     k = settings.SEARCH_TOP_K
     floor = min(profile().threshold, profile().large_gap_threshold)  # search_floor()

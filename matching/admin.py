@@ -49,7 +49,7 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
 
 @admin.register(Duplicate)
 class DuplicateAdmin(ReadOnlyAdmin):
-    """Linked or told apart by a caseworker's decision (matching/services/duplicates.py)."""
+    """Linked or told apart by a caseworker's decision (matching/candidates/duplicates.py)."""
 
     list_display = ["id", "side", "status", "best_score", "created_at"]
 

@@ -13,7 +13,11 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch
 
 from cases.models import FoundReport, MissingCase, Photo, User
+from matching.candidates import pairs
+from matching.faces import erasure, face_choice, processing
+from matching.index import queries
 from matching.models import Candidate
+from matching.review import reunification
 from matching.selectors import (
     Reunification,
     candidates_for_case,
@@ -21,7 +25,6 @@ from matching.selectors import (
     photo_viewable_by_reviewer,
     reunifications_for_case,
 )
-from matching.services import erasure, face_choice, processing, reunification, search
 
 __all__ = [
     "Reunification",
@@ -112,12 +115,12 @@ def photo_embedded_face_id(*, photo: Photo) -> int | None:
 def candidates_recheck(*, candidate_ids: Iterable[int]) -> None:
     """Details changed: sex, ages and dates may now fit a candidate, or no longer fit it."""
     for candidate_id in list(candidate_ids):
-        search.candidate_compatibility_refresh(candidate_id=candidate_id)
+        pairs.candidate_compatibility_refresh(candidate_id=candidate_id)
 
 
 def indexes_rebuild() -> dict[str, int]:
     """Rebuild the face indexes from the database (after a restore). Faces per side."""
-    return search.indexes_rebuild()
+    return queries.indexes_rebuild()
 
 
 def photo_candidate_ids(*, photo: Photo) -> list[int]:

@@ -147,7 +147,7 @@ class Candidate(models.Model):
     # Years between the ages in the best pair's two photos, when both are known.
     age_gap_years = models.FloatField(null=True, blank=True)
     # The shown pair's calibrated false-match rate at its score, and its age cell (e.g.
-    # "under 6|6-12"): see matching.rates. Empty for profiles without age cells.
+    # "under 6|6-12"): see matching.spaces.rates. Empty for profiles without age cells.
     false_match_rate = models.FloatField(null=True, blank=True)
     age_cell = models.CharField(max_length=32, blank=True)
     # Sex, age and dates checked against each other; see services.search.compatibility_check.
@@ -192,7 +192,7 @@ class CandidatePair(models.Model):
     # The threshold this pair had to clear (it depends on the ages in the two photos).
     threshold = models.FloatField(null=True, blank=True)
     # How often strangers with these ages and faces like these score this high (per
-    # comparison), and the age cell it was read from; see matching.rates.
+    # comparison), and the age cell it was read from; see matching.spaces.rates.
     false_match_rate = models.FloatField(null=True, blank=True)
     age_cell = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,6 +1,6 @@
 """Outcome changes: any change to a candidate may change its report's coarse outcome.
 
-matching/services/review.py saves candidates with .save(), so post_save sees every decision;
+matching/review/decisions.py saves candidates with .save(), so post_save sees every decision;
 erasure deletes them, which post_delete sees. The task decides whether anything changed.
 
 Also, in the embedded default (no broker), the first request of a process re-queues photos
@@ -20,7 +20,7 @@ from django.dispatch import receiver
 from cases.partners.tasks import report_outcome_notify_task
 from matching.models import Candidate
 from matching.tasks import photos_recover_task
-from reunite.tasks import task_send
+from reunite.kernel.tasks import task_send
 
 
 def _notify_on_commit(report_id: int) -> None:

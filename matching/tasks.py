@@ -1,7 +1,7 @@
 """Celery tasks for matching: take ids, import their service in the body, call it.
 
 Callers import these tasks at module level and send them with `transaction.on_commit`.
-Retries follow the project's one policy (reunite/tasks.py): transient errors only.
+Retries follow the project's one policy (reunite/kernel/tasks.py): transient errors only.
 """
 
 from __future__ import annotations
@@ -13,21 +13,21 @@ from celery.signals import worker_process_shutdown, worker_ready, worker_shutdow
 from django.conf import settings
 from kombu.exceptions import ChannelError
 
-from reunite.tasks import RETRY_POLICY
+from reunite.kernel.tasks import RETRY_POLICY
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(**RETRY_POLICY)
 def photo_process_task(photo_id: int) -> None:
-    from matching.services.processing import photo_process
+    from matching.faces.processing import photo_process
 
     photo_process(photo_id=photo_id)
 
 
 @shared_task(**RETRY_POLICY)
 def embedding_index_task(embedding_id: int) -> int:
-    from matching.services.search import embedding_index_and_search
+    from matching.candidates.search import embedding_index_and_search
 
     return embedding_index_and_search(embedding_id=embedding_id)
 
@@ -35,7 +35,7 @@ def embedding_index_task(embedding_id: int) -> int:
 @shared_task(**RETRY_POLICY)
 def index_faces_remove_task(model_name: str, side: str, face_ids: list[int]) -> int:
     """Drop erased faces from the FAISS index (queue `index`: the single writer)."""
-    from matching.index import index_faces_remove
+    from matching.index.store import index_faces_remove
 
     return index_faces_remove(model_name=model_name, side=side, face_ids=face_ids)
 
@@ -43,14 +43,14 @@ def index_faces_remove_task(model_name: str, side: str, face_ids: list[int]) -> 
 @shared_task(**RETRY_POLICY)
 def faces_reembed_task(space: str, face_ids: list[int]) -> int:
     """Embed stored faces into a space being built (queue `embed`)."""
-    from matching.services.generations import faces_reembed
+    from matching.spaces.generations import faces_reembed
 
     return faces_reembed(space=space, face_ids=face_ids)
 
 
 @shared_task(**RETRY_POLICY)
 def photos_recover_task() -> int:
-    from matching.services.processing import photos_recover
+    from matching.faces.processing import photos_recover
 
     return photos_recover()
 
@@ -85,7 +85,7 @@ def _recover_on_start(sender: object = None, **kwargs: object) -> None:
 def _index_snapshot_on_shutdown(sender: object = None, **kwargs: object) -> None:
     # The prefork pool's child holds the index (worker_process_shutdown); solo and threads
     # pools hold it in the main process (worker_shutdown). Rows written since are in the DB.
-    from matching.index import index_snapshot_all
+    from matching.index.store import index_snapshot_all
 
     saved = index_snapshot_all()
     if saved:

@@ -1,7 +1,7 @@
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, register_converter
+from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -13,27 +13,23 @@ from cases.api import reports as reports_api
 from cases.api import webhooks as webhooks_api
 from cases.portal import organisation as organisation_portal
 from cases.portal import printing
-from cases.portal import reunification as reunification_portal
 from cases.portal import views as portal
 from cases.portal.offline import LogoutView
 from cases.portal.urls import account_urls, apikey_urls, offline_urls, otp_urls, user_urls
-from matching import api as matching_api
-from matching import disputes
-from matching import views as review
-from reunite.api.converters import AnyPathConverter, RecordIdConverter
-from reunite.api.views import api_not_found
+from matching import urls as matching_urls
+from reunite.kernel.api.converters import converters_register
+from reunite.kernel.api.views import api_not_found
 from reunite.ops.metrics import metrics_view
 from reunite.programme import views as programme
 
 # Under /api/ a failure is a problem+json (503 when a dependency is down), never HTML.
-handler500 = "reunite.api.views.server_error"
+handler500 = "reunite.kernel.api.views.server_error"
 # Elsewhere the branded pages in templates/ (403, 404, 500; 429 is django-axes' lockout).
-handler403 = "reunite.api.views.permission_denied"
-handler404 = "reunite.api.views.page_not_found"
+handler403 = "reunite.kernel.api.views.permission_denied"
+handler404 = "reunite.kernel.api.views.page_not_found"
 
 # `<rid:...>`: ids too long for the database are a 404, not a 500.
-register_converter(RecordIdConverter, "rid")
-register_converter(AnyPathConverter, "anything")
+converters_register()
 
 api_v1 = [
     path("cases/", cases_api.CaseListCreateApi.as_view(), name="case-list"),
@@ -46,11 +42,6 @@ api_v1 = [
     ),
     path("cases/<rid:case_id>/pfif/", pfif_api.CasePfifExportApi.as_view(), name="case-pfif"),
     path("pfif/import/", pfif_api.PfifImportApi.as_view(), name="pfif-import"),
-    path(
-        "cases/<rid:case_id>/candidates/",
-        matching_api.CaseCandidateListApi.as_view(),
-        name="case-candidates",
-    ),
     path("found-reports/", reports_api.ReportListCreateApi.as_view(), name="report-list"),
     path("found-reports/bulk/", bulk_api.ReportBulkCreateApi.as_view(), name="report-bulk"),
     path(
@@ -85,12 +76,7 @@ api_v1 = [
         webhooks_api.WebhookDeliveryListApi.as_view(),
         name="webhook-deliveries",
     ),
-    path("review/candidates/", matching_api.CandidateListApi.as_view(), name="candidate-list"),
-    path(
-        "review/candidates/<rid:candidate_id>/decision/",
-        matching_api.CandidateDecisionApi.as_view(),
-        name="candidate-decision",
-    ),
+    *matching_urls.api_urls,
     # Last: any other /api/v1/ path is a problem+json 404, not the HTML page.
     path("<anything:unknown_path>", api_not_found, name="not-found"),
 ]
@@ -115,11 +101,6 @@ portal_urls = [
         portal.case_consent_withdraw,
         name="case-consent-withdraw",
     ),
-    path(
-        "cases/<int:case_id>/reunification/<int:candidate_id>/",
-        reunification_portal.reunification_step,
-        name="case-reunification-step",
-    ),
     path("org/profile/", organisation_portal.organisation_profile, name="organisation-profile"),
     path("audit/", portal.audit_log, name="audit-log"),
     path("programme/", programme.programme, name="programme"),
@@ -133,26 +114,7 @@ portal_urls = [
     path("photos/<int:photo_id>/status/", portal.photo_status, name="photo-status"),
     path("photos/<int:photo_id>/remove/", portal.photo_remove, name="photo-remove"),
     path("photos/<int:photo_id>/<str:variant>/", portal.photo_image, name="photo-image"),
-    path("review/", review.review_queue, name="review-queue"),
-    path("review/disputed/", disputes.dispute_queue, name="review-disputed"),
-    path(
-        "review/disputed/<int:candidate_id>/",
-        disputes.dispute_resolve_view,
-        name="review-dispute-resolve",
-    ),
-    path("review/held-back/", review.review_queue, {"held_back": True}, name="review-held-back"),
-    path("review/candidates/<int:candidate_id>/", review.candidate_detail, name="review-candidate"),
-    path(
-        "review/candidates/<int:candidate_id>/decision/",
-        review.candidate_decision,
-        name="review-decision",
-    ),
-    path("review/faces/<int:face_id>/crop/", review.face_crop, name="face-crop"),
-    path(
-        "duplicates/<int:duplicate_id>/decision/",
-        review.duplicate_decision,
-        name="duplicate-decision",
-    ),
+    *matching_urls.portal_urls,
 ]
 
 urlpatterns = [

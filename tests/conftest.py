@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from cases.models import User
-from matching.index import index_forget_cache
+from matching.index.store import index_forget_cache
 from tests.factories import OrganisationFactory, UserFactory
 from tests.support.api import api_client_for
 from tests.support.data import textured_photo
@@ -69,7 +69,7 @@ def background_tasks(settings):
     Needs `django_db(transaction=True)` (the thread sees only committed rows); waits for the
     thread at the end so no task outlives the test's database.
     """
-    from reunite.tasks import background_tasks_wait
+    from reunite.kernel.tasks import background_tasks_wait
 
     settings.TASKS_IN_BACKGROUND = True
     yield background_tasks_wait

@@ -19,8 +19,8 @@ from cases.models import FoundReport
 from cases.partners import bulk
 from cases.partners.outcomes import reports_with_outcome
 from cases.records import services
-from reunite.api.problems import ProblemOutput, domain_problem, internal_problem
-from reunite.api.schema import problems
+from reunite.kernel.api.problems import ProblemOutput, domain_problem, internal_problem
+from reunite.kernel.api.schema import problems
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from cases.partners.outcomes import case_outcome, cases_with_outcome
 from cases.records import selectors, services
 from cases.records.services import CASE_EDITABLE_FIELDS
 from cases.safeguards.erasure import case_consent_withdraw
-from reunite.api.responses import (
+from reunite.kernel.api.responses import (
     ETAG,
     IF_MATCH,
     LOCATION,
@@ -34,7 +34,7 @@ from reunite.api.responses import (
     if_match_check,
     resource_response,
 )
-from reunite.api.schema import problems
+from reunite.kernel.api.schema import problems
 
 
 class CaseOutput(serializers.ModelSerializer):

@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 from cases.access.http import AuthenticatedRequest
 from cases.access.throttling import ApiBulkRateThrottle, ApiClientRateThrottle
 from cases.partners import pfif
-from reunite.api.problems import ProblemOutput, domain_problem, internal_problem
-from reunite.api.schema import problems
+from reunite.kernel.api.problems import ProblemOutput, domain_problem, internal_problem
+from reunite.kernel.api.schema import problems
 
 logger = logging.getLogger(__name__)
 

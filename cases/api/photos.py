@@ -12,8 +12,8 @@ from cases.access.permissions import Action
 from cases.api.serializers import PhotoOutput
 from cases.records import selectors
 from matching import interfaces as matching
-from reunite.api.responses import ETAG, resource_response
-from reunite.api.schema import problems
+from reunite.kernel.api.responses import ETAG, resource_response
+from reunite.kernel.api.schema import problems
 
 
 class PhotoDetailApi(APIView):

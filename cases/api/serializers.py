@@ -15,6 +15,7 @@ from cases.partners.outcomes import (
     outcome_contact,
     processing_state,
 )
+from reunite.kernel.api.serializers import ContactOutput
 
 
 class FaceOutput(serializers.Serializer):
@@ -43,13 +44,6 @@ class PhotoOutput(serializers.ModelSerializer):
             "created_at",
             "faces",
         ]
-
-
-class ContactOutput(serializers.Serializer):
-    organisation = serializers.CharField()
-    name = serializers.CharField(allow_blank=True, help_text="The organisation's named contact.")
-    email = serializers.CharField(allow_blank=True)
-    phone = serializers.CharField(allow_blank=True)
 
 
 class OutcomeOutput(serializers.Serializer):

@@ -14,8 +14,8 @@ from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action, action_require
 from cases.models import User, WebhookDelivery, WebhookEndpoint
 from cases.partners import webhooks
-from reunite.api.problems import PROBLEM_CONTENT_TYPE, ProblemOutput
-from reunite.api.responses import ETAG, LOCATION, created_response, resource_response
+from reunite.kernel.api.problems import PROBLEM_CONTENT_TYPE, ProblemOutput
+from reunite.kernel.api.responses import ETAG, LOCATION, created_response, resource_response
 
 _ERRORS = {(code, PROBLEM_CONTENT_TYPE): ProblemOutput for code in (400, 401, 403, 404, 429)}
 

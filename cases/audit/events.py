@@ -156,7 +156,7 @@ _(
     "Reviewers disagreed; a senior reviewer confirmed a possible match",
     on_timeline=True,
 )
-# Duplicate registrations: the same child registered twice (matching/services/duplicates.py).
+# Duplicate registrations: the same child registered twice (matching/candidates/duplicates.py).
 _("duplicate.created", "Possibly the same child as another record")
 _("duplicate.decision.same", "A caseworker said: same child (records linked)")
 _("duplicate.decision.different", "A caseworker said: different children")

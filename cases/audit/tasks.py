@@ -7,7 +7,7 @@ import smtplib
 
 from celery import shared_task
 
-from reunite.tasks import RETRY_POLICY, TRANSIENT_ERRORS
+from reunite.kernel.tasks import RETRY_POLICY, TRANSIENT_ERRORS
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from cases.access.permissions import Action, action_require, user_organisation
 from cases.models import FoundReport, IdempotencyKey, MissingCase, User
 from cases.records import services
-from reunite.exceptions import ReuniteError
+from reunite.kernel.errors import ReuniteError
 
 KEY_MAX_LENGTH = 200
 

@@ -38,7 +38,7 @@ from cases.records.images import photo_size_check
 from cases.records.selectors import case_get
 from cases.records.services import PhotoUpload
 from cases.records.storage import photo_file_read
-from reunite.exceptions import ReuniteError
+from reunite.kernel.errors import ReuniteError
 
 NS = "http://zesty.ca/pfif/1.4"
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "pfif-1.4.xsd"

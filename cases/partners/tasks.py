@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from reunite.tasks import RETRY_POLICY
+from reunite.kernel.tasks import RETRY_POLICY
 
 
 @shared_task(**RETRY_POLICY)

@@ -29,7 +29,7 @@ from cases.access.accounts import (
     user_second_factor_reset,
 )
 from cases.access.addresses import client_address
-from cases.access.http import AuthenticatedHttpRequest
+from cases.access.http import AuthenticatedHttpRequest, portal
 from cases.access.permissions import (
     Action,
     role_needs_second_factor,
@@ -38,7 +38,6 @@ from cases.access.permissions import (
 )
 from cases.audit.trail import audit_record
 from cases.models import User
-from cases.portal.http import portal
 
 
 def _role_choices(request: AuthenticatedHttpRequest) -> list[tuple[str, str]]:

@@ -10,10 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from cases.access.apikeys import apikey_create, apikey_list, apikey_revoke, apikey_rotate
-from cases.access.http import AuthenticatedHttpRequest
+from cases.access.http import AuthenticatedHttpRequest, portal
 from cases.access.permissions import Action, roles_allowed
 from cases.models import ApiKey, User
-from cases.portal.http import portal
 
 
 class ApiKeyForm(forms.Form):

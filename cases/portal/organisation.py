@@ -9,9 +9,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from cases.access.accounts import organisation_contact_update, organisation_field_capture_update
-from cases.access.http import AuthenticatedHttpRequest
+from cases.access.http import AuthenticatedHttpRequest, portal
 from cases.access.permissions import Action, user_organisation
-from cases.portal.http import portal
 
 
 class ContactForm(forms.Form):

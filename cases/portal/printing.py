@@ -12,14 +12,14 @@ from django.utils import timezone
 from PIL import Image
 
 from cases.access.audit_log import account_name
-from cases.access.http import AuthenticatedHttpRequest
+from cases.access.http import AuthenticatedHttpRequest, portal
 from cases.access.permissions import Action
 from cases.models import MissingCase, Photo
-from cases.portal.http import THUMB_SIDE, portal
 from cases.records import selectors, services
 from cases.records.images import photo_pixels
 from cases.records.storage import photo_file_read
 from matching import interfaces as matching
+from reunite.kernel.images import THUMB_SIDE
 
 
 def _photo_data_uri(photo: Photo) -> str:

@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from cases.access.http import AuthenticatedHttpRequest
+from cases.access.http import AuthenticatedHttpRequest, portal
 from cases.access.permissions import Action, role_allows, user_can
 from cases.audit.trail import audit_record
 from cases.models import Photo
@@ -28,7 +28,6 @@ from cases.partners.idempotency import (
     report_create_idempotent,
 )
 from cases.portal.forms import CaseFilter, CaseForm, FacePickForm, ReportEditForm, ReportForm
-from cases.portal.http import THUMB_SIDE, image_response, portal
 from cases.portal.uploads import error_summary, photo_choice_read
 from cases.records import selectors, services
 from cases.records.images import PhotoRejected, photo_pixels
@@ -36,6 +35,7 @@ from cases.records.limits import DailyLimitReached
 from cases.records.reports import report_update
 from cases.records.storage import photo_file_read
 from matching import interfaces as matching
+from reunite.kernel.images import THUMB_SIDE, image_response
 
 
 @portal()

@@ -14,7 +14,7 @@ import numpy as np
 from django.conf import settings
 from PIL import ExifTags, Image, ImageMode, UnidentifiedImageError
 
-from reunite.exceptions import ReuniteError
+from reunite.kernel.errors import ReuniteError
 
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 

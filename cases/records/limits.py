@@ -16,7 +16,7 @@ from django.utils import timezone
 from cases.access.permissions import Action, roles_allowed
 from cases.audit.trail import audit_record
 from cases.models import AuditEvent, FoundReport, Notification, Organisation, Photo, User
-from reunite.exceptions import ReuniteError
+from reunite.kernel.errors import ReuniteError
 
 KINDS = ("report", "photo")
 

@@ -12,7 +12,7 @@ from cases.audit.trail import audit_record
 from cases.models import FoundReport, Photo, User
 from cases.records import services
 from matching import interfaces as matching
-from reunite.exceptions import ReuniteError
+from reunite.kernel.errors import ReuniteError
 
 # The one list of a report's fields its organisation fills in and may change later, in the
 # order forms show them. external_ref is set once: it is how retries find the report.

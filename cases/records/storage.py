@@ -29,7 +29,7 @@ from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from reunite.exceptions import DependencyUnavailable
+from reunite.kernel.errors import DependencyUnavailable
 
 _KEY_SETTINGS = {"PHOTO_ENCRYPTION_KEY", "PHOTO_ENCRYPTION_OLD_KEYS", "SECRET_KEY"}
 

@@ -50,7 +50,7 @@ from cases.records.storage import (
     photo_token_decrypts,
 )
 from matching import interfaces as matching
-from reunite.exceptions import ReuniteError
+from reunite.kernel.errors import ReuniteError
 
 FORMAT = "reunite-backup"
 FORMAT_VERSION = 1

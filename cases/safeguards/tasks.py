@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from reunite.tasks import RETRY_POLICY
+from reunite.kernel.tasks import RETRY_POLICY
 
 
 @shared_task(**RETRY_POLICY)

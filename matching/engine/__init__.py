@@ -1,7 +1,7 @@
 """The face engine, behind a small port (`base.FaceEngine`).
 
 `engine_for_profile()` gives the engine that makes a profile's space (the active one is
-`matching.generations.face_engine()`); everything outside this package sees only
+`matching.spaces.active.face_engine()`); everything outside this package sees only
 `FaceEngine`, `DetectedFace` and `ModelInfo`.
 """
 

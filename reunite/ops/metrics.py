@@ -3,7 +3,7 @@
 Requests by status come from django-prometheus's middleware. Everything else is read when
 Prometheus scrapes, by `ReuniteCollector`: cheap aggregate queries on the database (the
 truth every process shares), the Celery queues' lengths from the broker, and the embedding
-and index-step durations that the workers add up in Redis (reunite/timings.py). So the
+and index-step durations that the workers add up in Redis (reunite/kernel/timings.py). So the
 numbers are the same whichever web process answers, and workers need no port of their own.
 """
 
@@ -28,7 +28,7 @@ from prometheus_client.registry import Collector
 
 from cases.models import Photo, WebhookDelivery
 from matching.models import Candidate, Embedding, EmbeddingGeneration, ReviewDecision
-from reunite.timings import BUCKETS, STEPS, duration_totals
+from reunite.kernel.timings import BUCKETS, STEPS, duration_totals
 
 logger = logging.getLogger(__name__)
 

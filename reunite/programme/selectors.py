@@ -45,7 +45,7 @@ from matching.models import (
     ReunificationStep,
     ReviewDecision,
 )
-from matching.services.review import CONFIRMATIONS_REQUIRED
+from matching.review.decisions import CONFIRMATIONS_REQUIRED
 
 # Counts from 1 to this are shown as "fewer than 5" in the fairness figures, so no child
 # can be singled out by a group's count.

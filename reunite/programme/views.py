@@ -19,11 +19,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from cases.access.http import AuthenticatedHttpRequest
+from cases.access.http import AuthenticatedHttpRequest, portal
 from cases.access.permissions import Action, user_can
 from cases.audit.trail import audit_record
 from cases.models import Organisation, User
-from cases.portal.http import portal
 from cases.portal.views import filters_ignored_say
 from matching.models import Duplicate, ReunificationStage
 from reunite.programme import charts

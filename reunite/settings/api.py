@@ -11,8 +11,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "reunite.api.schema.ReuniteAutoSchema",
-    "EXCEPTION_HANDLER": "reunite.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "reunite.kernel.api.schema.ReuniteAutoSchema",
+    "EXCEPTION_HANDLER": "reunite.kernel.api.problems.problem_exception_handler",
     # Per API key; over the rate: 429 `throttled` with Retry-After.
     "DEFAULT_THROTTLE_CLASSES": ["cases.access.throttling.ApiClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
@@ -21,7 +21,7 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_PARSER_CLASSES": [
         # A body nested 1,000 deep is a 400 problem, not a RecursionError.
-        "reunite.api.parsers.BoundedJSONParser",
+        "reunite.kernel.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
@@ -46,8 +46,8 @@ SPECTACULAR_SETTINGS = {
     # Enums in answers are open (known values or any string): v1 may add values.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "reunite.api.schema.open_response_enums",
-        "reunite.api.schema.document_rate_limit_headers",
+        "reunite.kernel.api.schema.open_response_enums",
+        "reunite.kernel.api.schema.document_rate_limit_headers",
     ],
     # Operation ids start after /api/v1/: `found_reports_create`, not `v1_found_reports_create`.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",

@@ -40,7 +40,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # An id for every request, in its log lines and its X-Request-ID response header.
-    "reunite.logs.RequestIdMiddleware",
+    "reunite.kernel.logs.RequestIdMiddleware",
     # /healthz and /readyz: before the host check and HTTPS redirect (see reunite/ops/health.py).
     "reunite.ops.health.HealthMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",

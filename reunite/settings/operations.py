@@ -44,11 +44,11 @@ def logging_config(*, log_format: str, level: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "reunite.logs.LogContextFilter"}},
+        "filters": {"context": {"()": "reunite.kernel.logs.LogContextFilter"}},
         "formatters": {
             "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(context)s] %(message)s"},
             "json": {
-                "()": "reunite.logs.JsonFormatter",
+                "()": "reunite.kernel.logs.JsonFormatter",
                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             },

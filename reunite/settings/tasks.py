@@ -18,7 +18,7 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # Without a broker, photo processing runs on one background thread after the request has
-# answered (reunite/tasks.py::task_send), so an upload returns at once. Off: it runs inside
+# answered (reunite/kernel/tasks.py::task_send), so an upload returns at once. Off: it runs inside
 # the request that committed the photo.
 TASKS_IN_BACKGROUND = env_bool("REUNITE_TASKS_IN_BACKGROUND", True)
 CELERY_TASK_EAGER_PROPAGATES = False

@@ -16,9 +16,9 @@ from cases.models import Photo, User
 from cases.records.storage import photo_file_write
 from cases.safeguards.erasure import case_consent_withdraw
 from cases.safeguards.retention import case_close
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate, Duplicate, Face
-from matching.services.review import candidate_decide
-from matching.services.search import candidate_pair_record
+from matching.review.decisions import candidate_decide
 from tests.factories import UserFactory
 from tests.support.axe import axe_blocking
 from tests.support.browser import screenshot

@@ -5,9 +5,9 @@ import pytest
 from playwright.sync_api import expect
 
 from cases.models import User
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
-from matching.services.review import candidate_decide
-from matching.services.search import candidate_pair_record
+from matching.review.decisions import candidate_decide
 from tests.factories import UserFactory
 from tests.support.browser import screenshot
 from tests.support.faces import ready_photo_with_embedding

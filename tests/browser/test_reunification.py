@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from cases.models import MissingCase, User
 from matching.models import Candidate
-from matching.services.review import candidate_decide
+from matching.review.decisions import candidate_decide
 from tests.factories import UserFactory
 from tests.support.browser import screenshot, sign_in, sign_in_with_code
 from tests.support.faces import candidate_with_contact

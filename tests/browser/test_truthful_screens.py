@@ -12,9 +12,9 @@ from cases.models import MissingCase, User
 from cases.records.services import PhotoUpload, photo_add
 from cases.safeguards.erasure import case_consent_withdraw
 from cases.safeguards.retention import case_close
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
-from matching.services.review import candidate_decide, candidate_resolve
-from matching.services.search import candidate_pair_record
+from matching.review.decisions import candidate_decide, candidate_resolve
 from tests.factories import MissingCaseFactory, UserFactory
 from tests.support.browser import screenshot, sign_in, sign_in_with_code
 from tests.support.data import image_bytes

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def gate(monkeypatch):
     """Photo processing waits until the test has seen the photo waiting."""
-    from matching.services import processing
+    from matching.faces import processing
 
     opened = threading.Event()
     real = processing.photo_process

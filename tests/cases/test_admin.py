@@ -23,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cases.access.accounts import user_role_set
 from cases.access.checks import superuser_check
 from cases.models import ApiKey, AuditEvent, MissingCase, Organisation, User
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import (
     Candidate,
     DisputeResolution,
@@ -30,8 +31,7 @@ from matching.models import (
     EmbeddingGeneration,
     ReunificationStep,
 )
-from matching.services.review import candidate_decide
-from matching.services.search import candidate_pair_record
+from matching.review.decisions import candidate_decide
 from tests.factories import MissingCaseFactory, UserFactory
 from tests.support.faces import ready_photo_with_embedding
 from tests.support.otp import force_login_verified

@@ -8,7 +8,7 @@ import pytest
 from cases.models import Photo
 from cases.records.services import PhotoUpload, case_create
 from matching.models import Embedding
-from reunite.timings import durations_forget
+from reunite.kernel.timings import durations_forget
 from tests.reunite.ops.test_metrics import TOKEN, _scrape, _value
 from tests.support.data import CASE_FIELDS
 from tests.support.waiting import wait_until_done

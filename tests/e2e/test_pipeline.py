@@ -6,9 +6,9 @@ import pytest
 
 from cases.models import Photo
 from cases.records.services import PhotoUpload, case_create, report_create
+from matching.candidates.search import embedding_index_and_search
+from matching.faces.processing import photo_process
 from matching.models import Candidate, CandidatePair, Embedding
-from matching.services.processing import photo_process
-from matching.services.search import embedding_index_and_search
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS, image_bytes
 from tests.support.waiting import wait_for, wait_until_done
 

@@ -8,12 +8,12 @@ import pytest
 
 from cases.models import Photo
 from cases.records.services import PhotoUpload, case_create, report_create
-from matching.calibration import profile_active
-from matching.generations import generation_active
-from matching.index import index_forget_cache, index_get
+from matching.index.store import index_forget_cache, index_get
 from matching.models import Candidate, Embedding
 from matching.selectors import generation_progress
-from matching.services.generations import generation_build_start, generation_switch
+from matching.spaces.active import generation_active
+from matching.spaces.calibration import profile_active
+from matching.spaces.generations import generation_build_start, generation_switch
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS
 from tests.support.waiting import wait_until_done
 

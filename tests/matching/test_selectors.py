@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from cases.models import FoundReport
-from matching.generations import generation_active
 from matching.selectors import embedding_live_face_ids, embedding_vectors_of
+from matching.spaces.active import generation_active
 from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def gate(monkeypatch):
     """Hold photo processing until the test opens the gate; record which thread ran it."""
-    from matching.services import processing
+    from matching.faces import processing
 
     opened, threads = threading.Event(), []
     real = processing.photo_process
@@ -59,7 +59,7 @@ def test_the_upload_answers_before_the_photo_is_processed(
 
 
 def test_a_failing_task_does_not_stop_the_thread(background_tasks):
-    from reunite.tasks import task_send
+    from reunite.kernel.tasks import task_send
 
     ran = []
 
@@ -73,7 +73,7 @@ def test_a_failing_task_does_not_stop_the_thread(background_tasks):
 
 
 def test_without_the_background_switch_tasks_run_in_the_request(settings):
-    from reunite.tasks import task_send
+    from reunite.kernel.tasks import task_send
 
     settings.TASKS_IN_BACKGROUND = False
     ran = []

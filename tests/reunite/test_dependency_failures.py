@@ -101,7 +101,7 @@ def test_portal_pages_while_the_database_is_down_are_the_503_page(monkeypatch, c
 
 
 def test_an_unexpected_portal_error_is_still_the_500_page(rf):
-    from reunite.api.views import server_error
+    from reunite.kernel.api.views import server_error
 
     try:
         raise RuntimeError("secret internals")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from reunite.api.parsers import JSON_MAX_DEPTH, json_depth_exceeds
+from reunite.kernel.api.parsers import JSON_MAX_DEPTH, json_depth_exceeds
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import numpy as np
 
 from cases.models import Photo, User
 from cases.records.storage import photo_file_write
-from matching.generations import generation_active
 from matching.models import Candidate, Embedding, Face
+from matching.spaces.active import generation_active
 from tests.factories import FoundReportFactory, MissingCaseFactory
 from tests.support.data import image_bytes
 
@@ -43,7 +43,7 @@ def ready_photo_with_embedding(*, user: User, seed: int, side: str = "case") -> 
 def candidate_with_contact(*, caseworker: User, partner: User, partner_org) -> Candidate:
     """A candidate between a caseworker's case and a partner's report, the partner's
     organisation having a named contact (what the case owner sees after a confirmation)."""
-    from matching.services.search import candidate_pair_record
+    from matching.candidates.pairs import candidate_pair_record
 
     partner_org.contact_name = "Ada Mensah"
     partner_org.contact_email = "ada@hope.example"

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import MissingCase, User
 from cases.partners import pfif
-from reunite.exceptions import ReuniteError
+from reunite.kernel.errors import ReuniteError
 
 
 class Command(BaseCommand):

@@ -17,9 +17,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from matching import evaluation, rates_fit
-from matching.rates import Clusters, rate_curve
-from matching.spaces import PROFILES_DIR
+from matching.evaluation import fit as rates_fit
+from matching.evaluation import report as evaluation
+from matching.spaces.profiles import PROFILES_DIR
+from matching.spaces.rates import Clusters, rate_curve
 
 # Large-age-gap thresholds need this many cross-age impostor pairs per allowed false match.
 MIN_IMPOSTORS_PER_FALSE_MATCH = 10

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from matching.models import Candidate
-from matching.services.review import candidate_withdraw
+from matching.review.decisions import candidate_withdraw
 
 
 class Command(BaseCommand):

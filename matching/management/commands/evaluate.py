@@ -9,7 +9,7 @@ import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from matching import evaluation
+from matching.evaluation import report as evaluation
 
 
 class Command(BaseCommand):
@@ -62,8 +62,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from tqdm import tqdm
 
-        from matching.calibration import profile_active
-        from matching.spaces import profile_read
+        from matching.spaces.calibration import profile_active
+        from matching.spaces.profiles import profile_read
 
         root: Path = options["directory"]
         if not root.is_dir():

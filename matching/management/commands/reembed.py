@@ -16,9 +16,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from matching.generations import generation_active, generation_building
 from matching.selectors import generation_progress
-from matching.services.generations import (
+from matching.spaces.active import generation_active, generation_building
+from matching.spaces.generations import (
     GenerationError,
     generation_abandon,
     generation_build_start,

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from cases.models import WebhookDelivery
 from cases.partners.webhooks import SIGNATURE_HEADER, signature_make, signature_verify
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
-from matching.services.review import candidate_decide
-from matching.services.search import candidate_pair_record
+from matching.review.decisions import candidate_decide
 from tests.support.api import webhook_receiver
 from tests.support.faces import ready_photo_with_embedding
 
@@ -178,7 +178,7 @@ def test_webhook_secret_is_encrypted_at_rest(partner):
 def test_the_case_owners_steps_reach_the_partner_by_webhook_and_api(
     api_for, caseworker, partner, reviewer, reviewer2, org_family, allow_local_webhooks
 ):
-    from matching.services.reunification import reunification_step_record
+    from matching.review.reunification import reunification_step_record
 
     org_family.contact_name = "Sam Okafor"
     org_family.contact_phone = "+44 20 7946 0101"
@@ -206,7 +206,7 @@ def test_the_case_owners_steps_reach_the_partner_by_webhook_and_api(
 def test_not_the_same_child_reaches_the_partner_as_back_to_no_match(
     api_for, caseworker, partner, reviewer, reviewer2, allow_local_webhooks
 ):
-    from matching.services.reunification import reunification_step_record
+    from matching.review.reunification import reunification_step_record
 
     client = api_for(partner)
     with webhook_receiver() as receiver:

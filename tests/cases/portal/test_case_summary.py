@@ -8,9 +8,9 @@ from cases.models import AuditEvent, MissingCase
 from cases.portal.printing import case_summary_html
 from cases.records.services import PhotoUpload, photo_add
 from cases.safeguards.erasure import case_consent_withdraw
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
-from matching.services.review import candidate_decide, candidate_resolve
-from matching.services.search import candidate_pair_record
+from matching.review.decisions import candidate_decide, candidate_resolve
 from tests.factories import MissingCaseFactory, UserFactory
 from tests.support.data import image_bytes
 from tests.support.faces import ready_photo_with_embedding

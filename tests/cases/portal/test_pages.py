@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from cases.models import Photo, User
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
-from matching.services.search import candidate_pair_record
 from tests.factories import FoundReportFactory, MissingCaseFactory, UserFactory
 from tests.support.data import CASE_FIELDS
 from tests.support.faces import ready_photo_with_embedding

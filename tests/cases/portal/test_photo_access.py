@@ -5,9 +5,9 @@ import pytest
 from django.urls import reverse
 
 from cases.models import AuditEvent, User
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
-from matching.services.review import candidate_decide, candidate_withdraw
-from matching.services.search import candidate_pair_record
+from matching.review.decisions import candidate_decide, candidate_withdraw
 from tests.factories import UserFactory
 from tests.support.faces import ready_photo_with_embedding
 from tests.support.otp import force_login_verified

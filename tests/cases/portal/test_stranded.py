@@ -9,7 +9,7 @@ from django.test import RequestFactory
 from django_otp.oath import totp
 
 from cases.models import User
-from reunite.api.views import server_error
+from reunite.kernel.api.views import server_error
 from tests.factories import UserFactory
 from tests.support.otp import current_code, force_login_verified, totp_device_for
 

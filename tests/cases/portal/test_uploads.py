@@ -116,7 +116,7 @@ def test_the_help_and_the_rejection_use_the_one_minimum_face_size(client, casewo
     assert "at least 57 pixels wide" in page
     assert "80 pixels" not in page
 
-    from matching.services.processing import _reason
+    from matching.faces.processing import _reason
 
     assert "at least 57 pixels wide" in _reason("face_too_small")
 

@@ -15,7 +15,7 @@ from PIL import Image
 from cases.models import Photo
 from cases.records.images import PhotoRejected, _to_rgb, photo_normalise
 from cases.records.services import PhotoUpload, case_create, photo_add
-from matching.services.processing import photo_process
+from matching.faces.processing import photo_process
 from tests.support.data import CASE_FIELDS
 
 pytestmark = pytest.mark.django_db

@@ -21,9 +21,9 @@ from cases.models import AuditEvent, FoundReport, MissingCase, Photo
 from cases.records.services import PhotoUpload, case_create, report_create
 from cases.records.storage import encryption_keys, photo_file_read
 from cases.safeguards.backup import RestoreRefused, backup_create, backup_restore
-from matching.index import index_forget_cache
+from matching.candidates.search import embedding_index_and_search
+from matching.index.store import index_forget_cache
 from matching.models import Candidate, Embedding
-from matching.services.search import embedding_index_and_search
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS, textured_photo
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,10 +14,10 @@ from cases.safeguards.erasure import (
     case_consent_withdraw,
     report_biometrics_erase,
 )
-from matching.generations import generation_active
-from matching.index import index_forget_cache, index_get
+from matching.index.store import index_forget_cache, index_get
 from matching.models import Candidate, Embedding, Face
-from matching.services.review import candidate_decide
+from matching.review.decisions import candidate_decide
+from matching.spaces.active import generation_active
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

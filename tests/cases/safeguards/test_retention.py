@@ -11,8 +11,8 @@ from cases.audit.trail import audit_verify
 from cases.models import AuditEvent, FoundReport, MissingCase, Photo
 from cases.safeguards.retention import case_close, legal_hold_place, retention_sweep_batch
 from cases.safeguards.tasks import retention_sweep_task
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
-from matching.services.search import candidate_pair_record
 from tests.factories import UserFactory
 from tests.support.faces import ready_photo_with_embedding
 

@@ -51,7 +51,7 @@ def test_a_request_without_an_id_gets_a_new_one(client, json_lines):
 def test_lines_inside_the_request_carry_its_id(client, json_lines):
     logger = logging.getLogger("tests.inside")
 
-    from reunite import logs
+    from reunite.kernel import logs
 
     token = logs.request_id.set("req-42")
     try:
@@ -115,7 +115,7 @@ def test_smtp_only_when_email_host_is_set(monkeypatch):
 
 
 def test_a_task_queued_by_a_request_carries_its_id(json_lines):
-    from reunite import logs
+    from reunite.kernel import logs
 
     headers: dict = {}
     token = logs.request_id.set("req-7")

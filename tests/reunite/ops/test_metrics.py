@@ -9,8 +9,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from cases.models import Photo, WebhookDelivery, WebhookEndpoint
 from cases.records.services import PhotoUpload, case_create, report_create
 from matching.models import Candidate
-from matching.services.review import candidate_decide
-from reunite.timings import durations_forget
+from matching.review.decisions import candidate_decide
+from reunite.kernel.timings import durations_forget
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS
 
 TOKEN = "test-metrics-token-0123456789"
@@ -107,7 +107,7 @@ def test_metrics_cover_the_pipeline_from_the_database_and_the_workers(
 
 @pytest.mark.django_db
 def test_oldest_pending_candidate_age(client, metrics_token, caseworker, partner):
-    from matching.services.search import candidate_pair_record
+    from matching.candidates.pairs import candidate_pair_record
     from tests.support.faces import ready_photo_with_embedding
 
     case_face = ready_photo_with_embedding(user=caseworker, seed=1, side="case")

@@ -11,11 +11,11 @@ from django.test import Client
 from django.utils import timezone
 
 from cases.models import AuditEvent, FoundReport, MissingCase, User
+from matching.candidates.duplicates import duplicate_pair_record
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate, Duplicate, ReunificationStep, ReviewDecision
-from matching.services.duplicates import duplicate_pair_record
-from matching.services.reunification import reunification_step_record
-from matching.services.review import candidate_decide, candidate_resolve
-from matching.services.search import candidate_pair_record
+from matching.review.decisions import candidate_decide, candidate_resolve
+from matching.review.reunification import reunification_step_record
 from reunite.programme.selectors import (
     ProgrammeScope,
     group_shown,

@@ -1,0 +1,200 @@
+"""Candidates: one per (case, report), holding every close pair of their faces.
+
+The candidate's evidence score combines all its pairs (calibration.evidence_score), and
+its sex, age and dates are checked (candidates/compatibility.py): an incompatible
+candidate is held back with its reasons, never dropped.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from cases.audit.trail import audit_record
+from cases.models import FoundReport, MissingCase, Photo
+from cases.records.ages import case_photo_age, report_photo_age
+from matching.candidates.closed_cases import case_is_closed, closed_case_match_note
+from matching.candidates.compatibility import compatibility_check, photo_age_gap
+from matching.models import Candidate, CandidatePair, Face
+from matching.spaces.active import generation_active
+from matching.spaces.calibration import evidence_score, pair_rule, profile_active
+from matching.spaces.profiles import Profile
+from matching.spaces.rates import PairRule
+
+
+def _owners(*, case_face: Face, report_face: Face) -> tuple[MissingCase, FoundReport]:
+    case, report = case_face.photo.case, report_face.photo.found_report
+    assert case is not None and report is not None  # a case photo and a report photo
+    return case, report
+
+
+def faces_ages(*, case_face: Face, report_face: Face) -> tuple[float | None, float]:
+    """The child's age in each photo (the case photo's may be unknown)."""
+    case, report = _owners(case_face=case_face, report_face=report_face)
+    return (
+        case_photo_age(case=case, photo=case_face.photo),
+        report_photo_age(report=report, photo=report_face.photo),
+    )
+
+
+def candidate_pair_record(
+    *,
+    case_face: Face,
+    report_face: Face,
+    score: float,
+    rule: PairRule | None = None,
+    model_scores: dict[str, float] | None = None,
+    profile: Profile | None = None,
+) -> bool:
+    """Record one close pair under its (case, report) candidate. False if already recorded.
+
+    A search passes the rule (threshold and calibrated rate) it already worked out, and the
+    profile it read; without one, the rule for the photos' ages is worked out here.
+    """
+    case, report = _owners(case_face=case_face, report_face=report_face)
+    if report.status != FoundReport.Status.ACTIVE:
+        return False
+    if case_is_closed(case=case):
+        # Nobody is asked to decide on a reunited or closed case; its owner is told instead.
+        closed_case_match_note(case=case, report=report, score=score)
+        return False
+    gap = photo_age_gap(
+        case=case, case_photo=case_face.photo, report=report, report_photo=report_face.photo
+    )
+    if rule is None:
+        case_age, report_age = faces_ages(case_face=case_face, report_face=report_face)
+        rule = pair_rule(score=score, case_age=case_age, report_age=report_age, profile=profile)
+    threshold = rule.threshold
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                candidate, created = Candidate.objects.get_or_create(
+                    case=case,
+                    found_report=report,
+                    defaults={
+                        "model_name": generation_active().space,
+                        "threshold": threshold,
+                        "profile": profile_name(profile=profile),
+                        "best_score": score,
+                        "evidence_score": score,
+                        "best_case_face": case_face,
+                        "best_report_face": report_face,
+                    },
+                )
+        except IntegrityError:
+            candidate, created = Candidate.objects.get(case=case, found_report=report), False
+        candidate = Candidate.objects.select_for_update().get(pk=candidate.pk)
+        _, pair_created = CandidatePair.objects.get_or_create(
+            case_face=case_face,
+            report_face=report_face,
+            defaults={
+                "candidate": candidate,
+                "score": score,
+                "threshold": threshold,
+                "model_scores": model_scores or {},
+                "age_gap_years": gap,
+                "false_match_rate": rule.fmr or None,
+                "age_cell": rule.cell,
+                "from_age_progressed": case_face.photo.kind == Photo.Kind.AGE_PROGRESSED,
+            },
+        )
+        if not pair_created:
+            return False
+        candidate_rescore(candidate=candidate, case=case, report=report)
+        audit_record(
+            actor=None,
+            action="candidate.created" if created else "candidate.updated",
+            obj=candidate,
+            organisation=case.organisation,
+            data={
+                "case": case.reference,
+                "report": report.reference,
+                "score": round(score, 4),
+                "model_scores": {k: round(v, 4) for k, v in (model_scores or {}).items()},
+                "threshold": round(threshold, 4),
+                "false_match_rate": rule.fmr or None,
+                "age_cell": rule.cell,
+                "evidence": round(candidate.evidence_score, 4),
+                "profile": candidate.profile,
+                "held_back": candidate.held_back,
+                "hold_reasons": candidate.hold_reasons,
+            },
+        )
+    return True
+
+
+def profile_name(*, profile: Profile | None = None) -> str:
+    if settings.CANDIDATE_THRESHOLD is not None:
+        return f"override:{settings.CANDIDATE_THRESHOLD:g}"
+    return (profile or profile_active()).name
+
+
+# A pair within this much of the best score counts as equally good when choosing which
+# photos to show: then the case photo nearest in age to the found child wins.
+SHOWN_PAIR_MARGIN = 0.01
+
+
+def candidate_rescore(*, candidate: Candidate, case: MissingCase, report: FoundReport) -> None:
+    """Recompute a candidate's summary from all its pairs, and its compatibility."""
+    pairs = list(candidate.pairs.select_related("case_face__photo"))
+    scores = [p.score for p in pairs]
+    best = max(pairs, key=lambda p: p.score)
+    shown = _pair_to_show(pairs=pairs, case=case, report=report, best=best)
+    candidate.best_score = best.score
+    candidate.best_case_face_id = shown.case_face_id
+    candidate.best_report_face_id = shown.report_face_id
+    candidate.age_gap_years = shown.age_gap_years
+    candidate.false_match_rate = shown.false_match_rate
+    candidate.age_cell = shown.age_cell
+    # The threshold the shown pair had to clear: it differs by the ages in the photos.
+    candidate.threshold = shown.threshold if shown.threshold is not None else candidate.threshold
+    candidate.agreeing_pairs = sum(
+        1 for p in pairs if p.score >= (candidate.threshold if p.threshold is None else p.threshold)
+    )
+    candidate.evidence_score = evidence_score(scores=scores, threshold=candidate.threshold)
+    check = compatibility_check(case=case, report=report)
+    candidate.compatibility = check.notes
+    candidate.held_back = bool(check.hold_reasons)
+    candidate.hold_reasons = check.hold_reasons
+    candidate.full_clean(exclude=["case", "found_report", "best_case_face", "best_report_face"])
+    candidate.save()
+
+
+def _pair_to_show(
+    *, pairs: list[CandidatePair], case: MissingCase, report: FoundReport, best: CandidatePair
+) -> CandidatePair:
+    # Age-progressed images are searched but never shown, unless nothing else matched.
+    real = [p for p in pairs if not p.from_age_progressed] or pairs
+    top = max(p.score for p in real)
+    close = [p for p in real if p.score >= top - SHOWN_PAIR_MARGIN]
+    found_age = (report.estimated_age_min + report.estimated_age_max) / 2
+
+    def age_distance(pair: CandidatePair) -> float:
+        age = case_photo_age(case=case, photo=pair.case_face.photo)
+        return abs(age - found_age) if age is not None else float("inf")
+
+    return min(close, key=lambda p: (age_distance(p), -p.score))
+
+
+@transaction.atomic
+def candidate_compatibility_refresh(*, candidate_id: int) -> Candidate | None:
+    """Re-check a candidate after its case or report details changed."""
+    candidate = (
+        Candidate.objects.select_for_update()
+        .select_related("case", "found_report")
+        .filter(pk=candidate_id)
+        .first()
+    )
+    if candidate is None:
+        return None
+    was = (candidate.held_back, list(candidate.hold_reasons))
+    candidate_rescore(candidate=candidate, case=candidate.case, report=candidate.found_report)
+    if was != (candidate.held_back, candidate.hold_reasons):
+        audit_record(
+            actor=None,
+            action="candidate.compatibility_changed",
+            obj=candidate,
+            organisation=candidate.case.organisation,
+            data={"held_back": candidate.held_back, "hold_reasons": candidate.hold_reasons},
+        )
+    return candidate

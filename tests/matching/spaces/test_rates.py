@@ -1,0 +1,198 @@
+"""Thresholds and rates per pair: age cells, face clusters, and the words reviewers read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matching.evaluation import report as evaluation
+from matching.evaluation.fit import (
+    age_table_data,
+    age_table_fit,
+    clusters_data,
+    clusters_fit,
+)
+from matching.spaces.rates import AGE_BAND_LABELS, Rates, age_band, age_bands, rate_words
+
+DIM = 32
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def _people(
+    rng: np.random.Generator, *, n: int, photos: int, spread: float, noise: float, centre
+) -> np.ndarray:
+    """`n` people with `photos` each around `centre`: `spread` sets how alike strangers look."""
+    identities = centre + spread * rng.standard_normal((n, DIM))
+    return np.repeat(identities, photos, axis=0) + noise * rng.standard_normal((n * photos, DIM))
+
+
+@pytest.fixture
+def cross_age_set():
+    """Toddlers look alike (small spread), adults less so; each person at two ages."""
+    rng = np.random.default_rng(7)
+    centre = np.zeros(DIM)
+    centre[0] = 3.0
+    young = _people(rng, n=60, photos=2, spread=0.35, noise=0.12, centre=centre)
+    old = _people(rng, n=60, photos=2, spread=1.0, noise=0.12, centre=centre)
+    emb = _unit(np.concatenate([young, old]))
+    identities = [f"y{i // 2}" for i in range(120)] + [f"a{i // 2}" for i in range(120)]
+    ages = np.array([2.0] * 120 + [30.0] * 120)
+    return identities, emb, ages
+
+
+def test_age_bands_follow_the_issue_bands():
+    assert [age_band(a) for a in (0, 5.9, 6, 12.9, 13, 17.9, 18, 70)] == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert age_band(None) is None
+    assert age_bands(np.array([1.0, np.nan, 40.0])).tolist() == [0, -1, 3]
+
+
+def test_each_age_cell_states_the_rate_it_has(cross_age_set):
+    identities, emb, ages = cross_age_set
+    found = np.ones(len(emb), bool)
+    table, tar = age_table_fit(
+        identities=identities,
+        found=found,
+        emb=emb,
+        ages=ages,
+        target_fmr=0.01,
+        clusters=None,
+        source="synthetic",
+    )
+    young, adult = table.cells["under 6|under 6"], table.cells["18+|18+"]
+    # Toddlers' strangers look more alike, so their threshold is higher.
+    assert young.threshold > adult.threshold
+    rates = Rates.from_profile_data(
+        {"age_cells": age_table_data(table=table, tar=tar)}, base_threshold=0.0
+    )
+    rule = evaluation.pair_thresholds(rates=rates, emb=emb, ages=ages)
+    measured = evaluation.age_cell_rates(
+        identities=identities, found=found, emb=emb, rule=rule, ages=ages
+    )
+    for key in ("under 6|under 6", "under 6|18+", "18+|18+"):
+        cell = table.cells[key]
+        assert cell.impostor_pairs == measured[key]["impostor_pairs"]
+        # The acceptance bound: the measured rate within 2x of the stated one.
+        assert cell.stated_fmr / 2 <= measured[key]["fmr"] <= cell.stated_fmr * 2
+
+
+def test_a_cell_with_too_few_pairs_inherits_the_stricter_neighbour_and_says_so(cross_age_set):
+    identities, emb, ages = cross_age_set
+    ages = ages.copy()
+    ages[:4] = 8.0  # two children aged 6-12: one impostor pair in their cell
+    table, tar = age_table_fit(
+        identities=identities,
+        found=np.ones(len(emb), bool),
+        emb=emb,
+        ages=ages,
+        target_fmr=0.01,
+        clusters=None,
+        source="synthetic",
+    )
+    thin = table.cells["6-12|6-12"]
+    assert thin.impostor_pairs < 100 and thin.inherited_from is not None
+    assert thin.threshold == table.cells[thin.inherited_from].threshold
+    data = age_table_data(table=table, tar=tar)
+    assert "too few" in data["cells"]["6-12|6-12"]["note"]
+
+
+def test_an_unknown_age_takes_the_most_cautious_band(cross_age_set):
+    identities, emb, ages = cross_age_set
+    table, _ = age_table_fit(
+        identities=identities,
+        found=np.ones(len(emb), bool),
+        emb=emb,
+        ages=ages,
+        target_fmr=0.01,
+        clusters=None,
+        source="synthetic",
+    )
+    _, cell = table.cell(None, 3)
+    assert cell.threshold == max(table.cells[f"{b}|18+"].threshold for b in AGE_BAND_LABELS)
+    _, both_unknown = table.cell(None, None)
+    assert both_unknown.threshold == max(c.threshold for c in table.cells.values())
+    # The vectorised form agrees.
+    matrix = table.thresholds(np.array([-1, -1]), np.array([3, -1]))
+    assert matrix.tolist() == [cell.threshold, both_unknown.threshold]
+
+
+def test_clusters_raise_the_threshold_where_strangers_look_alike():
+    rng = np.random.default_rng(3)
+    a_centre, b_centre = np.zeros(DIM), np.zeros(DIM)
+    a_centre[0], b_centre[1] = 3.0, 3.0
+    # Group A's strangers look alike; group B's do not. No label is given to the fit.
+    group_a = _people(rng, n=80, photos=2, spread=0.4, noise=0.1, centre=a_centre)
+    group_b = _people(rng, n=80, photos=2, spread=1.2, noise=0.1, centre=b_centre)
+    emb = _unit(np.concatenate([group_a, group_b]))
+    identities = [f"p{i // 2}" for i in range(len(emb))]
+    found = np.ones(len(emb), bool)
+    clusters, summary = clusters_fit(
+        identities=identities, found=found, emb=emb, clusters=2, target_fmr=0.01
+    )
+    offsets = clusters.offset_of(emb)
+    assert offsets[:160].mean() > offsets[160:].mean()
+    data = clusters_data(clusters=clusters, summary=summary)
+    rates = Rates.from_profile_data({"clusters": data}, base_threshold=data["base_threshold"])
+    rule = evaluation.pair_thresholds(rates=rates, emb=emb, ages=None)
+    labels = ["a"] * 160 + ["b"] * 160
+    fair = evaluation.group_rates(
+        identities=identities, found=found, emb=emb, rule=rule, labels=labels
+    )
+    one = np.full(rule.shape, np.quantile((emb @ emb.T)[np.triu_indices(len(emb), 1)], 0.99))
+    before = evaluation.group_rates(
+        identities=identities, found=found, emb=emb, rule=one, labels=labels
+    )
+    # Group A's excess over the overall rate shrinks, without any label at run time.
+    assert fair["groups"]["a"]["times_overall"] < before["groups"]["a"]["times_overall"]
+
+
+def test_rates_without_clusters_ignore_vectors_of_another_space():
+    rates = Rates.from_profile_data(
+        {
+            "clusters": {
+                "centroids": [[1.0, 0.0], [0.0, 1.0]],
+                "offsets": [0.0, 0.1],
+                "base_threshold": 0.5,
+                "base_curve": [[0.5, 0.01]],
+            }
+        },
+        base_threshold=0.5,
+    )
+    assert rates.offsets(np.array([[0.0, 1.0]])).tolist() == [pytest.approx(0.1)]
+    assert rates.offsets(np.ones((1, 3))).tolist() == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("fmr", "cell", "words"),
+    [
+        (
+            0.05,
+            "under 6|under 6",
+            "For photos of young children (under 6), faces this similar are seen between "
+            "different children about 1 time in 20.",
+        ),
+        (
+            0.001,
+            "under 6|18+",
+            "For photos of young children (under 6) and adults, faces this similar are seen "
+            "between different people about 1 time in 1,000.",
+        ),
+        (
+            0.00037,
+            "18+|18+",
+            "Faces this similar are seen between different people about 1 time in 2,700.",
+        ),
+    ],
+)
+def test_rate_words(fmr, cell, words):
+    assert rate_words(fmr=fmr, cell=cell) == words
+
+
+def test_rate_words_at_the_rarest_rate_measured_say_none_was_seen():
+    words = rate_words(fmr=1 / 7291, cell="6-12|6-12", pairs=7291)
+    assert words == (
+        "For photos of children aged 6 to 12, faces this similar were not seen between "
+        "different children in the 7,291 pairs measured: rarer than 1 time in 7,300."
+    )
