@@ -55,7 +55,7 @@ def main() -> None:
 
         from matching.candidates.duplicates import duplicates_record
         from matching.candidates.search import embedding_index_and_search
-        from matching.index import store as face_index
+        from matching.index import sync as face_index
         from matching.index.queries import embedding_index_searches
         from matching.models import Embedding
         from matching.spaces.active import generation_active

@@ -4,7 +4,7 @@ For each gallery size N (default 100k, then 1M) both sides hold N faces as real 
 (Photo, Face, Embedding) in a PostgreSQL database of their own, with 256-d face-like
 vectors (bench/search.py's FaceLike: LFW's mean and covariance). Then:
 
-- rebuild: `matching.index.store.index_rebuild` for one side, from the rows (the type is chosen
+- rebuild: `matching.index.sync.index_rebuild` for one side, from the rows (the type is chosen
   by size: exact or the approximate index, trained on a sample of the rows), as seconds
   per million;
 - load: a fresh process's first `index_get` (snapshot read + full reconcile with the rows);
@@ -166,7 +166,7 @@ def main() -> None:
         from django.db import connection
         from search import lfw_vectors
 
-        from matching.index import store as face_index
+        from matching.index import sync as face_index
         from matching.index.queries import embedding_index_searches
         from matching.models import Embedding
         from matching.spaces.active import generation_active

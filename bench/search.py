@@ -16,7 +16,7 @@ For each size this times, one query at a time on one thread (as the product sear
 - without `--stream`: IVF with 8-bit scalar quantisation (the product's approximate index
   before the fast-scan one), and any `--factories`, at several nprobe. A shortlist of
   FACE_INDEX_SHORTLIST_FACTOR x K is re-ranked exactly against the stored vectors, as
-  matching.index.store.index_search does (there from PostgreSQL rows; bench/index.py times that
+  matching.index.shortlist.index_search does (there from PostgreSQL rows; bench/index.py times that
   fetch);
 - with `--stream`: the product's own index (below).
 

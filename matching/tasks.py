@@ -35,7 +35,7 @@ def embedding_index_task(embedding_id: int) -> int:
 @shared_task(**RETRY_POLICY)
 def index_faces_remove_task(model_name: str, side: str, face_ids: list[int]) -> int:
     """Drop erased faces from the FAISS index (queue `index`: the single writer)."""
-    from matching.index.store import index_faces_remove
+    from matching.index.sync import index_faces_remove
 
     return index_faces_remove(model_name=model_name, side=side, face_ids=face_ids)
 
@@ -85,7 +85,7 @@ def _recover_on_start(sender: object = None, **kwargs: object) -> None:
 def _index_snapshot_on_shutdown(sender: object = None, **kwargs: object) -> None:
     # The prefork pool's child holds the index (worker_process_shutdown); solo and threads
     # pools hold it in the main process (worker_shutdown). Rows written since are in the DB.
-    from matching.index.store import index_snapshot_all
+    from matching.index.sync import index_snapshot_all
 
     saved = index_snapshot_all()
     if saved:

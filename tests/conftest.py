@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from cases.models import User
-from matching.index.store import index_forget_cache
+from matching.index.sync import index_forget_cache
 from tests.factories import OrganisationFactory, UserFactory
 from tests.support.api import api_client_for
 from tests.support.data import textured_photo

@@ -7,12 +7,11 @@ import numpy as np
 from django.conf import settings
 
 from cases.models import Photo
-from matching.index.store import (
-    Hit,
+from matching.index.shortlist import index_search, index_search_two
+from matching.index.store import Hit
+from matching.index.sync import (
     index_forget_cache,
     index_rebuild,
-    index_search,
-    index_search_two,
     index_sides_get,
     index_snapshot_if_due,
     index_writer_lock,

@@ -1,33 +1,23 @@
-"""The FAISS side of matching: one index per (embedding space, side), keyed by face id.
-
-The database is the log: Embedding rows are the truth, and an index file is a snapshot of
-them, written every FACE_INDEX_SNAPSHOT_EVERY changes or FACE_INDEX_SNAPSHOT_SECONDS, on
-worker shutdown and on erasure, never per photo. A loaded index is reconciled with the
-database in full (missing or corrupt files are rebuilt), then kept up to date cheaply: each
-use reads only the embedding rows after the last one it has seen. So a crash between
-snapshots loses nothing, and several processes may each hold an index.
+"""One FAISS index of one (embedding space, side), keyed by face id, and its file format.
 
 The index type follows the gallery size (`index_spec_choose`): exact up to
 FACE_INDEX_EXACT_MAX faces, then a rotated (OPQ) IVF index of 4-bit product-quantised codes
 read by FAISS's fast-scan kernels. That scan is cheap but coarse, so it shortlists
-FACE_INDEX_SCAN faces, which are re-scored on 8-bit codes kept beside it (`_Codes8`), and
-`index_search` re-ranks the best of those against the stored vectors, so every score is the
-exact cosine the thresholds were calibrated on. The choice is logged and kept in the
-snapshot's header.
+FACE_INDEX_SCAN faces, which are re-scored on 8-bit codes kept beside it (`_Codes8`);
+index/shortlist.py re-ranks the best of those against the stored vectors, so every score
+is the exact cosine the thresholds were calibrated on. The choice is logged and kept in the
+snapshot's header. How an index is kept in step with the database: index/sync.py.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import math
 import os
-import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -100,7 +90,7 @@ def index_spec_choose(*, size: int) -> IndexSpec:
     )
 
 
-def _spec_outgrown(*, spec: IndexSpec, size: int) -> bool:
+def spec_outgrown(*, spec: IndexSpec, size: int) -> bool:
     """Whether a gallery of `size` needs another index type (with slack, so it never flaps)."""
     if spec.exact:
         return size > settings.FACE_INDEX_EXACT_MAX
@@ -136,7 +126,7 @@ def _subquantizers(dim: int) -> int:
     return m
 
 
-def _faiss_new(*, dim: int, spec: IndexSpec) -> faiss.Index:
+def faiss_index_new(*, dim: int, spec: IndexSpec) -> faiss.Index:
     if spec.exact:
         return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
     m = _subquantizers(dim)
@@ -258,7 +248,7 @@ class FaceIndex:
         self.spec = spec or IndexSpec()
         # Exact: one IndexIDMap2. Approximate: shard i holds the face ids = i mod shards, all
         # with the same trained rotation, lists and codebooks (copied once trained).
-        self._shards = [_faiss_new(dim=dim, spec=self.spec)]
+        self._shards = [faiss_index_new(dim=dim, spec=self.spec)]
         self._codes = _Codes8(dim)
         self._members = _Members()
         # Position in the database's log: the last Embedding pk read, and the pks below it
@@ -405,7 +395,7 @@ class FaceIndex:
         """Read the file if it exists and is sound. Returns False when it must be rebuilt."""
         try:
             with open(self.path, "rb") as handle:
-                meta = _header_read(handle)
+                meta = header_read(handle)
                 spec = IndexSpec(**meta["spec"]) if "spec" in meta else IndexSpec()
                 # An older exact snapshot holds the same bytes; older approximate ones do not.
                 current = meta["magic"] == MAGIC or spec.exact
@@ -438,7 +428,7 @@ class FaceIndex:
         return True
 
 
-def _header_read(handle: Any) -> dict:
+def header_read(handle: Any) -> dict:
     """A snapshot's JSON header, with the magic line it came under (None: FAISS bytes only)."""
     magic = handle.read(len(MAGIC))
     if magic in (MAGIC, *OLD_MAGICS):
@@ -450,322 +440,11 @@ def _header_read(handle: Any) -> dict:
 # One query at a time: OpenMP threads only add contention (see bench/search.py).
 faiss.omp_set_num_threads(settings.FAISS_THREADS)
 
-_cache: dict[tuple[str, str], FaceIndex] = {}
-_cache_lock = threading.RLock()
-
-
-def _index_dir(model_name: str) -> Path:
-    return Path(settings.FACE_INDEX_DIR) / model_name
-
-
-def _index_path(model_name: str, side: str) -> Path:
-    return _index_dir(model_name) / f"{side}.faiss"
-
-
-@contextmanager
-def index_writer_lock(model_name: str) -> Iterator[None]:
-    """One writer at a time, across threads and processes (the index queue has one anyway)."""
-    directory = _index_dir(model_name)
-    directory.mkdir(parents=True, exist_ok=True)
-    with _cache_lock, open(directory / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def index_get(*, model_name: str, side: str, dim: int) -> FaceIndex:
-    """The index for a space and side, up to date with the database.
-
-    First use in a process loads the snapshot and reconciles it in full (or rebuilds it);
-    later uses read only the embedding rows added since, so they cost O(new rows).
-    """
-    return index_sides_get(model_name=model_name, sides=(side,), dim=dim)[side]
-
-
-def index_sides_get(
-    *,
-    model_name: str,
-    sides: Iterable[str],
-    dim: int,
-    known: dict[int, np.ndarray] | None = None,
-) -> dict[str, FaceIndex]:
-    """Several sides' indexes of one space, brought up to date with one read of the log.
-
-    `known` gives vectors the caller holds already (by face id), so they are not read again.
-    """
-    with _cache_lock:
-        indexes: dict[str, FaceIndex] = {}
-        cached: list[str] = []
-        for side in sides:
-            index = _cache.get((model_name, side))
-            if index is None:
-                index = _index_open(model_name=model_name, side=side, dim=dim)
-                _cache[(model_name, side)] = index
-            else:
-                cached.append(side)
-            indexes[side] = index
-        if cached:
-            _indexes_catch_up(
-                model_name=model_name, indexes={s: indexes[s] for s in cached}, known=known or {}
-            )
-        return indexes
-
-
-def _stale_snapshots_remove(path: Path) -> None:
-    """Remove `<side>.<pid>.tmp` files a killed writer left behind (never renamed in place).
-
-    A file whose process is still alive, other than this one, may be a snapshot being
-    written now, and stays.
-    """
-    for tmp in path.parent.glob(f"{path.stem}.*.tmp"):
-        pid = tmp.suffixes[-2].lstrip(".") if len(tmp.suffixes) >= 2 else ""
-        if pid.isdigit() and int(pid) != os.getpid() and _process_alive(int(pid)):
-            continue
-        tmp.unlink(missing_ok=True)
-        logger.info("Removed %s, left by an interrupted snapshot.", tmp)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _index_open(*, model_name: str, side: str, dim: int) -> FaceIndex:
-    from matching.selectors import embedding_live_face_ids
-
-    path = _index_path(model_name, side)
-    # First use in this process (the index worker's start): this process writes nothing yet.
-    _stale_snapshots_remove(path)
-    index = FaceIndex(dim=dim, path=path)
-    if not index.load():
-        return index_rebuild(model_name=model_name, side=side, dim=dim)
-    log_pk = _log_position(index=index)
-    wanted = embedding_live_face_ids(model_name=model_name, side=side)
-    if _spec_outgrown(spec=index.spec, size=len(wanted)):
-        return index_rebuild(model_name=model_name, side=side, dim=dim)
-    _index_reconcile(index=index, model_name=model_name, side=side, wanted=wanted)
-    index.log_pk = log_pk
-    if index.unsaved:
-        index.save()
-    return index
-
-
-def _log_position(*, index: FaceIndex) -> int:
-    """Read the log's end before a full read of the ids, so nothing falls between the two."""
-    from matching.selectors import embedding_last_pk, embedding_log_since
-
-    last = embedding_last_pk()
-    seen = {row[0] for row in embedding_log_since(after_pk=max(0, last - GAP_WINDOW))}
-    now = time.monotonic()
-    index.log_gaps = {
-        pk: now for pk in range(max(0, last - GAP_WINDOW) + 1, last + 1) if pk not in seen
-    }
-    return last
-
-
-def _index_reconcile(*, index: FaceIndex, model_name: str, side: str, wanted: np.ndarray) -> None:
-    """Make the index hold exactly `wanted` (the database's live face ids)."""
-    from matching.selectors import embedding_vector_batches
-
-    stored = index.id_array()
-    stale = np.setdiff1d(stored, wanted, assume_unique=True)
-    missing = np.setdiff1d(wanted, stored, assume_unique=True)
-    if not len(stale) and not len(missing):
-        return
-    logger.info(
-        "Reconciling face index %s/%s: %d to add, %d to remove.",
-        model_name,
-        side,
-        len(missing),
-        len(stale),
-    )
-    index.remove(ids=stale.tolist())
-    for start in range(0, len(missing), 10_000):
-        chunk = missing[start : start + 10_000].tolist()
-        for ids, vectors in embedding_vector_batches(
-            model_name=model_name, side=side, face_ids=chunk
-        ):
-            index.add(ids=ids, vectors=vectors)
-
-
-def _indexes_catch_up(
-    *, model_name: str, indexes: dict[str, FaceIndex], known: dict[int, np.ndarray]
-) -> None:
-    """Add each side's embedding rows written since that index last read the log."""
-    from matching.selectors import embedding_log_since
-
-    after = min(index.log_pk for index in indexes.values())
-    gaps = {pk for index in indexes.values() for pk in index.log_gaps}
-    rows = embedding_log_since(after_pk=after, also=gaps)
-    for side, index in indexes.items():
-        _index_catch_up(index=index, model_name=model_name, side=side, rows=rows, known=known)
-
-
-def _index_catch_up(
-    *,
-    index: FaceIndex,
-    model_name: str,
-    side: str,
-    rows: list[tuple[int, str, str, int]],
-    known: dict[int, np.ndarray],
-) -> None:
-    from matching.selectors import embedding_vectors_of
-
-    rows = [r for r in rows if r[0] > index.log_pk or r[0] in index.log_gaps]
-    now = time.monotonic()
-    seen = {r[0] for r in rows}
-    last = max(seen | {index.log_pk})
-    gaps = {pk: t for pk, t in index.log_gaps.items() if pk not in seen and now - t < GAP_SECONDS}
-    # A pk skipped on the way up may be a transaction that has not committed yet.
-    for pk in range(max(index.log_pk, last - GAP_WINDOW) + 1, last):
-        if pk not in seen:
-            gaps[pk] = now
-    index.log_pk, index.log_gaps = last, gaps
-    mine = {
-        face_id: pk
-        for pk, space, row_side, face_id in rows
-        if space == model_name and row_side == side and face_id not in index
-    }
-    vectors = {face_id: known[face_id] for face_id in mine if face_id in known}
-    unknown = [pk for face_id, pk in mine.items() if face_id not in vectors]
-    if unknown:
-        # Only searchable faces: a row of a photo withdrawn meanwhile is not added.
-        vectors |= _live_only(
-            model_name=model_name,
-            side=side,
-            vectors=embedding_vectors_of(model_name=model_name, side=side, embedding_ids=unknown),
-        )
-    if vectors:
-        index.add(ids=list(vectors), vectors=np.stack(list(vectors.values())))
-
-
-def _live_only(
-    *, model_name: str, side: str, vectors: dict[int, np.ndarray]
-) -> dict[int, np.ndarray]:
-    from matching.selectors import embedding_live_among
-
-    live = embedding_live_among(model_name=model_name, side=side, face_ids=list(vectors))
-    return {face_id: v for face_id, v in vectors.items() if face_id in live}
-
-
-def index_rebuild(*, model_name: str, side: str, dim: int) -> FaceIndex:
-    """Build one side's index from the database, choosing its type by size, and save it."""
-    start = time.monotonic()
-    # Searches wait for the writer lock meanwhile, so the build may use every core.
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
-    try:
-        index = _index_build(model_name=model_name, side=side, dim=dim)
-    finally:
-        faiss.omp_set_num_threads(settings.FAISS_THREADS)
-    logger.info(
-        "Built face index %s/%s from the database: %d faces, %s, in %.1f s.",
-        model_name,
-        side,
-        index.size,
-        asdict(index.spec),
-        time.monotonic() - start,
-    )
-    return index
-
-
-def _index_build(*, model_name: str, side: str, dim: int) -> FaceIndex:
-    from matching.selectors import embedding_live_face_ids, embedding_vector_batches
-
-    index = FaceIndex(dim=dim, path=_index_path(model_name, side))
-    log_pk = _log_position(index=index)
-    wanted = embedding_live_face_ids(model_name=model_name, side=side)
-    index.spec = index_spec_choose(size=len(wanted))
-    index._shards = [_faiss_new(dim=dim, spec=index.spec)]
-    index.reserve(size=len(wanted))
-    if not index.spec.exact:
-        # k-means needs a few dozen points a list; a random sample of the space's own vectors.
-        rng = np.random.default_rng(len(wanted))
-        size = min(len(wanted), settings.FACE_INDEX_TRAIN_PER_LIST * index.spec.nlist)
-        sample = np.sort(rng.choice(wanted, size=size, replace=False))
-        parts = [
-            vectors
-            for start_at in range(0, size, 10_000)
-            for _, vectors in embedding_vector_batches(
-                model_name=model_name,
-                side=side,
-                face_ids=sample[start_at : start_at + 10_000].tolist(),
-            )
-        ]
-        index.train(vectors=np.concatenate(parts))
-    # Reading rows (Python, this thread) overlaps adding the last batch (FAISS, which lets
-    # go of the GIL): a rebuild costs about the longer of the two, not their sum.
-    with ThreadPoolExecutor(max_workers=1) as adder:
-        adding: Future[None] | None = None
-        for ids, vectors in embedding_vector_batches(model_name=model_name, side=side):
-            if adding is not None:
-                adding.result()
-            adding = adder.submit(index.add, ids=ids, vectors=vectors)
-        if adding is not None:
-            adding.result()
-    index.log_pk = log_pk
-    index.save()
-    return index
-
-
-def index_search(
-    *,
-    index: FaceIndex,
-    model_name: str,
-    side: str,
-    vector: np.ndarray,
-    k: int,
-    floor: float = -math.inf,
-) -> list[Hit]:
-    """The k nearest faces with exact cosine scores, best first; faces scoring under `floor`
-    may be left out (callers drop them anyway).
-
-    An approximate index gives a shortlist; its faces' stored vectors are scored exactly,
-    and ids with no live embedding any more (erased meanwhile) are dropped from the index.
-    """
-    shortlist = _shortlist(index=index, vector=vector, k=k, floor=floor)
-    stored = _stored_vectors(model_name=model_name, shortlists=[(index, side, shortlist)])
-    return _rerank(index=index, vector=vector, k=k, shortlist=shortlist, stored=stored)
-
-
-def index_search_two(
-    *,
-    model_name: str,
-    vector: np.ndarray,
-    first: tuple[FaceIndex, str, int],
-    second: tuple[FaceIndex, str, int],
-    floor: float = -math.inf,
-) -> tuple[list[Hit], list[Hit]]:
-    """`index_search` of one vector in two indexes (index, side, k), their scans at once.
-
-    A photo searches the other side and its own (duplicates): FAISS lets go of the GIL, so
-    a spare thread scans the second index meanwhile. Both shortlists' stored vectors are
-    then read in one query, on this thread.
-    """
-    (index_1, side_1, k_1), (index_2, side_2, k_2) = first, second
-    later = _searcher().submit(_shortlist, index=index_2, vector=vector, k=k_2, floor=floor)
-    shortlist_1 = _shortlist(index=index_1, vector=vector, k=k_1, floor=floor)
-    shortlist_2 = later.result()
-    stored = _stored_vectors(
-        model_name=model_name,
-        shortlists=[(index_1, side_1, shortlist_1), (index_2, side_2, shortlist_2)],
-    )
-    return (
-        _rerank(index=index_1, vector=vector, k=k_1, shortlist=shortlist_1, stored=stored),
-        _rerank(index=index_2, vector=vector, k=k_2, shortlist=shortlist_2, stored=stored),
-    )
-
 
 _pools: dict[tuple[int, str], ThreadPoolExecutor] = {}
 
 
-def _threads(name: str, *, workers: int) -> ThreadPoolExecutor:
+def thread_pool(name: str, *, workers: int) -> ThreadPoolExecutor:
     # One per process: a forked worker must not inherit an executor whose thread it lacks.
     key = (os.getpid(), name)
     if key not in _pools:
@@ -779,167 +458,7 @@ def _threads(name: str, *, workers: int) -> ThreadPoolExecutor:
     return _pools[key]
 
 
-def _searcher() -> ThreadPoolExecutor:
-    """The thread that scans a photo's second side meanwhile."""
-    return _threads("face-search", workers=1)
-
-
 def _shard_scanner() -> ThreadPoolExecutor:
     """Threads for a sharded index's other shards: both sides' at once, apart from
     `_searcher` (whose thread waits on them)."""
-    return _threads("face-shard", workers=32)
-
-
-def _shortlist(*, index: FaceIndex, vector: np.ndarray, k: int, floor: float) -> list[Hit]:
-    """FAISS's part of a search: the exact hits, or the approximate shortlist worth reading
-    from the database.
-
-    Its scores are 8-bit estimates. A face estimated more than RERANK_MARGIN under the k-th
-    best, or under the floor, is not read: to reach the exact top k or the floor, its
-    estimate would have to be off by several times what 99.99% of estimates are.
-    """
-    if index.spec.exact:
-        return index.search(vector=vector, k=k)
-    hits = index.search(vector=vector, k=k * settings.FACE_INDEX_SHORTLIST_FACTOR)
-    kth = hits[k - 1].score if len(hits) >= k else -math.inf
-    bar = max(kth, floor) - RERANK_MARGIN
-    return [hit for hit in hits if hit.score >= bar]
-
-
-def _stored_vectors(
-    *, model_name: str, shortlists: list[tuple[FaceIndex, str, list[Hit]]]
-) -> dict[int, np.ndarray]:
-    """The database's part: the approximate shortlists' stored vectors, in one query."""
-    from matching.selectors import embedding_vectors_of
-
-    wanted = [(side, hits) for index, side, hits in shortlists if not index.spec.exact and hits]
-    if not wanted:
-        return {}
-    return embedding_vectors_of(
-        model_name=model_name,
-        side=tuple(side for side, _ in wanted),
-        face_ids=[hit.face_id for _, hits in wanted for hit in hits],
-    )
-
-
-def _rerank(
-    *,
-    index: FaceIndex,
-    vector: np.ndarray,
-    k: int,
-    shortlist: list[Hit],
-    stored: dict[int, np.ndarray],
-) -> list[Hit]:
-    """An approximate shortlist scored exactly against its faces' stored vectors; faces with
-    none any more (erased meanwhile) leave the index."""
-    if index.spec.exact:
-        return shortlist
-    gone = [hit.face_id for hit in shortlist if hit.face_id not in stored]
-    if gone:
-        index.remove(ids=gone)
-    kept = [hit.face_id for hit in shortlist if hit.face_id in stored]
-    if not kept:
-        return []
-    ids = np.asarray(kept, dtype=np.int64)
-    scores = np.stack([stored[face_id] for face_id in kept]) @ np.asarray(vector, dtype=np.float32)
-    order = np.argsort(-scores, kind="stable")[:k]
-    return [Hit(int(ids[i]), float(scores[i])) for i in order]
-
-
-def index_snapshot_if_due(*, model_name: str, side: str) -> bool:
-    """Snapshot one side after enough changes or time; call it under `index_writer_lock`."""
-    index = _cache.get((model_name, side))
-    if index is None or not index.unsaved:
-        return False
-    due_by_time = time.monotonic() - index.saved_at >= settings.FACE_INDEX_SNAPSHOT_SECONDS
-    if index.unsaved < settings.FACE_INDEX_SNAPSHOT_EVERY and not due_by_time:
-        return False
-    index_snapshot(model_name=model_name, side=side)
-    return True
-
-
-def index_snapshot(*, model_name: str, side: str) -> None:
-    """Write one cached side's snapshot; first rebuild it if its gallery outgrew its type.
-
-    With tasks run in-process, several processes may each hold an index and one may miss
-    another's erasure, so there a snapshot is reconciled with the database in full first
-    (galleries that small make it cheap). With workers, the index queue's one process
-    makes every change itself, and a snapshot only writes.
-    """
-    from matching.selectors import embedding_live_face_ids
-
-    with _cache_lock:
-        index = _cache.get((model_name, side))
-        if index is None:
-            return
-        if _spec_outgrown(spec=index.spec, size=index.size):
-            logger.info(
-                "Face index %s/%s outgrew %s at %d faces.",
-                model_name,
-                side,
-                asdict(index.spec),
-                index.size,
-            )
-            _cache[(model_name, side)] = index_rebuild(
-                model_name=model_name, side=side, dim=index.dim
-            )
-            return
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            log_pk = _log_position(index=index)
-            wanted = embedding_live_face_ids(model_name=model_name, side=side)
-            _index_reconcile(index=index, model_name=model_name, side=side, wanted=wanted)
-            index.log_pk = max(index.log_pk, log_pk)
-        index.save()
-
-
-def index_snapshot_all() -> int:
-    """Snapshot every cached side with unsaved changes (worker shutdown). Returns how many."""
-    saved = 0
-    for model_name, side in list(_cache):
-        index = _cache.get((model_name, side))
-        if index is None or not index.unsaved:
-            continue
-        try:
-            with index_writer_lock(model_name):
-                index_snapshot(model_name=model_name, side=side)
-            saved += 1
-        except Exception:
-            # The database still holds every face: the next load catches up from it.
-            logger.exception("Could not snapshot face index %s/%s.", model_name, side)
-    return saved
-
-
-def index_forget_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
-
-
-def index_faces_remove(*, model_name: str, side: str, face_ids: Iterable[int]) -> int:
-    """Take erased faces out of one side's index and save it. Returns how many this removed.
-
-    Saved at once, unlike additions: an erased face must not stay in a file. Loading the
-    index reconciles it with the database first, which may already drop them.
-    """
-    ids = [int(i) for i in face_ids]
-    with index_writer_lock(model_name):
-        index = _cache.get((model_name, side))
-        if index is None:
-            dim = _snapshot_dim(_index_path(model_name, side))
-            if dim is None:
-                return 0  # no usable file: it is rebuilt from the database when next loaded
-            index = index_get(model_name=model_name, side=side, dim=dim)
-        removed = index.remove(ids=ids)
-        if removed:
-            index.save()
-        return removed
-
-
-def _snapshot_dim(path: Path) -> int | None:
-    try:
-        with open(path, "rb") as handle:
-            meta = _header_read(handle)
-            if "dim" in meta:
-                return int(meta["dim"])
-            return int(faiss.read_index(faiss.PyCallbackIOReader(handle.read)).d)
-    except (RuntimeError, OSError, ValueError):
-        return None
+    return thread_pool("face-shard", workers=32)

@@ -8,7 +8,7 @@ import pytest
 
 from cases.models import Photo
 from cases.records.services import PhotoUpload, case_create, report_create
-from matching.index.store import index_forget_cache, index_get
+from matching.index.sync import index_forget_cache, index_get
 from matching.models import Candidate, Embedding
 from matching.selectors import generation_progress
 from matching.spaces.active import generation_active

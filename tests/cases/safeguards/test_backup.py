@@ -22,7 +22,7 @@ from cases.records.services import PhotoUpload, case_create, report_create
 from cases.records.storage import encryption_keys, photo_file_read
 from cases.safeguards.backup import RestoreRefused, backup_create, backup_restore
 from matching.candidates.search import embedding_index_and_search
-from matching.index.store import index_forget_cache
+from matching.index.sync import index_forget_cache
 from matching.models import Candidate, Embedding
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS, textured_photo
 

@@ -14,7 +14,7 @@ from cases.safeguards.erasure import (
     case_consent_withdraw,
     report_biometrics_erase,
 )
-from matching.index.store import index_forget_cache, index_get
+from matching.index.sync import index_forget_cache, index_get
 from matching.models import Candidate, Embedding, Face
 from matching.review.decisions import candidate_decide
 from matching.spaces.active import generation_active

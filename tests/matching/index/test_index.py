@@ -9,20 +9,16 @@ import pytest
 
 from matching import tasks
 from matching.candidates.search import embedding_index_and_search
+from matching.index.shortlist import index_search, index_search_two
 from matching.index.store import (
     APPROXIMATE,
     OLD_MAGICS,
     SCAN_MIN,
     FaceIndex,
     IndexSpec,
-    index_forget_cache,
-    index_get,
-    index_search,
-    index_search_two,
-    index_snapshot,
     index_spec_choose,
-    index_writer_lock,
 )
+from matching.index.sync import index_forget_cache, index_get, index_snapshot, index_writer_lock
 from matching.spaces.active import generation_active
 from tests.support.faces import ready_photo_with_embedding
 

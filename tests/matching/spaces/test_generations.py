@@ -14,7 +14,7 @@ from PIL import Image
 from cases.models import AuditEvent, Photo
 from cases.records.services import PhotoUpload, case_create, photo_add, report_create
 from cases.safeguards.erasure import case_biometrics_erase
-from matching.index.store import index_get
+from matching.index.sync import index_get
 from matching.models import Candidate, Embedding, EmbeddingGeneration
 from matching.selectors import generation_progress
 from matching.spaces import generations
