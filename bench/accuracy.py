@@ -54,17 +54,17 @@ def main() -> None:
     from django.conf import settings
     from tqdm import tqdm
 
-    from matching.evaluation import report as ev
+    from matching.evaluation import datasets, metrics
     from matching.spaces.profiles import profile_read
 
     root = args.faces or Path(settings.FACES_DIR) / "lfw-dev"
     if args.embeddings and args.embeddings.is_file():
-        samples, embedded = ev.embeddings_load(path=args.embeddings)
+        samples, embedded = datasets.embeddings_load(path=args.embeddings)
         print(f"Embeddings read from {args.embeddings}")
     else:
-        samples = ev.dataset_scan(root=root)
+        samples = datasets.dataset_scan(root=root)
         started = time.perf_counter()
-        embedded = ev.dataset_embed(
+        embedded = datasets.dataset_embed(
             root=root,
             samples=samples,
             workers=args.workers,
@@ -73,26 +73,27 @@ def main() -> None:
         )
         print(f"Embedded {len(samples)} photos in {time.perf_counter() - started:.0f} s")
         if args.embeddings:
-            ev.embeddings_save(path=args.embeddings, samples=samples, embedded=embedded)
+            datasets.embeddings_save(path=args.embeddings, samples=samples, embedded=embedded)
     ids = [s.identity for s in samples]
     profile = profile_read(name=settings.MATCH_PROFILE)
-    fused = dict(ev.profile_space(data=profile.data)["weights"])
+    fused = dict(datasets.profile_space(data=profile.data)["weights"])
 
     def line(
         label: str, *, weights: dict[str, float], flip: bool = False, jitter: bool = False
     ) -> None:
-        found, emb = ev.space_embeddings(
+        found, emb = datasets.space_embeddings(
             embedded=embedded, weights=weights, flip=flip, jitter=jitter
         )
-        scores = ev.pair_scores(identities=ids, found=found, emb=emb)
-        own = ev.threshold_for_fmr(impostor=scores.impostor, target_fmr=1e-3)
-        at = ev.rates_at(scores=scores, threshold=own)
-        tight = ev.rates_at(
-            scores=scores, threshold=ev.threshold_for_fmr(impostor=scores.impostor, target_fmr=1e-4)
+        scores = metrics.pair_scores(identities=ids, found=found, emb=emb)
+        own = metrics.threshold_for_fmr(impostor=scores.impostor, target_fmr=1e-3)
+        at = metrics.rates_at(scores=scores, threshold=own)
+        tight = metrics.rates_at(
+            scores=scores,
+            threshold=metrics.threshold_for_fmr(impostor=scores.impostor, target_fmr=1e-4),
         )
-        ver = ev.verification_accuracy(identities=ids, found=found, emb=emb)
-        ident = ev.identification(identities=ids, found=found, emb=emb, threshold=own)
-        reach = ev.candidate_reach(
+        ver = metrics.verification_accuracy(identities=ids, found=found, emb=emb)
+        ident = metrics.identification(identities=ids, found=found, emb=emb, threshold=own)
+        reach = metrics.candidate_reach(
             identities=ids,
             found=found,
             emb=emb,
@@ -132,17 +133,17 @@ def main() -> None:
         if "dlib_jittered" in embedded.descriptors:
             line("fusion, dlib with 10 jitters", weights=fused, jitter=True)
 
-    space = ev.profile_space(data=profile.data)
-    found, emb = ev.space_embeddings(embedded=embedded, **space)
+    space = datasets.profile_space(data=profile.data)
+    found, emb = datasets.space_embeddings(embedded=embedded, **space)
     # This set has no ages: every photo is taken as an adult's (30), as `--default-age 30`.
-    rule = ev.profile_rule(
+    rule = metrics.profile_rule(
         rates=profile.rates,
         large_gap_threshold=profile.large_gap_threshold,
         large_gap_years=5,
         emb=emb,
         ages=np.full(len(ids), 30.0),
     )
-    reach = ev.candidate_reach(
+    reach = metrics.candidate_reach(
         identities=ids,
         found=found,
         emb=emb,
@@ -167,7 +168,7 @@ def main() -> None:
         ("all other photos, max", {"gallery_photos": "all", "aggregate": "max"}),
         ("all other photos, evidence score", {"gallery_photos": "all", "aggregate": "evidence"}),
     ):
-        r = ev.identification(
+        r = metrics.identification(
             identities=ids, found=found, emb=emb, threshold=profile.threshold, **kw
         )
         print(

@@ -98,7 +98,7 @@ def profile():  # type: ignore[no-untyped-def]
 
 def lfw_vectors(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """The LFW photos' vectors in the active profile's space, and each one's identity."""
-    from matching.evaluation.report import embeddings_load, profile_space, space_embeddings
+    from matching.evaluation.datasets import embeddings_load, profile_space, space_embeddings
 
     samples, embedded = embeddings_load(path=path)
     found, emb = space_embeddings(embedded=embedded, **profile_space(data=profile().data))

@@ -12,6 +12,8 @@ import threading
 from django.conf import settings
 
 from matching.engine.base import DetectedFace, FaceEngine, ModelInfo, model_scores, normalise
+from matching.engine.deepface_engine import DeepFaceEngine, SpaceSpec
+from matching.engine.fake import FakeEngine
 from matching.engine.weights import ModelUnavailable, weights_install
 
 __all__ = [
@@ -32,11 +34,7 @@ _lock = threading.Lock()
 def engine_for_profile(profile_data: dict) -> FaceEngine:
     """The engine that makes the vectors a calibration profile was measured on."""
     if settings.FACE_ENGINE == "fake":
-        from matching.engine.fake import FakeEngine
-
         return FakeEngine()
-    from matching.engine.deepface_engine import DeepFaceEngine, SpaceSpec
-
     spec = SpaceSpec.from_profile(profile_data)
     key = repr(spec)
     with _lock:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from matching.evaluation.report import threshold_for_fmr
+from matching.evaluation.metrics import threshold_for_fmr
 from matching.spaces.rates import (
     AGE_BAND_LABELS,
     AgeTable,

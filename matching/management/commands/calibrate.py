@@ -17,8 +17,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from matching.evaluation import datasets, metrics
 from matching.evaluation import fit as rates_fit
-from matching.evaluation import report as evaluation
 from matching.spaces.profiles import PROFILES_DIR
 from matching.spaces.rates import Clusters, rate_curve
 
@@ -74,14 +74,14 @@ class Command(BaseCommand):
         path = Path(options["embeddings"])
         if not path.is_file():
             raise CommandError(f"{path} not found: run `manage.py evaluate DIR --embeddings-out`.")
-        samples, embedded = evaluation.embeddings_load(path=path)
+        samples, embedded = datasets.embeddings_load(path=path)
         identities = [s.identity for s in samples]
         models = [m.strip() for m in str(options["models"]).split(",") if m.strip()]
         flip = bool(options["flip"])
         jitters = int(options["jitters"])
         fusion = None
         if len(models) == 2:
-            fusion = evaluation.fusion_calibrate(
+            fusion = metrics.fusion_calibrate(
                 identities=identities, embedded=embedded, models=models, flip=flip
             )
             weights = fusion["weights"]
@@ -89,34 +89,34 @@ class Command(BaseCommand):
             weights = {models[0]: 1.0}
         else:
             raise CommandError("--models takes one model, or two to fuse.")
-        found, emb = evaluation.space_embeddings(
+        found, emb = datasets.space_embeddings(
             embedded=embedded, weights=weights, flip=flip, jitter=jitters > 0
         )
-        scores = evaluation.pair_scores(identities=identities, found=found, emb=emb)
+        scores = metrics.pair_scores(identities=identities, found=found, emb=emb)
         target: float = options["target_fmr"]
         if len(scores.impostor) * target < 10:
             raise CommandError(
                 f"{len(scores.impostor)} impostor pairs are too few to measure an FMR of {target}."
             )
-        threshold = evaluation.threshold_for_fmr(impostor=scores.impostor, target_fmr=target)
+        threshold = metrics.threshold_for_fmr(impostor=scores.impostor, target_fmr=target)
         # "Strong": ten times rarer between different people.
-        strong = evaluation.threshold_for_fmr(impostor=scores.impostor, target_fmr=target / 10)
+        strong = metrics.threshold_for_fmr(impostor=scores.impostor, target_fmr=target / 10)
         # With a large age gap, a pair below the candidate threshold still reads "possible"
         # down to where impostors are ten times more common (same-child scores fall with age).
-        wide = evaluation.threshold_for_fmr(impostor=scores.impostor, target_fmr=target * 10)
+        wide = metrics.threshold_for_fmr(impostor=scores.impostor, target_fmr=target * 10)
         clusters, clusters_summary = self._clusters(
             samples=samples, found=found, emb=emb, weights=weights, options=options
         )
         if clusters is not None:
             # Rates of the whole rule: scores normalised by the faces' cluster offsets.
             threshold = clusters.base_threshold
-            scores = evaluation.pair_scores(
+            scores = metrics.pair_scores(
                 identities=identities,
                 found=found,
                 emb=emb,
                 shift=rates_fit.pair_offsets(emb=emb, clusters=clusters),
             )
-        at = evaluation.rates_at(scores=scores, threshold=threshold)
+        at = metrics.rates_at(scores=scores, threshold=threshold)
         age_cells = self._age_cells(weights=weights, clusters=clusters, options=options)
         large_gap = self._large_gap(
             samples=samples,
@@ -173,7 +173,7 @@ class Command(BaseCommand):
             "gallery_size": size,
             "expected_false_candidates_per_search": round(size * at["fmr"], 3),
             "table": [
-                evaluation.rates_at(scores=scores, threshold=t)
+                metrics.rates_at(scores=scores, threshold=t)
                 for t in sorted({round(threshold + d, 3) for d in (-0.02, -0.01, 0, 0.01, 0.02)})
             ],
             "rate_curve": rate_curve(impostor=scores.impostor, fmrs=rates_fit.CURVE_FMRS),
@@ -209,8 +209,8 @@ class Command(BaseCommand):
         identities = [s.identity for s in samples]
         founds, embs = [found], [emb]
         for path in options["cohort"]:
-            more, embedded = evaluation.embeddings_load(path=Path(path))
-            f, e = evaluation.space_embeddings(
+            more, embedded = datasets.embeddings_load(path=Path(path))
+            f, e = datasets.space_embeddings(
                 embedded=embedded, weights=weights, flip=bool(options["flip"])
             )
             identities += [s.identity for s in more]
@@ -240,16 +240,16 @@ class Command(BaseCommand):
             return None
         if options["ages_metadata"] is None:
             raise CommandError("--ages needs --ages-metadata (a CSV with path, identity, age).")
-        samples, embedded = evaluation.embeddings_load(path=Path(options["ages"]))
-        found, emb = evaluation.space_embeddings(
+        samples, embedded = datasets.embeddings_load(path=Path(options["ages"]))
+        found, emb = datasets.space_embeddings(
             embedded=embedded, weights=weights, flip=bool(options["flip"])
         )
-        metadata = evaluation.metadata_read(csv_path=Path(options["ages_metadata"]))
+        metadata = datasets.metadata_read(csv_path=Path(options["ages_metadata"]))
         table, tar = rates_fit.age_table_fit(
             identities=[s.identity for s in samples],
             found=found,
             emb=emb,
-            ages=evaluation.sample_ages(samples=samples, metadata=metadata),
+            ages=datasets.sample_ages(samples=samples, metadata=metadata),
             target_fmr=options["target_fmr"],
             clusters=clusters,
             source=f"{Path(options['ages']).name}: {len(samples)} photos of "
@@ -275,8 +275,8 @@ class Command(BaseCommand):
                 "source": "no ages in the calibration set: the close-in-age threshold",
                 "impostor_pairs": 0,
             }
-        metadata = evaluation.metadata_read(csv_path=Path(metadata_path))
-        ages = evaluation.sample_ages(samples=samples, metadata=metadata)
+        metadata = datasets.metadata_read(csv_path=Path(metadata_path))
+        ages = datasets.sample_ages(samples=samples, metadata=metadata)
         ids = np.asarray([s.identity for s in samples])
         keep = np.flatnonzero(found & ~np.isnan(ages))
         sims = emb[keep] @ emb[keep].T
@@ -289,7 +289,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{len(impostor)} cross-age impostor pairs are too few for an FMR of {target}."
             )
-        gap_threshold = evaluation.threshold_for_fmr(impostor=impostor, target_fmr=target)
+        gap_threshold = metrics.threshold_for_fmr(impostor=impostor, target_fmr=target)
         return {
             "threshold": round(gap_threshold, 5),
             "source": f"cross-age impostor pairs (ages >= {settings.LARGE_AGE_GAP_YEARS:g} "

@@ -9,7 +9,8 @@ import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from matching.evaluation import report as evaluation
+from matching.evaluation import datasets, metrics
+from matching.evaluation.report import evaluation_run, report_markdown, report_write
 
 
 class Command(BaseCommand):
@@ -71,26 +72,26 @@ class Command(BaseCommand):
         profile = (
             profile_read(name=str(options["profile"])) if options["profile"] else profile_active()
         )
-        space = evaluation.profile_space(data=profile.data)
+        space = datasets.profile_space(data=profile.data)
         jitters = max(int(options["jitters"]), 10 if space["jitter"] else 0)
         if options["embeddings_in"]:
-            samples, embedded = evaluation.embeddings_load(path=options["embeddings_in"])
+            samples, embedded = datasets.embeddings_load(path=options["embeddings_in"])
         else:
-            samples = evaluation.dataset_scan(root=root)
+            samples = datasets.dataset_scan(root=root)
             if not samples:
                 raise CommandError(f"No photos under {root}/<identity>/.")
-            embedded = evaluation.dataset_embed(
+            embedded = datasets.dataset_embed(
                 root=root,
                 samples=samples,
                 workers=max(1, int(options["workers"])),
                 progress=lambda it: tqdm(it, total=len(samples), desc="embedding", unit="photo"),
                 jitters=jitters,
             )
-        embedded.found, embedded.emb = evaluation.space_embeddings(
+        embedded.found, embedded.emb = datasets.space_embeddings(
             embedded=embedded, cnn_fallback=settings.DETECT_CNN_FALLBACK, **space
         )
         if options["embeddings_out"]:
-            evaluation.embeddings_save(
+            datasets.embeddings_save(
                 path=options["embeddings_out"], samples=samples, embedded=embedded
             )
         groups = ages = roles = None
@@ -98,10 +99,10 @@ class Command(BaseCommand):
         if options["group_by"] and not metadata_path.is_file():
             raise CommandError(f"--group-by needs metadata; {metadata_path} not found.")
         if metadata_path.is_file():
-            metadata = evaluation.metadata_read(csv_path=metadata_path)
-            ages = evaluation.sample_ages(samples=samples, metadata=metadata)
-            roles = evaluation.sample_roles(samples=samples, metadata=metadata)
-            groups = evaluation.sample_groups(
+            metadata = datasets.metadata_read(csv_path=metadata_path)
+            ages = datasets.sample_ages(samples=samples, metadata=metadata)
+            roles = datasets.sample_roles(samples=samples, metadata=metadata)
+            groups = datasets.sample_groups(
                 samples=samples, metadata=metadata, columns=options["group_by"]
             )
         if options["default_age"] is not None:
@@ -121,7 +122,7 @@ class Command(BaseCommand):
         rule = (
             None
             if settings.CANDIDATE_THRESHOLD is not None
-            else evaluation.profile_rule(
+            else metrics.profile_rule(
                 rates=profile.rates,
                 large_gap_threshold=profile.large_gap_threshold,
                 large_gap_years=settings.LARGE_AGE_GAP_YEARS,
@@ -129,7 +130,7 @@ class Command(BaseCommand):
                 ages=ages,
             )
         )
-        report = evaluation.evaluation_run(
+        report = evaluation_run(
             rule=rule,
             samples=samples,
             found=embedded.found,
@@ -150,6 +151,6 @@ class Command(BaseCommand):
         report.summary["space"] = profile.model_name
         out = options["out"] or Path(settings.DATA_DIR) / "evaluation" / root.name
         title = f"{root.name}, {profile.model_name} ({profile.name})"
-        evaluation.report_write(report=report, out=Path(out), title=title)
-        self.stdout.write(evaluation.report_markdown(report=report, title=title))
+        report_write(report=report, out=Path(out), title=title)
+        self.stdout.write(report_markdown(report=report, title=title))
         self.stdout.write(f"Report written to {out}")

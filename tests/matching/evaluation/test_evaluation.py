@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from matching.evaluation import report as evaluation
+from matching.evaluation import datasets, metrics
 from matching.spaces.calibration import candidate_threshold, evidence_score, profile_active
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("real_engine")]
@@ -206,7 +206,7 @@ def test_shipped_profile_is_the_fusion_calibrated_on_the_development_set():
 def test_threshold_for_fmr_never_exceeds_the_target():
     impostor = np.random.default_rng(0).normal(0.5, 0.1, 100_000)
     for target in (0.01, 0.001, 0.0001):
-        threshold = evaluation.threshold_for_fmr(impostor=impostor, target_fmr=target)
+        threshold = metrics.threshold_for_fmr(impostor=impostor, target_fmr=target)
         assert (impostor >= threshold).mean() <= target
         assert (impostor >= threshold - 1e-3).mean() > target * 0.5
 
@@ -222,7 +222,7 @@ def test_identification_counts_a_distractor_above_the_true_person_as_a_rank_miss
     identities, found, emb = _toy(
         {"a": [[1, 0, 0], [0.6, 0.8, 0]], "b": [[0, 1, 0]], "c": [[0, 0, 1]]}
     )
-    result = evaluation.identification(identities=identities, found=found, emb=emb)
+    result = metrics.identification(identities=identities, found=found, emb=emb)
     # a's second photo is nearer to distractor b than to a's first photo.
     assert result["probes"] == 1 and result["rank1"] == 0.0 and result["rank10"] == 1.0
 
@@ -230,16 +230,16 @@ def test_identification_counts_a_distractor_above_the_true_person_as_a_rank_miss
 def test_a_probe_without_a_face_is_a_miss():
     identities, found, emb = _toy({"a": [[1, 0, 0], [1, 0.1, 0]], "b": [[0, 1, 0]]})
     found[1] = False
-    assert evaluation.identification(identities=identities, found=found, emb=emb)["rank50"] == 0
+    assert metrics.identification(identities=identities, found=found, emb=emb)["rank50"] == 0
 
 
 def test_pair_scores_count_unscored_genuine_pairs():
     identities, found, emb = _toy({"a": [[1, 0], [1, 0.1], [0.9, 0.1]], "b": [[0, 1]]})
     found[2] = False
-    scores = evaluation.pair_scores(identities=identities, found=found, emb=emb)
+    scores = metrics.pair_scores(identities=identities, found=found, emb=emb)
     assert len(scores.genuine) == 1 and scores.genuine_unscored == 2
     assert len(scores.impostor) == 2
-    rates = evaluation.rates_at(scores=scores, threshold=0.5)
+    rates = metrics.rates_at(scores=scores, threshold=0.5)
     assert rates["fnmr"] == 0 and rates["fnmr_incl_no_face"] == pytest.approx(2 / 3)
 
 
@@ -252,7 +252,7 @@ def test_evidence_score_rewards_agreement_and_ignores_weak_pairs():
 def test_genuine_misses_are_reported_by_age_gap():
     identities, found, emb = _toy({"a": [[1, 0], [1, 0.05], [0.2, 1]], "b": [[0, 1]]})
     ages = np.array([5.0, 6.0, 17.0, np.nan])
-    table = evaluation.age_gap_rates(
+    table = metrics.age_gap_rates(
         identities=identities, found=found, emb=emb, ages=ages, threshold=0.9
     )
     assert table["0-5 years"] == {"genuine_pairs": 1, "fnmr_incl_no_face": 0.0}
@@ -260,11 +260,11 @@ def test_genuine_misses_are_reported_by_age_gap():
 
 
 def test_ages_come_from_the_age_column_or_dates():
-    assert evaluation.sample_age(row={"age": "7"}) == 7.0
-    age = evaluation.sample_age(row={"taken_on": "2020-01-01", "date_of_birth": "2010-01-01"})
+    assert datasets.sample_age(row={"age": "7"}) == 7.0
+    age = datasets.sample_age(row={"taken_on": "2020-01-01", "date_of_birth": "2010-01-01"})
     assert age == pytest.approx(10, abs=0.01)
-    assert evaluation.sample_age(row={}) is None
-    assert evaluation.age_band(7) == "6-11" and evaluation.age_band(60) == "50+"
+    assert datasets.sample_age(row={}) is None
+    assert datasets.age_band(7) == "6-11" and datasets.age_band(60) == "50+"
 
 
 def test_candidate_reach_counts_children_found_and_false_candidates_per_10k_faces():
@@ -272,7 +272,7 @@ def test_candidate_reach_counts_children_found_and_false_candidates_per_10k_face
     identities, found, emb = _toy(
         {"a": [[1, 0, 0], [0.95, 0.3, 0]], "b": [[0.9, 0.43, 0]], "c": [[0, 0, 1]]}
     )
-    reach = evaluation.candidate_reach(
+    reach = metrics.candidate_reach(
         identities=identities,
         found=found,
         emb=emb,
@@ -290,10 +290,10 @@ def test_candidate_reach_uses_the_large_gap_threshold_and_roles():
     roles = ["case", "found", "case"]
     ages = np.array([4.0, 16.0, 30.0])
     common = {"identities": identities, "found": found, "emb": emb, "roles": roles, "ages": ages}
-    strict = evaluation.candidate_reach(
+    strict = metrics.candidate_reach(
         **common, threshold=0.9, large_gap_threshold=0.9, large_gap_years=5
     )
-    lenient = evaluation.candidate_reach(
+    lenient = metrics.candidate_reach(
         **common, threshold=0.9, large_gap_threshold=0.75, large_gap_years=5
     )
     assert strict["child_among_candidates"] == 0.0
@@ -308,13 +308,13 @@ def test_fusion_weights_favour_the_model_that_separates_people():
     identities = [f"p{i}" for i in range(people) for _ in range(2)]
     good = np.repeat(identity_vectors, 2, axis=0) + rng.normal(scale=0.5, size=(2 * people, 128))
     noise = rng.normal(size=(2 * people, 128))
-    embedded = evaluation.Embedded(
+    embedded = datasets.Embedded(
         found=np.ones(2 * people, bool),
         emb=np.zeros((2 * people, 128), np.float32),
         detector=np.array(["yunet"] * 2 * people),
         descriptors={"sface": good.astype(np.float32), "dlib": noise.astype(np.float32)},
     )
-    fusion = evaluation.fusion_calibrate(
+    fusion = metrics.fusion_calibrate(
         identities=identities, embedded=embedded, models=["SFace", "Dlib"]
     )
     assert fusion["lambda"] == 0.0
@@ -326,13 +326,13 @@ def test_space_embeddings_match_the_engine_arithmetic():
 
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=(1, 128)), rng.normal(size=(1, 128))
-    embedded = evaluation.Embedded(
+    embedded = datasets.Embedded(
         found=np.ones(1, bool),
         emb=np.zeros((1, 256), np.float32),
         detector=np.array(["yunet"]),
         descriptors={"sface": a.astype(np.float32), "dlib": b.astype(np.float32)},
     )
     weights = {"SFace": 0.8, "Dlib": 0.6}
-    _, emb = evaluation.space_embeddings(embedded=embedded, weights=weights)
+    _, emb = datasets.space_embeddings(embedded=embedded, weights=weights)
     expected = normalise(fuse([a[0], b[0]], [0.8, 0.6]))
     assert np.allclose(emb[0], expected, atol=1e-6)

@@ -5,7 +5,7 @@ import pytest
 
 from cases.records.images import photo_normalise, photo_pixels
 from matching.engine.deepface_engine import DeepFaceEngine, SpaceSpec
-from matching.evaluation.report import Embedded, photo_embed, profile_space, space_embeddings
+from matching.evaluation.datasets import Embedded, photo_embed, profile_space, space_embeddings
 from matching.spaces.active import face_engine
 from matching.spaces.calibration import profile_active
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matching.evaluation import report as evaluation
+from matching.evaluation import metrics
 from matching.evaluation.fit import (
     age_table_data,
     age_table_fit,
@@ -67,8 +67,8 @@ def test_each_age_cell_states_the_rate_it_has(cross_age_set):
     rates = Rates.from_profile_data(
         {"age_cells": age_table_data(table=table, tar=tar)}, base_threshold=0.0
     )
-    rule = evaluation.pair_thresholds(rates=rates, emb=emb, ages=ages)
-    measured = evaluation.age_cell_rates(
+    rule = metrics.pair_thresholds(rates=rates, emb=emb, ages=ages)
+    measured = metrics.age_cell_rates(
         identities=identities, found=found, emb=emb, rule=rule, ages=ages
     )
     for key in ("under 6|under 6", "under 6|18+", "18+|18+"):
@@ -135,13 +135,13 @@ def test_clusters_raise_the_threshold_where_strangers_look_alike():
     assert offsets[:160].mean() > offsets[160:].mean()
     data = clusters_data(clusters=clusters, summary=summary)
     rates = Rates.from_profile_data({"clusters": data}, base_threshold=data["base_threshold"])
-    rule = evaluation.pair_thresholds(rates=rates, emb=emb, ages=None)
+    rule = metrics.pair_thresholds(rates=rates, emb=emb, ages=None)
     labels = ["a"] * 160 + ["b"] * 160
-    fair = evaluation.group_rates(
+    fair = metrics.group_rates(
         identities=identities, found=found, emb=emb, rule=rule, labels=labels
     )
     one = np.full(rule.shape, np.quantile((emb @ emb.T)[np.triu_indices(len(emb), 1)], 0.99))
-    before = evaluation.group_rates(
+    before = metrics.group_rates(
         identities=identities, found=found, emb=emb, rule=one, labels=labels
     )
     # Group A's excess over the overall rate shrinks, without any label at run time.
