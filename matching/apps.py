@@ -7,4 +7,4 @@ class MatchingConfig(AppConfig):
     verbose_name = "Matching"
 
     def ready(self) -> None:
-        from matching import receivers  # noqa: F401  (report outcome webhooks)
+        from matching import receivers  # noqa: F401  (embedded default: recover photos)

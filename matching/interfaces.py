@@ -16,8 +16,16 @@ from cases.models import FoundReport, MissingCase, Photo, User
 from matching.candidates import pairs
 from matching.faces import erasure, face_choice, processing
 from matching.index import queries
-from matching.models import Candidate
-from matching.review import reunification
+from matching.models import Candidate, Face
+from matching.review import outcomes, reunification
+from matching.review.outcomes import (
+    RECORD_OUTCOMES,
+    DecidedBy,
+    Outcome,
+    OutcomeView,
+    case_outcome,
+    report_outcome,
+)
 from matching.selectors import (
     Reunification,
     candidates_for_case,
@@ -27,10 +35,18 @@ from matching.selectors import (
 )
 
 __all__ = [
+    "CANDIDATE_OBJECT_TYPE",
+    "RECORD_OUTCOMES",
+    "DecidedBy",
+    "Outcome",
+    "OutcomeView",
     "Reunification",
+    "candidate_ids_list",
     "candidates_for_case",
     "candidates_prefetch",
     "candidates_recheck",
+    "case_closed",
+    "case_outcome",
     "drawn_box_face_found",
     "indexes_rebuild",
     "matching_data_delete",
@@ -40,15 +56,22 @@ __all__ = [
     "photo_face_box_check",
     "photo_face_draw",
     "photo_face_select",
+    "photo_faces",
+    "photo_faces_prefetch",
     "photo_matching_data_delete",
     "photo_process_enqueue",
     "photo_reject_child_not_outlined",
     "photo_set_aside",
     "photo_viewable_by_case_owner",
     "photo_viewable_by_reviewer",
+    "report_outcome",
     "reunification_step_record",
     "reunifications_for_case",
 ]
+
+
+# How the audit trail names a candidate (`object_type`), so cases never spells it out.
+CANDIDATE_OBJECT_TYPE: str = Candidate._meta.label_lower
 
 
 def photo_process_enqueue(*, photo_id: int) -> None:
@@ -145,10 +168,29 @@ def candidates_prefetch(*, other_side: str) -> Prefetch:
 
     `other_side` is `"case"` for a report's candidates, `"found_report"` for a case's.
     """
-    return Prefetch(
-        "candidates",
-        queryset=Candidate.objects.select_related(f"{other_side}__organisation", "resolution"),
-    )
+    return outcomes.candidates_prefetch(other_side=other_side)
+
+
+def candidate_ids_list(*, owner: MissingCase | FoundReport) -> list[int]:
+    """The candidates a case or report is one side of."""
+    side = "case" if isinstance(owner, MissingCase) else "found_report"
+    return list(Candidate.objects.filter(**{side: owner}).values_list("pk", flat=True))
+
+
+def photo_faces(*, photo: Photo) -> list[Face]:
+    """The faces found (or drawn) in a photo; uses `photo_faces_prefetch` when loaded."""
+    return list(photo.faces.all())
+
+
+def photo_faces_prefetch(*, photos: str = "") -> str:
+    """The lookup that prefetches photos' faces, for `prefetch_related`: `photos` is the
+    path to the photos (`"photos"` from a case or report), empty from photos themselves."""
+    return f"{photos}__faces" if photos else "faces"
+
+
+def case_closed(*, case_id: int) -> None:
+    """The case was reunited or closed: its reports' partners may need telling (on commit)."""
+    outcomes.case_closed_outcomes_changed(case_id=case_id)
 
 
 def open_candidate_exists(*, found_report_ref: OuterRef) -> Exists:

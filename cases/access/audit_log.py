@@ -19,6 +19,7 @@ from django.utils.dateformat import format as date_format
 from cases.access.permissions import Action, action_require, user_can
 from cases.audit.trail import audit_record
 from cases.models import AuditEvent, User
+from matching import interfaces as matching
 
 FORMER_ACCOUNT = "a former account"
 
@@ -132,13 +133,16 @@ def _record_links(user: User, events: list[AuditEvent]) -> dict[tuple[str, str],
         out.setdefault(("cases.user", str(pk)), {"label": FORMER_ACCOUNT, "url": ""})
     for key in ApiKey.objects.filter(pk__in=ids.get("cases.apikey", ())):
         out["cases.apikey", str(key.pk)] = {"label": f"API key {key.prefix}…", "url": ""}
-    for pk in ids.get("matching.candidate", ()):
+    for pk in ids.get(matching.CANDIDATE_OBJECT_TYPE, ()):
         url = (
             reverse("review-candidate", args=[pk])
             if user_can(user, Action.CANDIDATE_REVIEW)
             else ""
         )
-        out["matching.candidate", str(pk)] = {"label": f"Possible match #{pk}", "url": url}
+        out[matching.CANDIDATE_OBJECT_TYPE, str(pk)] = {
+            "label": f"Possible match #{pk}",
+            "url": url,
+        }
     return out
 
 

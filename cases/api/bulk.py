@@ -19,6 +19,7 @@ from cases.models import FoundReport
 from cases.partners import bulk
 from cases.partners.outcomes import reports_with_outcome
 from cases.records import services
+from matching import interfaces as matching
 from reunite.kernel.api.problems import ProblemOutput, domain_problem, internal_problem
 from reunite.kernel.api.schema import problems
 
@@ -121,7 +122,7 @@ class ReportBulkCreateApi(APIView):
             r.pk: r
             for r in reports_with_outcome(
                 FoundReport.objects.filter(pk__in=[x.report_id for x in results if x.report_id])
-            ).prefetch_related("photos__faces")
+            ).prefetch_related(matching.photo_faces_prefetch(photos="photos"))
         }
         rows: list[dict[str, Any]] = []
         for x in results:

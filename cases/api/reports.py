@@ -26,6 +26,7 @@ from cases.partners.outcomes import report_outcome, reports_with_outcome
 from cases.records import reports, selectors
 from cases.records.reports import REPORT_EDITABLE_FIELDS
 from cases.safeguards.erasure import report_withdraw
+from matching import interfaces as matching
 from reunite.kernel.api.responses import (
     ETAG,
     IF_MATCH,
@@ -96,7 +97,7 @@ class ReportUpdateInput(ReportFieldsInput):
 
 def _report_output(report: FoundReport) -> dict:
     fresh = reports_with_outcome(FoundReport.objects.filter(pk=report.pk)).prefetch_related(
-        "photos__faces"
+        matching.photo_faces_prefetch(photos="photos")
     )
     return ReportOutput(fresh.get()).data
 

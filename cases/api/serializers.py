@@ -15,6 +15,7 @@ from cases.partners.outcomes import (
     outcome_contact,
     processing_state,
 )
+from matching import interfaces as matching
 from reunite.kernel.api.serializers import ContactOutput
 
 
@@ -27,8 +28,15 @@ class FaceOutput(serializers.Serializer):
     is_selected = serializers.BooleanField()
 
 
+class _PhotoFacesOutput(serializers.ListSerializer):
+    """A photo's faces, read from matching (its table), not by walking a relation into it."""
+
+    def get_attribute(self, instance: Photo) -> list:
+        return matching.photo_faces(photo=instance)
+
+
 class PhotoOutput(serializers.ModelSerializer):
-    faces = FaceOutput(many=True, read_only=True)
+    faces = _PhotoFacesOutput(child=FaceOutput(), read_only=True)
 
     class Meta:
         model = Photo

@@ -13,6 +13,7 @@ from cases.models.validators import DATE_VALIDATORS
 from cases.records.ages import age_range_on
 from cases.records.reports import REPORT_EDITABLE_FIELDS
 from cases.records.services import CASE_EDITABLE_FIELDS
+from matching import interfaces as matching
 
 # A date input reads and writes only ISO dates; the locale's "10/04/2025" would show blank.
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -211,7 +212,7 @@ class AuditFilterForm(forms.Form):
             ("cases.missingcase", "Case"),
             ("cases.foundreport", "Found report"),
             ("cases.photo", "Photo"),
-            ("matching.candidate", "Possible match"),
+            (matching.CANDIDATE_OBJECT_TYPE, "Possible match"),
             ("cases.apikey", "API key"),
             ("cases.user", "Account"),
         ],

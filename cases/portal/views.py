@@ -11,13 +11,12 @@ from django.conf import settings
 from django.contrib import messages as user_messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from cases.access.http import AuthenticatedHttpRequest, portal
+from cases.access.http import AuthenticatedHttpRequest, form_errors_add, portal
 from cases.access.permissions import Action, role_allows, user_can
 from cases.audit.trail import audit_record
 from cases.models import Photo
@@ -35,6 +34,7 @@ from cases.records.limits import DailyLimitReached
 from cases.records.reports import report_update
 from cases.records.storage import photo_file_read
 from matching import interfaces as matching
+from reunite.kernel.errors import InvalidInput
 from reunite.kernel.images import THUMB_SIDE, image_response
 
 
@@ -126,11 +126,6 @@ def _refused_words(record: Any) -> str:
     )
 
 
-def _attach_model_errors(form, exc: DjangoValidationError) -> None:
-    for field, messages in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
-
-
 def _upload_done(request: AuthenticatedHttpRequest, response: HttpResponse) -> HttpResponse:
     """After an upload sent by the page's script, name the next page instead of redirecting:
     the browser would fetch it once for the script and again to show it (two audited views).
@@ -156,7 +151,7 @@ def _idempotency_refused_in_words() -> Iterator[None]:
     try:
         yield
     except IdempotencyKeyReused as exc:
-        raise DjangoValidationError({NON_FIELD_ERRORS: [str(exc)]}) from exc
+        raise InvalidInput({NON_FIELD_ERRORS: [str(exc)]}) from exc
 
 
 def _create_with_photos(
@@ -180,8 +175,8 @@ def _create_with_photos(
                 photos.rejection_attach(exc, among=accepted)
             except DailyLimitReached as exc:
                 form.add_error(None, str(exc))
-            except DjangoValidationError as exc:
-                _attach_model_errors(form, exc)
+            except InvalidInput as exc:
+                form_errors_add(form, exc)
     return render(
         request,
         template,
@@ -221,8 +216,8 @@ def case_edit(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
             # Saved untouched: nothing to write, audit or re-check.
             if changed:
                 services.case_update(user=request.user, case=case, **changed)
-        except DjangoValidationError as exc:
-            _attach_model_errors(form, exc)
+        except InvalidInput as exc:
+            form_errors_add(form, exc)
         else:
             return redirect("case-detail", case_id=case.pk)
     return render(
@@ -251,7 +246,7 @@ def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse
         "portal/case_detail.html",
         {
             "case": case,
-            "photos": case.photos.prefetch_related("faces"),
+            "photos": case.photos.all(),
             "candidates": candidates,
             "reunifications": matching.reunifications_for_case(case=case),
             "timeline": selectors.case_timeline(case=case),
@@ -283,7 +278,7 @@ def _add_photos(request: AuthenticatedHttpRequest, owner, redirect_to: str) -> H
                 photos.rejection_attach(exc, among=accepted)
             except DailyLimitReached as exc:
                 photos.errors.append(str(exc))
-            except DjangoValidationError as exc:
+            except InvalidInput as exc:
                 photos.errors.extend(exc.messages)
     return render(
         request,
@@ -349,7 +344,7 @@ def report_detail(request: AuthenticatedHttpRequest, report_id: int) -> HttpResp
         "portal/report_detail.html",
         {
             "report": report,
-            "photos": report.photos.prefetch_related("faces"),
+            "photos": report.photos.all(),
             "can_add_photo": user_can(request.user, Action.PHOTO_ADD),
             "can_edit": user_can(request.user, Action.REPORT_EDIT),
         },
@@ -368,8 +363,8 @@ def report_edit(request: AuthenticatedHttpRequest, report_id: int) -> HttpRespon
         try:
             if changed:
                 report_update(user=request.user, report=report, **changed)
-        except DjangoValidationError as exc:
-            _attach_model_errors(form, exc)
+        except InvalidInput as exc:
+            form_errors_add(form, exc)
         else:
             return redirect("report-detail", report_id=report.pk)
     return render(
@@ -404,7 +399,7 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
     photo = selectors.photo_get(
         user=request.user, photo_id=photo_id, action=Action.PHOTO_SELECT_FACE
     )
-    faces = list(photo.faces.all())
+    faces = matching.photo_faces(photo=photo)
     current = next((f for f in faces if f.is_selected), None)
     error, confirm = None, None
     form = FacePickForm(request.POST or None)
@@ -415,14 +410,14 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
         try:
             if choice == "draw":
                 if box is None:
-                    raise DjangoValidationError(
+                    raise InvalidInput(
                         "Draw a box around the child's face on the photo, or type its position."
                     )
                 matching.photo_face_box_check(photo=photo, **box)
                 # Checked before the person confirms, so they are told and can say why.
                 no_face = not matching.drawn_box_face_found(photo=photo, **box)
             elif choice != "reject" and face is None:
-                raise DjangoValidationError("Choose one of the outlined faces.")
+                raise InvalidInput("Choose one of the outlined faces.")
             reason = request.POST.get("no_face_reason", "").strip()
             if not form.cleaned_data.get("confirm") or (no_face and not reason):
                 if form.cleaned_data.get("confirm"):
@@ -451,7 +446,7 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
                         request, f"Saved: face {face.ordinal + 1} is the child's and is compared."
                     )
                 return redirect(_owner_url(photo))
-        except DjangoValidationError as exc:
+        except InvalidInput as exc:
             error = " ".join(exc.messages)
     elif request.method == "POST":
         if any(name in form.errors for name in ("x", "y", "w", "h")):
@@ -497,7 +492,7 @@ def photo_remove(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespon
             else:
                 remove(user=request.user, photo=photo, reason=reason)
                 done = "The photo is removed, with its faces and file."
-        except DjangoValidationError as exc:
+        except InvalidInput as exc:
             error = " ".join(exc.messages)
         else:
             user_messages.success(request, done)
@@ -570,7 +565,7 @@ def case_close(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     elif request.method == "POST":
         try:
             close(user=request.user, case=case, outcome=request.POST.get("outcome", ""))
-        except DjangoValidationError as exc:
+        except InvalidInput as exc:
             error = " ".join(exc.messages)
         else:
             return redirect("case-detail", case_id=case.pk)
@@ -596,7 +591,7 @@ def case_consent_withdraw(request: AuthenticatedHttpRequest, case_id: int) -> Ht
     elif request.method == "POST":
         try:
             withdraw(user=request.user, case=case, reason=reason)
-        except DjangoValidationError as exc:
+        except InvalidInput as exc:
             error = " ".join(exc.messages)
         else:
             return redirect("case-detail", case_id=case.pk)

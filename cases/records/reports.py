@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cases.access.permissions import Action, action_require
@@ -12,7 +11,7 @@ from cases.audit.trail import audit_record
 from cases.models import FoundReport, Photo, User
 from cases.records import services
 from matching import interfaces as matching
-from reunite.kernel.errors import ReuniteError
+from reunite.kernel.errors import InvalidInput, model_validate
 
 # The one list of a report's fields its organisation fills in and may change later, in the
 # order forms show them. external_ref is set once: it is how retries find the report.
@@ -27,24 +26,23 @@ REPORT_EDITABLE_FIELDS = (
 )
 
 
-class ReportNotActive(ReuniteError, ValidationError):
+class ReportNotActive(InvalidInput):
     """The report was withdrawn or erased: it can no longer change.
 
-    Also a ValidationError, so forms and callers that catch those show it as one.
+    Also InvalidInput, so forms and callers that catch that show it as one; the API answers
+    its own 409 problem with the message as `detail`.
     """
 
     code = "report_not_active"
     status = 409
     title = "Report withdrawn or erased"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        # ValidationError.__init__ sets its own `code` (None); ours is the stable one.
-        self.code = "report_not_active"
-
     @property
     def detail(self) -> str:
         return " ".join(self.messages)
+
+    def problem_extra(self) -> dict[str, Any]:
+        return {}
 
 
 def _require_active(report: FoundReport) -> None:
@@ -58,15 +56,15 @@ def report_update(*, user: User, report: FoundReport, **fields: Any) -> FoundRep
     action_require(user=user, action=Action.REPORT_EDIT)
     unknown = set(fields) - set(REPORT_EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+        raise InvalidInput({name: "This field cannot be changed." for name in sorted(unknown)})
     report = FoundReport.objects.select_for_update().get(pk=report.pk)
     _require_active(report)
     for name, value in fields.items():
         setattr(report, name, value)
-    report.full_clean()
+    model_validate(report)
     report.save()
     audit_record(actor=user, action="report.updated", obj=report, data={"fields": sorted(fields)})
-    matching.candidates_recheck(candidate_ids=report.candidates.values_list("pk", flat=True))
+    matching.candidates_recheck(candidate_ids=matching.candidate_ids_list(owner=report))
     return report
 
 

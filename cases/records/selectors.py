@@ -12,6 +12,7 @@ from cases.access.audit_log import account_name
 from cases.access.permissions import Action, action_require
 from cases.audit.events import audit_event_words, timeline_event_names
 from cases.models import FoundReport, MissingCase, Photo, User
+from matching import interfaces as matching
 
 
 def case_list(*, user: User) -> QuerySet[MissingCase]:
@@ -66,12 +67,12 @@ def case_timeline(*, case: MissingCase) -> list[dict]:
     from cases.models import AuditEvent
 
     photos = {str(p.pk): p for p in case.photos.all()}
-    candidate_ids = [str(pk) for pk in case.candidates.values_list("pk", flat=True)]
+    candidate_ids = [str(pk) for pk in matching.candidate_ids_list(owner=case)]
     events = (
         AuditEvent.objects.filter(
             Q(object_type="cases.missingcase", object_id=str(case.pk))
             | Q(object_type="cases.photo", object_id__in=list(photos))
-            | Q(object_type="matching.candidate", object_id__in=candidate_ids),
+            | Q(object_type=matching.CANDIDATE_OBJECT_TYPE, object_id__in=candidate_ids),
             action__in=timeline_event_names(),
         )
         .select_related("actor")

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from cases.access.permissions import Action, action_require, user_organisation
@@ -19,6 +18,7 @@ from cases.records.images import NormalisedPhoto, PhotoRejected, photo_normalise
 from cases.records.limits import daily_limit_check, surge_check
 from cases.records.storage import PhotoStorageUnavailable, photo_file_delete, photo_file_write
 from matching import interfaces as matching
+from reunite.kernel.errors import InvalidInput, model_validate
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def _photos_store(
     """Store the rows of already written files, inside the caller's transaction."""
     is_case = isinstance(owner, MissingCase)
     if owner.status in ("erased", "withdrawn"):
-        raise ValidationError(f"This record has been {owner.status}; it takes no new photos.")
+        raise InvalidInput(f"This record has been {owner.status}; it takes no new photos.")
     if prepared:
         daily_limit_check(organisation=owner.organisation, kind="photo", adding=len(prepared))
     photos = []
@@ -121,7 +121,7 @@ def _photos_store(
             age_in_photo=item.upload.age_in_photo,
             kind=item.upload.kind,
         )
-        photo.full_clean()
+        model_validate(photo)
         photo.save()
         audit_record(actor=user, action="photo.added", obj=photo, data={"owner": str(owner)})
         photos.append(photo)
@@ -145,7 +145,7 @@ def case_create(
     prepared = _photos_prepare(photos)
     with _files_written(prepared) as paths, transaction.atomic():
         case = MissingCase(organisation=user.organisation, created_by=user, **fields)
-        case.full_clean()
+        model_validate(case)
         case.save()
         audit_record(actor=user, action="case.created", obj=case)
         _photos_store(owner=case, prepared=prepared, paths=paths, user=user)
@@ -159,10 +159,31 @@ def case_update(*, user: User, case: MissingCase, **fields: Any) -> MissingCase:
     action_require(user=user, action=Action.CASE_EDIT)
     for name, value in fields.items():
         setattr(case, name, value)
-    case.full_clean()
+    model_validate(case)
     case.save()
     audit_record(actor=user, action="case.updated", obj=case, data={"fields": sorted(fields)})
-    matching.candidates_recheck(candidate_ids=case.candidates.values_list("pk", flat=True))
+    matching.candidates_recheck(candidate_ids=matching.candidate_ids_list(owner=case))
+    return case
+
+
+# A case's match status follows its candidates, which matching decides on; the candidate's
+# own audit row (`candidate.confirmed`, `candidate.withdrawn`, `reunification.*`) says why.
+@transaction.atomic
+def case_possible_match_set(*, case_id: int) -> MissingCase:
+    """Reviewers confirmed a possible match: the case waits on its owner to verify it."""
+    case = MissingCase.objects.select_for_update().get(pk=case_id)
+    case.status = MissingCase.Status.POSSIBLE_MATCH
+    case.save(update_fields=["status", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_reopen(*, case_id: int) -> MissingCase:
+    """No possible match is left to verify: a case that waited on one is open again."""
+    case = MissingCase.objects.select_for_update().get(pk=case_id)
+    if case.status == MissingCase.Status.POSSIBLE_MATCH:
+        case.status = MissingCase.Status.OPEN
+        case.save(update_fields=["status", "updated_at"])
     return case
 
 
@@ -187,7 +208,7 @@ def report_create(
             report = FoundReport(
                 organisation=organisation, created_by=user, external_ref=external_ref, **fields
             )
-            report.full_clean(validate_constraints=False)
+            model_validate(report, validate_constraints=False)
             report.save()
             audit_record(actor=user, action="report.created", obj=report)
             surge_check(organisation=organisation, kind="report")

@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet
 from django.utils import timezone
@@ -14,8 +13,11 @@ from django.utils import timezone
 from cases.access.permissions import Action, action_require
 from cases.audit.trail import audit_record
 from cases.models import FoundReport, MissingCase, User
-from cases.safeguards.erasure import case_biometrics_erase, report_biometrics_erase
+
+# The module, not its names: erasure loads matching's interface, which loads this module.
+from cases.safeguards import erasure
 from matching import interfaces as matching
+from reunite.kernel.errors import InvalidInput, NotAllowed, model_validate
 
 logger = logging.getLogger(__name__)
 
@@ -27,20 +29,22 @@ def case_close(*, user: User, case: MissingCase, outcome: str) -> MissingCase:
     """Mark a case reunited or closed. Its biometric data is erased after the retention period."""
     action_require(user=user, action=Action.CASE_EDIT)
     if case.organisation_id != user.organisation_id:
-        raise PermissionDenied("You may close only your organisation's cases.")
+        raise NotAllowed("You may close only your organisation's cases.")
     if outcome not in CLOSED_STATUSES:
-        raise ValidationError({"outcome": "Choose reunited or closed."})
+        raise InvalidInput({"outcome": "Choose reunited or closed."})
     case = MissingCase.objects.select_for_update().get(pk=case.pk)
     if case.status == MissingCase.Status.ERASED:
-        raise ValidationError("This case has been erased.")
+        raise InvalidInput("This case has been erased.")
     previous = case.status
     case.status = outcome
     case.closed_at = timezone.now()
-    case.full_clean()
+    model_validate(case)
     case.save()
     audit_record(
         actor=user, action="case.closed", obj=case, data={"from": previous, "outcome": outcome}
     )
+    # Its candidates still waiting now wait on no reviewer: their partners are told.
+    matching.case_closed(case_id=case.pk)
     return case
 
 
@@ -60,13 +64,13 @@ def legal_hold_place(
     if actor is not None:
         action_require(user=actor, action=Action.LEGAL_HOLD)
     if not reason.strip():
-        raise ValidationError({"reason": "A legal hold needs a recorded reason."})
+        raise InvalidInput({"reason": "A legal hold needs a recorded reason."})
     obj = _hold_target(obj)
     if obj.status == "erased":
-        raise ValidationError(f"{obj.reference} has already been erased.")
+        raise InvalidInput(f"{obj.reference} has already been erased.")
     obj.legal_hold_at = timezone.now()
     obj.legal_hold_reason = reason.strip()[:300]
-    obj.full_clean()
+    model_validate(obj)
     obj.save(update_fields=["legal_hold_at", "legal_hold_reason", "updated_at"])
     audit_record(
         actor=actor,
@@ -85,7 +89,7 @@ def legal_hold_lift(
     if actor is not None:
         action_require(user=actor, action=Action.LEGAL_HOLD)
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the legal hold is lifted."})
+        raise InvalidInput({"reason": "Say why the legal hold is lifted."})
     obj = _hold_target(obj)
     if obj.legal_hold_at is None:
         return obj
@@ -133,15 +137,17 @@ def retention_sweep_batch(*, batch_size: int, now: dt.datetime | None = None) ->
     erased = 0
     for case in cases:
         try:
-            case_biometrics_erase(case=case, actor=None, reason="retention period ended")
+            erasure.case_biometrics_erase(case=case, actor=None, reason="retention period ended")
             erased += 1
-        except ValidationError:
+        except InvalidInput:
             logger.warning("Retention could not erase case %s.", case.pk, exc_info=True)
     for report in reports:
         try:
-            report_biometrics_erase(report=report, actor=None, reason="retention period ended")
+            erasure.report_biometrics_erase(
+                report=report, actor=None, reason="retention period ended"
+            )
             erased += 1
-        except ValidationError:
+        except InvalidInput:
             logger.warning("Retention could not erase report %s.", report.pk, exc_info=True)
     # A full batch that made progress may have left more; an unerasable row never loops.
     more = len(cases) + len(reports) == batch_size and erased > 0

@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.access.http import AuthenticatedRequest
-from cases.partners.outcomes import CANDIDATE_OUTCOMES, candidate_outcome
 from cases.records.selectors import case_get
 from matching.models import Candidate, ReviewDecision
 from matching.review.decisions import candidate_decide
+from matching.review.outcomes import CANDIDATE_OUTCOMES, candidate_outcome
 from matching.selectors import candidate_get, candidate_list
 from matching.spaces.calibration import score_band
 from reunite.kernel.api.schema import problems

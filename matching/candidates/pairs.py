@@ -16,10 +16,12 @@ from cases.records.ages import case_photo_age, report_photo_age
 from matching.candidates.closed_cases import case_is_closed, closed_case_match_note
 from matching.candidates.compatibility import compatibility_check, photo_age_gap
 from matching.models import Candidate, CandidatePair, Face
+from matching.review.outcomes import outcome_changed
 from matching.spaces.active import generation_active
 from matching.spaces.calibration import evidence_score, pair_rule, profile_active
 from matching.spaces.profiles import Profile
 from matching.spaces.rates import PairRule
+from reunite.kernel.errors import model_validate
 
 
 def _owners(*, case_face: Face, report_face: Face) -> tuple[MissingCase, FoundReport]:
@@ -101,6 +103,9 @@ def candidate_pair_record(
         if not pair_created:
             return False
         candidate_rescore(candidate=candidate, case=case, report=report)
+        if created:
+            # A new candidate puts its report under review; a further pair changes nothing.
+            outcome_changed(report_id=report.pk)
         audit_record(
             actor=None,
             action="candidate.created" if created else "candidate.updated",
@@ -156,7 +161,9 @@ def candidate_rescore(*, candidate: Candidate, case: MissingCase, report: FoundR
     candidate.compatibility = check.notes
     candidate.held_back = bool(check.hold_reasons)
     candidate.hold_reasons = check.hold_reasons
-    candidate.full_clean(exclude=["case", "found_report", "best_case_face", "best_report_face"])
+    model_validate(
+        candidate, exclude=["case", "found_report", "best_case_face", "best_report_face"]
+    )
     candidate.save()
 
 

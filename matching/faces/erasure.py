@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 
 from cases.models import FoundReport, MissingCase, Photo
 from matching.models import Duplicate, Embedding, Face, ReviewDecision
+from matching.review.outcomes import outcome_changed
 from matching.tasks import index_faces_remove_task
 
 
@@ -42,7 +43,11 @@ def matching_data_delete(
         candidates.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
     )
     decisions = ReviewDecision.objects.filter(candidate__in=candidates).count()
+    report_ids = sorted(set(candidates.values_list("found_report_id", flat=True)))
     candidates.delete()
+    # Each report loses these candidates: its organisation may need telling.
+    for report_id in report_ids:
+        outcome_changed(report_id=report_id)
     # Duplicate links go too: the other record's page must not point at erased data.
     if isinstance(owner, MissingCase):
         duplicates = Duplicate.objects.filter(Q(case_a=owner) | Q(case_b=owner))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from cases.access.permissions import Action, action_require
 from cases.audit.notifications import notification_create
 from cases.audit.trail import audit_record
 from cases.models import MissingCase, User
+
+# The module, not its names: it loads matching's interface, which loads this module.
+from cases.records import services as case_services
 from matching.models import Candidate, DisputeResolution, ReviewDecision
+from matching.review.outcomes import outcome_changed
 from matching.selectors import case_is_closed
+from reunite.kernel.errors import InvalidInput, NotAllowed, model_validate
 
 CONFIRMATIONS_REQUIRED = 2
 # Review is over for these: a decision on them is refused.
@@ -52,23 +56,21 @@ def candidate_decide(
     )
     conflict = reviewer_conflict(user=user, candidate=candidate)
     if conflict:
-        raise PermissionDenied(conflict)
+        raise NotAllowed(conflict)
     if candidate.status in CLOSED_STATUSES:
-        raise ValidationError(
-            f"This candidate is already {candidate.get_status_display().lower()}."
-        )
+        raise InvalidInput(f"This candidate is already {candidate.get_status_display().lower()}.")
     _case_open_require(candidate=candidate)
     if not note.strip():
-        raise ValidationError({"note": "A note is required with every decision."})
+        raise InvalidInput({"note": "A note is required with every decision."})
     if decision not in ReviewDecision.Decision.values:
-        raise ValidationError({"decision": "Choose confirm, reject or unsure."})
+        raise InvalidInput({"decision": "Choose confirm, reject or unsure."})
     try:
         with transaction.atomic():
             record = ReviewDecision.objects.create(
                 candidate=candidate, reviewer=user, decision=decision, note=note.strip()
             )
     except IntegrityError as exc:
-        raise ValidationError("You have already recorded a decision on this candidate.") from exc
+        raise InvalidInput("You have already recorded a decision on this candidate.") from exc
     audit_record(
         actor=user,
         action=f"candidate.decision.{decision}",
@@ -88,6 +90,7 @@ def candidate_decide(
         if confirmations >= CONFIRMATIONS_REQUIRED:
             candidate.status = Candidate.Status.CONFIRMED
     candidate.save(update_fields=["status", "updated_at"])
+    outcome_changed(report_id=candidate.found_report_id)
     if candidate.status == Candidate.Status.CONFIRMED:
         _candidate_confirmed(candidate=candidate, senior=None)
     return record
@@ -111,27 +114,27 @@ def candidate_resolve(
     )
     conflict = reviewer_conflict(user=user, candidate=candidate)
     if conflict:
-        raise PermissionDenied(conflict)
+        raise NotAllowed(conflict)
     if candidate.status != Candidate.Status.DISPUTED:
-        raise ValidationError("Only a disputed candidate takes a final decision.")
+        raise InvalidInput("Only a disputed candidate takes a final decision.")
     _case_open_require(candidate=candidate)
     if decision not in DisputeResolution.Decision.values:
-        raise ValidationError({"decision": "Choose same child or not the same child."})
+        raise InvalidInput({"decision": "Choose same child or not the same child."})
     if not reason.strip():
-        raise ValidationError({"reason": "A reason is required with a final decision."})
+        raise InvalidInput({"reason": "A reason is required with a final decision."})
     others_confirm = (
         candidate.decisions.filter(decision=ReviewDecision.Decision.CONFIRM)
         .exclude(reviewer=user)
         .exists()
     )
     if decision == DisputeResolution.Decision.CONFIRM and not others_confirm:
-        raise ValidationError(
+        raise InvalidInput(
             "No other reviewer said “same child”: a final “same child” needs one who did."
         )
     resolution = DisputeResolution(
         candidate=candidate, resolved_by=user, decision=decision, reason=reason.strip()
     )
-    resolution.full_clean()
+    model_validate(resolution)
     resolution.save()
     audit_record(
         actor=user,
@@ -146,6 +149,7 @@ def candidate_resolve(
     else:
         candidate.status = Candidate.Status.REJECTED
         candidate.save(update_fields=["status", "updated_at"])
+    outcome_changed(report_id=candidate.found_report_id)
     return resolution
 
 
@@ -153,7 +157,7 @@ def _case_open_require(*, candidate: Candidate) -> None:
     case = candidate.case
     if case_is_closed(case=case):
         closed = f" on {case.closed_at:%-d %b %Y}" if case.closed_at else ""
-        raise ValidationError(
+        raise InvalidInput(
             f"This child's case was closed as {case.get_status_display().lower()}{closed}: "
             "no decision is needed."
         )
@@ -162,7 +166,7 @@ def _case_open_require(*, candidate: Candidate) -> None:
 def _candidate_confirmed(*, candidate: Candidate, senior: DisputeResolution | None) -> None:
     """`senior` is the final decision that confirmed it after reviewers disagreed."""
     case = candidate.case
-    MissingCase.objects.filter(pk=case.pk).update(status=MissingCase.Status.POSSIBLE_MATCH)
+    case_services.case_possible_match_set(case_id=case.pk)
     audit_record(
         actor=None,
         action="candidate.confirmed_after_dispute" if senior else "candidate.confirmed",
@@ -202,18 +206,15 @@ def candidate_withdraw(*, actor: User | None, candidate: Candidate, reason: str)
     if actor is not None:
         action_require(user=actor, action=Action.ALL_ORGANISATIONS)
     if not reason.strip():
-        raise ValidationError({"reason": "A withdrawal needs a recorded reason."})
+        raise InvalidInput({"reason": "A withdrawal needs a recorded reason."})
     candidate = Candidate.objects.select_for_update().select_related("case").get(pk=candidate.pk)
     if candidate.status == Candidate.Status.WITHDRAWN:
         return candidate
     previous = candidate.status
     candidate.status = Candidate.Status.WITHDRAWN
     candidate.save(update_fields=["status", "updated_at"])
-    case = MissingCase.objects.select_for_update().get(pk=candidate.case_id)
-    others = case.candidates.filter(status=Candidate.Status.CONFIRMED).exists()
-    if case.status == MissingCase.Status.POSSIBLE_MATCH and not others:
-        case.status = MissingCase.Status.OPEN
-        case.save(update_fields=["status", "updated_at"])
+    outcome_changed(report_id=candidate.found_report_id)
+    case = case_reopen_unless_confirmed(case_id=candidate.case_id)
     audit_record(
         actor=actor,
         action="candidate.withdrawn",
@@ -222,3 +223,12 @@ def candidate_withdraw(*, actor: User | None, candidate: Candidate, reason: str)
         data={"from": previous, "reason": reason.strip()[:500]},
     )
     return candidate
+
+
+def case_reopen_unless_confirmed(*, case_id: int) -> MissingCase:
+    """A candidate stopped being a confirmed match: the case is open again, unless another
+    confirmed candidate is still waiting on its owner's verification."""
+    others = Candidate.objects.filter(case_id=case_id, status=Candidate.Status.CONFIRMED)
+    if others.exists():
+        return MissingCase.objects.get(pk=case_id)
+    return case_services.case_reopen(case_id=case_id)

@@ -7,13 +7,15 @@ the reviewers who confirmed, so they can learn from it.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from cases.access.permissions import Action, action_require
+from cases.audit.notifications import notification_create
 from cases.audit.trail import audit_record
-from cases.models import MissingCase, Notification, User
+from cases.models import MissingCase, User
+
+# The module, not its names: it loads matching's interface, which loads this module.
+from cases.safeguards import retention
 from matching.models import (
     Candidate,
     DisputeResolution,
@@ -21,7 +23,10 @@ from matching.models import (
     ReunificationStep,
     ReviewDecision,
 )
+from matching.review import decisions
+from matching.review.outcomes import outcome_changed
 from matching.selectors import reunification_stages_open
+from reunite.kernel.errors import InvalidInput, NotAllowed, model_validate
 
 Stage = ReunificationStage
 
@@ -39,25 +44,25 @@ def reunification_step_record(
     )
     case = candidate.case
     if case.organisation_id != user.organisation_id:
-        raise PermissionDenied("Only the case's own organisation records its reunification.")
+        raise NotAllowed("Only the case's own organisation records its reunification.")
     if candidate.status != Candidate.Status.CONFIRMED:
-        raise ValidationError("Steps are recorded only on a confirmed possible match.")
+        raise InvalidInput("Steps are recorded only on a confirmed possible match.")
     if not note.strip():
-        raise ValidationError({"note": "A note is required with every step."})
+        raise InvalidInput({"note": "A note is required with every step."})
     steps = list(candidate.reunification_steps.all())
     if stage not in reunification_stages_open(steps=steps):
         if stage not in Stage.values:
-            raise ValidationError({"stage": "Choose one of the steps."})
-        raise ValidationError({"stage": "That step does not follow the steps recorded so far."})
+            raise InvalidInput({"stage": "Choose one of the steps."})
+        raise InvalidInput({"stage": "That step does not follow the steps recorded so far."})
 
     step = ReunificationStep(candidate=candidate, stage=stage, note=note.strip(), recorded_by=user)
-    step.full_clean()
+    model_validate(step)
     step.save()
     candidate.reunification_stage = stage
     if stage == Stage.VERIFIED_NOT_SAME:
         candidate.status = Candidate.Status.NOT_SAME_CHILD
-    # .save(), not .update(): the outcome receiver tells the report's organisation.
     candidate.save(update_fields=["reunification_stage", "status", "updated_at"])
+    outcome_changed(report_id=candidate.found_report_id)
     audit_record(
         actor=user,
         action=f"reunification.{stage}",
@@ -67,23 +72,9 @@ def reunification_step_record(
     if stage == Stage.VERIFIED_NOT_SAME:
         _back_to_matching(candidate=candidate)
     elif stage == Stage.REUNITED:
-        _case_reunited(user=user, case_id=case.pk)
+        # Reunion ends the case as closing it does: retention counts from here.
+        retention.case_close(user=user, case=case, outcome=MissingCase.Status.REUNITED)
     return step
-
-
-def _case_reunited(*, user: User, case_id: int) -> None:
-    """Reunion ends the case, as `case_close` does: retention counts from here."""
-    case = MissingCase.objects.select_for_update().get(pk=case_id)
-    previous = case.status
-    case.status = MissingCase.Status.REUNITED
-    case.closed_at = timezone.now()
-    case.save(update_fields=["status", "closed_at", "updated_at"])
-    audit_record(
-        actor=user,
-        action="case.closed",
-        obj=case,
-        data={"from": previous, "outcome": MissingCase.Status.REUNITED},
-    )
 
 
 def _back_to_matching(*, candidate: Candidate) -> None:
@@ -91,11 +82,7 @@ def _back_to_matching(*, candidate: Candidate) -> None:
     stays active and keeps being searched. The pair itself is never proposed again: its
     candidate row stays, and a repeated search finds it instead of making a new one.
     """
-    case = MissingCase.objects.select_for_update().get(pk=candidate.case_id)
-    still_confirmed = case.candidates.filter(status=Candidate.Status.CONFIRMED).exists()
-    if case.status == MissingCase.Status.POSSIBLE_MATCH and not still_confirmed:
-        case.status = MissingCase.Status.OPEN
-        case.save(update_fields=["status", "updated_at"])
+    decisions.case_reopen_unless_confirmed(case_id=candidate.case_id)
     confirmers = set(
         candidate.decisions.filter(decision=ReviewDecision.Decision.CONFIRM).values_list(
             "reviewer_id", flat=True
@@ -107,14 +94,19 @@ def _back_to_matching(*, candidate: Candidate) -> None:
         ).values_list("resolved_by_id", flat=True)
     )
     # No names and no note: reviewers never see a child's identity.
-    Notification.objects.bulk_create(
-        Notification(
-            user_id=reviewer_id,
+    for reviewer in User.objects.filter(pk__in=confirmers).order_by("pk"):
+        notification_create(
+            user=reviewer,
             message=(
                 f"Candidate #{candidate.pk}, which you confirmed, was checked in person: not "
                 "the same child. Look again at the evidence to see what misled."
             ),
             link=f"/review/candidates/{candidate.pk}/",
+            email_subject=f"Reunite: possible match #{candidate.pk} was not the same child",
+            email_detail=(
+                f"Possible match #{candidate.pk}, which you confirmed, was checked in person "
+                "by the case owner: it is not the same child. Both records are back in "
+                "matching. Open the candidate to look again at the evidence and see what "
+                "misled."
+            ),
         )
-        for reviewer_id in sorted(confirmers)
-    )

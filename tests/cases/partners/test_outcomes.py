@@ -1,12 +1,8 @@
 """One outcome vocabulary for records and for single candidates."""
 
-from cases.partners.outcomes import (
-    CANDIDATE_OUTCOMES,
-    RECORD_OUTCOMES,
-    Outcome,
-    candidate_outcome,
-)
+from cases.partners.outcomes import RECORD_OUTCOMES, Outcome
 from matching.models import Candidate, ReunificationStage
+from matching.review.outcomes import CANDIDATE_OUTCOMES, candidate_outcome
 
 
 def test_every_candidate_status_has_an_outcome():

@@ -5,11 +5,12 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from cases.models import WebhookDelivery
+from cases.models import MissingCase, WebhookDelivery
 from cases.partners.webhooks import SIGNATURE_HEADER, signature_make, signature_verify
+from cases.safeguards.retention import case_close
 from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
-from matching.review.decisions import candidate_decide
+from matching.review.decisions import candidate_decide, candidate_withdraw
 from tests.support.api import webhook_receiver
 from tests.support.faces import ready_photo_with_embedding
 
@@ -222,3 +223,32 @@ def test_not_the_same_child_reaches_the_partner_as_back_to_no_match(
     assert receiver.bodies()[-1]["data"]["outcome"]["contact"] is None
     cases = api_for(caseworker).get(f"/api/v1/cases/{candidate.case_id}/candidates/").json()
     assert cases[0]["outcome"] == "not_a_match"
+
+
+def test_closing_a_case_tells_the_partner_its_waiting_candidate_waits_on_no_reviewer(
+    api_for, caseworker, partner, allow_local_webhooks
+):
+    client = api_for(partner)
+    with webhook_receiver() as receiver:
+        client.post("/api/v1/webhooks/", {"url": receiver.url}, format="json")
+        candidate = _candidate(caseworker, partner)
+        # No candidate row changes: the case service itself says the outcome may have moved.
+        case_close(user=caseworker, case=candidate.case, outcome=MissingCase.Status.CLOSED)
+
+    states = [b["data"]["outcome"]["state"] for b in receiver.bodies()]
+    assert states == ["under_review", "no_match_so_far"]
+    candidate.refresh_from_db()
+    assert candidate.status == Candidate.Status.PENDING
+
+
+def test_an_operators_withdrawal_reaches_the_partner(
+    api_for, caseworker, partner, allow_local_webhooks
+):
+    client = api_for(partner)
+    with webhook_receiver() as receiver:
+        client.post("/api/v1/webhooks/", {"url": receiver.url}, format="json")
+        candidate = _candidate(caseworker, partner)
+        candidate_withdraw(actor=None, candidate=candidate, reason="Photos filed in error.")
+
+    states = [b["data"]["outcome"]["state"] for b in receiver.bodies()]
+    assert states == ["under_review", "no_match_so_far"]

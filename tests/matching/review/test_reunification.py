@@ -1,7 +1,8 @@
 """After two confirmations: the case owner's steps, and what flows back to the partner."""
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core import mail
 
 from cases.models import AuditEvent, MissingCase, Notification, User
 from cases.partners.outcomes import Outcome, case_outcome, report_outcome
@@ -9,6 +10,8 @@ from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate, ReunificationStep
 from matching.review.decisions import candidate_decide
 from matching.review.reunification import reunification_step_record
+from reunite.kernel.errors import InvalidInput as ValidationError
+from reunite.kernel.errors import NotAllowed as PermissionDenied
 from tests.factories import UserFactory
 from tests.support.faces import ready_photo_with_embedding
 
@@ -143,3 +146,20 @@ def test_no_step_before_two_confirmations(caseworker, partner):
     )
     with pytest.raises(ValidationError, match="confirmed"):
         _step(caseworker, Candidate.objects.get(), "contact_made")
+
+
+def test_the_reviewers_who_confirmed_are_emailed_when_it_was_not_the_same_child(
+    confirmed, caseworker, reviewer, reviewer2, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _step(caseworker, confirmed, "verified_not_same", note="Different birth date and scar.")
+
+    sent = {message.to[0]: message for message in mail.outbox}
+    for person in (reviewer, reviewer2):
+        message = sent[person.email]
+        assert f"#{confirmed.pk}" in message.subject
+        assert "not the same child" in message.body
+        assert f"{settings.BASE_URL}/review/candidates/{confirmed.pk}/" in message.body
+        # As on the dashboard: no name and no note.
+        assert confirmed.case.given_name not in message.body and "scar" not in message.body
+    assert caseworker.email not in sent
