@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
@@ -32,6 +31,7 @@ from cases.access.permissions import (
 )
 from cases.audit.trail import audit_record
 from cases.models import AuditEvent, Organisation, User
+from reunite.kernel.errors import InvalidInput, NotAllowed, model_validate
 
 
 def _account_check(*, actor: User | None, user: User | None, organisation: Organisation) -> None:
@@ -43,9 +43,9 @@ def _account_check(*, actor: User | None, user: User | None, organisation: Organ
         return
     action_require(user=actor, action=Action.USER_MANAGE)
     if organisation.pk != actor.organisation_id:
-        raise PermissionDenied("You may manage accounts only in your own organisation.")
+        raise NotAllowed("You may manage accounts only in your own organisation.")
     if user is not None and user.pk == actor.pk:
-        raise PermissionDenied("Nobody changes their own account's role or access.")
+        raise NotAllowed("Nobody changes their own account's role or access.")
 
 
 def _role_check(*, organisation: Organisation, role: str) -> None:
@@ -54,7 +54,7 @@ def _role_check(*, organisation: Organisation, role: str) -> None:
             str(User.Role(r).label) for r in roles_for_organisation(organisation=organisation)
         )
         kind = organisation.get_kind_display()
-        raise ValidationError(
+        raise InvalidInput(
             {"role": f"{organisation.name} ({kind}) may give these roles: {allowed}."}
         )
 
@@ -70,10 +70,10 @@ def user_role_set(*, actor: User | None, user: User, role: str) -> User:
     An org admin changes only their own organisation's users, and never themselves.
     """
     if role not in User.Role.values:
-        raise ValidationError({"role": f"Unknown role {role!r}."})
+        raise InvalidInput({"role": f"Unknown role {role!r}."})
     organisation = user.organisation
     if organisation is None or role == User.Role.OPERATOR:
-        raise PermissionDenied("Operators are not made or changed here.")
+        raise NotAllowed("Operators are not made or changed here.")
     _account_check(actor=actor, user=user, organisation=organisation)
     user = User.objects.select_for_update().get(pk=user.pk)
     previous = user.role
@@ -81,7 +81,7 @@ def user_role_set(*, actor: User | None, user: User, role: str) -> User:
         return user
     _role_check(organisation=organisation, role=role)
     user.role = role
-    user.full_clean()
+    model_validate(user)
     user.save(update_fields=["role"])
     audit_record(
         actor=actor,
@@ -141,9 +141,9 @@ def user_invite(
     _account_check(actor=actor, user=None, organisation=organisation)
     _role_check(organisation=organisation, role=role)
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": "That username is taken."})
+        raise InvalidInput({"username": "That username is taken."})
     if not email:
-        raise ValidationError({"email": "An invitation needs an e-mail address."})
+        raise InvalidInput({"email": "An invitation needs an e-mail address."})
     user = User(
         username=username,
         email=email,
@@ -153,7 +153,7 @@ def user_invite(
         role=role,
     )
     user.set_unusable_password()
-    user.full_clean()
+    model_validate(user)
     user.save()
     audit_record(
         actor=actor,
@@ -175,7 +175,7 @@ def user_invitation_resend(*, actor: User | None, user: User) -> User:
     assert user.organisation is not None
     _account_check(actor=actor, user=user, organisation=user.organisation)
     if user.has_usable_password():
-        raise ValidationError("This user has set a password; they can reset it themselves.")
+        raise InvalidInput("This user has set a password; they can reset it themselves.")
     audit_record(
         actor=actor,
         action="user.invited",
@@ -200,7 +200,7 @@ def user_active_set(*, actor: User | None, user: User, active: bool) -> User:
     if user.organisation is None:
         # An operator's account changes only at the console, approved by a second operator.
         if actor is not None:
-            raise PermissionDenied("Operators are not changed here.")
+            raise NotAllowed("Operators are not changed here.")
     else:
         _account_check(actor=actor, user=user, organisation=user.organisation)
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -223,7 +223,7 @@ def user_second_factor_reset(*, actor: User | None, user: User) -> User:
     """Remove the user's authenticator: at their next sign-in they set up a new one."""
     if user.organisation is None:
         if actor is not None:
-            raise PermissionDenied("Operators are not changed here.")
+            raise NotAllowed("Operators are not changed here.")
     else:
         _account_check(actor=actor, user=user, organisation=user.organisation)
     removed, _ = TOTPDevice.objects.filter(user=user).delete()
@@ -262,7 +262,7 @@ ACCOUNT_REQUEST_HOURS = 24
 def _console_operator(*, username: str) -> User:
     operator = User.objects.filter(username=username, role=User.Role.OPERATOR).first()
     if operator is None or not operator.is_active:
-        raise PermissionDenied(f"{username!r} is not an active operator.")
+        raise NotAllowed(f"{username!r} is not an active operator.")
     return operator
 
 
@@ -275,15 +275,15 @@ def account_change_request(
     operator = _console_operator(username=requested_by)
     user = User.objects.filter(username=username).first()
     if user is None:
-        raise ValidationError({"user": f"No account {username!r}."})
+        raise InvalidInput({"user": f"No account {username!r}."})
     if change not in ACCOUNT_CHANGES:
-        raise ValidationError({"change": f"One of {', '.join(ACCOUNT_CHANGES)}."})
+        raise InvalidInput({"change": f"One of {', '.join(ACCOUNT_CHANGES)}."})
     if change == "role":
         if user.organisation is None:
-            raise PermissionDenied("An operator's role is not changed; deactivate the account.")
+            raise NotAllowed("An operator's role is not changed; deactivate the account.")
         _role_check(organisation=user.organisation, role=role)
     if not reason.strip():
-        raise ValidationError({"reason": "Say why."})
+        raise InvalidInput({"reason": "Say why."})
     return audit_record(
         actor=operator,
         action="account_change.requested",
@@ -304,17 +304,17 @@ def account_change_approve(*, approved_by: str, request_id: int) -> User:
         .first()
     )
     if request is None:
-        raise ValidationError({"request": f"No account change request #{request_id}."})
+        raise InvalidInput({"request": f"No account change request #{request_id}."})
     if request.actor_id == operator.pk:
-        raise PermissionDenied("The operator who asked cannot approve; a second operator must.")
+        raise NotAllowed("The operator who asked cannot approve; a second operator must.")
     if request.object_id == str(operator.pk):
-        raise PermissionDenied("Nobody approves a change to their own account.")
+        raise NotAllowed("Nobody approves a change to their own account.")
     if timezone.now() - request.created_at > dt.timedelta(hours=ACCOUNT_REQUEST_HOURS):
-        raise ValidationError({"request": "This request has expired; ask again."})
+        raise InvalidInput({"request": "This request has expired; ask again."})
     if AuditEvent.objects.filter(
         action="account_change.approved", data__request=request.pk
     ).exists():
-        raise ValidationError({"request": "This request was approved already."})
+        raise InvalidInput({"request": "This request was approved already."})
     user = User.objects.get(pk=int(request.object_id))
     data = request.data
     audit_record(
@@ -362,7 +362,7 @@ def organisation_approve(*, actor: User | None, organisation: Organisation) -> O
     organisation.approved_at = organisation.approved_at or timezone.now()
     organisation.paused_at = None
     organisation.paused_reason = ""
-    organisation.full_clean()
+    model_validate(organisation)
     organisation.save()
     audit_record(
         actor=actor,
@@ -381,13 +381,13 @@ def organisation_pause(
     """Pause an organisation: its users and API keys are refused until it is approved again."""
     _operator_check(actor, Action.ORGANISATION_PAUSE)
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the organisation is paused."})
+        raise InvalidInput({"reason": "Say why the organisation is paused."})
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if organisation.paused_at is not None:
         return organisation
     organisation.paused_at = timezone.now()
     organisation.paused_reason = reason.strip()[:300]
-    organisation.full_clean()
+    model_validate(organisation)
     organisation.save()
     audit_record(
         actor=actor,
@@ -443,14 +443,14 @@ def _own_organisation_update(
     """Set fields of the actor's own organisation; audited only when something changed."""
     action_require(user=actor, action=Action.ORGANISATION_EDIT)
     if actor.organisation_id is None:
-        raise PermissionDenied("Only members of an organisation may do this.")
+        raise NotAllowed("Only members of an organisation may do this.")
     organisation = Organisation.objects.select_for_update().get(pk=actor.organisation_id)
     before = {field: getattr(organisation, field) for field in values}
     if before == values:
         return organisation
     for field, value in values.items():
         setattr(organisation, field, value)
-    organisation.full_clean()
+    model_validate(organisation)
     organisation.save(update_fields=list(values))
     audit_record(
         actor=actor,

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from cases.access.permissions import Action, user_can
 from cases.audit.trail import audit_record
 from cases.models import Organisation, User
+from reunite.kernel.errors import model_validate
 
 
 def admin_user_allowed(*, user: Any) -> bool:
@@ -80,7 +81,7 @@ def admin_record_save(
         for name in fields
         if created or _plain(before.get(name)) != _plain(getattr(obj, name))
     }
-    obj.full_clean()
+    model_validate(obj)
     obj.save()
     if changes or created:
         audit_record(

@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import secrets
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils import timezone
 from cases.access.permissions import Action, action_require, role_allows, user_can
 from cases.audit.trail import audit_record
 from cases.models import ApiKey, User
+from reunite.kernel.errors import InvalidInput, NotAllowed
 
 # Only roles that file cases and reports (partner, caseworker) may hold keys. Reviewers, org
 # admins and operators act only in a session that passed the second factor: a key would let
@@ -39,7 +39,7 @@ def _manager_check(*, manager: User | None, user: User) -> None:
         not user_can(manager, Action.ALL_ORGANISATIONS)
         and manager.organisation_id != user.organisation_id
     ):
-        raise PermissionDenied("You may manage keys only for your own organisation.")
+        raise NotAllowed("You may manage keys only for your own organisation.")
 
 
 @transaction.atomic
@@ -47,7 +47,7 @@ def apikey_create(*, user: User, created_by: User | None, name: str = "") -> tup
     """Returns the stored key and the only copy of its secret."""
     _manager_check(manager=created_by, user=user)
     if not role_allows(user.role, Action.APIKEY_HOLD):
-        raise ValidationError({"user": SECOND_FACTOR_MESSAGE})
+        raise InvalidInput({"user": SECOND_FACTOR_MESSAGE})
     prefix = secrets.token_hex(4)
     key = f"rk_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(user=user, name=name[:100], prefix=prefix, key_hash=_hash(key))
@@ -86,7 +86,7 @@ def apikey_rotate(
     _manager_check(manager=rotated_by, user=api_key.user)
     api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if api_key.revoked_at is not None:
-        raise ValidationError("This key is revoked; create a new one instead.")
+        raise InvalidInput("This key is revoked; create a new one instead.")
     # The new key is credited to whoever rotated (None only at the console).
     new_key, secret = apikey_create(user=api_key.user, created_by=rotated_by, name=api_key.name)
     ends = timezone.now() + dt.timedelta(hours=max(grace_hours, 0))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -18,6 +19,7 @@ from rest_framework.request import Request
 
 from cases.access.permissions import Action, role_allows, user_can
 from cases.models import User
+from reunite.kernel.errors import InvalidInput
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -45,3 +47,12 @@ def portal(action: Action | None = None) -> Callable:
         return wrapper
 
     return decorator
+
+
+def form_errors_add(form: forms.BaseForm, exc: InvalidInput) -> None:
+    """Show a service's InvalidInput on the form that took the input: each message beside
+    its field, the others at the top. (A NotAllowed becomes the 403 page in
+    reunite/kernel/middleware.py; the API translates both in reunite/kernel/api/problems.py.)
+    """
+    for field, messages in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from django.core.exceptions import PermissionDenied
-
 from cases.models import Organisation, User
+from reunite.kernel.errors import NotAllowed
 
 Role = User.Role
 
@@ -173,15 +172,15 @@ def user_can(user: User, action: Action) -> bool:
 
 
 def user_organisation(*, user: User) -> Organisation:
-    """The organisation the user acts for. Operators act for none: PermissionDenied."""
+    """The organisation the user acts for. Operators act for none: NotAllowed."""
     if user.organisation is None:
-        raise PermissionDenied("Only members of an organisation may do this.")
+        raise NotAllowed("Only members of an organisation may do this.")
     return user.organisation
 
 
 def action_require(*, user: User, action: Action) -> None:
     if not user_can(user, action):
-        raise PermissionDenied(f"Your role may not do this ({action}).")
+        raise NotAllowed(f"Your role may not do this ({action}).")
 
 
 def permissions_matrix_markdown() -> str:

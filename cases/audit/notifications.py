@@ -21,6 +21,7 @@ from django.utils import timezone
 from cases.audit.tasks import TRANSIENT_SMTP, notification_email_task
 from cases.audit.trail import audit_record
 from cases.models import Notification, User
+from reunite.kernel.errors import model_validate
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def notification_create(
         email_subject=email_subject[:200],
         email_detail=email_detail,
     )
-    notification.full_clean()
+    model_validate(notification)
     notification.save()
     if email_subject and user.email:
         transaction.on_commit(lambda: notification_email_task.delay(notification.pk), robust=True)

@@ -13,14 +13,13 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cases.access.permissions import Action, action_require, user_organisation
 from cases.models import FoundReport, IdempotencyKey, MissingCase, User
 from cases.records import services
-from reunite.kernel.errors import ReuniteError
+from reunite.kernel.errors import InvalidInput, ReuniteError
 
 KEY_MAX_LENGTH = 200
 
@@ -168,7 +167,7 @@ def case_create_idempotent(
             on_created=key_record,
             **fields,
         )
-    except (IntegrityError, ValidationError):
+    except (IntegrityError, InvalidInput):
         # A concurrent twin won (full_clean may see its external_ref first); else re-raise.
         found = existing()
         if found is None:

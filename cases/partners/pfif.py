@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from lxml import etree
@@ -38,7 +37,7 @@ from cases.records.images import photo_size_check
 from cases.records.selectors import case_get
 from cases.records.services import PhotoUpload
 from cases.records.storage import photo_file_read
-from reunite.kernel.errors import ReuniteError
+from reunite.kernel.errors import InvalidInput, ReuniteError
 
 NS = "http://zesty.ca/pfif/1.4"
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "pfif-1.4.xsd"
@@ -397,7 +396,7 @@ def _photos(person: etree._Element, dropped: list[str]) -> list[PhotoUpload]:
     try:
         return [PhotoUpload(data=base64.b64decode(payload, validate=True))]
     except (binascii.Error, ValueError) as exc:
-        raise ValidationError({"photo_url": "The photo is not valid base64."}) from exc
+        raise InvalidInput({"photo_url": "The photo is not valid base64."}) from exc
 
 
 def _joined(*parts: str, limit: int = TEXT_MAX_LENGTH) -> str:
@@ -407,7 +406,7 @@ def _joined(*parts: str, limit: int = TEXT_MAX_LENGTH) -> str:
 
 def _required(value: Any, name: str, why: str) -> Any:
     if value in (None, ""):
-        raise ValidationError({name: f"Missing from the PFIF record: {why}"})
+        raise InvalidInput({name: f"Missing from the PFIF record: {why}"})
     return value
 
 
@@ -447,7 +446,7 @@ def _birth_date(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationError({"date_of_birth": f"{value} is not a date."}) from exc
+        raise InvalidInput({"date_of_birth": f"{value} is not a date."}) from exc
 
 
 def _case_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]:
@@ -500,7 +499,7 @@ def _person_import(
     notes = _notes(person, top_level)
     external_ref = _text(person, "person_record_id")
     if len(external_ref) > 100:
-        raise ValidationError({"person_record_id": "At most 100 characters."})
+        raise InvalidInput({"person_record_id": "At most 100 characters."})
     dropped = _dropped(person, _CASE_KEEPS if kind == Kind.CASE else _REPORT_KEEPS)
     photos = _photos(person, dropped)
     if kind == Kind.CASE:
@@ -526,7 +525,7 @@ def pfif_import(*, user: User, data: bytes, kind: str = Kind.REPORT) -> list[Pfi
     document's own (elements ignored outside any person).
     """
     if kind not in Kind.ALL:
-        raise ValidationError({"kind": f"One of {', '.join(Kind.ALL)}."})
+        raise InvalidInput({"kind": f"One of {', '.join(Kind.ALL)}."})
     action_require(
         user=user, action=Action.CASE_CREATE if kind == Kind.CASE else Action.REPORT_CREATE
     )
@@ -551,7 +550,7 @@ def pfif_import(*, user: User, data: bytes, kind: str = Kind.REPORT) -> list[Pfi
             record, result.created, result.dropped = _person_import(
                 user=user, person=person, top_level=top_level, kind=kind
             )
-        except (ValidationError, ReuniteError) as exc:
+        except ReuniteError as exc:
             # One bad person must not sink the others.
             result.error = exc
         else:

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -36,6 +35,7 @@ from cases.partners.outcomes import (
 )
 from cases.partners.tasks import webhook_deliver_task
 from cases.records.storage import secret_decrypt, secret_encrypt
+from reunite.kernel.errors import InvalidInput, model_validate
 
 SIGNATURE_HEADER = "Reunite-Signature"
 EVENT_OUTCOME_CHANGED = "report.outcome_changed"
@@ -71,18 +71,18 @@ def webhook_url_check(*, url: str) -> None:
     parts = urlsplit(url)
     allow_private = settings.WEBHOOK_ALLOW_PRIVATE_URLS
     if parts.scheme not in (("http", "https") if allow_private else ("https",)):
-        raise ValidationError({"url": "Use an https:// URL."})
+        raise InvalidInput({"url": "Use an https:// URL."})
     if not parts.hostname:
-        raise ValidationError({"url": "The URL has no host."})
+        raise InvalidInput({"url": "The URL has no host."})
     if allow_private:
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
-        raise ValidationError({"url": "The host name does not resolve."}) from exc
+        raise InvalidInput({"url": "The host name does not resolve."}) from exc
     for info in infos:
         if not address_public(str(info[4][0])):
-            raise ValidationError({"url": "The URL points to a private or local address."})
+            raise InvalidInput({"url": "The URL points to a private or local address."})
 
 
 @transaction.atomic
@@ -97,7 +97,7 @@ def webhook_endpoint_create(*, user: User, url: str) -> tuple[WebhookEndpoint, s
         secret=secret_encrypt(text=secret),
         created_by=user,
     )
-    endpoint.full_clean()
+    model_validate(endpoint)
     endpoint.save()
     audit_record(actor=user, action="webhook.created", obj=endpoint, data={"url": url})
     return endpoint, secret
@@ -229,7 +229,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> str:
             status_code = response.status_code
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}"
-        except ValidationError as exc:
+        except InvalidInput as exc:
             error = "; ".join(exc.messages)[:300]
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]

@@ -12,7 +12,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -29,7 +28,7 @@ from cases.access.accounts import (
     user_second_factor_reset,
 )
 from cases.access.addresses import client_address
-from cases.access.http import AuthenticatedHttpRequest, portal
+from cases.access.http import AuthenticatedHttpRequest, form_errors_add, portal
 from cases.access.permissions import (
     Action,
     role_needs_second_factor,
@@ -38,6 +37,7 @@ from cases.access.permissions import (
 )
 from cases.audit.trail import audit_record
 from cases.models import User
+from reunite.kernel.errors import InvalidInput, NotAllowed
 
 
 def _role_choices(request: AuthenticatedHttpRequest) -> list[tuple[str, str]]:
@@ -88,7 +88,7 @@ def _page(request: AuthenticatedHttpRequest, form: InviteForm, *, status: int = 
 
 
 def _errors_to_messages(request: AuthenticatedHttpRequest, exc: Exception) -> None:
-    if isinstance(exc, ValidationError):
+    if isinstance(exc, InvalidInput):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.error(request, str(exc))
@@ -109,9 +109,8 @@ def user_index(request: AuthenticatedHttpRequest) -> HttpResponse:
                 organisation=user_organisation(user=request.user),
                 **form.cleaned_data,
             )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+        except InvalidInput as exc:
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,
@@ -146,8 +145,8 @@ def user_change(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse
             user_invitation_resend(actor=request.user, user=user)
             done = f"A new invitation is on its way to {user.email}."
         else:
-            raise ValidationError("Choose what to change.")
-    except (ValidationError, PermissionDenied) as exc:
+            raise InvalidInput("Choose what to change.")
+    except (InvalidInput, NotAllowed) as exc:
         _errors_to_messages(request, exc)
     else:
         messages.success(request, done)

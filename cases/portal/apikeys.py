@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from cases.access.apikeys import apikey_create, apikey_list, apikey_revoke, apikey_rotate
-from cases.access.http import AuthenticatedHttpRequest, portal
+from cases.access.http import AuthenticatedHttpRequest, form_errors_add, portal
 from cases.access.permissions import Action, roles_allowed
 from cases.models import ApiKey, User
+from reunite.kernel.errors import InvalidInput
 
 
 class ApiKeyForm(forms.Form):
@@ -64,8 +64,8 @@ def apikey_index(request: AuthenticatedHttpRequest) -> HttpResponse:
                     created_by=request.user,
                     name=form.cleaned_data["name"],
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except InvalidInput as exc:
+                form_errors_add(form, exc)
             else:
                 return _page(
                     request,
@@ -83,7 +83,7 @@ def apikey_rotate_view(request: AuthenticatedHttpRequest, key_id: int) -> HttpRe
     api_key = _key_get(request, key_id)
     try:
         new_key, secret = apikey_rotate(api_key=api_key, rotated_by=request.user)
-    except ValidationError as exc:
+    except InvalidInput as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("apikeys:index")
     # The service set the old key's end on its own copy of the row; show that time.

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from cases.access.accounts import organisation_contact_update, organisation_field_capture_update
-from cases.access.http import AuthenticatedHttpRequest, portal
+from cases.access.http import AuthenticatedHttpRequest, form_errors_add, portal
 from cases.access.permissions import Action, user_organisation
+from reunite.kernel.errors import InvalidInput
 
 
 class ContactForm(forms.Form):
@@ -83,9 +83,8 @@ def organisation_profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             organisation_contact_update(actor=request.user, **form.cleaned_data)
-        except DjangoValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+        except InvalidInput as exc:
+            form_errors_add(form, exc)
         else:
             messages.success(request, "Contact saved.")
             return redirect("organisation-profile")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +19,7 @@ from cases.audit.trail import audit_record
 from cases.models import FoundReport, MissingCase, Photo, User
 from cases.records.storage import photo_file_delete
 from matching import interfaces as matching
+from reunite.kernel.errors import InvalidInput, NotAllowed
 
 
 def _photo_files_delete(paths: list[str]) -> None:
@@ -52,7 +52,7 @@ def _biometrics_delete(*, owner: MissingCase | FoundReport) -> dict[str, Any]:
 
 def _hold_refuse(owner: MissingCase | FoundReport) -> None:
     if owner.legal_hold_at is not None:
-        raise ValidationError(
+        raise InvalidInput(
             f"{owner.reference} is under a legal hold ({owner.legal_hold_reason}); "
             "an operator must lift it before it can be erased."
         )
@@ -127,9 +127,9 @@ def case_consent_withdraw(*, user: User, case: MissingCase, reason: str) -> Miss
     """The guardian withdrew consent: record it and erase the case's biometric data now."""
     action_require(user=user, action=Action.CASE_EDIT)
     if case.organisation_id != user.organisation_id:
-        raise PermissionDenied("You may withdraw consent only for your organisation's cases.")
+        raise NotAllowed("You may withdraw consent only for your organisation's cases.")
     if not reason.strip():
-        raise ValidationError({"reason": "Record how and when the guardian withdrew consent."})
+        raise InvalidInput({"reason": "Record how and when the guardian withdrew consent."})
     audit_record(
         actor=user, action="case.consent_withdrawn", obj=case, data={"reason": reason.strip()}
     )
@@ -154,7 +154,7 @@ def report_withdraw(*, user: User, report: FoundReport, reason: str = "") -> Fou
     return report
 
 
-class PhotoInCandidate(ValidationError):
+class PhotoInCandidate(InvalidInput):
     """The photo is part of a possible match: it can only be set aside, not removed."""
 
 
@@ -170,13 +170,13 @@ def photo_remove(*, user: User, photo: Photo, reason: str) -> dict[str, Any]:
         .get(pk=photo.pk)
     )
     if photo.organisation_id != user.organisation_id:
-        raise PermissionDenied("You may remove only your organisation's photos.")
+        raise NotAllowed("You may remove only your organisation's photos.")
     if not reason.strip():
-        raise ValidationError({"reason": "Say why this photo is wrong."})
+        raise InvalidInput({"reason": "Say why this photo is wrong."})
     owner = photo.case or photo.found_report
     assert owner is not None
     if owner.status in ("erased", "withdrawn"):
-        raise ValidationError(f"{owner.reference} was {owner.status}: its photos are gone.")
+        raise InvalidInput(f"{owner.reference} was {owner.status}: its photos are gone.")
     held = matching.photo_candidate_ids(photo=photo)
     if held:
         numbers = ", ".join(f"#{pk}" for pk in held)

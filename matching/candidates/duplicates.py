@@ -24,6 +24,7 @@ from matching.index.store import Hit
 from matching.models import Duplicate, Embedding, Face
 from matching.spaces.calibration import pair_rule, profile_active, search_floor
 from matching.spaces.profiles import Profile
+from reunite.kernel.errors import model_validate
 
 Record = MissingCase | FoundReport
 
@@ -223,7 +224,9 @@ def duplicate_decide(*, user: User, duplicate_id: int, decision: str) -> Duplica
         },
     }
     duplicate.status = _status_from(duplicate=duplicate)
-    duplicate.full_clean(exclude=["case_a", "case_b", "report_a", "report_b", "face_a", "face_b"])
+    model_validate(
+        duplicate, exclude=["case_a", "case_b", "report_a", "report_b", "face_a", "face_b"]
+    )
     duplicate.save(update_fields=["decisions", "status", "updated_at"])
     a, b = duplicate.records()
     for organisation in _organisations(duplicate):

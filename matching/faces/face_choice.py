@@ -8,7 +8,6 @@ old face's embeddings leave the database and the index, and the new face is embe
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -18,6 +17,7 @@ from cases.models import Photo, User
 from matching.faces.erasure import face_embeddings_delete
 from matching.faces.processing import photo_process_enqueue, reason_words
 from matching.models import CandidatePair, Embedding, Face
+from reunite.kernel.errors import InvalidInput
 
 # Rejections a person may undo by choosing or drawing the child's face.
 REOPENABLE_REJECTIONS = {"no_face", "child_not_outlined"}
@@ -33,7 +33,7 @@ def _photo_locked_for_choice(*, photo: Photo) -> tuple[Photo, Face | None]:
         photo.status == Photo.Status.REJECTED and photo.rejection_code in REOPENABLE_REJECTIONS
     )
     if not (waiting or ready or reopenable):
-        raise ValidationError(
+        raise InvalidInput(
             "This photo is not waiting for a face to be chosen: it is still being processed, "
             "or it was rejected for a reason a new choice cannot fix."
         )
@@ -42,7 +42,7 @@ def _photo_locked_for_choice(*, photo: Photo) -> tuple[Photo, Face | None]:
         current is not None
         and CandidatePair.objects.filter(Q(case_face=current) | Q(report_face=current)).exists()
     ):
-        raise ValidationError(
+        raise InvalidInput(
             "The chosen face is already part of a possible match that reviewers are looking "
             "at, so it cannot be changed. Add another photo instead."
         )
@@ -88,11 +88,11 @@ def photo_select_face(*, user: User, photo: Photo, face_id: int) -> Photo:
     photo, current = _photo_locked_for_choice(photo=photo)
     face = photo.faces.filter(pk=face_id).first()
     if face is None:
-        raise ValidationError({"face_id": "That face is not in this photo."})
+        raise InvalidInput({"face_id": "That face is not in this photo."})
     if current is not None and current.pk == face.pk:
-        raise ValidationError({"face_id": "That face is already the chosen one."})
+        raise InvalidInput({"face_id": "That face is already the chosen one."})
     if face.w < settings.MIN_FACE_PIXELS:
-        raise ValidationError({"face_id": reason_words("face_too_small")})
+        raise InvalidInput({"face_id": reason_words("face_too_small")})
     return _choice_apply(
         user=user, photo=photo, face=face, current=current, action="photo.face_selected"
     )
@@ -101,9 +101,9 @@ def photo_select_face(*, user: User, photo: Photo, face_id: int) -> Photo:
 def face_box_check(*, photo: Photo, x: int, y: int, w: int, h: int) -> None:
     """A drawn box must lie inside the photo and be big enough to compare."""
     if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > photo.width or y + h > photo.height:
-        raise ValidationError("The box must be inside the photo. Draw it again.")
+        raise InvalidInput("The box must be inside the photo. Draw it again.")
     if min(w, h) < settings.MIN_FACE_PIXELS:
-        raise ValidationError(
+        raise InvalidInput(
             f"The box is too small to compare: draw it at least {settings.MIN_FACE_PIXELS} "
             "pixels wide and high around the child's face, or use a closer photo."
         )
@@ -147,7 +147,7 @@ def photo_face_draw(
     audited and shown to reviewers.
     """
     if not face_found and not reason.strip():
-        raise ValidationError(
+        raise InvalidInput(
             "No face detector finds a face in this box. If you are sure it is the child's "
             "face, say why, and save again."
         )
@@ -202,7 +202,7 @@ def photo_set_aside(*, user: User, photo: Photo, reason: str) -> list[int]:
     from matching.review.decisions import candidate_withdraw
 
     if not reason.strip():
-        raise ValidationError({"reason": "Say why this photo is wrong."})
+        raise InvalidInput({"reason": "Say why this photo is wrong."})
     photo = Photo.objects.select_for_update().get(pk=photo.pk)
     faces = list(photo.faces.all())
     pairs = CandidatePair.objects.filter(Q(case_face__in=faces) | Q(report_face__in=faces))
@@ -216,7 +216,7 @@ def photo_set_aside(*, user: User, photo: Photo, reason: str) -> list[int]:
     under_review = (Candidate.Status.PENDING, Candidate.Status.DISPUTED)
     decided = [c.pk for c in candidates if c.status not in under_review]
     if decided:
-        raise ValidationError(
+        raise InvalidInput(
             "Reviewers have already finished with possible match "
             + ", ".join(f"#{pk}" for pk in decided)
             + ", so its photos stay as they were. Record what the in-person check shows."

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,6 +16,7 @@ from matching.models import Candidate, DisputeResolution, ReviewDecision
 from matching.portal.review import _candidate_context as candidate_evidence
 from matching.review.decisions import candidate_resolve
 from matching.selectors import candidate_list, dispute_list
+from reunite.kernel.errors import InvalidInput
 
 
 def _decision_counts(candidate: Candidate) -> list[tuple[str, int]]:
@@ -75,7 +75,7 @@ def dispute_resolve_view(request: AuthenticatedHttpRequest, candidate_id: int) -
             candidate_resolve(
                 user=request.user, candidate=candidate, decision=decision, reason=reason
             )
-        except DjangoValidationError as exc:
+        except InvalidInput as exc:
             errors = exc.messages
         else:
             messages.success(request, f"Final decision recorded on candidate #{candidate.pk}.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -12,6 +11,7 @@ from cases.access.http import AuthenticatedHttpRequest, portal
 from cases.access.permissions import Action
 from cases.records import selectors
 from matching import interfaces as matching
+from reunite.kernel.errors import InvalidInput
 
 
 @portal(Action.CASE_EDIT)
@@ -32,7 +32,7 @@ def reunification_step(
         )
     except ObjectDoesNotExist as exc:
         raise Http404("No such possible match.") from exc
-    except DjangoValidationError as exc:
+    except InvalidInput as exc:
         return render(
             request,
             "portal/case_detail_reunification_error.html",

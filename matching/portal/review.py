@@ -7,7 +7,6 @@ import math
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -41,6 +40,7 @@ from matching.selectors import (
     photo_viewable_by_reviewer,
 )
 from matching.spaces.calibration import AGE_GAP_NOTE, score_band
+from reunite.kernel.errors import InvalidInput
 from reunite.kernel.images import CROP_SIDE, image_response
 
 AGE_BANDS = {f"{low}-{high}": (low, high) for low, high in CHILD_AGE_BANDS}
@@ -280,7 +280,7 @@ def candidate_decision(request: AuthenticatedHttpRequest, candidate_id: int) -> 
     note = request.POST.get("note", "")
     try:
         candidate_decide(user=request.user, candidate=candidate, decision=decision, note=note)
-    except DjangoValidationError as exc:
+    except InvalidInput as exc:
         # Keep what the reviewer typed and say what is wrong next to the form.
         context = _candidate_context(request, candidate)
         context.update(form_note=note, form_decision=decision, form_errors=exc.messages)

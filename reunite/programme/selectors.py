@@ -14,7 +14,6 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
     CharField,
@@ -46,6 +45,7 @@ from matching.models import (
     ReviewDecision,
 )
 from matching.review.decisions import CONFIRMATIONS_REQUIRED
+from reunite.kernel.errors import NotAllowed
 
 # Counts from 1 to this are shown as "fewer than 5" in the fairness figures, so no child
 # can be singled out by a group's count.
@@ -120,7 +120,7 @@ def programme_scope_get(
             Organisation.objects.filter(pk=organisation_id).first() if organisation_id else None
         )
     elif user.organisation is None:
-        raise PermissionDenied("Only members of an organisation may do this.")
+        raise NotAllowed("Only members of an organisation may do this.")
     else:
         organisation = user.organisation
     return ProgrammeScope(organisation=organisation, start=start, end=end)

@@ -44,6 +44,9 @@ MIDDLEWARE = [
     # /healthz and /readyz: before the host check and HTTPS redirect (see reunite/ops/health.py).
     "reunite.ops.health.HealthMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The portal's translation of domain errors (NotAllowed -> the 403 page). Early in the
+    # list, so its process_exception runs after the metrics middleware has counted the error.
+    "reunite.kernel.middleware.DomainErrorMiddleware",
     "cases.access.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",

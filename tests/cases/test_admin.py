@@ -12,7 +12,6 @@ import datetime as dt
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.forms.models import model_to_dict
 from django.test import Client
@@ -32,6 +31,7 @@ from matching.models import (
     ReunificationStep,
 )
 from matching.review.decisions import candidate_decide
+from reunite.kernel.errors import NotAllowed as PermissionDenied
 from tests.factories import MissingCaseFactory, UserFactory
 from tests.support.faces import ready_photo_with_embedding
 from tests.support.otp import force_login_verified

@@ -1,4 +1,3 @@
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.access.accounts import (
@@ -6,6 +5,7 @@ from cases.access.accounts import (
     account_change_approve,
     account_change_request,
 )
+from reunite.kernel.errors import InvalidInput, NotAllowed
 
 
 class Command(BaseCommand):
@@ -47,6 +47,6 @@ class Command(BaseCommand):
                     approved_by=options["by"], request_id=options["request_id"]
                 )
                 self.stdout.write(f"Approved and applied to {user.username}.")
-        except (ValidationError, PermissionDenied) as exc:
-            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        except (InvalidInput, NotAllowed) as exc:
+            messages = exc.messages if isinstance(exc, InvalidInput) else [str(exc)]
             raise CommandError("; ".join(messages)) from exc

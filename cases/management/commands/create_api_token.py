@@ -1,8 +1,8 @@
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.access.apikeys import apikey_create
 from cases.models import User
+from reunite.kernel.errors import InvalidInput
 
 
 class Command(BaseCommand):
@@ -18,6 +18,6 @@ class Command(BaseCommand):
             raise CommandError(f"No user called {options['username']!r}.")
         try:
             _, key = apikey_create(user=user, created_by=None, name=options["name"])
-        except ValidationError as exc:
+        except InvalidInput as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stdout.write(key)

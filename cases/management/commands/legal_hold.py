@@ -1,8 +1,8 @@
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import FoundReport, MissingCase
 from cases.safeguards.retention import legal_hold_lift, legal_hold_place
+from reunite.kernel.errors import InvalidInput
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         service = legal_hold_place if options["verb"] == "place" else legal_hold_lift
         try:
             service(actor=None, obj=obj, reason=options["reason"])
-        except ValidationError as exc:
+        except InvalidInput as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         done = "placed on" if options["verb"] == "place" else "lifted from"
         self.stdout.write(f"Legal hold {done} {reference}.")

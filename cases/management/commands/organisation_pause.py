@@ -1,8 +1,8 @@
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.access.accounts import organisation_pause
 from cases.models import Organisation
+from reunite.kernel.errors import InvalidInput
 
 
 class Command(BaseCommand):
@@ -20,6 +20,6 @@ class Command(BaseCommand):
             organisation = organisation_pause(
                 actor=None, organisation=organisation, reason=options["reason"]
             )
-        except ValidationError as exc:
+        except InvalidInput as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(f"{organisation.name}: paused ({organisation.paused_reason}).")

@@ -1,7 +1,6 @@
 import sys
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import MissingCase, User
@@ -33,7 +32,7 @@ class Command(BaseCommand):
                 self._export(user, options)
             else:
                 self._import(user, options)
-        except (ReuniteError, ValidationError, PermissionDenied) as exc:
+        except ReuniteError as exc:
             raise CommandError(str(exc)) from exc
 
     def _export(self, user, options):

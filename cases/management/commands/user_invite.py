@@ -1,8 +1,8 @@
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.access.accounts import user_invite
 from cases.models import Organisation, User
+from reunite.kernel.errors import InvalidInput, NotAllowed
 
 
 class Command(BaseCommand):
@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 first_name=options["first_name"],
                 last_name=options["last_name"],
             )
-        except (ValidationError, PermissionDenied) as exc:
-            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        except (InvalidInput, NotAllowed) as exc:
+            messages = exc.messages if isinstance(exc, InvalidInput) else [str(exc)]
             raise CommandError("; ".join(messages)) from exc
         self.stdout.write(f"Invitation e-mailed to {user.email} for {user.username}.")

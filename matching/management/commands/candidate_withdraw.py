@@ -1,8 +1,8 @@
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from matching.models import Candidate
 from matching.review.decisions import candidate_withdraw
+from reunite.kernel.errors import InvalidInput
 
 
 class Command(BaseCommand):
@@ -22,6 +22,6 @@ class Command(BaseCommand):
             raise CommandError(f"No candidate {options['candidate_id']}.") from exc
         try:
             candidate_withdraw(actor=None, candidate=candidate, reason=options["reason"])
-        except ValidationError as exc:
+        except InvalidInput as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(f"Candidate {candidate.pk} withdrawn.")

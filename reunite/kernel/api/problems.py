@@ -22,7 +22,12 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from reunite.kernel.errors import DEPENDENCY_RETRY_AFTER_SECONDS, ReuniteError
+from reunite.kernel.errors import (
+    DEPENDENCY_RETRY_AFTER_SECONDS,
+    INVALID_INPUT_DETAIL,
+    InvalidInput,
+    ReuniteError,
+)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -58,7 +63,13 @@ def _problem(*, code: str, title: str, status_code: int, detail: str, **extra: A
 def domain_problem(exc: Exception) -> tuple[dict, dict[str, str]] | None:
     """(body, headers) for the project's own errors and Django's and DRF's validation
     errors, or None. Used by the handler and by the bulk endpoint for each item.
+
+    This is the API's one translation of domain errors: a ReuniteError carries its own code,
+    status and title. Django's ValidationError (a model validator reached outside a service)
+    answers as InvalidInput does.
     """
+    if isinstance(exc, DjangoValidationError):
+        exc = InvalidInput(exc)
     if isinstance(exc, ReuniteError):
         body = problem_body(
             code=exc.code,
@@ -68,22 +79,13 @@ def domain_problem(exc: Exception) -> tuple[dict, dict[str, str]] | None:
             **exc.problem_extra(),
         )
         return body, exc.headers()
-    if isinstance(exc, DjangoValidationError | exceptions.ValidationError):
-        if isinstance(exc, DjangoValidationError):
-            errors: Any = (
-                exc.message_dict
-                if hasattr(exc, "error_dict")
-                else {"non_field_errors": exc.messages}
-            )
-        else:
-            errors = (
-                exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-            )
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         body = problem_body(
-            code="validation_error",
-            title="Invalid request",
+            code=InvalidInput.code,
+            title=InvalidInput.title,
             status_code=status.HTTP_400_BAD_REQUEST,
-            detail="Some fields are missing or invalid; see `errors`.",
+            detail=INVALID_INPUT_DETAIL,
             errors=errors,
         )
         return body, {}

@@ -1,13 +1,13 @@
 import io
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 
 from cases.access.accounts import organisation_approve, organisation_pause, user_role_set
 from cases.access.permissions import Action, user_can
 from cases.audit.trail import audit_verify
 from cases.models import AuditEvent, User
+from reunite.kernel.errors import NotAllowed as PermissionDenied
 from tests.factories import OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,11 +4,11 @@ webhooks call only public addresses, never an IPv6 form of an IPv4 one."""
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 
 from cases.access.addresses import address_public, client_address
 from cases.partners.webhooks import webhook_url_check
+from reunite.kernel.errors import InvalidInput as ValidationError
 
 
 @pytest.mark.parametrize(

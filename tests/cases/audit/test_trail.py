@@ -3,7 +3,6 @@ import io
 
 import pytest
 from django.apps import apps as django_apps
-from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
@@ -18,6 +17,7 @@ from cases.audit.trail import (
     audit_verify,
 )
 from cases.models import AuditEvent, User
+from reunite.kernel.errors import NotAllowed as PermissionDenied
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

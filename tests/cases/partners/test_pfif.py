@@ -9,7 +9,6 @@ import base64
 import io
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.http import Http404
@@ -26,6 +25,7 @@ from cases.partners.pfif import (
 )
 from cases.records.services import PhotoUpload, case_create
 from cases.records.storage import photo_file_read
+from reunite.kernel.errors import NotAllowed as PermissionDenied
 from tests.factories import UserFactory
 from tests.support.data import CASE_FIELDS, textured_photo
 

@@ -1,13 +1,13 @@
 """A caseworker removes a wrong photo while it is in no candidate; otherwise it is set aside."""
 
 import pytest
-from django.core.exceptions import PermissionDenied
 
 from cases.models import AuditEvent, Photo
 from cases.records.storage import photo_file_read, photo_file_write
 from cases.safeguards.erasure import PhotoInCandidate, photo_remove
 from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate, Embedding, Face
+from reunite.kernel.errors import NotAllowed as PermissionDenied
 from tests.support.data import image_bytes
 from tests.support.faces import ready_photo_with_embedding
 

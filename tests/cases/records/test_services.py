@@ -1,11 +1,11 @@
 import pytest
-from django.core.exceptions import PermissionDenied
 
 from cases.audit.trail import audit_verify
 from cases.models import AuditEvent, FoundReport, MissingCase, Photo
 from cases.records.images import PhotoRejected
 from cases.records.services import PhotoUpload, case_create, report_create
 from cases.records.storage import photo_file_exists, photo_file_read
+from reunite.kernel.errors import NotAllowed as PermissionDenied
 from tests.factories import FoundReportFactory
 from tests.support.data import CASE_FIELDS, image_bytes
 

@@ -2,7 +2,6 @@
 is a tombstone, and the audit chain still verifies. Real photos, real model, real index."""
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from cases.audit.trail import audit_verify
@@ -18,6 +17,8 @@ from matching.index.sync import index_forget_cache, index_get
 from matching.models import Candidate, Embedding, Face
 from matching.review.decisions import candidate_decide
 from matching.spaces.active import generation_active
+from reunite.kernel.errors import InvalidInput as ValidationError
+from reunite.kernel.errors import NotAllowed as PermissionDenied
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

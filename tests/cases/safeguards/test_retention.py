@@ -3,7 +3,6 @@ import io
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -13,6 +12,7 @@ from cases.safeguards.retention import case_close, legal_hold_place, retention_s
 from cases.safeguards.tasks import retention_sweep_task
 from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
+from reunite.kernel.errors import NotAllowed as PermissionDenied
 from tests.factories import UserFactory
 from tests.support.faces import ready_photo_with_embedding
 

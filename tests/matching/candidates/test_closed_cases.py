@@ -1,7 +1,6 @@
 """A reunited or closed case makes no new candidate, and asks no reviewer to decide."""
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.test import Client
 
 from cases.models import AuditEvent, MissingCase, Notification
@@ -11,6 +10,7 @@ from matching.candidates.search import embedding_index_and_search
 from matching.models import Candidate
 from matching.review.decisions import candidate_decide
 from matching.selectors import candidate_list
+from reunite.kernel.errors import InvalidInput as ValidationError
 from tests.support.faces import ready_photo_with_embedding
 from tests.support.otp import force_login_verified
 

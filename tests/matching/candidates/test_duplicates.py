@@ -137,8 +137,10 @@ def test_same_organisation_duplicate_needs_one_answer(caseworker):
 def test_only_caseworkers_of_the_owning_organisations_decide(
     caseworker, caseworker_ngo, org_review, reviewer
 ):
-    from django.core.exceptions import PermissionDenied, SuspiciousOperation
+    from django.core.exceptions import SuspiciousOperation
     from django.http import Http404
+
+    from reunite.kernel.errors import NotAllowed as PermissionDenied
 
     _case(caseworker, CHILD)
     _case(caseworker_ngo, CHILD)

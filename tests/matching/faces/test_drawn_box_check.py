@@ -2,13 +2,13 @@
 reason, which is audited and shown to reviewers."""
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.test import Client
 
 from cases.models import AuditEvent
 from matching import interfaces as matching
 from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate, Face
+from reunite.kernel.errors import InvalidInput as ValidationError
 from tests.support.faces import ready_photo_with_embedding
 from tests.support.otp import force_login_verified
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from django.core.exceptions import ValidationError
 from PIL import Image
 
 from cases.models import AuditEvent, Photo
@@ -17,6 +16,7 @@ from matching.faces.face_choice import (
 )
 from matching.models import Embedding
 from matching.spaces.active import face_engine
+from reunite.kernel.errors import InvalidInput as ValidationError
 from tests.support.data import CASE_FIELDS
 from tests.support.faces import ready_photo_with_embedding
 

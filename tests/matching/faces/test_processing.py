@@ -1,5 +1,4 @@
 import pytest
-from django.core.exceptions import ValidationError
 
 from cases.audit.trail import audit_verify
 from cases.models import AuditEvent, Photo
@@ -9,6 +8,7 @@ from matching.faces.face_choice import photo_select_face
 from matching.faces.processing import photo_process
 from matching.models import Candidate, CandidatePair, Embedding
 from matching.spaces.active import generation_active
+from reunite.kernel.errors import InvalidInput as ValidationError
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS, image_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)

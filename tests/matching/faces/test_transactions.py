@@ -126,7 +126,7 @@ def test_photo_files_are_written_before_the_transaction_opens(caseworker, monkey
 
 
 def test_a_refused_upload_leaves_no_file_behind(caseworker, settings):
-    from django.core.exceptions import ValidationError
+    from reunite.kernel.errors import InvalidInput as ValidationError
 
     with pytest.raises(ValidationError):
         case_create(

@@ -1,13 +1,14 @@
 """Disputes end with a senior reviewer's final decision and reason."""
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
 
 from cases.access.permissions import Action, role_allows, role_needs_second_factor
 from cases.models import AuditEvent, MissingCase, User
 from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate, DisputeResolution
 from matching.review.decisions import candidate_decide, candidate_resolve
+from reunite.kernel.errors import InvalidInput as ValidationError
+from reunite.kernel.errors import NotAllowed as PermissionDenied
 from tests.factories import UserFactory
 from tests.support.faces import ready_photo_with_embedding
 

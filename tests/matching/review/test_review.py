@@ -1,13 +1,14 @@
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.core.exceptions import PermissionDenied, ValidationError
 
 from cases.models import MissingCase, User
 from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
 from matching.review.decisions import candidate_decide
 from matching.selectors import candidate_list
+from reunite.kernel.errors import InvalidInput as ValidationError
+from reunite.kernel.errors import NotAllowed as PermissionDenied
 from tests.factories import UserFactory
 from tests.support.faces import ready_photo_with_embedding
 
