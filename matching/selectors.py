@@ -12,9 +12,10 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from cases.access.permissions import Action, action_require, user_can
-from cases.models import FoundReport, MissingCase, Organisation, Photo, User
+from cases.models import AuditEvent, FoundReport, MissingCase, Organisation, Photo, User
 from matching.models import (
     Candidate,
+    Duplicate,
     Embedding,
     EmbeddingGeneration,
     Face,
@@ -393,8 +394,6 @@ class DuplicateRow:
 
 def record_duplicates(*, user: User, record: MissingCase | FoundReport) -> list[DuplicateRow]:
     """The duplicates of one of the user's organisation's records, closest first."""
-    from matching.models import Duplicate
-
     if record.organisation_id != user.organisation_id:
         return []
     is_case = isinstance(record, MissingCase)
@@ -481,8 +480,6 @@ def candidate_decided(*, candidate: Candidate) -> CandidateDecided:
 def drawn_face_note(*, face_id: int) -> str:
     """The reason a person gave for a face they outlined where no detector found one, for
     reviewers; "" for any other face."""
-    from cases.models import AuditEvent
-
     event = (
         AuditEvent.objects.filter(action="photo.face_drawn", data__face=face_id)
         .order_by("-id")

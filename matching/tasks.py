@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(**RETRY_POLICY)
 def photo_process_task(photo_id: int) -> None:
+    # Imported here, the service sends this module's tasks: a top import would cycle.
     from matching.faces.processing import photo_process
 
     photo_process(photo_id=photo_id)
@@ -27,6 +28,7 @@ def photo_process_task(photo_id: int) -> None:
 
 @shared_task(**RETRY_POLICY)
 def embedding_index_task(embedding_id: int) -> int:
+    # Imported here, as every task does: tasks.py stays importable by any service that sends it.
     from matching.candidates.search import embedding_index_and_search
 
     return embedding_index_and_search(embedding_id=embedding_id)
@@ -35,6 +37,7 @@ def embedding_index_task(embedding_id: int) -> int:
 @shared_task(**RETRY_POLICY)
 def index_faces_remove_task(model_name: str, side: str, face_ids: list[int]) -> int:
     """Drop erased faces from the FAISS index (queue `index`: the single writer)."""
+    # Imported here, as every task does: tasks.py stays importable by any service that sends it.
     from matching.index.sync import index_faces_remove
 
     return index_faces_remove(model_name=model_name, side=side, face_ids=face_ids)
@@ -43,6 +46,7 @@ def index_faces_remove_task(model_name: str, side: str, face_ids: list[int]) -> 
 @shared_task(**RETRY_POLICY)
 def faces_reembed_task(space: str, face_ids: list[int]) -> int:
     """Embed stored faces into a space being built (queue `embed`)."""
+    # Imported here, the service sends this module's tasks: a top import would cycle.
     from matching.spaces.generations import faces_reembed
 
     return faces_reembed(space=space, face_ids=face_ids)
@@ -50,6 +54,7 @@ def faces_reembed_task(space: str, face_ids: list[int]) -> int:
 
 @shared_task(**RETRY_POLICY)
 def photos_recover_task() -> int:
+    # Imported here, the service sends this module's tasks: a top import would cycle.
     from matching.faces.processing import photos_recover
 
     return photos_recover()
@@ -85,6 +90,7 @@ def _recover_on_start(sender: object = None, **kwargs: object) -> None:
 def _index_snapshot_on_shutdown(sender: object = None, **kwargs: object) -> None:
     # The prefork pool's child holds the index (worker_process_shutdown); solo and threads
     # pools hold it in the main process (worker_shutdown). Rows written since are in the DB.
+    # Imported here, as the tasks' services are: tasks.py stays importable by any sender.
     from matching.index.sync import index_snapshot_all
 
     saved = index_snapshot_all()

@@ -13,12 +13,14 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from cases.access.permissions import Action, action_require, user_can
+from cases.audit.events import audit_event_words
 from cases.audit.trail import audit_record
-from cases.models import AuditEvent, User
+from cases.models import ApiKey, AuditEvent, FoundReport, MissingCase, Photo, User
 from matching import interfaces as matching
 
 FORMER_ACCOUNT = "a former account"
@@ -84,10 +86,6 @@ AUDIT_CSV_COLUMNS = [
 
 def _record_links(user: User, events: list[AuditEvent]) -> dict[tuple[str, str], dict]:
     """A label in words and, where the reader may open it, a link, for each record named."""
-    from django.urls import reverse
-
-    from cases.models import ApiKey, FoundReport, MissingCase, Photo
-
     ids: dict[str, set[int]] = {}
     for e in events:
         if e.object_id.isdigit():
@@ -148,8 +146,6 @@ def _record_links(user: User, events: list[AuditEvent]) -> dict[tuple[str, str],
 
 def audit_event_rows(*, user: User, events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
     """Audit records in words: who, what, and the record it concerns with a link to it."""
-    from cases.audit.events import audit_event_words
-
     events = list(events)
     records = _record_links(user, events)
     actor_ids = {e.actor_id for e in events if e.actor_id is not None}

@@ -18,6 +18,7 @@ TRANSIENT_SMTP = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
 @shared_task(**RETRY_POLICY)
 def audit_seal_task() -> int:
     """Seal what is waiting; queued after each audited commit and every minute by beat."""
+    # Imported here, the service sends this module's tasks: a top import would cycle.
     from cases.audit.trail import audit_seal
 
     return audit_seal()
@@ -27,6 +28,7 @@ def audit_seal_task() -> int:
 def audit_verify_task() -> int:
     """The daily `audit_verify`, on the `default` worker beside the checkpoint file. A
     problem is logged at ERROR (alert on it); returns the number of problem lines."""
+    # Imported here, the service sends this module's tasks: a top import would cycle.
     from cases.audit.trail import audit_check
 
     check = audit_check()
@@ -43,6 +45,7 @@ def audit_verify_task() -> int:
 
 @shared_task(**{**RETRY_POLICY, "autoretry_for": (*TRANSIENT_ERRORS, *TRANSIENT_SMTP)})
 def notification_email_task(notification_id: int) -> bool:
+    # Imported here, the service sends this module's tasks: a top import would cycle.
     from cases.audit.notifications import notification_email_send
 
     return notification_email_send(notification_id=notification_id)

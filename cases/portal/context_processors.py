@@ -6,6 +6,7 @@ from typing import Any
 
 from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, user_can
+from cases.records.selectors import notification_unread_count
 
 
 class _Can:
@@ -32,8 +33,6 @@ class _Unread:
         return str(int(self))
 
     def __int__(self) -> int:
-        from cases.records.selectors import notification_unread_count
-
         if not getattr(self._user, "is_authenticated", False):
             return 0
         if not hasattr(self, "_count"):

@@ -7,7 +7,9 @@ from typing import Any
 import django_filters
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 
+from cases.audit.events import AUDIT_EVENTS
 from cases.models import FoundReport, MissingCase, Photo
 from cases.models.validators import DATE_VALIDATORS
 from cases.records.ages import age_range_on
@@ -175,8 +177,6 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         """Every word must be in a name or the reference: "amina testcase" finds Amina Testcase."""
-        from django.db.models import Q
-
         for word in value.split():
             queryset = queryset.filter(
                 Q(given_name__icontains=word)
@@ -222,8 +222,6 @@ class AuditFilterForm(forms.Form):
     until = forms.DateField(required=False, widget=DATE, label="Until (exclusive)")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from cases.audit.events import AUDIT_EVENTS
-
         super().__init__(*args, **kwargs)
         events = sorted(AUDIT_EVENTS.values(), key=lambda e: e.words)
         field = self.fields["action"]

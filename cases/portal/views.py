@@ -14,8 +14,10 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from cases.access.audit_log import audit_event_list, audit_event_rows, audit_events_csv
 from cases.access.http import AuthenticatedHttpRequest, form_errors_add, portal
 from cases.access.permissions import Action, role_allows, user_can
 from cases.audit.trail import audit_record
@@ -26,13 +28,23 @@ from cases.partners.idempotency import (
     case_create_idempotent,
     report_create_idempotent,
 )
-from cases.portal.forms import CaseFilter, CaseForm, FacePickForm, ReportEditForm, ReportForm
+from cases.portal.forms import (
+    AuditFilterForm,
+    CaseFilter,
+    CaseForm,
+    FacePickForm,
+    ReportEditForm,
+    ReportForm,
+)
 from cases.portal.uploads import error_summary, photo_choice_read
 from cases.records import selectors, services
 from cases.records.images import PhotoRejected, photo_pixels
 from cases.records.limits import DailyLimitReached
 from cases.records.reports import report_update
 from cases.records.storage import photo_file_read
+
+# Modules, not names: the views below share these services' names.
+from cases.safeguards import erasure, retention
 from matching import interfaces as matching
 from reunite.kernel.errors import InvalidInput
 from reunite.kernel.images import THUMB_SIDE, image_response
@@ -479,8 +491,6 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
 def photo_remove(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     """Remove a wrong photo, after a confirmation with the reason; a photo in a candidate is
     refused in words (it can only be set aside)."""
-    from cases.safeguards.erasure import photo_remove as remove
-
     photo = selectors.photo_get(user=request.user, photo_id=photo_id, action=Action.PHOTO_ADD)
     held = matching.photo_candidate_ids(photo=photo)
     error, reason = "", request.POST.get("reason", "")
@@ -490,7 +500,7 @@ def photo_remove(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespon
                 matching.photo_set_aside(user=request.user, photo=photo, reason=reason)
                 done = "The photo is set aside; the possible matches are re-scored without it."
             else:
-                remove(user=request.user, photo=photo, reason=reason)
+                erasure.photo_remove(user=request.user, photo=photo, reason=reason)
                 done = "The photo is removed, with its faces and file."
         except InvalidInput as exc:
             error = " ".join(exc.messages)
@@ -506,8 +516,6 @@ def photo_remove(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespon
 
 
 def _owner_url(photo: Photo) -> str:
-    from django.urls import reverse
-
     if photo.side == Photo.Side.CASE:
         return reverse("case-detail", args=[photo.case_id])
     return reverse("report-detail", args=[photo.found_report_id])
@@ -553,8 +561,6 @@ def photo_image(request: AuthenticatedHttpRequest, photo_id: int, variant: str) 
 
 @portal(Action.CASE_EDIT)
 def case_close(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
-    from cases.safeguards.retention import case_close as close
-
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
     removed = _removed_page(request, case, refused=_refused_words(case))
     if removed is not None:
@@ -564,7 +570,9 @@ def case_close(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
         error = "Tick the box to confirm: closing starts the countdown to erasing the photos."
     elif request.method == "POST":
         try:
-            close(user=request.user, case=case, outcome=request.POST.get("outcome", ""))
+            retention.case_close(
+                user=request.user, case=case, outcome=request.POST.get("outcome", "")
+            )
         except InvalidInput as exc:
             error = " ".join(exc.messages)
         else:
@@ -579,8 +587,6 @@ def case_close(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
 
 @portal(Action.CASE_EDIT)
 def case_consent_withdraw(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
-    from cases.safeguards.erasure import case_consent_withdraw as withdraw
-
     case = selectors.case_get(user=request.user, case_id=case_id, action=Action.CASE_EDIT)
     removed = _removed_page(request, case, refused=_refused_words(case))
     if removed is not None:
@@ -590,7 +596,7 @@ def case_consent_withdraw(request: AuthenticatedHttpRequest, case_id: int) -> Ht
         error = "Tick the box to confirm that the photos and face data are erased now."
     elif request.method == "POST":
         try:
-            withdraw(user=request.user, case=case, reason=reason)
+            erasure.case_consent_withdraw(user=request.user, case=case, reason=reason)
         except InvalidInput as exc:
             error = " ".join(exc.messages)
         else:
@@ -606,9 +612,6 @@ def case_consent_withdraw(request: AuthenticatedHttpRequest, case_id: int) -> Ht
 @portal(Action.AUDIT_VIEW)
 def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The organisation's audit trail (all of it for operators), with filters and CSV export."""
-    from cases.access.audit_log import audit_event_list, audit_event_rows, audit_events_csv
-    from cases.portal.forms import AuditFilterForm
-
     form = AuditFilterForm(request.GET or None)
     filters = {}
     if form.is_bound:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from cases.access.audit_log import account_name
 from cases.access.permissions import Action, action_require
 from cases.audit.events import audit_event_words, timeline_event_names
-from cases.models import FoundReport, MissingCase, Photo, User
+from cases.models import AuditEvent, FoundReport, MissingCase, Photo, User
 from matching import interfaces as matching
 
 
@@ -62,10 +62,6 @@ def case_timeline(*, case: MissingCase) -> list[dict]:
 
     Read from the audit trail; views and housekeeping are left out.
     """
-    from django.db.models import Q
-
-    from cases.models import AuditEvent
-
     photos = {str(p.pk): p for p in case.photos.all()}
     candidate_ids = [str(pk) for pk in matching.candidate_ids_list(owner=case)]
     events = (
@@ -132,8 +128,6 @@ def _count(n: int, one: str, many: str = "") -> str:
 
 def record_removal(*, owner: MissingCase | FoundReport) -> Removal | None:
     """For a record whose data is gone: the one page's facts, read from the audit trail."""
-    from cases.models import AuditEvent
-
     if owner.status not in ("erased", "withdrawn"):
         return None
     kind = "case" if isinstance(owner, MissingCase) else "report"

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from cases.models import FoundReport, MissingCase, Photo
-from matching.models import Duplicate, Embedding, Face, ReviewDecision
+from matching.models import Candidate, CandidatePair, Duplicate, Embedding, Face, ReviewDecision
 from matching.review.outcomes import outcome_changed
 from matching.tasks import index_faces_remove_task
 
@@ -79,8 +79,6 @@ def face_embeddings_delete(*, faces: list[Face]) -> int:
 
 def photo_candidate_ids(*, photo: Photo) -> list[int]:
     """The candidates any of this photo's faces is part of (by a pair or as best face)."""
-    from matching.models import Candidate, CandidatePair
-
     faces = Face.objects.filter(photo=photo)
     via_pairs = CandidatePair.objects.filter(
         Q(case_face__in=faces) | Q(report_face__in=faces)

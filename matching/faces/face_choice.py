@@ -14,9 +14,14 @@ from django.utils import timezone
 
 from cases.audit.trail import audit_record
 from cases.models import Photo, User
+from cases.records.images import photo_pixels
+from cases.records.storage import photo_file_read
+from matching.candidates.pairs import candidate_rescore
 from matching.faces.erasure import face_embeddings_delete
 from matching.faces.processing import photo_process_enqueue, reason_words
-from matching.models import CandidatePair, Embedding, Face
+from matching.models import Candidate, CandidatePair, Embedding, Face
+from matching.review.decisions import candidate_withdraw
+from matching.spaces.active import face_engine
 from reunite.kernel.errors import InvalidInput
 
 # Rejections a person may undo by choosing or drawing the child's face.
@@ -112,10 +117,6 @@ def face_box_check(*, photo: Photo, x: int, y: int, w: int, h: int) -> None:
 def drawn_box_face_found(*, photo: Photo, x: int, y: int, w: int, h: int) -> bool:
     """Whether a detector finds a face whose centre lies in a drawn box (looking at the box
     with a margin, all detectors). Runs the model: call it with no transaction open."""
-    from cases.records.images import photo_pixels
-    from cases.records.storage import photo_file_read
-    from matching.spaces.active import face_engine
-
     pixels = photo_pixels(jpeg=photo_file_read(path=photo.file))
     mx, my = w // 4, h // 4
     left, top = max(0, x - mx), max(0, y - my)
@@ -197,10 +198,6 @@ def photo_set_aside(*, user: User, photo: Photo, reason: str) -> list[int]:
     Refused once reviewers have finished with a candidate: the in-person verification
     settles a confirmed match, not a change of evidence.
     """
-    from matching.candidates.pairs import candidate_rescore
-    from matching.models import Candidate
-    from matching.review.decisions import candidate_withdraw
-
     if not reason.strip():
         raise InvalidInput({"reason": "Say why this photo is wrong."})
     photo = Photo.objects.select_for_update().get(pk=photo.pk)

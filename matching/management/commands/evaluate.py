@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from matching.evaluation import datasets, metrics
 from matching.evaluation.report import evaluation_run, report_markdown, report_write
+from matching.spaces.calibration import profile_active
+from matching.spaces.profiles import profile_read
 
 
 class Command(BaseCommand):
@@ -62,9 +64,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from tqdm import tqdm
-
-        from matching.spaces.calibration import profile_active
-        from matching.spaces.profiles import profile_read
 
         root: Path = options["directory"]
         if not root.is_dir():
