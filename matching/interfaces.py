@@ -120,7 +120,7 @@ def drawn_box_face_found(*, photo: Photo, x: int, y: int, w: int, h: int) -> boo
 
 
 def photo_face_box_check(*, photo: Photo, x: int, y: int, w: int, h: int) -> None:
-    """Raise ValidationError if a drawn box is outside the photo or too small."""
+    """Raise InvalidInput if a drawn box is outside the photo or too small."""
     face_choice.face_box_check(photo=photo, x=x, y=y, w=w, h=h)
 
 
