@@ -21,6 +21,7 @@ from matching import api as matching_api
 from matching import disputes
 from matching import views as review
 from reunite.api.converters import AnyPathConverter, RecordIdConverter
+from reunite.api.problems import problem_docs
 from reunite.api.views import api_not_found
 from reunite.ops.metrics import metrics_view
 from reunite.programme import views as programme
@@ -184,6 +185,8 @@ urlpatterns = [
         csp_update({"img-src": ["data:"]})(SpectacularSwaggerView.as_view(url_name="schema")),
         name="api-docs",
     ),
+    # What each problem `type` means: every problem's `type` points here (docs/problems.md).
+    path("api/problems/", problem_docs, name="problem-docs"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     *offline_urls,
     *portal_urls,
