@@ -18,6 +18,7 @@ from cases.portal.offline import LogoutView
 from cases.portal.urls import account_urls, apikey_urls, offline_urls, otp_urls, user_urls
 from matching import urls as matching_urls
 from reunite.kernel.api.converters import converters_register
+from reunite.kernel.api.problems import problem_docs
 from reunite.kernel.api.views import api_not_found
 from reunite.ops.metrics import metrics_view
 from reunite.programme import views as programme
@@ -146,6 +147,8 @@ urlpatterns = [
         csp_update({"img-src": ["data:"]})(SpectacularSwaggerView.as_view(url_name="schema")),
         name="api-docs",
     ),
+    # What each problem `type` means: every problem's `type` points here (docs/problems.md).
+    path("api/problems/", problem_docs, name="problem-docs"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     *offline_urls,
     *portal_urls,

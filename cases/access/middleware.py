@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from cases.access.addresses import client_address
 from cases.audit.trail import audit_record, client_ip
+from reunite.kernel.api.problems import PROBLEM_CONTENT_TYPE, problem_body
 
 
 class RequestSizeLimitMiddleware:
@@ -19,19 +20,14 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.REQUEST_MAX_BYTES:
-            return JsonResponse(
-                {
-                    "type": "request_too_large",
-                    "title": "Request too large",
-                    "status": 413,
-                    "detail": (
-                        f"The request is {length} bytes; the limit is "
-                        f"{settings.REQUEST_MAX_BYTES} bytes. Send fewer or smaller photos."
-                    ),
-                },
-                status=413,
-                content_type="application/problem+json",
+            body = problem_body(
+                code="request_too_large",
+                title="Request too large",
+                status_code=413,
+                detail=f"The request is {length} bytes; the limit is "
+                f"{settings.REQUEST_MAX_BYTES} bytes. Send fewer or smaller photos.",
             )
+            return JsonResponse(body, status=413, content_type=PROBLEM_CONTENT_TYPE)
         return self.get_response(request)
 
 

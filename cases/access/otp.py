@@ -23,10 +23,12 @@ from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import role_needs_second_factor
 from cases.audit.trail import audit_record
 from cases.models import User
+from reunite.kernel.api.problems import PROBLEM_CONTENT_TYPE, problem_body
 
 SETUP_PATH = "/accounts/2fa/"
 # Pages a signed-in user may reach before the second factor: sign-in/out, 2FA, assets.
-EXEMPT_PREFIXES = ("/accounts/", "/static/", "/admin/logout/")
+# /api/problems/ is public documentation, where every problem's `type` points.
+EXEMPT_PREFIXES = ("/accounts/", "/static/", "/admin/logout/", "/api/problems/")
 
 
 def second_factor_required(user: User | AnonymousUser) -> bool:
@@ -113,17 +115,14 @@ class SecondFactorRequiredMiddleware:
         if path.startswith(EXEMPT_PREFIXES):
             return self.get_response(request)
         if path.startswith("/api/"):
-            return JsonResponse(
-                {
-                    "type": "second_factor_required",
-                    "title": "Second factor required",
-                    "status": 403,
-                    # Roles with a second factor never hold API keys (Action.APIKEY_HOLD).
-                    "detail": "This session has not passed the second factor. Enter the "
-                    f"code from your authenticator app at {SETUP_PATH} in the same "
-                    "browser session, then retry the request.",
-                },
-                status=403,
-                content_type="application/problem+json",
+            body = problem_body(
+                code="second_factor_required",
+                title="Second factor required",
+                status_code=403,
+                # Roles with a second factor never hold API keys (Action.APIKEY_HOLD).
+                detail="This session has not passed the second factor. Enter the code from "
+                f"your authenticator app at {SETUP_PATH} in the same browser session, then "
+                "retry the request.",
             )
+            return JsonResponse(body, status=403, content_type=PROBLEM_CONTENT_TYPE)
         return HttpResponseRedirect(f"{SETUP_PATH}?{urlencode({'next': request.get_full_path()})}")

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action, action_require
-from cases.api.filters import LINK, CaseListFilter, records_page
+from cases.api.filters import PAGE_HEADERS, CaseListFilter, records_page
 from cases.api.inputs import (
     IDEMPOTENCY_KEY,
     PhotoAddInput,
@@ -82,9 +82,10 @@ class CaseListCreateApi(APIView):
     @extend_schema(
         summary="List your organisation's cases",
         description="The missing-child cases of your organisation, with their photos' states, "
-        "`processing_state` and coarse `outcome`; narrow them with the filters, and ask for "
-        "pages with `limit` (then follow the `Link` header).",
-        parameters=[CaseListFilter, LINK],
+        "`processing_state` and coarse `outcome`, narrowed by the filters. At most `limit` "
+        "(100 unless asked, at most 500) in id order: follow the `Link` header to the next "
+        "page; `X-Total-Count` says how many match.",
+        parameters=[CaseListFilter, *PAGE_HEADERS],
         responses={200: CaseOutput(many=True), **problems(400)},
     )
     def get(self, request: AuthenticatedRequest) -> Response:

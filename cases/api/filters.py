@@ -1,9 +1,9 @@
 """Query filters and pages of the list endpoints (`cases_list`, `found_reports_list`).
 
-Pages are asked for, not imposed: without `limit` a list answers every record, as v1
-always did, so no existing client loses records. With `limit`, records come in id order,
-at most `limit` of them, and a `Link: <...>; rel="next"` header names the next page
-(`after` the last id), until a page has no next.
+Every answer is bounded: at most `limit` records (100 unless asked, at most 500), in id
+order. v1's body stays a bare array, so the page travels in headers: `Link: <...>;
+rel="next"` (RFC 8288) names the next page (`after` the last id) until the last page, and
+`X-Total-Count` says how many records the filters match on all pages together.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from cases.models import FoundReport, MissingCase
 
 Record = TypeVar("Record", FoundReport, MissingCase)
 
+# Lists were unbounded before; a default a client need not ask for keeps every answer small.
+PAGE_SIZE_DEFAULT = 100
+PAGE_SIZE_MAX = 500
+
 
 class _RecordListFilter(serializers.Serializer):
     external_ref = serializers.CharField(
@@ -34,9 +38,11 @@ class _RecordListFilter(serializers.Serializer):
     limit = serializers.IntegerField(
         required=False,
         min_value=1,
-        max_value=500,
-        help_text="At most this many records, in id order; the `Link` header names the next "
-        "page. Without it, every record.",
+        max_value=PAGE_SIZE_MAX,
+        default=PAGE_SIZE_DEFAULT,
+        help_text=f"At most this many records, in id order ({PAGE_SIZE_DEFAULT} unless "
+        f"asked, at most {PAGE_SIZE_MAX}). When more match, the `Link` header names the next "
+        "page: follow it until an answer has no `Link`.",
     )
     after = serializers.IntegerField(
         required=False, min_value=0, help_text="Only records with a greater id (the next page)."
@@ -56,31 +62,40 @@ LINK = OpenApiParameter(
     type=str,
     location=OpenApiParameter.HEADER,
     response=[200],
-    description='With `limit`: `<address of the next page>; rel="next"`, absent on the last.',
+    description='`<address of the next page>; rel="next"` (RFC 8288) while more records '
+    "match; absent on the last page. The address keeps your filters and `limit`.",
 )
+TOTAL_COUNT = OpenApiParameter(
+    "X-Total-Count",
+    type=int,
+    location=OpenApiParameter.HEADER,
+    response=[200],
+    description="How many records the filters match, on all pages together (`after` aside).",
+)
+PAGE_HEADERS = [LINK, TOTAL_COUNT]
 
 
 def records_page(
     *, request: Request, queryset: QuerySet[Record], spec: type[_RecordListFilter]
-) -> tuple[QuerySet[Record] | list[Record], dict[str, str]]:
-    """The records the request's filters ask for, and the `Link` header of the next page
-    (400 `validation_error` for an invalid filter)."""
+) -> tuple[list[Record], dict[str, str]]:
+    """One page of the records the request's filters ask for, with its `Link` and
+    `X-Total-Count` headers (400 `validation_error` for an invalid filter or limit)."""
     filters = spec(data=request.query_params)
     filters.is_valid(raise_exception=True)
-    chosen = _narrowed(queryset, filters.validated_data)
-    limit = filters.validated_data.get("limit")
+    matching = _narrowed(queryset, filters.validated_data)
+    headers = {"X-Total-Count": str(matching.count())}
+    limit = filters.validated_data["limit"]
+    chosen = matching.order_by("pk")
     if "after" in filters.validated_data:
-        chosen = chosen.filter(pk__gt=filters.validated_data["after"]).order_by("pk")
-    if limit is None:
-        return chosen, {}
+        chosen = chosen.filter(pk__gt=filters.validated_data["after"])
     # One more than asked says whether a next page exists.
-    page = list(chosen.order_by("pk")[: limit + 1])
+    page = list(chosen[: limit + 1])
     if len(page) <= limit:
-        return page, {}
+        return page, headers
     page = page[:limit]
     query = {**request.query_params.dict(), "after": str(page[-1].pk)}
     next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}")
-    return page, {"Link": f'<{next_url}>; rel="next"'}
+    return page, {**headers, "Link": f'<{next_url}>; rel="next"'}
 
 
 def _narrowed(queryset: QuerySet[Record], validated: dict[str, Any]) -> QuerySet[Record]:

@@ -60,13 +60,38 @@ class PfifImportResultOutput(serializers.Serializer):
         "namespaces (also those outside any person), a note without author_name.",
     )
     error = ProblemOutput(allow_null=True)
+    outcome = serializers.ChoiceField(
+        choices=["created", "existing", "skipped"],
+        help_text="`created` filed now, `existing` filed before (the same person_record_id), "
+        "`skipped`: not imported, nothing of it stored; `reason` says why.",
+    )
+    reason = serializers.CharField(
+        allow_null=True,
+        help_text="Why the record was skipped, in words (e.g. an adult: Reunite files "
+        "children only); null when it was imported.",
+    )
+
+
+class PfifSkippedNoteOutput(serializers.Serializer):
+    note_record_id = serializers.CharField()
+    person_record_id = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
 
 
 class PfifImportOutput(serializers.Serializer):
     created = serializers.IntegerField()
     existing = serializers.IntegerField()
-    failed = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="Persons not imported (see each `reason`).")
+    failed = serializers.IntegerField(help_text="The same as `skipped`, kept for v1 clients.")
+    detail = serializers.CharField(
+        help_text="What the import did, in words; says so when nothing was imported."
+    )
     results = PfifImportResultOutput(many=True)
+    notes_skipped = PfifSkippedNoteOutput(
+        many=True,
+        help_text="Notes left out: unreadable, or their person is not in the document. (The "
+        "notes of a skipped person go with it and are not listed.)",
+    )
 
 
 class CasePfifExportApi(APIView):
@@ -99,12 +124,17 @@ class PfifImportApi(APIView):
 
     @extend_schema(
         summary="Import PFIF 1.4 person records as found reports (or cases)",
-        description="The body is a PFIF 1.4 document (at most 50 persons). Each person is "
-        "filed on its own with the same checks, daily limits and idempotency as "
-        "`POST /api/v1/found-reports/`: `person_record_id` is the external reference, so "
-        "sending a document again files nothing twice. Fields may come in any order; "
-        "elements of other namespaces are ignored and listed in `warnings`. Photos are taken "
-        "only from `data:` URIs; a remote photo_url is never fetched.",
+        description="The body is a PFIF 1.4 document (at most 50 persons). Record by record, "
+        "as Person Finder imports: each person is filed on its own with the same checks, "
+        "daily limits and idempotency as `POST /api/v1/found-reports/` "
+        "(`person_record_id` is the external reference, so sending a document again files "
+        "nothing twice), and a person that cannot be filed (it breaks the schema, lacks a "
+        "place or an age, or is an adult) is skipped with its `reason`, nothing of it stored. "
+        "The answer is 200 whenever the document can be read, also when every person was "
+        "skipped (`detail` says so); 400 `pfif_invalid` only for a document that is not "
+        "well-formed PFIF 1.4 or has a DOCTYPE. Fields may come in any order; elements of "
+        "other namespaces are ignored and listed in `warnings`. Photos are taken only from "
+        "`data:` URIs; a remote photo_url is never fetched.",
         operation_id="pfif_import_create",
         parameters=[
             OpenApiParameter(
@@ -141,20 +171,49 @@ class PfifImportApi(APIView):
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         data = request.data if isinstance(request.data, bytes) else b""
-        results = pfif.pfif_import(
+        imported = pfif.pfif_import_document(
             user=request.user,
             data=data,
             kind=request.query_params.get("kind", pfif.Kind.REPORT),
         )
-        rows = [_result_row(result) for result in results]
+        rows = [_result_row(result) for result in imported.results]
+        skipped = sum(1 for r in rows if r["outcome"] == "skipped")
         return Response(
             {
-                "created": sum(1 for r in rows if r["status"] == 201),
-                "existing": sum(1 for r in rows if r["status"] == 200),
-                "failed": sum(1 for r in rows if r["status"] >= 400),
+                "created": sum(1 for r in rows if r["outcome"] == "created"),
+                "existing": sum(1 for r in rows if r["outcome"] == "existing"),
+                "skipped": skipped,
+                "failed": skipped,
+                "detail": _summary(persons=len(rows), skipped=skipped),
                 "results": rows,
+                "notes_skipped": [
+                    {
+                        "note_record_id": note.note_record_id,
+                        "person_record_id": note.person_record_id,
+                        "reason": note.reason,
+                    }
+                    for note in imported.notes_skipped
+                ],
             }
         )
+
+
+def _summary(*, persons: int, skipped: int) -> str:
+    # A document whose every person was skipped is still a 200 (it was read, record by
+    # record, as v1 always answered); these words say plainly that nothing was imported.
+    if persons == 0:
+        return "The document holds no person records; nothing was imported."
+    if skipped == persons:
+        return (
+            f"Nothing was imported: every person record ({persons}) was skipped; "
+            "see each result's reason."
+        )
+    if skipped:
+        return (
+            f"{skipped} of {persons} person records were skipped (see each result's reason); "
+            "the others are filed."
+        )
+    return f"Every person record ({persons}) is filed."
 
 
 def _result_row(result: pfif.PfifImportResult) -> dict[str, Any]:
@@ -166,6 +225,7 @@ def _result_row(result: pfif.PfifImportResult) -> dict[str, Any]:
             error = internal_problem()
         else:
             error = known[0]
+    outcome = "skipped" if error else ("created" if result.created else "existing")
     return {
         "person_record_id": result.person_record_id,
         "kind": result.kind,
@@ -175,4 +235,6 @@ def _result_row(result: pfif.PfifImportResult) -> dict[str, Any]:
         "dropped": result.dropped,
         "warnings": result.warnings,
         "error": error,
+        "outcome": outcome,
+        "reason": (result.reason or error["detail"]) if error else None,
     }

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from cases.access.http import AuthenticatedRequest
 from cases.access.permissions import Action, action_require
-from cases.api.filters import LINK, ReportListFilter, records_page
+from cases.api.filters import PAGE_HEADERS, ReportListFilter, records_page
 from cases.api.inputs import (
     IDEMPOTENCY_KEY,
     PhotoAddInput,
@@ -106,9 +106,10 @@ class ReportListCreateApi(APIView):
     @extend_schema(
         summary="List your organisation's found reports",
         description="The found-child reports of your organisation, with their photos' states, "
-        "`processing_state` and `outcome`; narrow them with the filters, and ask for pages "
-        "with `limit` (then follow the `Link` header).",
-        parameters=[ReportListFilter, LINK],
+        "`processing_state` and `outcome`, narrowed by the filters. At most `limit` (100 "
+        "unless asked, at most 500) in id order: follow the `Link` header to the next page; "
+        "`X-Total-Count` says how many match.",
+        parameters=[ReportListFilter, *PAGE_HEADERS],
         responses={200: ReportOutput(many=True), **problems(400)},
     )
     def get(self, request: AuthenticatedRequest) -> Response:

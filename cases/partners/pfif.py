@@ -8,13 +8,16 @@ files found-child reports (or cases) through the same services, checks, limits a
 idempotency as the API, with `person_record_id` as the external reference.
 
 Every document in or out is validated against schemas/pfif-1.4.xsd. Parsing refuses DTDs and
-never resolves entities or touches the network.
+never resolves entities or touches the network. An import reads record by record, as Person
+Finder does: a document that is well-formed PFIF 1.4 is accepted, and each person or note
+that cannot be imported (unreadable, or an adult) is skipped with its reason.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -30,7 +33,7 @@ from lxml import etree
 from cases.access.permissions import Action, action_require
 from cases.audit.trail import audit_record
 from cases.models import FoundReport, MissingCase, Photo, User
-from cases.models.validators import TEXT_MAX_LENGTH
+from cases.models.validators import CHILD_AGE_MAX, TEXT_MAX_LENGTH
 from cases.partners.idempotency import case_create_idempotent, report_create_idempotent
 from cases.records.ages import case_age_range
 from cases.records.images import photo_size_check
@@ -82,11 +85,24 @@ _PERSON_REQUIRED = ("person_record_id", "full_name")
 _NOTE_REQUIRED = ("note_record_id", "source_date", "text")
 
 
+@dataclass(frozen=True)
+class PfifSkippedNote:
+    note_record_id: str
+    person_record_id: str
+    reason: str
+
+
 @dataclass
 class PfifDocument:
     root: etree._Element
     # What was ignored or assumed, by person_record_id ("" for the document as a whole).
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    # Why a person cannot be read, by its position among the document's persons.
+    person_problems: dict[int, str] = field(default_factory=dict)
+    # Notes left out, each with why; they are removed from the tree, the rest are read.
+    notes_skipped: list[PfifSkippedNote] = field(default_factory=list)
+    # Every record that breaks the schema: a strict reader (an export) refuses the document.
+    problems: list[str] = field(default_factory=list)
 
     def warn(self, person_id: str, message: str) -> None:
         self.warnings.setdefault(person_id, []).append(message)
@@ -118,23 +134,72 @@ def _foreign_remove(document: PfifDocument) -> None:
         element.getparent().remove(element)
 
 
-def _fields_check(record: etree._Element, what: str, required: tuple[str, ...]) -> None:
+def _fields_problem(record: etree._Element, what: str, required: tuple[str, ...]) -> str:
     names = [etree.QName(child).localname for child in record.iterchildren(tag=etree.Element)]
     missing = [name for name in required if name not in names]
     repeated = sorted({name for name in names if name != "note" and names.count(name) > 1})
-    if missing or repeated:
-        problems = [f"no {name}" for name in missing] + [f"{name} twice" for name in repeated]
-        raise PfifInvalid(f"line {record.sourceline}: the {what} has " + ", ".join(problems) + ".")
+    if not (missing or repeated):
+        return ""
+    problems = [f"no {name}" for name in missing] + [f"{name} twice" for name in repeated]
+    return f"line {record.sourceline}: the {what} has " + ", ".join(problems) + "."
 
 
-def _records_check(document: PfifDocument) -> None:
-    for person in document.root.findall(_Q + "person"):
-        _fields_check(person, "person", _PERSON_REQUIRED)
+def _schema_problem(record: etree._Element) -> str:
+    """What the PFIF 1.4 schema finds wrong with one record (a person without its notes, or
+    a note), checked alone so that one bad record does not stop the others."""
+    shell = etree.Element(_Q + "pfif")
+    alone = copy.deepcopy(record)  # keeps source line numbers
+    for note in alone.findall(_Q + "note"):
+        alone.remove(note)
+    shell.append(alone)
+    schema = _schema()
+    if schema.validate(shell):
+        return ""
+    return "; ".join(f"line {e.line}: {e.message}" for e in list(schema.error_log)[:3])
+
+
+def _note_skip(document: PfifDocument, note: etree._Element, person_id: str, why: str) -> None:
+    note_id = _text(note, "note_record_id") or f"at line {note.sourceline}"
+    document.notes_skipped.append(
+        PfifSkippedNote(note_record_id=note_id, person_record_id=person_id, reason=why)
+    )
+    document.warn(person_id, f"note {note_id} skipped: {why}")
+    note.getparent().remove(note)
+
+
+def _records_sort(document: PfifDocument) -> None:
+    """Check each record on its own: a person or note the schema or section 3 refuses is
+    set aside with its reason (a note is removed; its person is still read)."""
+    root = document.root
+    for element in list(root.iterchildren(tag=etree.Element)):
+        if element.tag not in {_Q + "person", _Q + "note"}:
+            name = etree.QName(element).localname
+            document.warn("", f"line {element.sourceline}: <pfif:{name}> is no record; ignored.")
+            root.remove(element)
+    persons = root.findall(_Q + "person")
+    for index, person in enumerate(persons):
+        person_id = _text(person, "person_record_id")
         for note in person.findall(_Q + "note"):
-            _fields_check(note, "note", _NOTE_REQUIRED)
-    for note in document.root.findall(_Q + "note"):
-        _fields_check(note, "note", ("person_record_id", *_NOTE_REQUIRED))
-    for note in document.root.iter(_Q + "note"):
+            why = _fields_problem(note, "note", _NOTE_REQUIRED) or _schema_problem(note)
+            if why:
+                document.problems.append(why)
+                _note_skip(document, note, person_id, why)
+        why = _fields_problem(person, "person", _PERSON_REQUIRED) or _schema_problem(person)
+        if why:
+            document.problems.append(why)
+            document.person_problems[index] = why
+    in_document = {_text(person, "person_record_id") for person in persons}
+    for note in root.findall(_Q + "note"):
+        person_id = _text(note, "person_record_id")
+        required = ("person_record_id", *_NOTE_REQUIRED)
+        why = _fields_problem(note, "note", required) or _schema_problem(note)
+        if why:
+            document.problems.append(why)
+            _note_skip(document, note, person_id, why)
+        elif person_id not in in_document:
+            # Reunite keeps a note's words only with its person, filed from this document.
+            _note_skip(document, note, person_id, "its person is not in this document.")
+    for note in root.iter(_Q + "note"):
         if not _text(note, "author_name"):
             # Real feeds leave it out (Person Finder's own does); no Reunite field needs it.
             owner = _text(note, "person_record_id") or _owner(note)
@@ -145,10 +210,23 @@ def _records_check(document: PfifDocument) -> None:
             )
 
 
-def pfif_read(*, data: bytes) -> PfifDocument:
-    """Parse and check a PFIF 1.4 document: size limit, no DTD, no entities, no network.
+def _records_check(document: PfifDocument) -> None:
+    """Refuse the document if any record breaks the schema (what Reunite writes must not)."""
+    _records_sort(document)
+    if document.problems:
+        raise PfifInvalid(
+            "The document does not follow the PFIF 1.4 schema: " + "; ".join(document.problems[:5])
+        )
 
-    Fields may come in any order; elements of other namespaces are removed with a warning.
+
+def pfif_read(*, data: bytes) -> PfifDocument:
+    """Parse a PFIF 1.4 document and check each record: size limit, no DTD, no entities,
+    no network.
+
+    Refused whole (PfifInvalid, PfifTooLarge) only when it is too large, not well-formed, has
+    a DOCTYPE or is not a PFIF 1.4 document; a record that breaks the schema is set aside
+    with its reason (`person_problems`, `notes_skipped`). Fields may come in any order;
+    elements of other namespaces are removed with a warning.
     """
     if len(data) > settings.PFIF_MAX_BYTES:
         raise PfifTooLarge(f"A PFIF document may be at most {settings.PFIF_MAX_BYTES} bytes.")
@@ -162,17 +240,25 @@ def pfif_read(*, data: bytes) -> PfifDocument:
         raise PfifInvalid(f"Not well-formed XML: {exc}") from exc
     if root.getroottree().docinfo.doctype:
         raise PfifInvalid("A DOCTYPE is not accepted in a PFIF document.")
+    if root.tag != _Q + "pfif":
+        raise PfifInvalid(
+            f"line {root.sourceline}: the document is <{root.tag}>, not a PFIF 1.4 document "
+            f"(<pfif> in the namespace {NS})."
+        )
     document = PfifDocument(root=root)
-    if root.tag == _Q + "pfif":
-        _foreign_remove(document)
-    pfif_validate(root=root)
-    _records_check(document)
+    _foreign_remove(document)
+    _records_sort(document)
     return document
 
 
 def pfif_parse(*, data: bytes) -> etree._Element:
-    """The root of a checked PFIF 1.4 document (pfif_read without the warnings)."""
-    return pfif_read(data=data).root
+    """The root of a PFIF 1.4 document every record of which is valid (PfifInvalid if not)."""
+    document = pfif_read(data=data)
+    if document.problems:
+        raise PfifInvalid(
+            "The document does not follow the PFIF 1.4 schema: " + "; ".join(document.problems[:5])
+        )
+    return document.root
 
 
 # ---- Export ----------------------------------------------------------------------------
@@ -299,7 +385,17 @@ class PfifImportResult:
     dropped: list[str] = field(default_factory=list)
     # What was ignored or assumed while reading the record (foreign elements, a note's author).
     warnings: list[str] = field(default_factory=list)
+    # Why the person was skipped (nothing of it stored), in words; with `error`, its problem.
     error: Exception | None = None
+    reason: str = ""
+
+
+@dataclass
+class PfifImport:
+    """What an import did: a result per person, and the notes it left out."""
+
+    results: list[PfifImportResult]
+    notes_skipped: list[PfifSkippedNote]
 
 
 # Kept (mapped) on import; anything else present is reported as dropped.
@@ -415,6 +511,21 @@ def _sex(person: etree._Element) -> str:
     return sex if sex in {"female", "male"} else "unknown"
 
 
+def _child_check(person: etree._Element, ages: tuple[int, int] | None) -> None:
+    """An adult is never stored as a found child or a missing child: say so plainly (the
+    model's own message speaks to someone typing an age into a form)."""
+    if ages is None or ages[0] <= CHILD_AGE_MAX:
+        return
+    given = _text(person, "age")
+    said = f"age {given}" if given else f"born {_text(person, 'date_of_birth')}"
+    raise InvalidInput(
+        {
+            "age": f"The person is an adult ({said}): Reunite files only children under 18, "
+            "so this record is skipped."
+        }
+    )
+
+
 def _report_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]:
     seen = [n for n in notes if n.status in {"believed_alive", "is_note_author"} or n.made_contact]
     found_at = (seen[0].source_date if seen else _when(_text(person, "source_date"))) or _when(
@@ -423,6 +534,7 @@ def _report_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]
     found_on = _required(found_at, "found_on", "a note or source_date dates it.").date()
     place = next((n.location for n in reversed(notes) if n.location), "")
     ages = _required(_ages(person, on=found_on), "estimated_age_min", "give age or date_of_birth.")
+    _child_check(person, ages)
     source = _text(person, "source_name")
     return {
         "found_on": found_on,
@@ -456,6 +568,7 @@ def _case_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]:
     recorded = _when(_text(person, "source_date")) or _when(_text(person, "entry_date"))
     recorded = _required(recorded, "last_seen_on", "source_date or entry_date dates it.")
     ages = _ages(person, on=recorded.date())
+    _child_check(person, ages)
     birth = _text(person, "date_of_birth")
     place = next((n.location for n in reversed(notes) if n.location), "") or ", ".join(
         p for p in (_text(person, f) for f in ("home_city", "home_state", "home_country")) if p
@@ -515,12 +628,31 @@ def _person_import(
     return report, created, dropped
 
 
+def _skip_reason(exc: ReuniteError) -> str:
+    """Why a person was skipped, in one line a person can act on."""
+    if not isinstance(exc, InvalidInput):
+        return exc.detail
+    if exc.error_dict is not None:
+        return " ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in exc.error_dict.items()
+        )
+    return " ".join(exc.messages)
+
+
 def pfif_import(*, user: User, data: bytes, kind: str = Kind.REPORT) -> list[PfifImportResult]:
+    """pfif_import_document's result per person."""
+    return pfif_import_document(user=user, data=data, kind=kind).results
+
+
+def pfif_import_document(*, user: User, data: bytes, kind: str = Kind.REPORT) -> PfifImport:
     """File each PFIF person as a found report (or a case) of the user's organisation.
 
-    Each person is filed on its own, with its own result, like the bulk API: the same
-    services, checks and daily limits, and the same `person_record_id` again returns the
-    record already filed. The whole document is refused if it is not valid PFIF 1.4 or holds
+    Record by record, as Person Finder imports: each person is filed on its own, in its own
+    transaction, with the same services, checks and daily limits as the API, and the same
+    `person_record_id` again returns the record already filed. A person that cannot be filed
+    (it breaks the schema, lacks what Reunite needs, or is an adult) is skipped with its
+    reason and nothing of it is stored; a note that cannot be read is left out. The whole
+    document is refused only when it cannot be read as PFIF 1.4 at all (pfif_read) or holds
     more than PFIF_MAX_RECORDS persons. Each result carries its record's warnings and the
     document's own (elements ignored outside any person).
     """
@@ -539,7 +671,7 @@ def pfif_import(*, user: User, data: bytes, kind: str = Kind.REPORT) -> list[Pfi
         )
     top_level = root.findall(_Q + "note")
     results = []
-    for person in persons:
+    for index, person in enumerate(persons):
         person_id = _text(person, "person_record_id")
         result = PfifImportResult(
             person_record_id=person_id,
@@ -547,15 +679,20 @@ def pfif_import(*, user: User, data: bytes, kind: str = Kind.REPORT) -> list[Pfi
             warnings=[*document.warnings.get("", []), *document.warnings.get(person_id, [])],
         )
         try:
-            record, result.created, result.dropped = _person_import(
-                user=user, person=person, top_level=top_level, kind=kind
-            )
+            if index in document.person_problems:
+                raise PfifInvalid(document.person_problems[index])
+            # One transaction per person: it is filed whole or not at all.
+            with transaction.atomic():
+                record, result.created, result.dropped = _person_import(
+                    user=user, person=person, top_level=top_level, kind=kind
+                )
         except ReuniteError as exc:
-            # One bad person must not sink the others.
-            result.error = exc
+            # One person that cannot be filed must not sink the others.
+            result.error, result.reason = exc, _skip_reason(exc)
         else:
             result.record_id, result.reference = record.pk, record.reference
         results.append(result)
+    skipped = [r for r in results if r.error is not None]
     with transaction.atomic():
         audit_record(
             actor=user,
@@ -564,8 +701,11 @@ def pfif_import(*, user: User, data: bytes, kind: str = Kind.REPORT) -> list[Pfi
                 "kind": kind,
                 "persons": len(results),
                 "created": sum(r.created for r in results),
-                "failed": sum(r.error is not None for r in results),
+                "failed": len(skipped),
+                "skipped": len(skipped),
+                "notes_skipped": len(document.notes_skipped),
                 "person_record_ids": [r.person_record_id for r in results][:50],
+                "skipped_person_record_ids": [r.person_record_id for r in skipped][:50],
             },
         )
-    return results
+    return PfifImport(results=results, notes_skipped=document.notes_skipped)

@@ -45,7 +45,7 @@ class ReuniteClient:
                 continue
             if response.status_code >= 400:
                 problem = response.json()  # RFC 9457: type, title, status, detail, errors
-                raise ValueError(f"{problem['type']}: {problem['detail']} {problem.get('errors')}")
+                raise ValueError(f"{problem['code']}: {problem['detail']} {problem.get('errors')}")
             return response.json()
         raise RuntimeError("Reunite did not answer; try again later with the same external_ref.")
 

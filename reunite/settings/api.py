@@ -81,3 +81,8 @@ PFIF_RECORD_DOMAIN = env_str("REUNITE_PFIF_DOMAIN", "reunite.invalid")
 PFIF_MAX_BYTES = env_int("REUNITE_PFIF_MAX_BYTES", 20 * 1024 * 1024)
 # Person records per imported document, like the bulk API's 50 reports.
 PFIF_MAX_RECORDS = env_int("REUNITE_PFIF_MAX_RECORDS", 50)
+
+# Every problem's `type` is this URI and `#<code>`: the code's entry in docs/problems.md, which
+# the service serves at /api/problems/. Point it at your own published copy of the docs if you
+# have one (a URL without a fragment).
+PROBLEM_TYPE_BASE_URI = env_str("REUNITE_PROBLEM_BASE_URI", f"{BASE_URL}/api/problems/")

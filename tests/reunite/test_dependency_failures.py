@@ -48,7 +48,7 @@ def test_an_api_upload_to_broken_storage_is_a_503_problem(api_for, caseworker, b
     assert response["Content-Type"] == "application/problem+json"
     assert response["Retry-After"] == "30"
     body = response.json()
-    assert body["type"] == "storage_unavailable" and "Retry-After" in body["detail"]
+    assert body["code"] == "storage_unavailable" and "Retry-After" in body["detail"]
     assert errno.errorcode[broken_storage] not in response.content.decode()  # no internals
     assert not MissingCase.objects.exists()
 
@@ -138,6 +138,6 @@ def test_an_upload_to_unreachable_object_storage_is_a_503_problem(api_for, casew
     )
     assert response.status_code == 503, response.content
     assert response["Retry-After"] == "30"
-    assert response.json()["type"] == "storage_unavailable"
+    assert response.json()["code"] == "storage_unavailable"
     assert str(port) not in response.content.decode()
     assert not MissingCase.objects.exists()

@@ -26,7 +26,7 @@ def test_invalid_input_is_the_same_problem_as_a_django_validation_error(message)
     django = domain_problem(DjangoValidationError(message))
     assert ours == django
     body, headers = ours
-    assert body["type"] == "validation_error" and body["status"] == 400 and headers == {}
+    assert body["code"] == "validation_error" and body["status"] == 400 and headers == {}
 
 
 def test_invalid_input_reads_like_a_django_validation_error():

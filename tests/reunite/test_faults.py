@@ -64,7 +64,7 @@ def _assert_problem(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.content[:300]
     assert response["Content-Type"] == PROBLEM
     body = response.json()
-    assert body["type"] == code
+    assert body["code"] == code
     assert body["status"] == status
     return body
 

@@ -16,7 +16,7 @@ def test_a_deeply_nested_body_sent_to_bulk_is_a_400_problem(api_for, partner, de
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     problem = response.json()
-    assert problem["type"] == "parse_error"
+    assert problem["code"] == "parse_error"
     assert f"deeper than {JSON_MAX_DEPTH} levels" in problem["detail"]
 
 
@@ -26,7 +26,7 @@ def test_any_json_endpoint_refuses_a_deep_body(api_for, partner):
         "/api/v1/webhooks/", '{"url": ' + deep + "}", content_type="application/json"
     )
     assert response.status_code == 400
-    assert response.json()["type"] == "parse_error"
+    assert response.json()["code"] == "parse_error"
 
 
 def test_the_depth_walk_counts_containers_only():

@@ -1,20 +1,27 @@
 """One error shape for the whole API: RFC 9457 problem details.
 
-Every problem has a stable `type` (a code such as `photo_corrupt`), a `title`, the HTTP
-`status`, a human `detail`, and for invalid input `errors` per field.
+Every problem has a `type` URI naming its entry in docs/problems.md (served at
+/api/problems/), the same entry's bare `code` (such as `photo_corrupt`, what v1 clients
+match on), a `title`, the HTTP `status`, a human `detail`, and for invalid input `errors`
+per field.
 """
 
 from __future__ import annotations
 
+import html
 import logging
+import re
+from functools import cache
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError
 from django.db import OperationalError as DatabaseDown
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
 from kombu.exceptions import OperationalError as BrokerDown
 from redis.exceptions import ConnectionError as RedisDown
 from redis.exceptions import TimeoutError as RedisTimeout
@@ -35,9 +42,20 @@ logger = logging.getLogger(__name__)
 
 
 class ProblemOutput(serializers.Serializer):
-    """RFC 9457 problem details (documentation of the error body)."""
+    """RFC 9457 problem details (documentation of the error body).
 
-    type = serializers.CharField(help_text="A stable code, e.g. `photo_corrupt`.")
+    `type` names the problem's entry in the problem docs (`/api/problems/#<code>`); match on
+    `code`, which is the same for every Reunite service.
+    """
+
+    type = serializers.URLField(
+        help_text="A URI naming the problem type: its entry in the problem docs "
+        "(`/api/problems/#photo_corrupt` on this service). Match on `code` instead."
+    )
+    code = serializers.CharField(
+        help_text="The problem type as a stable code, e.g. `photo_corrupt` (what `type` was "
+        "before it became a URI); new codes may be added within v1."
+    )
     title = serializers.CharField()
     status = serializers.IntegerField()
     detail = serializers.CharField(help_text="What went wrong, in words a person can act on.")
@@ -51,8 +69,21 @@ class ProblemOutput(serializers.Serializer):
     )
 
 
+def problem_type_uri(*, code: str) -> str:
+    """The `type` of a problem: its entry (an anchor per code) in the problem docs."""
+    return f"{settings.PROBLEM_TYPE_BASE_URI}#{code}"
+
+
 def problem_body(*, code: str, title: str, status_code: int, detail: str, **extra: Any) -> dict:
-    return {"type": code, "title": title, "status": status_code, "detail": detail, **extra}
+    return {
+        "type": problem_type_uri(code=code),
+        # v1 clients matched on the bare code in `type`; it stays here, unchanged.
+        "code": code,
+        "title": title,
+        "status": status_code,
+        "detail": detail,
+        **extra,
+    }
 
 
 def _problem(*, code: str, title: str, status_code: int, detail: str, **extra: Any) -> Response:
@@ -171,10 +202,72 @@ def internal_problem() -> dict:
     )
 
 
+# ---- The problem docs, served where every `type` points -----------------------------------
+
+_HEADING = re.compile(r"^(#{1,3}) (.+)$")
+
+
+def _inline(text: str) -> str:
+    """Escaped text with the Markdown the page uses: `code`, **strong**, [links](...)."""
+    text = html.escape(text, quote=False)
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    text = re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
+    # Links to other files of docs/ do not resolve here; their words stay.
+    return re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", text)
+
+
+@cache
+def problem_docs_html() -> str:
+    """docs/problems.md as a page with an anchor per code (`id` = the code).
+
+    The docs are the one source; this reads only the few constructs that file uses, so the
+    page needs no Markdown library.
+    """
+    parts = []
+    docs = settings.BASE_DIR / "docs" / "problems.md"
+    for block in docs.read_text(encoding="utf-8").split("\n\n"):
+        lines = [line.rstrip() for line in block.strip().splitlines()]
+        if not lines:
+            continue
+        heading = _HEADING.match(lines[0])
+        if heading and len(lines) == 1:
+            level, words = len(heading.group(1)), heading.group(2)
+            anchor = words.strip("`") if level == 2 else ""
+            attribute = f' id="{html.escape(anchor)}"' if anchor else ""
+            parts.append(f"<h{level}{attribute}>{_inline(words)}</h{level}>")
+        elif all(line.startswith("- ") or line.startswith("  ") for line in lines):
+            items: list[str] = []
+            for line in lines:
+                if line.startswith("- "):
+                    items.append(line[2:])
+                else:
+                    items[-1] += " " + line.strip()
+            parts.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
+        else:
+            parts.append(f"<p>{_inline(' '.join(lines))}</p>")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>Reunite API problem types</title></head><body><main>"
+        + "\n".join(parts)
+        + "</main></body></html>\n"
+    )
+
+
+@require_safe
+def problem_docs(request: HttpRequest) -> HttpResponse:
+    """GET /api/problems/: what each problem `type` means and what to do (public)."""
+    response = HttpResponse(problem_docs_html(), content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
 __all__ = [
     "ProblemOutput",
     "domain_problem",
     "internal_problem",
+    "problem_body",
+    "problem_docs",
     "problem_exception_handler",
+    "problem_type_uri",
     "status",
 ]

@@ -50,7 +50,7 @@ def test_session_api_call_without_second_factor_is_refused(reviewer):
     response = client.get("/api/v1/review/candidates/")
     assert response.status_code == 403
     problem = response.json()
-    assert problem["type"] == "second_factor_required"
+    assert problem["code"] == "second_factor_required"
     # Reviewers cannot hold an API key, so the message must not send them to one.
     assert "API key" not in problem["detail"]
     assert "/accounts/2fa/" in problem["detail"]

@@ -256,7 +256,7 @@ def test_bad_input_is_refused_with_its_reason_and_nothing_is_stored(
     assert response.status_code == status, response.content[:500]
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
-    assert body["type"] == code
+    assert body["code"] == code
     text = response.content.decode()
     assert "constraint" not in text.lower() and "_ordered" not in text
     if field is not None:

@@ -34,7 +34,7 @@ def test_bulk_with_one_corrupt_image_files_the_others(api_for, partner, same_per
     first, bad, third = body["results"]
     assert (first["status"], first["report"]["photos"][0]["status"]) == (201, "ready")
     assert bad["status"] == 400 and bad["report"] is None
-    assert (bad["error"]["type"], bad["error"]["photo_index"]) == ("photo_corrupt", 0)
+    assert (bad["error"]["code"], bad["error"]["photo_index"]) == ("photo_corrupt", 0)
     assert third["status"] == 201
     assert sorted(FoundReport.objects.values_list("external_ref", flat=True)) == ["B-1", "B-3"]
 
@@ -64,7 +64,7 @@ def test_each_item_gets_its_own_field_errors(api_for, partner):
     assert "estimated_age_max" in errors[0]["errors"]
     assert "found_on" in errors[1]["errors"]
     assert errors[2] is None
-    assert (errors[3]["type"], errors[3]["status"]) == ("photo_corrupt", 400)
+    assert (errors[3]["code"], errors[3]["status"]) == ("photo_corrupt", 400)
 
 
 def test_more_than_50_reports_is_refused_whole(api_for, partner):

@@ -28,7 +28,7 @@ def test_missing_birth_date_and_age_range_is_a_field_error(api_for, caseworker):
     response = api_for(caseworker).post("/api/v1/cases/", form, format="multipart")
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["type"] == "validation_error"
+    assert response.json()["code"] == "validation_error"
 
 
 def test_corrupt_photo_gets_a_specific_400_and_nothing_is_stored(api_for, caseworker, tmp_path):
@@ -39,7 +39,7 @@ def test_corrupt_photo_gets_a_specific_400_and_nothing_is_stored(api_for, casewo
             "/api/v1/cases/", {**CASE_FORM, "photos": [handle]}, format="multipart"
         )
     assert response.status_code == 400
-    assert response.json()["type"] == "photo_corrupt"
+    assert response.json()["code"] == "photo_corrupt"
     assert not MissingCase.objects.exists()
 
 
@@ -50,7 +50,7 @@ def test_wrong_type_gets_415(api_for, caseworker, tmp_path):
         response = api_for(caseworker).post(
             "/api/v1/cases/", {**CASE_FORM, "photos": [handle]}, format="multipart"
         )
-    assert (response.status_code, response.json()["type"]) == (415, "photo_unsupported_type")
+    assert (response.status_code, response.json()["code"]) == (415, "photo_unsupported_type")
 
 
 def test_huge_photo_gets_413(api_for, caseworker, tmp_path, settings):
@@ -61,7 +61,7 @@ def test_huge_photo_gets_413(api_for, caseworker, tmp_path, settings):
         response = api_for(caseworker).post(
             "/api/v1/cases/", {**CASE_FORM, "photos": [handle]}, format="multipart"
         )
-    assert (response.status_code, response.json()["type"]) == (413, "photo_too_large")
+    assert (response.status_code, response.json()["code"]) == (413, "photo_too_large")
 
 
 def test_oversized_request_is_refused_before_reading(client, settings):

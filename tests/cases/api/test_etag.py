@@ -21,7 +21,7 @@ def test_two_clients_patching_the_same_report_cannot_overwrite_each_other(api_fo
     assert changed.status_code == 200 and changed["ETag"] != read
     assert changed["ETag"] == first.get(url)["ETag"]
     assert stale.status_code == 412
-    assert stale.json()["type"] == "precondition_failed"
+    assert stale.json()["code"] == "precondition_failed"
     assert FoundReport.objects.get(pk=report.pk).found_place == "North shelter"
     # Read again, then the change goes through; without If-Match nothing is checked.
     fresh = second.get(url)["ETag"]

@@ -2,6 +2,8 @@
 
 import pytest
 
+from cases.api import filters
+from cases.models import MissingCase
 from tests.factories import FoundReportFactory, MissingCaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,20 +42,73 @@ def test_the_schema_documents_the_filters(client):
         assert {"status", "external_ref", "created_after", "created_before"} <= names
 
 
-def test_pages_are_asked_for_with_limit_and_followed_by_the_link_header(api_for, partner):
-    made = sorted(FoundReportFactory(created_by=partner).pk for _ in range(5))
-    client = api_for(partner)
-    assert len(client.get("/api/v1/found-reports/").json()) == 5  # no limit: every record
-
-    seen, url, pages = [], "/api/v1/found-reports/?limit=2&status=active", 0
+def _follow(client, url):
+    """Every record, following `Link: rel="next"` from `url` to the last page."""
+    seen, pages, totals = [], 0, set()
     while url:
         answer = client.get(url)
-        assert answer.status_code == 200
+        assert answer.status_code == 200, answer.content
         seen += [r["id"] for r in answer.json()]
         pages += 1
+        totals.add(answer["X-Total-Count"])
         link = answer.get("Link")
+        assert link is None or link.endswith('rel="next"')
         url = link[1 : link.index(">")] if link else None
-        assert link is None or (link.endswith('rel="next"') and "status=active" in link)
+    return seen, pages, totals
 
-    assert (seen, pages) == (made, 3)
+
+def test_following_next_pages_reaches_every_record_once(api_for, partner):
+    made = sorted(FoundReportFactory(created_by=partner).pk for _ in range(5))
+    client = api_for(partner)
+    whole = client.get("/api/v1/found-reports/")
+    assert [r["id"] for r in whole.json()] == made and "Link" not in whole  # one page
+    assert whole["X-Total-Count"] == "5"
+
+    seen, pages, totals = _follow(client, "/api/v1/found-reports/?limit=2")
+
+    assert (seen, pages, totals) == (made, 3, {"5"})
+
+
+def test_no_list_answers_more_than_its_bound(api_for, partner):
+    FoundReportFactory.create_batch(filters.PAGE_SIZE_DEFAULT + 1, created_by=partner)
+    client = api_for(partner)
+
+    default = client.get("/api/v1/found-reports/")
+
+    assert len(default.json()) == filters.PAGE_SIZE_DEFAULT
+    assert default["X-Total-Count"] == str(filters.PAGE_SIZE_DEFAULT + 1)
+    assert 'rel="next"' in default["Link"]
+    rest, pages, _ = _follow(client, default["Link"][1 : default["Link"].index(">")])
+    assert (len(rest), pages) == (1, 1)
+    too_many = client.get("/api/v1/found-reports/", {"limit": filters.PAGE_SIZE_MAX + 1})
+    assert too_many.status_code == 400 and "limit" in too_many.json()["errors"]
     assert client.get("/api/v1/found-reports/", {"limit": 0}).status_code == 400
+
+
+def test_filters_hold_on_every_page(api_for, caseworker):
+    wanted = sorted(MissingCaseFactory(created_by=caseworker).pk for _ in range(5))
+    closed = MissingCaseFactory(created_by=caseworker)
+    MissingCase.objects.filter(pk=closed.pk).update(status="closed")
+    client = api_for(caseworker)
+
+    seen, pages, totals = _follow(client, "/api/v1/cases/?status=open&limit=2")
+
+    assert (seen, pages, totals) == (wanted, 3, {"5"})
+    first = client.get("/api/v1/cases/", {"status": "open", "limit": 2})
+    assert "status=open" in first["Link"] and "limit=2" in first["Link"]
+    assert _follow(client, "/api/v1/cases/?status=closed&limit=2")[0] == [closed.pk]
+
+
+def test_the_schema_documents_the_bound_and_the_page_headers(client):
+    schema = client.get("/api/schema/", {"format": "json"}).json()
+    for path in ("/api/v1/found-reports/", "/api/v1/cases/"):
+        operation = schema["paths"][path]["get"]
+        (limit,) = [p for p in operation["parameters"] if p["name"] == "limit"]
+        assert limit["schema"]["default"] == filters.PAGE_SIZE_DEFAULT
+        assert limit["schema"]["maximum"] == filters.PAGE_SIZE_MAX
+        headers = operation["responses"]["200"]["headers"]
+        assert {"Link", "X-Total-Count"} <= set(headers)
+        assert (
+            operation["responses"]["200"]["content"]["application/json"]["schema"]["type"]
+            == "array"
+        )

@@ -41,9 +41,13 @@ def test_import_answers_a_result_per_person_and_a_retry_files_nothing(api_for, p
 
     assert first.status_code == 200, first.content
     assert (first.json()["created"], first.json()["failed"]) == (1, 1)
-    bad = first.json()["results"][1]
-    assert bad["status"] == 400 and bad["error"]["type"] == "validation_error"
+    assert first.json()["skipped"] == 1 and first.json()["detail"].startswith("1 of 2 ")
+    good, bad = first.json()["results"]
+    assert (good["outcome"], good["reason"]) == ("created", None)
+    assert bad["status"] == 400 and bad["error"]["code"] == "validation_error"
+    assert bad["outcome"] == "skipped" and "give age or date_of_birth" in bad["reason"]
     assert again.json()["existing"] == 1 and again.json()["created"] == 0
+    assert again.json()["results"][0]["outcome"] == "existing"
     assert FoundReport.objects.filter(organisation=partner.organisation).count() == 1
 
 
@@ -51,7 +55,7 @@ def test_import_refuses_invalid_documents_and_other_content_types(api_for, partn
     client = api_for(partner)
     invalid = client.post("/api/v1/pfif/import/", b"<pfif/>", content_type=XML)
     assert invalid.status_code == 400
-    assert invalid.json()["type"] == "pfif_invalid"
+    assert invalid.json()["code"] == "pfif_invalid"
     as_json = client.post("/api/v1/pfif/import/", {"a": 1}, format="json")
     assert as_json.status_code == 415
     cases = client.post("/api/v1/pfif/import/?kind=case", document(person_xml()), content_type=XML)

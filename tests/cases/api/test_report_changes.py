@@ -83,7 +83,7 @@ def test_a_withdrawn_report_takes_no_photos_or_changes(filed, same_person_pair):
         response = client.post(
             f"/api/v1/found-reports/{body['id']}/photos/", {"image": handle}, format="multipart"
         )
-    assert (response.status_code, response.json()["type"]) == (409, "report_not_active")
+    assert (response.status_code, response.json()["code"]) == (409, "report_not_active")
     response = client.patch(f"/api/v1/found-reports/{body['id']}/", {"notes": "x"}, format="json")
     assert response.status_code == 409
 

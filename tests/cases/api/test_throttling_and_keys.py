@@ -22,7 +22,7 @@ def test_a_client_over_its_rate_gets_429_with_retry_after(api_for, partner, low_
     statuses = [client.get("/api/v1/found-reports/").status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     response = client.get("/api/v1/found-reports/")
-    assert response.json()["type"] == "throttled"
+    assert response.json()["code"] == "throttled"
     assert int(response["Retry-After"]) > 0
     # Each key has its own budget.
     assert api_for(partner).get("/api/v1/found-reports/").status_code == 200
@@ -47,7 +47,7 @@ def test_a_revoked_key_is_refused(client, partner):
     apikey_revoke(api_key=api_key, revoked_by=None)
     response = client.get("/api/v1/found-reports/", **auth)
     assert response.status_code == 401
-    assert response.json()["type"] == "authentication_failed"
+    assert response.json()["code"] == "authentication_failed"
 
 
 def test_keys_are_stored_only_as_hashes_and_record_last_use(client, partner):

@@ -40,7 +40,7 @@ def test_the_same_key_with_a_different_body_is_refused_with_422(api_for, partner
     other = {**REPORT_FORM, "external_ref": "HS-OTHER"}
     response = client.post("/api/v1/found-reports/", other, **key)
     assert response.status_code == 422
-    assert response.json()["type"] == "idempotency_key_reused"
+    assert response.json()["code"] == "idempotency_key_reused"
     assert FoundReport.objects.count() == 1
 
 
@@ -144,7 +144,7 @@ def test_a_forbidden_role_gets_403_even_with_an_invalid_body(
     client = api_for(user) if user.role in ("partner", "caseworker") else api_client_verified(user)
     response = client.post(url, body, format="json")
     assert response.status_code == 403
-    assert response.json()["type"] == "permission_denied"
+    assert response.json()["code"] == "permission_denied"
 
 
 def test_idempotency_keys_expire_after_the_documented_window(settings, api_for, partner):

@@ -15,16 +15,19 @@ from django.http import Http404
 from lxml import etree
 
 from cases.models import AuditEvent, FoundReport, MissingCase, Photo, User
+from cases.partners import pfif as pfif_module
 from cases.partners.pfif import (
     NS,
     PfifInvalid,
     PfifTooLarge,
     case_pfif_export,
     pfif_import,
+    pfif_import_document,
     pfif_parse,
 )
 from cases.records.services import PhotoUpload, case_create
 from cases.records.storage import photo_file_read
+from reunite.kernel.errors import InvalidInput
 from reunite.kernel.errors import NotAllowed as PermissionDenied
 from tests.factories import UserFactory
 from tests.support.data import CASE_FIELDS, textured_photo
@@ -190,19 +193,90 @@ def test_one_invalid_person_does_not_sink_the_others(partner):
     assert FoundReport.objects.count() == 1
 
 
+def test_a_person_that_breaks_the_schema_is_skipped_and_the_others_are_filed(partner):
+    no_name = "<pfif:person><pfif:person_record_id>x/1</pfif:person_record_id></pfif:person>"
+    bad_sex = person_xml("ngo.example.org/bad-sex").replace(">female<", ">f<")
+    data = document(no_name, bad_sex, person_xml("ngo.example.org/ok"))
+
+    imported = pfif_import_document(user=partner, data=data)
+
+    no_name_result, bad_sex_result, ok = imported.results
+    assert isinstance(no_name_result.error, PfifInvalid)
+    assert no_name_result.reason.endswith("the person has no full_name.")
+    assert isinstance(bad_sex_result.error, PfifInvalid)
+    assert "line 1:" in bad_sex_result.reason and "'f'" in bad_sex_result.reason
+    assert ok.error is None and ok.created
+    assert list(FoundReport.objects.values_list("external_ref", flat=True)) == [
+        "ngo.example.org/ok"
+    ]
+    event = AuditEvent.objects.get(action="pfif.imported")
+    assert (event.data["created"], event.data["skipped"]) == (1, 2)
+    assert event.data["skipped_person_record_ids"] == ["x/1", "ngo.example.org/bad-sex"]
+    with pytest.raises(PfifInvalid, match="no full_name"):
+        pfif_parse(data=data)  # a strict reader (exports, tests) still refuses it whole
+
+
+def test_unreadable_notes_and_notes_without_their_person_are_left_out_with_why(partner):
+    broken_note = (
+        "<pfif:note><pfif:note_record_id>ngo.example.org/p1.n2</pfif:note_record_id>"
+        "<pfif:source_date>yesterday</pfif:source_date><pfif:text>Later.</pfif:text></pfif:note>"
+    )
+    orphan = (
+        "<pfif:note><pfif:note_record_id>elsewhere/n9</pfif:note_record_id>"
+        "<pfif:person_record_id>elsewhere/p9</pfif:person_record_id>"
+        "<pfif:source_date>2025-06-01T10:00:00Z</pfif:source_date>"
+        "<pfif:text>Seen.</pfif:text></pfif:note>"
+    )
+    data = document(person_xml("ngo.example.org/p1", extra=broken_note), orphan)
+
+    imported = pfif_import_document(user=partner, data=data)
+
+    (result,) = imported.results
+    assert result.error is None and result.created
+    skipped = {(n.note_record_id, n.person_record_id): n.reason for n in imported.notes_skipped}
+    assert set(skipped) == {
+        ("ngo.example.org/p1.n2", "ngo.example.org/p1"),
+        ("elsewhere/n9", "elsewhere/p9"),
+    }
+    assert "'yesterday'" in skipped[("ngo.example.org/p1.n2", "ngo.example.org/p1")]
+    assert skipped[("elsewhere/n9", "elsewhere/p9")] == "its person is not in this document."
+    assert any(w.startswith("note ngo.example.org/p1.n2 skipped:") for w in result.warnings)
+    assert "Later." not in FoundReport.objects.get().notes
+
+
+def test_each_person_is_filed_in_its_own_transaction(partner, monkeypatch):
+    real = pfif_module.report_create_idempotent
+
+    def files_then_fails(**kwargs):
+        report, created = real(**kwargs)
+        if kwargs["external_ref"] == "ngo.example.org/half":
+            raise InvalidInput({"notes": "Failed after the report was written."})
+        return report, created
+
+    monkeypatch.setattr(pfif_module, "report_create_idempotent", files_then_fails)
+    data = document(person_xml("ngo.example.org/half"), person_xml("ngo.example.org/whole"))
+
+    half, whole = pfif_import(user=partner, data=data)
+
+    assert half.reason == "notes: Failed after the report was written." and whole.created
+    # Nothing of the failed person stayed: its report was rolled back with it.
+    assert list(FoundReport.objects.values_list("external_ref", flat=True)) == [
+        "ngo.example.org/whole"
+    ]
+
+
 @pytest.mark.parametrize(
     "data",
     [
         b"not xml",
-        document("<pfif:person><pfif:person_record_id>x/1</pfif:person_record_id></pfif:person>"),
         b'<pfif xmlns="http://zesty.ca/pfif/1.3"/>',
         b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY e "x">]><pfif:pfif xmlns:pfif="'
         + NS.encode()
         + b'"/>',
     ],
-    ids=["not-xml", "no-full-name", "other-version", "doctype"],
+    ids=["not-xml", "other-version", "doctype"],
 )
-def test_documents_that_are_not_valid_pfif_1_4_are_refused(partner, data):
+def test_documents_that_cannot_be_read_as_pfif_1_4_are_refused_whole(partner, data):
     with pytest.raises(PfifInvalid):
         pfif_import(user=partner, data=data)
     assert FoundReport.objects.count() == 0

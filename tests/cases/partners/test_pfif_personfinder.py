@@ -7,15 +7,24 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from cases.models import FoundReport, MissingCase, User
-from cases.partners.pfif import NS, PfifInvalid, case_pfif_export, pfif_import, pfif_read
+from cases.models import AuditEvent, FoundReport, MissingCase, User
+from cases.partners.pfif import (
+    NS,
+    PfifInvalid,
+    case_pfif_export,
+    pfif_import,
+    pfif_import_document,
+    pfif_read,
+)
 from tests.cases.partners.test_pfif import case, document, person_xml  # noqa: F401
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 FEED = Path(__file__).with_name("personfinder") / "test.pfif-1.4.xml"
-# The feed's person is an adult (35-45, born 1970); Reunite takes children only (issue 23).
+# The feed's person is an adult (35-45, born 1970); Reunite files children only (issue 23),
+# so the unmodified feed imports with that person skipped, and the format is also tested
+# on a copy whose person is made a child.
 ADULT = (b"<pfif:date_of_birth>1970-01<", b"<pfif:age>35-45<")
 CHILD = (b"<pfif:date_of_birth>1992-01<", b"<pfif:age>7-9<")
 
@@ -29,9 +38,38 @@ def _child_feed() -> bytes:
     return data
 
 
-def test_person_finders_feed_of_an_adult_is_refused_in_words(caseworker):
+ADULT_REASON = (
+    "age: The person is an adult (age 35-45): Reunite files only children under 18, so this "
+    "record is skipped."
+)
+
+
+def test_person_finders_unmodified_1_4_test_feed_imports_and_skips_the_adult(api_for, partner):
+    """The acceptance of issue 27: the feed as Person Finder publishes it is accepted, and
+    its one person, an adult, is skipped with the reason; nothing of it is stored."""
+    response = api_for(partner).post(
+        "/api/v1/pfif/import/", FEED.read_bytes(), content_type="text/xml; charset=utf-8"
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["created"], body["existing"], body["skipped"], body["failed"]) == (0, 0, 1, 1)
+    assert body["detail"].startswith("Nothing was imported: every person record (1) was skipped")
+    (row,) = body["results"]
+    assert row["person_record_id"] == "test.google.com/person.21009"
+    assert (row["outcome"], row["reason"]) == ("skipped", ADULT_REASON)
+    assert (row["status"], row["error"]["code"], row["id"]) == (400, "validation_error", None)
+    assert row["error"]["errors"] == {"age": [ADULT_REASON.removeprefix("age: ")]}
+    assert len([w for w in row["warnings"] if "no author_name" in w]) == 2
+    assert body["notes_skipped"] == []  # the adult's notes go with it
+    assert not FoundReport.objects.exists()
+    audit = AuditEvent.objects.get(action="pfif.imported")
+    assert audit.data["skipped_person_record_ids"] == ["test.google.com/person.21009"]
+
+
+def test_person_finders_feed_as_cases_skips_the_adult_too(caseworker):
     (result,) = pfif_import(user=caseworker, data=FEED.read_bytes(), kind="case")
-    assert "Reunite is for children" in str(result.error)
+    assert result.reason == ADULT_REASON
     assert not MissingCase.objects.exists()
 
 
@@ -87,14 +125,24 @@ def test_elements_of_other_namespaces_are_ignored_and_reported(partner):
     ("old", "new", "why"),
     [
         (b"<pfif:sex>female</pfif:sex>", b"<pfif:sex>female</pfif:sex>" * 2, "sex twice"),
-        (b"<pfif:text>Found alone, unhurt.</pfif:text>", b"", "no text"),
         (b"<pfif:full_name>Test Child</pfif:full_name>", b"", "no full_name"),
     ],
 )
 def test_free_order_still_needs_each_required_field_once(partner, old, new, why):
     data = document(person_xml()).replace(old, new)
-    with pytest.raises(PfifInvalid, match=why):
-        pfif_import(user=partner, data=data)
+    (result,) = pfif_import(user=partner, data=data)
+    assert isinstance(result.error, PfifInvalid) and result.reason.endswith(f"has {why}.")
+    assert not FoundReport.objects.exists()
+
+
+def test_a_note_without_its_required_text_is_left_out(partner):
+    data = document(person_xml()).replace(b"<pfif:text>Found alone, unhurt.</pfif:text>", b"")
+    imported = pfif_import_document(user=partner, data=data)
+    (note,) = imported.notes_skipped
+    assert note.reason.endswith("the note has no text.")
+    # Its place went with it, and a report needs one: the person is skipped, saying why.
+    (result,) = imported.results
+    assert "found_place" in result.reason
 
 
 def _as_person_finder_reads_it(data: bytes) -> dict[str, str]:

@@ -36,7 +36,7 @@ def test_api_paths_keep_problem_json_for_404(client):
     response = client.get("/api/nowhere/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
-    assert json.loads(response.content)["type"] == "not_found"
+    assert json.loads(response.content)["code"] == "not_found"
 
 
 def test_a_forbidden_page_is_the_branded_403_with_sign_out(client, caseworker):

@@ -165,7 +165,7 @@ def test_ten_uploads_of_it_at_once_get_clear_answers_and_no_5xx(api_for, casewor
     assert [status for status, _ in answers if status >= 500] == []
     stored = [body for status, body in answers if status == 201]
     for status, body in answers:
-        assert status == 201 or body["type"] in ("photo_too_large_decoded",), body
+        assert status == 201 or body["code"] in ("photo_too_large_decoded",), body
     # Stored ones were processed: a flat photo has no face, said in words.
     for photo in Photo.objects.filter(case_id__in=[body["id"] for body in stored]):
         assert photo.status == Photo.Status.REJECTED and photo.rejection_code == "no_face"
@@ -187,5 +187,5 @@ def test_a_busy_process_answers_503_with_retry_after(api_for, caseworker, settin
             "/api/v1/cases/", {**CASE_FORM, "photos": [photo]}, format="multipart"
         )
     assert response.status_code == 503
-    assert response.json()["type"] == "photo_decoding_busy"
+    assert response.json()["code"] == "photo_decoding_busy"
     assert int(response["Retry-After"]) >= 1

@@ -81,7 +81,7 @@ def test_api_answers_429_daily_limit_reached(api_for, partner):
     assert response.status_code == 429
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
-    assert body["type"] == "daily_limit_reached" and body["limit"] == 0
+    assert body["code"] == "daily_limit_reached" and body["limit"] == 0
     assert int(response["Retry-After"]) > 0
 
 

@@ -41,7 +41,7 @@ def _case(api, **changes):
 def _refused(response, field: str, words: str) -> None:
     assert response.status_code == 400, response.content[:400]
     problem = response.json()
-    assert problem["type"] == "validation_error"
+    assert problem["code"] == "validation_error"
     assert words in str(problem["errors"][field]), problem
 
 
