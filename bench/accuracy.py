@@ -153,7 +153,7 @@ def main() -> None:
         rule=rule,
     )
     print(
-        f"\nAs shipped (profile {profile.name}, space {profile.model_name}, each pair at its "
+        f"\nAs shipped (profile {profile.name}, space {profile.space}, each pair at its "
         f"own threshold, every photo taken as an adult's): the child is among the candidates "
         f"for {reach['child_among_candidates']:.1%} of {reach['reports']} reports, with "
         f"{reach['false_per_10k_faces']:.1f} false candidates per 10,000 gallery faces "

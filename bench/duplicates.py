@@ -58,15 +58,15 @@ def main() -> None:
         from matching.index import sync as face_index
         from matching.index.queries import embedding_index_searches
         from matching.models import Embedding
-        from matching.spaces.active import generation_active
+        from matching.spaces.active import space_active
 
         with connection.cursor() as cursor:
             cursor.execute(
                 "TRUNCATE matching_duplicate, matching_candidate, matching_embedding, "
-                "matching_face, cases_photo, matching_embeddinggeneration RESTART IDENTITY "
+                "matching_face, cases_photo, matching_embeddingspace RESTART IDENTITY "
                 "CASCADE"
             )
-        space = generation_active().space
+        space = space_active().name
         user, case, report = owners()
         rng = np.random.default_rng(20261129)
         print(f"faiss {faiss.__version__}, {os.cpu_count()} CPUs, space {space}, {DIM}-d.")
@@ -87,7 +87,7 @@ def main() -> None:
                 cursor.execute("ANALYZE")
             face_index.index_forget_cache()
             for side in ("case", "report"):
-                face_index.index_rebuild(model_name=space, side=side, dim=DIM)
+                face_index.index_rebuild(space=space, side=side, dim=DIM)
             print(f"\nN = {n:,} faces a side", flush=True)
 
             cross, both, record, full = (np.empty(args.steps) for _ in range(4))

@@ -92,7 +92,7 @@ def rows_add(*, side: str, vectors: np.ndarray, owner, user, space: str) -> list
         )
         face_ids = sorted(r[0] for r in cursor.fetchall())
         with cursor.cursor.copy(
-            "COPY matching_embedding (face_id, side, model_name, model_version, vector, "
+            "COPY matching_embedding (face_id, side, space, model_version, vector, "
             "created_at) FROM STDIN"
         ) as copy:
             for face_id, vector in zip(face_ids, vectors, strict=True):
@@ -169,16 +169,16 @@ def main() -> None:
         from matching.index import sync as face_index
         from matching.index.queries import embedding_index_searches
         from matching.models import Embedding
-        from matching.spaces.active import generation_active
+        from matching.spaces.active import space_active
         from matching.spaces.calibration import search_floor
 
         if not args.reuse:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "TRUNCATE matching_embedding, matching_face, cases_photo, "
-                    "matching_embeddinggeneration RESTART IDENTITY CASCADE"
+                    "matching_embeddingspace RESTART IDENTITY CASCADE"
                 )
-        space = generation_active().space
+        space = space_active().name
         user, case, report = owners()
         real, _ = lfw_vectors(args.descriptors)
         faces = FaceLike(real)
@@ -208,7 +208,7 @@ def main() -> None:
             face_index.index_forget_cache()
             before = rss_mb()
             start = time.perf_counter()
-            built = face_index.index_rebuild(model_name=space, side="case", dim=real.shape[1])
+            built = face_index.index_rebuild(space=space, side="case", dim=real.shape[1])
             took = time.perf_counter() - start
             print(
                 f"  rebuild one side from rows: {took:.1f} s = {took / n * 1e6:.1f} s per "
@@ -217,10 +217,10 @@ def main() -> None:
                 flush=True,
             )
             del built
-            face_index.index_rebuild(model_name=space, side="report", dim=real.shape[1])
+            face_index.index_rebuild(space=space, side="report", dim=real.shape[1])
             start = time.perf_counter()
             for side in ("case", "report"):
-                face_index.index_get(model_name=space, side=side, dim=real.shape[1])
+                face_index.index_get(space=space, side=side, dim=real.shape[1])
             print(
                 f"  load both sides in a fresh process (read + full reconcile): "
                 f"{time.perf_counter() - start:.1f} s",
@@ -254,7 +254,7 @@ def main() -> None:
                 parts.print()
             start = time.perf_counter()
             with face_index.index_writer_lock(space):
-                face_index.index_snapshot(model_name=space, side="case")
+                face_index.index_snapshot(space=space, side="case")
             print(
                 f"  one snapshot (full reconcile + write): {time.perf_counter() - start:.1f} s "
                 f"(every {settings.FACE_INDEX_SNAPSHOT_EVERY:,} changes or "

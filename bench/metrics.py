@@ -64,10 +64,10 @@ def rows_fill(*, n: int) -> None:
     from django.db import connection, transaction
 
     from cases.models import WebhookEndpoint
-    from matching.spaces.active import generation_active
+    from matching.spaces.active import space_active
     from tests.factories import FoundReportFactory, MissingCaseFactory, UserFactory
 
-    space = generation_active().space
+    space = space_active().name
     user = UserFactory(username="bench")
     case = MissingCaseFactory(created_by=user)
     report = FoundReportFactory(created_by=user)
@@ -102,7 +102,7 @@ def rows_fill(*, n: int) -> None:
                     WHERE status = 'ready'
                     RETURNING id
                 )
-                INSERT INTO matching_embedding (face_id, side, model_name, model_version,
+                INSERT INTO matching_embedding (face_id, side, space, model_version,
                     vector, created_at, indexed_at, searched_at)
                 SELECT id, %s, %s, 'bench', '\\x00'::bytea, now(), now(), now() FROM faces
                 """,  # noqa: S608 (our own constant, no input)
@@ -123,7 +123,7 @@ def rows_fill(*, n: int) -> None:
         _copies(row=report, count=pairs)
         cursor.execute(
             """
-            INSERT INTO matching_candidate (case_id, found_report_id, status, model_name,
+            INSERT INTO matching_candidate (case_id, found_report_id, status, space,
                 threshold, best_score, best_case_face_id, best_report_face_id,
                 agreeing_pairs, profile, evidence_score, compatibility, held_back,
                 hold_reasons, created_at, updated_at)

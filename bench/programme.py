@@ -111,7 +111,7 @@ JOIN (SELECT id, created_at, organisation_id, created_by_id,
 SELECT 0, 10, 10, 100, 100, 1, true, p.id FROM cases_photo p
 WHERE p.file IN (SELECT 'bench/c' || i FROM generate_series(1, %(c)s) i
                  UNION ALL SELECT 'bench/r' || i FROM generate_series(1, %(c)s) i)''',
-f'''INSERT INTO matching_candidate (status, model_name, threshold, best_score, agreeing_pairs,
+f'''INSERT INTO matching_candidate (status, space, threshold, best_score, agreeing_pairs,
   created_at, updated_at, case_id, found_report_id, best_case_face_id, best_report_face_id,
   compatibility, evidence_score, held_back, hold_reasons, profile, reunification_stage,
   age_cell, age_gap_years)

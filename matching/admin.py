@@ -12,7 +12,7 @@ from matching.models import (
     DisputeResolution,
     Duplicate,
     Embedding,
-    EmbeddingGeneration,
+    EmbeddingSpace,
     Face,
     ReunificationStep,
     ReviewDecision,
@@ -71,14 +71,14 @@ class FaceAdmin(ReadOnlyAdmin):
 
 @admin.register(Embedding)
 class EmbeddingAdmin(ReadOnlyAdmin):
-    list_display = ["id", "face", "side", "model_name", "indexed_at"]
-    list_filter = ["model_name", "side"]
+    list_display = ["id", "face", "side", "space", "indexed_at"]
+    list_filter = ["space", "side"]
     # The vector is binary and means nothing to a person.
     exclude = ["vector"]
 
 
-@admin.register(EmbeddingGeneration)
-class EmbeddingGenerationAdmin(ReadOnlyAdmin):
-    """Generations change only through `manage.py reembed`, which audits it."""
+@admin.register(EmbeddingSpace)
+class EmbeddingSpaceAdmin(ReadOnlyAdmin):
+    """Spaces change only through `manage.py reembed`, which audits it."""
 
-    list_display = ["space", "status", "profile", "activated_at", "retired_at"]
+    list_display = ["name", "status", "profile", "activated_at", "retired_at"]

@@ -37,10 +37,10 @@ class Face(models.Model):
         return f"Face {self.ordinal} of photo {self.photo_id}"
 
 
-class EmbeddingGeneration(models.Model):
-    """One embedding space (model_name of its embeddings) and whether matching uses it.
+class EmbeddingSpace(models.Model):
+    """One embedding space (space of its embeddings) and whether matching uses it.
 
-    Exactly one generation is active: photos are embedded into it and searched in its index.
+    Exactly one space is active: photos are embedded into it and searched in its index.
     While another is being built (after a model change) new photos are embedded into both,
     and `manage.py reembed` fills in the rest; the switch-over is one audited step.
     """
@@ -50,7 +50,7 @@ class EmbeddingGeneration(models.Model):
         ACTIVE = "active", "In use"
         RETIRED = "retired", "Retired"
 
-    space = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=64, unique=True)
     # The calibration profile (matching/profiles/) that defines the space and its thresholds.
     profile = models.CharField(max_length=200)
     model_version = models.CharField(max_length=400, blank=True)
@@ -76,7 +76,7 @@ class EmbeddingGeneration(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.space} ({self.status})"
+        return f"{self.name} ({self.status})"
 
 
 class Embedding(models.Model):
@@ -84,7 +84,7 @@ class Embedding(models.Model):
 
     face = models.ForeignKey(Face, on_delete=models.CASCADE, related_name="embeddings")
     side = models.CharField(max_length=8, choices=Photo.Side.choices)
-    model_name = models.CharField(max_length=64)
+    space = models.CharField(max_length=64)
     model_version = models.CharField(max_length=400)
     vector = models.BinaryField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -93,12 +93,12 @@ class Embedding(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["face", "model_name"], name="one_embedding_per_model"),
+            models.UniqueConstraint(fields=["face", "space"], name="one_embedding_per_space"),
         ]
-        indexes = [models.Index(fields=["model_name", "side"])]
+        indexes = [models.Index(fields=["space", "side"], name="embedding_space_side")]
 
     def __str__(self) -> str:
-        return f"Embedding of face {self.face_id} ({self.model_name})"
+        return f"Embedding of face {self.face_id} ({self.space})"
 
     def as_array(self) -> np.ndarray:
         return np.frombuffer(bytes(self.vector), dtype=np.float32)
@@ -133,7 +133,7 @@ class Candidate(models.Model):
         FoundReport, on_delete=models.CASCADE, related_name="candidates"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    model_name = models.CharField(max_length=64)
+    space = models.CharField(max_length=64)
     threshold = models.FloatField()
     # Cosine similarity; higher means more alike. Not a probability.
     best_score = models.FloatField()

@@ -17,34 +17,34 @@ from matching.models import (
     Candidate,
     Duplicate,
     Embedding,
-    EmbeddingGeneration,
+    EmbeddingSpace,
     Face,
     ReunificationStage,
     ReunificationStep,
 )
 
 
-def _live_embeddings(*, model_name: str, side: str) -> QuerySet[Embedding]:
+def _live_embeddings(*, space: str, side: str) -> QuerySet[Embedding]:
     """Embeddings that may be searched: selected faces of ready photos of live records."""
     # A subquery, not a join: PostgreSQL misjudged the join's outer rows as one and read a
     # million faces by nested loops (11 s at 1M a side, 3.6 s this way).
     withdrawn = FoundReport.objects.filter(status=FoundReport.Status.WITHDRAWN)
     return Embedding.objects.filter(
-        model_name=model_name,
+        space=space,
         side=side,
         face__is_selected=True,
         face__photo__status=Photo.Status.READY,
     ).exclude(face__photo__found_report__in=withdrawn)
 
 
-def embedding_face_ids(*, model_name: str, side: str) -> set[int]:
-    return set(_live_embeddings(model_name=model_name, side=side).values_list("face_id", flat=True))
+def embedding_face_ids(*, space: str, side: str) -> set[int]:
+    return set(_live_embeddings(space=space, side=side).values_list("face_id", flat=True))
 
 
 def embedding_vectors(
-    *, model_name: str, side: str, face_ids: Iterable[int] | None = None
+    *, space: str, side: str, face_ids: Iterable[int] | None = None
 ) -> Iterator[tuple[int, np.ndarray]]:
-    rows = _live_embeddings(model_name=model_name, side=side)
+    rows = _live_embeddings(space=space, side=side)
     if face_ids is not None:
         rows = rows.filter(face_id__in=list(face_ids))
     for face_id, vector in rows.values_list("face_id", "vector").iterator(chunk_size=5000):
@@ -194,9 +194,9 @@ def dispute_list(*, user: User) -> QuerySet[Candidate]:
     )
 
 
-def gallery_size(*, model_name: str, side: str) -> int:
+def gallery_size(*, space: str, side: str) -> int:
     """How many faces one search on `side` compares against (for expected false candidates)."""
-    return _live_embeddings(model_name=model_name, side=side).count()
+    return _live_embeddings(space=space, side=side).count()
 
 
 def photo_viewable_by_reviewer(*, user: User, photo: Photo) -> bool:
@@ -223,7 +223,7 @@ def faces_to_embed(*, space: str) -> QuerySet[Face]:
     return (
         Face.objects.filter(is_selected=True, photo__status=Photo.Status.READY)
         .exclude(photo__found_report__status=FoundReport.Status.WITHDRAWN)
-        .exclude(embeddings__model_name=space)
+        .exclude(embeddings__space=space)
         .order_by("pk")
     )
 
@@ -244,18 +244,18 @@ class GenerationProgress:
         return self.missing == 0
 
 
-def generation_progress(*, space: str) -> GenerationProgress:
-    generation = EmbeddingGeneration.objects.get(space=space)
+def space_progress(*, space: str) -> GenerationProgress:
+    embedding_space = EmbeddingSpace.objects.get(name=space)
     embedded = (
         Embedding.objects.filter(
-            model_name=space, face__is_selected=True, face__photo__status=Photo.Status.READY
+            space=space, face__is_selected=True, face__photo__status=Photo.Status.READY
         )
         .exclude(face__photo__found_report__status=FoundReport.Status.WITHDRAWN)
         .count()
     )
     return GenerationProgress(
         space=space,
-        status=generation.status,
+        status=embedding_space.status,
         embedded=embedded,
         missing=faces_to_embed(space=space).count(),
     )
@@ -279,10 +279,10 @@ def _bulk_read() -> Iterator[None]:
 
 
 def embedding_vector_batches(
-    *, model_name: str, side: str, face_ids: Iterable[int] | None = None, size: int = 20_000
+    *, space: str, side: str, face_ids: Iterable[int] | None = None, size: int = 20_000
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One side's searchable (face ids, vectors) in batches: a full rebuild's reads."""
-    rows = _live_embeddings(model_name=model_name, side=side)
+    rows = _live_embeddings(space=space, side=side)
     if face_ids is not None:
         rows = rows.filter(face_id__in=list(face_ids))
     ids: list[int] = []
@@ -304,9 +304,9 @@ def _vector_batch(ids: list[int], blobs: list[bytes]) -> tuple[np.ndarray, np.nd
     return np.asarray(ids, dtype=np.int64), vectors
 
 
-def embedding_live_face_ids(*, model_name: str, side: str) -> np.ndarray:
+def embedding_live_face_ids(*, space: str, side: str) -> np.ndarray:
     """Face ids of one side's searchable embeddings, as int64 (a full reconcile's reads)."""
-    ids = _live_embeddings(model_name=model_name, side=side).values_list("face_id", flat=True)
+    ids = _live_embeddings(space=space, side=side).values_list("face_id", flat=True)
     with _bulk_read():
         return np.fromiter(ids.iterator(chunk_size=50_000), dtype=np.int64)
 
@@ -314,17 +314,17 @@ def embedding_live_face_ids(*, model_name: str, side: str) -> np.ndarray:
 def embedding_log_since(
     *, after_pk: int, also: Iterable[int] = ()
 ) -> list[tuple[int, str, str, int]]:
-    """(pk, model_name, side, face_id) of every embedding row after `after_pk`, and `also`."""
+    """(pk, space, side, face_id) of every embedding row after `after_pk`, and `also`."""
     rows = Embedding.objects.filter(pk__gt=after_pk)
     also = list(also)
     if also:
         rows = rows.union(Embedding.objects.filter(pk__in=also))
-    return sorted(rows.values_list("pk", "model_name", "side", "face_id"))
+    return sorted(rows.values_list("pk", "space", "side", "face_id"))
 
 
-def embedding_live_among(*, model_name: str, side: str, face_ids: Iterable[int]) -> set[int]:
+def embedding_live_among(*, space: str, side: str, face_ids: Iterable[int]) -> set[int]:
     """Which of these faces are searchable on this side."""
-    rows = _live_embeddings(model_name=model_name, side=side).filter(face_id__in=list(face_ids))
+    rows = _live_embeddings(space=space, side=side).filter(face_id__in=list(face_ids))
     return set(rows.values_list("face_id", flat=True))
 
 
@@ -335,7 +335,7 @@ def embedding_last_pk() -> int:
 
 def embedding_vectors_of(
     *,
-    model_name: str,
+    space: str,
     side: str | tuple[str, ...],
     embedding_ids: Iterable[int] = (),
     face_ids: Iterable[int] = (),
@@ -357,13 +357,13 @@ def embedding_vectors_of(
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT face_id, vector FROM {Embedding._meta.db_table} "  # noqa: S608
-                    f"WHERE model_name = %s AND side = ANY(%s) AND {column} = ANY(%s)",
-                    [model_name, sides, values],
+                    f"WHERE space = %s AND side = ANY(%s) AND {column} = ANY(%s)",
+                    [space, sides, values],
                 )
                 pairs = cursor.fetchall()
         else:
             rows = Embedding.objects.filter(
-                model_name=model_name, side__in=sides, **{f"{column}__in": values}
+                space=space, side__in=sides, **{f"{column}__in": values}
             )
             pairs = list(rows.values_list("face_id", "vector"))
         for face_id, vector in pairs:

@@ -35,19 +35,19 @@ def embedding_index_task(embedding_id: int) -> int:
 
 
 @shared_task(**RETRY_POLICY)
-def index_faces_remove_task(model_name: str, side: str, face_ids: list[int]) -> int:
+def index_faces_remove_task(space: str, side: str, face_ids: list[int]) -> int:
     """Drop erased faces from the FAISS index (queue `index`: the single writer)."""
     # Imported here, as every task does: tasks.py stays importable by any service that sends it.
     from matching.index.sync import index_faces_remove
 
-    return index_faces_remove(model_name=model_name, side=side, face_ids=face_ids)
+    return index_faces_remove(space=space, side=side, face_ids=face_ids)
 
 
 @shared_task(**RETRY_POLICY)
 def faces_reembed_task(space: str, face_ids: list[int]) -> int:
     """Embed stored faces into a space being built (queue `embed`)."""
     # Imported here, the service sends this module's tasks: a top import would cycle.
-    from matching.spaces.generations import faces_reembed
+    from matching.spaces.services import faces_reembed
 
     return faces_reembed(space=space, face_ids=face_ids)
 

@@ -24,6 +24,8 @@ class CandidateOutput(serializers.ModelSerializer):
         source="best_score", help_text="Higher means more alike. A similarity, not a probability."
     )
     band = serializers.SerializerMethodField(help_text="The score in words, for reviewers.")
+    # The API's v1 name for the embedding space the candidate was found in.
+    model_name = serializers.CharField(source="space", max_length=64)
 
     def get_band(self, candidate: Candidate) -> dict[str, str]:
         band = score_band(

@@ -44,7 +44,7 @@ def embedding_duplicates_search(*, embedding: Embedding) -> int:
     if not settings.DUPLICATE_SEARCH:
         return 0
     _, hits = embedding_index_searches(
-        space=embedding.model_name,
+        space=embedding.space,
         side=embedding.side,
         face_id=embedding.face_id,
         vector=embedding.as_array(),

@@ -17,7 +17,7 @@ from matching.candidates.closed_cases import case_is_closed, closed_case_match_n
 from matching.candidates.compatibility import compatibility_check, photo_age_gap
 from matching.models import Candidate, CandidatePair, Face
 from matching.review.outcomes import outcome_changed
-from matching.spaces.active import generation_active
+from matching.spaces.active import space_active
 from matching.spaces.calibration import evidence_score, pair_rule, profile_active
 from matching.spaces.profiles import Profile
 from matching.spaces.rates import PairRule
@@ -74,7 +74,7 @@ def candidate_pair_record(
                     case=case,
                     found_report=report,
                     defaults={
-                        "model_name": generation_active().space,
+                        "space": space_active().name,
                         "threshold": threshold,
                         "profile": profile_name(profile=profile),
                         "best_score": score,

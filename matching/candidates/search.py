@@ -20,7 +20,7 @@ from matching.engine import ModelInfo, model_scores
 from matching.index.queries import embedding_index_searches
 from matching.index.store import Hit
 from matching.models import Embedding, Face
-from matching.spaces.active import face_engine, generation_active
+from matching.spaces.active import face_engine, space_active
 from matching.spaces.calibration import candidate_threshold, pair_rule, profile_active, search_floor
 from matching.spaces.profiles import Profile
 from reunite.kernel.timings import duration_timed
@@ -30,20 +30,20 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
     """Put one embedding in its side's index and search the other side with it.
 
     Returns the number of candidate pairs recorded. Running it again adds nothing new.
-    Only the active generation's embeddings are searched; others wait for the switch-over.
+    Only the active space's embeddings are searched; others wait for the switch-over.
     The same step also searches the face's own side for duplicate registrations.
     """
     embedding = Embedding.objects.select_related("face__photo").filter(pk=embedding_id).first()
     if embedding is None or embedding.face.photo.status != Photo.Status.READY:
         return 0
-    if embedding.model_name != generation_active().space:
+    if embedding.space != space_active().name:
         return 0
     # Read once, before the index lock that other photos wait for; the recorders share it.
     profile = profile_active()
     floor = search_floor(profile=profile)
     with duration_timed("index_step"):
         hits, own_side_hits = embedding_index_searches(
-            space=embedding.model_name,
+            space=embedding.space,
             side=embedding.side,
             face_id=embedding.face_id,
             vector=embedding.as_array(),
@@ -51,7 +51,7 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
             floor=floor,
         )
     # Asked of the engine before the transaction opens, as every engine call is.
-    models = face_engine(space=embedding.model_name).models
+    models = face_engine(space=embedding.space).models
     recorded = _search_record(embedding=embedding, hits=hits, profile=profile, models=models)
     if settings.DUPLICATE_SEARCH:
         duplicates_record(embedding=embedding, hits=own_side_hits, profile=profile)
@@ -68,7 +68,7 @@ def _search_record(
     faces = Face.objects.select_related("photo").in_bulk([hit.face_id for hit in close])
     vectors = dict(
         Embedding.objects.filter(
-            model_name=embedding.model_name, face_id__in=[hit.face_id for hit in close]
+            space=embedding.space, face_id__in=[hit.face_id for hit in close]
         ).values_list("face_id", "vector")
     )
     others = {
@@ -123,7 +123,7 @@ def _search_record(
         organisation=embedding.face.photo.organisation,
         data={
             "side": embedding.side,
-            "space": embedding.model_name,
+            "space": embedding.space,
             "compared": len(hits),
             "above_threshold": above,
             "threshold": candidate_threshold(profile=profile),

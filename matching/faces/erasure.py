@@ -18,9 +18,9 @@ from matching.tasks import index_faces_remove_task
 
 
 def _faces_unindex_enqueue(groups: dict[tuple[str, str], list[int]]) -> None:
-    for (model_name, side), face_ids in groups.items():
+    for (space, side), face_ids in groups.items():
         # partial binds this iteration's values; on_commit runs it later.
-        transaction.on_commit(partial(index_faces_remove_task.delay, model_name, side, face_ids))
+        transaction.on_commit(partial(index_faces_remove_task.delay, space, side, face_ids))
 
 
 def matching_data_delete(
@@ -32,10 +32,10 @@ def matching_data_delete(
     """
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     embeddings = Embedding.objects.filter(face__photo__in=photos).values_list(
-        "model_name", "side", "face_id"
+        "space", "side", "face_id"
     )
-    for model_name, side, face_id in embeddings:
-        groups[(model_name, side)].append(face_id)
+    for space, side, face_id in embeddings:
+        groups[(space, side)].append(face_id)
 
     # Candidates first: they hold PROTECT links to the faces (pairs and decisions cascade).
     candidates = owner.candidates.all()
@@ -70,8 +70,8 @@ def face_embeddings_delete(*, faces: list[Face]) -> int:
     FAISS removals on commit. Runs inside the caller's transaction."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     rows = Embedding.objects.filter(face__in=faces)
-    for model_name, side, face_id in rows.values_list("model_name", "side", "face_id"):
-        groups[(model_name, side)].append(face_id)
+    for space, side, face_id in rows.values_list("space", "side", "face_id"):
+        groups[(space, side)].append(face_id)
     deleted, _ = rows.delete()
     _faces_unindex_enqueue(dict(groups))
     return deleted

@@ -21,9 +21,9 @@ from cases.models import Photo
 from cases.records.images import photo_pixels
 from cases.records.storage import photo_file_read
 from matching.engine import DetectedFace
-from matching.models import Embedding, EmbeddingGeneration, Face
-from matching.spaces.active import generation_active, generation_building, generation_engine
-from matching.spaces.generations import FaceVector, face_embedding_store, face_vector_compute
+from matching.models import Embedding, EmbeddingSpace, Face
+from matching.spaces.active import space_active, space_building, space_engine
+from matching.spaces.embeddings import FaceVector, face_embedding_store, face_vector_compute
 from matching.tasks import embed_queue_length, embedding_index_task, photo_process_task
 from reunite.kernel.tasks import task_send
 from reunite.kernel.timings import duration_observe
@@ -190,8 +190,8 @@ def _photo_process_claimed(*, photo_id: int) -> None:
         return
 
     started = time.perf_counter()
-    generation = generation_active()
-    engine = generation_engine(generation=generation)
+    embedding_space = space_active()
+    engine = space_engine(embedding_space=embedding_space)
     pixels = photo_pixels(jpeg=photo_file_read(path=photo.file))
     faces: list[Face] | None = list(photo.faces.all())
     detected: list[DetectedFace] = []
@@ -215,10 +215,12 @@ def _photo_process_claimed(*, photo_id: int) -> None:
     # The detector's own landmarks align best; a stored box is re-aligned by the engine.
     box = detected[selected.ordinal] if detected else None
 
-    active = face_vector_compute(face=selected, pixels=pixels, generation=generation, box=box)
-    building = generation_building()
+    active = face_vector_compute(
+        face=selected, pixels=pixels, embedding_space=embedding_space, box=box
+    )
+    building = space_building()
     extra = (
-        _building_vector(face=selected, pixels=pixels, generation=building, box=box)
+        _building_vector(face=selected, pixels=pixels, embedding_space=building, box=box)
         if building is not None
         else None
     )
@@ -227,7 +229,7 @@ def _photo_process_claimed(*, photo_id: int) -> None:
 
 
 def _building_vector(
-    *, face: Face, pixels: np.ndarray, generation: EmbeddingGeneration, box: DetectedFace | None
+    *, face: Face, pixels: np.ndarray, embedding_space: EmbeddingSpace, box: DetectedFace | None
 ) -> FaceVector | None:
     """Embed into a space being built, so it does not miss photos that arrive meanwhile.
 
@@ -235,10 +237,12 @@ def _building_vector(
     `manage.py reembed` picks the face up again.
     """
     try:
-        return face_vector_compute(face=face, pixels=pixels, generation=generation, box=box)
+        return face_vector_compute(
+            face=face, pixels=pixels, embedding_space=embedding_space, box=box
+        )
     except Exception:
         logger.exception(
-            "Could not embed face %s into %s; reembed will retry.", face.pk, generation.space
+            "Could not embed face %s into %s; reembed will retry.", face.pk, embedding_space.name
         )
         return None
 
@@ -263,7 +267,7 @@ def _embeddings_store(
                 logger.exception(
                     "Could not store face %s into %s; reembed will retry.",
                     face.pk,
-                    building.generation.space,
+                    building.embedding_space.name,
                 )
         Photo.objects.filter(pk=claim.photo_id).update(
             status=Photo.Status.READY, processed_at=timezone.now()
@@ -339,7 +343,7 @@ def photos_recover() -> int:
         photo_process_task.delay(photo_id)
     unsearched = list(
         Embedding.objects.filter(
-            model_name=generation_active().space,
+            space=space_active().name,
             searched_at__isnull=True,
             created_at__lt=now - dt.timedelta(seconds=30),
         ).values_list("pk", flat=True)

@@ -17,7 +17,7 @@ from matching.index.sync import (
     index_writer_lock,
 )
 from matching.models import Embedding
-from matching.spaces.active import generation_active
+from matching.spaces.active import space_active
 from matching.spaces.calibration import search_floor
 
 OTHER_SIDE = {Photo.Side.CASE: Photo.Side.REPORT, Photo.Side.REPORT: Photo.Side.CASE}
@@ -28,16 +28,16 @@ def indexes_rebuild() -> dict[str, int]:
 
     Returns the faces indexed per side; a side with no embeddings yet has nothing to build.
     """
-    space = generation_active().space
+    space = space_active().name
     built: dict[str, int] = {}
     for side in (Photo.Side.CASE, Photo.Side.REPORT):
-        sample = Embedding.objects.filter(model_name=space, side=side).first()
+        sample = Embedding.objects.filter(space=space, side=side).first()
         if sample is None:
             built[str(side)] = 0
             continue
         with index_writer_lock(space):
             built[str(side)] = index_rebuild(
-                model_name=space, side=side, dim=len(sample.as_array())
+                space=space, side=side, dim=len(sample.as_array())
             ).size
     index_forget_cache()
     return built
@@ -71,7 +71,7 @@ def embedding_index_searches(
     floor = search_floor() if floor is None else floor
     with index_writer_lock(space):
         indexes = index_sides_get(
-            model_name=space, sides=(side, other_side), dim=len(vector), known={face_id: vector}
+            space=space, sides=(side, other_side), dim=len(vector), known={face_id: vector}
         )
         own, other = indexes[side], indexes[other_side]
         # Catching up from the database may already have added it.
@@ -80,7 +80,7 @@ def embedding_index_searches(
         k = settings.SEARCH_TOP_K
         if own_side:
             hits, own_found = index_search_two(
-                model_name=space,
+                space=space,
                 vector=vector,
                 first=(other, other_side, k),
                 second=(own, side, k + 1),
@@ -89,8 +89,8 @@ def embedding_index_searches(
             own_hits = [hit for hit in own_found if hit.face_id != face_id]
         else:
             hits = index_search(
-                index=other, model_name=space, side=other_side, vector=vector, k=k, floor=floor
+                index=other, space=space, side=other_side, vector=vector, k=k, floor=floor
             )
-        index_snapshot_if_due(model_name=space, side=side)
-        index_snapshot_if_due(model_name=space, side=other_side)
+        index_snapshot_if_due(space=space, side=side)
+        index_snapshot_if_due(space=space, side=other_side)
     return hits, own_hits

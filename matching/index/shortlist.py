@@ -34,7 +34,7 @@ SCAN_MIN = 3_000
 def index_search(
     *,
     index: FaceIndex,
-    model_name: str,
+    space: str,
     side: str,
     vector: np.ndarray,
     k: int,
@@ -47,13 +47,13 @@ def index_search(
     and ids with no live embedding any more (erased meanwhile) are dropped from the index.
     """
     shortlist = _shortlist(index=index, vector=vector, k=k, floor=floor)
-    stored = _stored_vectors(model_name=model_name, shortlists=[(index, side, shortlist)])
+    stored = _stored_vectors(space=space, shortlists=[(index, side, shortlist)])
     return _rerank(index=index, vector=vector, k=k, shortlist=shortlist, stored=stored)
 
 
 def index_search_two(
     *,
-    model_name: str,
+    space: str,
     vector: np.ndarray,
     first: tuple[FaceIndex, str, int],
     second: tuple[FaceIndex, str, int],
@@ -70,7 +70,7 @@ def index_search_two(
     shortlist_1 = _shortlist(index=index_1, vector=vector, k=k_1, floor=floor)
     shortlist_2 = later.result()
     stored = _stored_vectors(
-        model_name=model_name,
+        space=space,
         shortlists=[(index_1, side_1, shortlist_1), (index_2, side_2, shortlist_2)],
     )
     return (
@@ -101,7 +101,7 @@ def _shortlist(*, index: FaceIndex, vector: np.ndarray, k: int, floor: float) ->
 
 
 def _stored_vectors(
-    *, model_name: str, shortlists: list[tuple[FaceIndex, str, list[Hit]]]
+    *, space: str, shortlists: list[tuple[FaceIndex, str, list[Hit]]]
 ) -> dict[int, np.ndarray]:
     """The database's part: the approximate shortlists' stored vectors, in one query."""
 
@@ -109,7 +109,7 @@ def _stored_vectors(
     if not wanted:
         return {}
     return embedding_vectors_of(
-        model_name=model_name,
+        space=space,
         side=tuple(side for side, _ in wanted),
         face_ids=[hit.face_id for _, hits in wanted for hit in hits],
     )

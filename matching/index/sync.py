@@ -69,18 +69,18 @@ _cache: dict[tuple[str, str], FaceIndex] = {}
 _cache_lock = threading.RLock()
 
 
-def _index_dir(model_name: str) -> Path:
-    return Path(settings.FACE_INDEX_DIR) / model_name
+def _index_dir(space: str) -> Path:
+    return Path(settings.FACE_INDEX_DIR) / space
 
 
-def _index_path(model_name: str, side: str) -> Path:
-    return _index_dir(model_name) / f"{side}.faiss"
+def _index_path(space: str, side: str) -> Path:
+    return _index_dir(space) / f"{side}.faiss"
 
 
 @contextmanager
-def index_writer_lock(model_name: str) -> Iterator[None]:
+def index_writer_lock(space: str) -> Iterator[None]:
     """One writer at a time, across threads and processes (the index queue has one anyway)."""
-    directory = _index_dir(model_name)
+    directory = _index_dir(space)
     directory.mkdir(parents=True, exist_ok=True)
     with _cache_lock, open(directory / ".lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -90,18 +90,18 @@ def index_writer_lock(model_name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def index_get(*, model_name: str, side: str, dim: int) -> FaceIndex:
+def index_get(*, space: str, side: str, dim: int) -> FaceIndex:
     """The index for a space and side, up to date with the database.
 
     First use in a process loads the snapshot and reconciles it in full (or rebuilds it);
     later uses read only the embedding rows added since, so they cost O(new rows).
     """
-    return index_sides_get(model_name=model_name, sides=(side,), dim=dim)[side]
+    return index_sides_get(space=space, sides=(side,), dim=dim)[side]
 
 
 def index_sides_get(
     *,
-    model_name: str,
+    space: str,
     sides: Iterable[str],
     dim: int,
     known: dict[int, np.ndarray] | None = None,
@@ -114,16 +114,16 @@ def index_sides_get(
         indexes: dict[str, FaceIndex] = {}
         cached: list[str] = []
         for side in sides:
-            index = _cache.get((model_name, side))
+            index = _cache.get((space, side))
             if index is None:
-                index = _index_open(model_name=model_name, side=side, dim=dim)
-                _cache[(model_name, side)] = index
+                index = _index_open(space=space, side=side, dim=dim)
+                _cache[(space, side)] = index
             else:
                 cached.append(side)
             indexes[side] = index
         if cached:
             _indexes_catch_up(
-                model_name=model_name, indexes={s: indexes[s] for s in cached}, known=known or {}
+                space=space, indexes={s: indexes[s] for s in cached}, known=known or {}
             )
         return indexes
 
@@ -152,19 +152,19 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _index_open(*, model_name: str, side: str, dim: int) -> FaceIndex:
+def _index_open(*, space: str, side: str, dim: int) -> FaceIndex:
 
-    path = _index_path(model_name, side)
+    path = _index_path(space, side)
     # First use in this process (the index worker's start): this process writes nothing yet.
     _stale_snapshots_remove(path)
     index = FaceIndex(dim=dim, path=path)
     if not index.load():
-        return index_rebuild(model_name=model_name, side=side, dim=dim)
+        return index_rebuild(space=space, side=side, dim=dim)
     log_pk = _log_position(index=index)
-    wanted = embedding_live_face_ids(model_name=model_name, side=side)
+    wanted = embedding_live_face_ids(space=space, side=side)
     if spec_outgrown(spec=index.spec, size=len(wanted)):
-        return index_rebuild(model_name=model_name, side=side, dim=dim)
-    _index_reconcile(index=index, model_name=model_name, side=side, wanted=wanted)
+        return index_rebuild(space=space, side=side, dim=dim)
+    _index_reconcile(index=index, space=space, side=side, wanted=wanted)
     index.log_pk = log_pk
     if index.unsaved:
         index.save()
@@ -183,7 +183,7 @@ def _log_position(*, index: FaceIndex) -> int:
     return last
 
 
-def _index_reconcile(*, index: FaceIndex, model_name: str, side: str, wanted: np.ndarray) -> None:
+def _index_reconcile(*, index: FaceIndex, space: str, side: str, wanted: np.ndarray) -> None:
     """Make the index hold exactly `wanted` (the database's live face ids)."""
 
     stored = index.id_array()
@@ -193,7 +193,7 @@ def _index_reconcile(*, index: FaceIndex, model_name: str, side: str, wanted: np
         return
     logger.info(
         "Reconciling face index %s/%s: %d to add, %d to remove.",
-        model_name,
+        space,
         side,
         len(missing),
         len(stale),
@@ -201,14 +201,12 @@ def _index_reconcile(*, index: FaceIndex, model_name: str, side: str, wanted: np
     index.remove(ids=stale.tolist())
     for start in range(0, len(missing), 10_000):
         chunk = missing[start : start + 10_000].tolist()
-        for ids, vectors in embedding_vector_batches(
-            model_name=model_name, side=side, face_ids=chunk
-        ):
+        for ids, vectors in embedding_vector_batches(space=space, side=side, face_ids=chunk):
             index.add(ids=ids, vectors=vectors)
 
 
 def _indexes_catch_up(
-    *, model_name: str, indexes: dict[str, FaceIndex], known: dict[int, np.ndarray]
+    *, space: str, indexes: dict[str, FaceIndex], known: dict[int, np.ndarray]
 ) -> None:
     """Add each side's embedding rows written since that index last read the log."""
 
@@ -216,13 +214,13 @@ def _indexes_catch_up(
     gaps = {pk for index in indexes.values() for pk in index.log_gaps}
     rows = embedding_log_since(after_pk=after, also=gaps)
     for side, index in indexes.items():
-        _index_catch_up(index=index, model_name=model_name, side=side, rows=rows, known=known)
+        _index_catch_up(index=index, space=space, side=side, rows=rows, known=known)
 
 
 def _index_catch_up(
     *,
     index: FaceIndex,
-    model_name: str,
+    space: str,
     side: str,
     rows: list[tuple[int, str, str, int]],
     known: dict[int, np.ndarray],
@@ -241,41 +239,39 @@ def _index_catch_up(
     mine = {
         face_id: pk
         for pk, space, row_side, face_id in rows
-        if space == model_name and row_side == side and face_id not in index
+        if space == space and row_side == side and face_id not in index
     }
     vectors = {face_id: known[face_id] for face_id in mine if face_id in known}
     unknown = [pk for face_id, pk in mine.items() if face_id not in vectors]
     if unknown:
         # Only searchable faces: a row of a photo withdrawn meanwhile is not added.
         vectors |= _live_only(
-            model_name=model_name,
+            space=space,
             side=side,
-            vectors=embedding_vectors_of(model_name=model_name, side=side, embedding_ids=unknown),
+            vectors=embedding_vectors_of(space=space, side=side, embedding_ids=unknown),
         )
     if vectors:
         index.add(ids=list(vectors), vectors=np.stack(list(vectors.values())))
 
 
-def _live_only(
-    *, model_name: str, side: str, vectors: dict[int, np.ndarray]
-) -> dict[int, np.ndarray]:
+def _live_only(*, space: str, side: str, vectors: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
 
-    live = embedding_live_among(model_name=model_name, side=side, face_ids=list(vectors))
+    live = embedding_live_among(space=space, side=side, face_ids=list(vectors))
     return {face_id: v for face_id, v in vectors.items() if face_id in live}
 
 
-def index_rebuild(*, model_name: str, side: str, dim: int) -> FaceIndex:
+def index_rebuild(*, space: str, side: str, dim: int) -> FaceIndex:
     """Build one side's index from the database, choosing its type by size, and save it."""
     start = time.monotonic()
     # Searches wait for the writer lock meanwhile, so the build may use every core.
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     try:
-        index = _index_build(model_name=model_name, side=side, dim=dim)
+        index = _index_build(space=space, side=side, dim=dim)
     finally:
         faiss.omp_set_num_threads(settings.FAISS_THREADS)
     logger.info(
         "Built face index %s/%s from the database: %d faces, %s, in %.1f s.",
-        model_name,
+        space,
         side,
         index.size,
         asdict(index.spec),
@@ -284,11 +280,11 @@ def index_rebuild(*, model_name: str, side: str, dim: int) -> FaceIndex:
     return index
 
 
-def _index_build(*, model_name: str, side: str, dim: int) -> FaceIndex:
+def _index_build(*, space: str, side: str, dim: int) -> FaceIndex:
 
-    index = FaceIndex(dim=dim, path=_index_path(model_name, side))
+    index = FaceIndex(dim=dim, path=_index_path(space, side))
     log_pk = _log_position(index=index)
-    wanted = embedding_live_face_ids(model_name=model_name, side=side)
+    wanted = embedding_live_face_ids(space=space, side=side)
     index.spec = index_spec_choose(size=len(wanted))
     index._shards = [faiss_index_new(dim=dim, spec=index.spec)]
     index.reserve(size=len(wanted))
@@ -301,7 +297,7 @@ def _index_build(*, model_name: str, side: str, dim: int) -> FaceIndex:
             vectors
             for start_at in range(0, size, 10_000)
             for _, vectors in embedding_vector_batches(
-                model_name=model_name,
+                space=space,
                 side=side,
                 face_ids=sample[start_at : start_at + 10_000].tolist(),
             )
@@ -311,7 +307,7 @@ def _index_build(*, model_name: str, side: str, dim: int) -> FaceIndex:
     # go of the GIL): a rebuild costs about the longer of the two, not their sum.
     with ThreadPoolExecutor(max_workers=1) as adder:
         adding: Future[None] | None = None
-        for ids, vectors in embedding_vector_batches(model_name=model_name, side=side):
+        for ids, vectors in embedding_vector_batches(space=space, side=side):
             if adding is not None:
                 adding.result()
             adding = adder.submit(index.add, ids=ids, vectors=vectors)
@@ -322,19 +318,19 @@ def _index_build(*, model_name: str, side: str, dim: int) -> FaceIndex:
     return index
 
 
-def index_snapshot_if_due(*, model_name: str, side: str) -> bool:
+def index_snapshot_if_due(*, space: str, side: str) -> bool:
     """Snapshot one side after enough changes or time; call it under `index_writer_lock`."""
-    index = _cache.get((model_name, side))
+    index = _cache.get((space, side))
     if index is None or not index.unsaved:
         return False
     due_by_time = time.monotonic() - index.saved_at >= settings.FACE_INDEX_SNAPSHOT_SECONDS
     if index.unsaved < settings.FACE_INDEX_SNAPSHOT_EVERY and not due_by_time:
         return False
-    index_snapshot(model_name=model_name, side=side)
+    index_snapshot(space=space, side=side)
     return True
 
 
-def index_snapshot(*, model_name: str, side: str) -> None:
+def index_snapshot(*, space: str, side: str) -> None:
     """Write one cached side's snapshot; first rebuild it if its gallery outgrew its type.
 
     With tasks run in-process, several processes may each hold an index and one may miss
@@ -344,25 +340,23 @@ def index_snapshot(*, model_name: str, side: str) -> None:
     """
 
     with _cache_lock:
-        index = _cache.get((model_name, side))
+        index = _cache.get((space, side))
         if index is None:
             return
         if spec_outgrown(spec=index.spec, size=index.size):
             logger.info(
                 "Face index %s/%s outgrew %s at %d faces.",
-                model_name,
+                space,
                 side,
                 asdict(index.spec),
                 index.size,
             )
-            _cache[(model_name, side)] = index_rebuild(
-                model_name=model_name, side=side, dim=index.dim
-            )
+            _cache[(space, side)] = index_rebuild(space=space, side=side, dim=index.dim)
             return
         if settings.CELERY_TASK_ALWAYS_EAGER:
             log_pk = _log_position(index=index)
-            wanted = embedding_live_face_ids(model_name=model_name, side=side)
-            _index_reconcile(index=index, model_name=model_name, side=side, wanted=wanted)
+            wanted = embedding_live_face_ids(space=space, side=side)
+            _index_reconcile(index=index, space=space, side=side, wanted=wanted)
             index.log_pk = max(index.log_pk, log_pk)
         index.save()
 
@@ -370,17 +364,17 @@ def index_snapshot(*, model_name: str, side: str) -> None:
 def index_snapshot_all() -> int:
     """Snapshot every cached side with unsaved changes (worker shutdown). Returns how many."""
     saved = 0
-    for model_name, side in list(_cache):
-        index = _cache.get((model_name, side))
+    for space, side in list(_cache):
+        index = _cache.get((space, side))
         if index is None or not index.unsaved:
             continue
         try:
-            with index_writer_lock(model_name):
-                index_snapshot(model_name=model_name, side=side)
+            with index_writer_lock(space):
+                index_snapshot(space=space, side=side)
             saved += 1
         except Exception:
             # The database still holds every face: the next load catches up from it.
-            logger.exception("Could not snapshot face index %s/%s.", model_name, side)
+            logger.exception("Could not snapshot face index %s/%s.", space, side)
     return saved
 
 
@@ -389,20 +383,20 @@ def index_forget_cache() -> None:
         _cache.clear()
 
 
-def index_faces_remove(*, model_name: str, side: str, face_ids: Iterable[int]) -> int:
+def index_faces_remove(*, space: str, side: str, face_ids: Iterable[int]) -> int:
     """Take erased faces out of one side's index and save it. Returns how many this removed.
 
     Saved at once, unlike additions: an erased face must not stay in a file. Loading the
     index reconciles it with the database first, which may already drop them.
     """
     ids = [int(i) for i in face_ids]
-    with index_writer_lock(model_name):
-        index = _cache.get((model_name, side))
+    with index_writer_lock(space):
+        index = _cache.get((space, side))
         if index is None:
-            dim = _snapshot_dim(_index_path(model_name, side))
+            dim = _snapshot_dim(_index_path(space, side))
             if dim is None:
                 return 0  # no usable file: it is rebuilt from the database when next loaded
-            index = index_get(model_name=model_name, side=side, dim=dim)
+            index = index_get(space=space, side=side, dim=dim)
         removed = index.remove(ids=ids)
         if removed:
             index.save()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from matching.spaces.active import generation_active
+from matching.spaces.active import space_active
 from matching.spaces.profiles import Profile, profile_read
 from matching.spaces.rates import PairRule, rate_words
 
@@ -45,16 +45,16 @@ AGE_GAP_NOTE = (
 
 
 def profile_active() -> Profile:
-    """The profile of the active embedding generation.
+    """The profile of the active embedding space.
 
     REUNITE_MATCH_PROFILE wins when it is for the same space (new thresholds need no
     re-embedding); a profile for another space takes effect through `manage.py reembed`.
     """
-    generation = generation_active()
+    embedding_space = space_active()
     configured = profile_read(name=settings.MATCH_PROFILE)
-    if configured.model_name == generation.space:
+    if configured.space == embedding_space.name:
         return configured
-    return profile_read(name=generation.profile)
+    return profile_read(name=embedding_space.profile)
 
 
 def candidate_threshold(

@@ -1,7 +1,8 @@
 """Profiles: the files that define an embedding space and its calibrated thresholds.
 
 A profile (matching/profiles/<name>.json, written by `manage.py calibrate`) names the
-space (`model_name`: the recognisers and their fusion weights, `space`), the candidate
+space (its name under the file format's `model_name` key, and the recognisers and their
+fusion weights under `space`), the candidate
 thresholds for photos close in age and a large age gap apart, the review bands, and how
 they were measured. This module only reads them; which one is in force is
 `calibration.profile_active`.
@@ -22,7 +23,7 @@ PROFILES_DIR = Path(__file__).resolve().parents[1] / "profiles"
 @dataclass(frozen=True)
 class Profile:
     name: str
-    model_name: str  # the embedding space: Embedding.model_name and the index's folder
+    space: str  # the embedding space: Embedding.space and the index's folder
     threshold: float  # photos close in age, from impostor pairs of adults
     target_fmr: float
     strong: float  # band edge: "strong" at or above this
@@ -62,7 +63,7 @@ def _profile_read(path: str) -> Profile:
     large_gap_threshold = float(large_gap.get("threshold", threshold))
     return Profile(
         name=data["name"],
-        model_name=data["model_name"],
+        space=data["model_name"],
         threshold=threshold,
         target_fmr=float(data["target_fmr"]),
         strong=float(data["bands"]["strong"]),

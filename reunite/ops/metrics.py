@@ -27,7 +27,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from cases.models import Photo, WebhookDelivery
-from matching.models import Candidate, Embedding, EmbeddingGeneration, ReviewDecision
+from matching.models import Candidate, Embedding, EmbeddingSpace, ReviewDecision
 from reunite.kernel.timings import BUCKETS, STEPS, duration_totals
 
 logger = logging.getLogger(__name__)
@@ -115,12 +115,12 @@ class ReuniteCollector(Collector):
             labels=["side"],
         )
         space = (
-            EmbeddingGeneration.objects.filter(status=EmbeddingGeneration.Status.ACTIVE)
-            .values_list("space", flat=True)
+            EmbeddingSpace.objects.filter(status=EmbeddingSpace.Status.ACTIVE)
+            .values_list("name", flat=True)
             .first()
         )
         counts = (
-            Embedding.objects.filter(model_name=space or "")
+            Embedding.objects.filter(space=space or "")
             .values("side")
             .annotate(
                 indexed=Count("id", filter=Q(indexed_at__isnull=False)),

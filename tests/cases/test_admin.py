@@ -27,7 +27,7 @@ from matching.models import (
     Candidate,
     DisputeResolution,
     Duplicate,
-    EmbeddingGeneration,
+    EmbeddingSpace,
     ReunificationStep,
 )
 from matching.review.decisions import candidate_decide
@@ -84,7 +84,7 @@ def records(caseworker, partner, reviewer, org_review) -> dict[type, object]:
             candidate,
             candidate.pairs.get(),
             decision,
-            EmbeddingGeneration.objects.first(),
+            EmbeddingSpace.objects.first(),
             ApiKey.objects.create(user=partner, prefix="abcd1234", key_hash="0" * 64),
             AuditEvent.objects.first(),
             DisputeResolution.objects.create(

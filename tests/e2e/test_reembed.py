@@ -10,10 +10,10 @@ from cases.models import Photo
 from cases.records.services import PhotoUpload, case_create, report_create
 from matching.index.sync import index_forget_cache, index_get
 from matching.models import Candidate, Embedding
-from matching.selectors import generation_progress
-from matching.spaces.active import generation_active
+from matching.selectors import space_progress
+from matching.spaces.active import space_active
 from matching.spaces.calibration import profile_active
-from matching.spaces.generations import generation_build_start, generation_switch
+from matching.spaces.services import space_build_start, space_switch
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS
 from tests.support.waiting import wait_until_done
 
@@ -24,7 +24,7 @@ DONE = {Photo.Status.READY, Photo.Status.REJECTED, Photo.Status.NEEDS_FACE_SELEC
 
 def _unsearched(space: str) -> int:
     busy = Photo.objects.exclude(status__in=DONE).count()
-    return busy + Embedding.objects.filter(model_name=space, searched_at__isnull=True).count()
+    return busy + Embedding.objects.filter(space=space, searched_at__isnull=True).count()
 
 
 def test_reembedding_builds_the_new_space_and_switches_over(
@@ -43,10 +43,10 @@ def test_reembedding_builds_the_new_space_and_switches_over(
         **REPORT_FIELDS,
         photos=[PhotoUpload(data=same_person_pair[1].read_bytes())],
     )
-    old = generation_active().space
+    old = space_active().name
     wait_until_done(lambda: _unsearched(old), what="every photo to be processed and searched")
     assert Candidate.objects.filter(case=case).exists()
-    faces = Embedding.objects.filter(model_name=old).count()
+    faces = Embedding.objects.filter(space=old).count()
 
     # A new space: SFace alone (any other profile would do).
     new = {
@@ -57,17 +57,17 @@ def test_reembedding_builds_the_new_space_and_switches_over(
     }
     profile = tmp_path / "sface-e2e.json"
     profile.write_text(json.dumps(new))
-    generation_build_start(user=None, profile=str(profile))
+    space_build_start(user=None, profile=str(profile))
     wait_until_done(
-        lambda: generation_progress(space="SFace-e2e").missing,
+        lambda: space_progress(space="SFace-e2e").missing,
         what="the worker to re-embed every face",
     )
-    assert generation_active().space == old  # nothing switched by itself
+    assert space_active().name == old  # nothing switched by itself
 
-    generation_switch(user=None, space="SFace-e2e")
+    space_switch(user=None, space="SFace-e2e")
     wait_until_done(lambda: _unsearched("SFace-e2e"), what="searches in the new space")
     index_forget_cache()
-    index = index_get(model_name="SFace-e2e", side="case", dim=128)
+    index = index_get(space="SFace-e2e", side="case", dim=128)
     assert index.size == faces - 1  # every case face, in the new space's own index
-    versions = set(Embedding.objects.filter(model_name="SFace-e2e").values_list("model_version"))
+    versions = set(Embedding.objects.filter(space="SFace-e2e").values_list("model_version"))
     assert all("SFace[" in v and "Dlib" not in v for (v,) in versions)

@@ -5,7 +5,7 @@ import numpy as np
 from cases.models import Photo, User
 from cases.records.storage import photo_file_write
 from matching.models import Candidate, Embedding, Face
-from matching.spaces.active import generation_active
+from matching.spaces.active import space_active
 from tests.factories import FoundReportFactory, MissingCaseFactory
 from tests.support.data import image_bytes
 
@@ -33,7 +33,7 @@ def ready_photo_with_embedding(*, user: User, seed: int, side: str = "case") -> 
     Embedding.objects.create(
         face=face,
         side=side,
-        model_name=generation_active().space,
+        space=space_active().name,
         model_version="test",
         vector=vector.tobytes(),
     )

@@ -147,9 +147,9 @@ class Command(BaseCommand):
             roles=roles,
         )
         report.summary["profile"] = profile.name
-        report.summary["space"] = profile.model_name
+        report.summary["space"] = profile.space
         out = options["out"] or Path(settings.DATA_DIR) / "evaluation" / root.name
-        title = f"{root.name}, {profile.model_name} ({profile.name})"
+        title = f"{root.name}, {profile.space} ({profile.name})"
         report_write(report=report, out=Path(out), title=title)
         self.stdout.write(report_markdown(report=report, title=title))
         self.stdout.write(f"Report written to {out}")

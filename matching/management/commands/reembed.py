@@ -16,14 +16,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from matching.selectors import generation_progress
-from matching.spaces.active import generation_active, generation_building
-from matching.spaces.generations import (
-    GenerationError,
-    generation_abandon,
-    generation_build_start,
-    generation_reembed_enqueue,
-    generation_switch,
+from matching.selectors import space_progress
+from matching.spaces.active import space_active, space_building
+from matching.spaces.services import (
+    SpaceError,
+    space_abandon,
+    space_build_start,
+    space_reembed_enqueue,
+    space_switch,
 )
 
 
@@ -43,42 +43,42 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             self._handle(options)
-        except GenerationError as exc:
+        except SpaceError as exc:
             raise CommandError(str(exc)) from exc
 
     def _handle(self, options: dict) -> None:
-        active = generation_active()
-        building = generation_building()
+        active = space_active()
+        building = space_building()
         if options["status"]:
-            self.stdout.write(f"Active: {active.space} ({active.profile})")
+            self.stdout.write(f"Active: {active.name} ({active.profile})")
             if building is None:
                 self.stdout.write("Nothing is being built.")
             else:
-                self._print_progress(building.space)
+                self._print_progress(building.name)
             return
         if options["abandon"]:
             if building is None:
                 raise CommandError("Nothing is being built.")
-            generation_abandon(user=None, space=building.space)
-            self.stdout.write(f"Abandoned {building.space}; {active.space} stays active.")
+            space_abandon(user=None, space=building.name)
+            self.stdout.write(f"Abandoned {building.name}; {active.name} stays active.")
             return
         if building is None:
-            building = generation_build_start(user=None, profile=str(options["profile"]))
-            self.stdout.write(f"Building {building.space}; {active.space} stays active meanwhile.")
-        elif not generation_progress(space=building.space).complete:
+            building = space_build_start(user=None, profile=str(options["profile"]))
+            self.stdout.write(f"Building {building.name}; {active.name} stays active meanwhile.")
+        elif not space_progress(space=building.name).complete:
             # Resume: queue whatever is still missing (tasks are idempotent).
-            queued = generation_reembed_enqueue(space=building.space)
-            self.stdout.write(f"Resuming {building.space}: {queued} faces queued.")
+            queued = space_reembed_enqueue(space=building.name)
+            self.stdout.write(f"Resuming {building.name}: {queued} faces queued.")
         if options["no_wait"]:
             return
-        self._wait(building.space, timeout=float(options["timeout"] or 0))
+        self._wait(building.name, timeout=float(options["timeout"] or 0))
         if options["switch"]:
-            self._switch(building.space)
+            self._switch(building.name)
         else:
             self.stdout.write("Complete. Run `manage.py reembed --switch` to start using it.")
 
     def _wait(self, space: str, *, timeout: float) -> None:
-        progress = generation_progress(space=space)
+        progress = space_progress(space=space)
         started = time.monotonic()
         with tqdm(total=progress.total, initial=progress.embedded, unit="face") as bar:
             while not progress.complete:
@@ -87,17 +87,17 @@ class Command(BaseCommand):
                         f"{progress.missing} faces still missing; run the command again to resume."
                     )
                 time.sleep(2)
-                progress = generation_progress(space=space)
+                progress = space_progress(space=space)
                 bar.total = progress.total
                 bar.n = progress.embedded
                 bar.refresh()
 
     def _switch(self, space: str) -> None:
-        generation_switch(user=None, space=space)
+        space_switch(user=None, space=space)
         self.stdout.write(f"Switched: matching now uses {space}; every face is searched again.")
 
     def _print_progress(self, space: str) -> None:
-        p = generation_progress(space=space)
+        p = space_progress(space=space)
         self.stdout.write(
             f"Building: {p.space}: {p.embedded} of {p.total} faces embedded, {p.missing} missing."
         )

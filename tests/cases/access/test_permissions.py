@@ -120,7 +120,7 @@ def world(caseworker, partner, reviewer, org_family, org_ngo):
     Candidate.objects.create(
         case=case_face.photo.case,
         found_report=report_face.photo.found_report,
-        model_name="test",
+        space="test",
         threshold=0.925,
         best_score=0.97,
         best_case_face=case_face,

@@ -16,7 +16,7 @@ from cases.safeguards.erasure import (
 from matching.index.sync import index_forget_cache, index_get
 from matching.models import Candidate, Embedding, Face
 from matching.review.decisions import candidate_decide
-from matching.spaces.active import generation_active
+from matching.spaces.active import space_active
 from reunite.kernel.errors import InvalidInput as ValidationError
 from reunite.kernel.errors import NotAllowed as PermissionDenied
 
@@ -69,7 +69,7 @@ def _embedding(owner) -> Embedding:
 
 
 def _index_face_ids(side: str, vector) -> set[int]:
-    index = index_get(model_name=generation_active().space, side=side, dim=len(vector))
+    index = index_get(space=space_active().name, side=side, dim=len(vector))
     return {hit.face_id for hit in index.search(vector=vector, k=100)}
 
 

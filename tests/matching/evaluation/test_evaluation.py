@@ -62,7 +62,7 @@ def test_evaluate_writes_a_report_and_descriptors(small_dataset, tmp_path):
     assert "false candidates per 10,000 gallery faces" in (out / "report.md").read_text()
 
     data = np.load(npz)
-    space = profile_active().model_name
+    space = profile_active().space
     dim = 256 if "+" in space else 128
     assert data["emb"].dtype == np.float32 and data["emb"].shape == (13, dim)
     for name in ("sface", "sface_flipped", "dlib", "dlib_flipped"):
@@ -119,7 +119,7 @@ def test_calibrate_fuses_two_models_and_sets_a_cross_age_threshold(
 
     # A profile for the active space takes effect at once; the override still wins.
     active = profile_active()
-    data = {**profile, "model_name": active.model_name}
+    data = {**profile, "model_name": active.space}
     profile_file.write_text(json.dumps(data))
     settings.MATCH_PROFILE = str(profile_file)
     assert profile_active().name == "small"

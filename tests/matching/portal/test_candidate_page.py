@@ -44,7 +44,7 @@ def _another_face(*, like: Face, taken_on=None, age_in_photo=None) -> Face:
     Embedding.objects.create(
         face=face,
         side=vector.side,
-        model_name=vector.model_name,
+        space=vector.space,
         model_version="test",
         vector=vector.vector,
     )

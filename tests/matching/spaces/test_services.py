@@ -15,17 +15,12 @@ from cases.models import AuditEvent, Photo
 from cases.records.services import PhotoUpload, case_create, photo_add, report_create
 from cases.safeguards.erasure import case_biometrics_erase
 from matching.index.sync import index_get
-from matching.models import Candidate, Embedding, EmbeddingGeneration
-from matching.selectors import generation_progress
-from matching.spaces import generations
-from matching.spaces.active import generation_active, generation_building
+from matching.models import Candidate, Embedding, EmbeddingSpace
+from matching.selectors import space_progress
+from matching.spaces import services as space_services
+from matching.spaces.active import space_active, space_building
 from matching.spaces.calibration import profile_active
-from matching.spaces.generations import (
-    GenerationError,
-    generation_abandon,
-    generation_build_start,
-    generation_switch,
-)
+from matching.spaces.services import SpaceError, space_abandon, space_build_start, space_switch
 from tests.support.data import CASE_FIELDS, REPORT_FIELDS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,61 +62,59 @@ def _case(user, *, seed: int):
 
 
 def test_a_new_installation_starts_on_the_configured_profile():
-    generation = generation_active()
-    assert generation.space == profile_active().model_name
-    assert generation.status == EmbeddingGeneration.Status.ACTIVE
+    embedding_space = space_active()
+    assert embedding_space.name == profile_active().space
+    assert embedding_space.status == EmbeddingSpace.Status.ACTIVE
 
 
 def test_reembedding_builds_a_new_space_while_the_old_one_keeps_matching(
     matched, caseworker, partner, other_profile
 ):
     case, report = matched
-    old = generation_active().space
-    building = generation_build_start(user=None, profile=other_profile)
-    assert building.status == EmbeddingGeneration.Status.BUILDING
+    old = space_active().name
+    building = space_build_start(user=None, profile=other_profile)
+    assert building.status == EmbeddingSpace.Status.BUILDING
     # Tasks ran in-process on commit: every stored face is in the new space too.
-    progress = generation_progress(space="Other")
+    progress = space_progress(space="Other")
     assert progress.complete and progress.embedded == 2
-    assert generation_active().space == old
+    assert space_active().name == old
 
     # A photo arriving during the build is embedded into both spaces.
     photo = photo_add(user=caseworker, owner=case, upload=PhotoUpload(data=_textured(7)))
-    spaces = set(Embedding.objects.filter(face__photo=photo).values_list("model_name", flat=True))
+    spaces = set(Embedding.objects.filter(face__photo=photo).values_list("space", flat=True))
     assert spaces == {old, "Other"}
     # Only the active space is searched and indexed meanwhile.
-    assert not Embedding.objects.filter(model_name="Other", searched_at__isnull=False).exists()
+    assert not Embedding.objects.filter(space="Other", searched_at__isnull=False).exists()
 
-    generation_switch(user=None, space="Other")
-    assert generation_active().space == "Other"
-    assert EmbeddingGeneration.objects.get(space=old).status == "retired"
+    space_switch(user=None, space="Other")
+    assert space_active().name == "Other"
+    assert EmbeddingSpace.objects.get(name=old).status == "retired"
     event = AuditEvent.objects.get(action="generation.switched")
     assert event.data["from"] == old and event.data["faces"] == 3
     # Every face was searched again in the new space, and its index holds them.
-    assert not Embedding.objects.filter(model_name="Other", searched_at__isnull=True).exists()
-    report_face = Embedding.objects.get(model_name="Other", face__photo__found_report=report)
-    hits = index_get(model_name="Other", side="case", dim=128).search(
-        vector=report_face.as_array(), k=5
-    )
+    assert not Embedding.objects.filter(space="Other", searched_at__isnull=True).exists()
+    report_face = Embedding.objects.get(space="Other", face__photo__found_report=report)
+    hits = index_get(space="Other", side="case", dim=128).search(vector=report_face.as_array(), k=5)
     assert hits and hits[0].score == pytest.approx(1.0, abs=1e-5)
 
 
 def test_switch_refuses_while_faces_are_missing(matched, other_profile, monkeypatch):
-    monkeypatch.setattr(generations, "generation_reembed_enqueue", lambda space: 0)
-    generation_build_start(user=None, profile=other_profile)
-    assert generation_progress(space="Other").missing == 2
-    with pytest.raises(GenerationError, match="still lacks 2 of 2"):
-        generation_switch(user=None, space="Other")
+    monkeypatch.setattr(space_services, "space_reembed_enqueue", lambda space: 0)
+    space_build_start(user=None, profile=other_profile)
+    assert space_progress(space="Other").missing == 2
+    with pytest.raises(SpaceError, match="still lacks 2 of 2"):
+        space_switch(user=None, space="Other")
     monkeypatch.undo()
     # The command resumes what is missing and switches once complete.
     out = io.StringIO()
     call_command("reembed", "--switch", "--timeout", "60", stdout=out)
     assert "Switched" in out.getvalue()
-    assert generation_active().space == "Other"
+    assert space_active().name == "Other"
 
 
 def test_erasure_covers_every_generation(matched, caseworker, other_profile):
     case, _ = matched
-    generation_build_start(user=None, profile=other_profile)
+    space_build_start(user=None, profile=other_profile)
     assert Embedding.objects.filter(face__photo__case=case).count() == 2
     case_biometrics_erase(actor=caseworker, case=case, reason="Test erasure")
     assert not Embedding.objects.filter(face__photo__case=case).exists()
@@ -129,11 +122,11 @@ def test_erasure_covers_every_generation(matched, caseworker, other_profile):
 
 
 def test_abandoning_a_build_keeps_the_active_space(matched, other_profile):
-    old = generation_active().space
-    generation_build_start(user=None, profile=other_profile)
-    generation_abandon(user=None, space="Other")
-    assert generation_building() is None and generation_active().space == old
-    assert not Embedding.objects.filter(model_name="Other").exists()
+    old = space_active().name
+    space_build_start(user=None, profile=other_profile)
+    space_abandon(user=None, space="Other")
+    assert space_building() is None and space_active().name == old
+    assert not Embedding.objects.filter(space="Other").exists()
     assert AuditEvent.objects.filter(action="generation.abandoned").exists()
 
 
@@ -141,8 +134,8 @@ def test_status_and_refusals_are_plain(matched, other_profile):
     out = io.StringIO()
     call_command("reembed", "--status", stdout=out)
     assert "Nothing is being built" in out.getvalue()
-    with pytest.raises(GenerationError, match="already the active space"):
-        generation_build_start(user=None, profile=profile_active().name)
+    with pytest.raises(SpaceError, match="already the active space"):
+        space_build_start(user=None, profile=profile_active().name)
 
 
 def test_a_failing_new_space_never_costs_a_photo_its_active_embedding(
@@ -151,42 +144,40 @@ def test_a_failing_new_space_never_costs_a_photo_its_active_embedding(
     from matching.faces import processing
 
     case, _ = matched
-    generation_build_start(user=None, profile=other_profile)
+    space_build_start(user=None, profile=other_profile)
     real = processing.face_vector_compute
 
-    def broken(*, generation, **kwargs):  # type: ignore[no-untyped-def]
-        if generation.space == "Other":
+    def broken(*, embedding_space, **kwargs):  # type: ignore[no-untyped-def]
+        if embedding_space.name == "Other":
             raise RuntimeError("model crashed")
-        return real(generation=generation, **kwargs)
+        return real(embedding_space=embedding_space, **kwargs)
 
     monkeypatch.setattr(processing, "face_vector_compute", broken)
     photo = photo_add(user=caseworker, owner=case, upload=PhotoUpload(data=_textured(9)))
     photo.refresh_from_db()
     assert photo.status == Photo.Status.READY
-    spaces = set(Embedding.objects.filter(face__photo=photo).values_list("model_name", flat=True))
-    assert spaces == {generation_active().space}
-    assert generation_progress(space="Other").missing == 1
+    spaces = set(Embedding.objects.filter(face__photo=photo).values_list("space", flat=True))
+    assert spaces == {space_active().name}
+    assert space_progress(space="Other").missing == 1
 
 
 def test_a_wave_one_deployment_keeps_dlib_until_it_switches(matched):
-    import importlib
 
-    from django.apps import apps
 
     # As after the upgrade migration on a database of wave-1 embeddings.
-    EmbeddingGeneration.objects.all().delete()
-    Embedding.objects.update(model_name="Dlib")
-    migration = importlib.import_module("matching.migrations.0003_generations")
-    migration.existing_space_active(apps, None)
-    assert generation_active().space == "Dlib"
+    EmbeddingSpace.objects.all().delete()
+    Embedding.objects.update(space="Dlib")
+    # What migration 0003 makes of them (its code reads the models as they were then).
+    EmbeddingSpace.objects.create(name="Dlib", profile="dlib-lfw-dev-v1", status="active")
+    assert space_active().name == "Dlib"
     assert profile_active().name == "dlib-lfw-dev-v1"  # its thresholds, not the new space's
 
     out = io.StringIO()
     call_command("reembed", "--switch", "--timeout", "60", stdout=out)
-    shipped = generation_active()
-    assert shipped.profile == "sface-dlib-ages-v2" and shipped.space != "Dlib"
+    shipped = space_active()
+    assert shipped.profile == "sface-dlib-ages-v2" and shipped.name != "Dlib"
     assert profile_active().name == "sface-dlib-ages-v2"
-    assert EmbeddingGeneration.objects.get(space="Dlib").status == "retired"
+    assert EmbeddingSpace.objects.get(name="Dlib").status == "retired"
 
 
 def test_reembedding_runs_the_model_with_no_transaction_open(matched, other_profile, monkeypatch):
@@ -202,6 +193,6 @@ def test_reembedding_runs_the_model_with_no_transaction_open(matched, other_prof
         return real(self, image, face)
 
     monkeypatch.setattr(FakeEngine, "embed", watched)
-    generation_build_start(user=None, profile=other_profile)  # re-embeds on commit
-    assert generation_progress(space="Other").missing == 0
+    space_build_start(user=None, profile=other_profile)  # re-embeds on commit
+    assert space_progress(space="Other").missing == 0
     assert seen and not any(seen)
