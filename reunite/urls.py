@@ -16,7 +16,14 @@ from cases.portal import printing
 from cases.portal import reunification as reunification_portal
 from cases.portal import views as portal
 from cases.portal.offline import LogoutView
-from cases.portal.urls import account_urls, apikey_urls, offline_urls, otp_urls, user_urls
+from cases.portal.urls import (
+    account_urls,
+    apikey_urls,
+    language_urls,
+    offline_urls,
+    otp_urls,
+    user_urls,
+)
 from matching import api as matching_api
 from matching import disputes
 from matching import views as review
@@ -189,5 +196,6 @@ urlpatterns = [
     path("api/problems/", problem_docs, name="problem-docs"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     *offline_urls,
+    *language_urls,
     *portal_urls,
 ]
