@@ -44,7 +44,7 @@ from cases.portal.http import portal
 
 def _role_choices(request: AuthenticatedHttpRequest) -> list[tuple[str, str]]:
     organisation = user_organisation(user=request.user)
-    return [(r, User.Role(r).label) for r in roles_for_organisation(organisation=organisation)]
+    return [(r, str(User.Role(r).label)) for r in roles_for_organisation(organisation=organisation)]
 
 
 class InviteForm(forms.Form):

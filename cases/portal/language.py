@@ -64,7 +64,7 @@ class UserLanguageMiddleware:
         language = _profile_language(request)
         if language:
             translation.activate(language)
-            request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+            request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         # The switcher's own answer already carries the new choice.
         language = _profile_language(request)
@@ -87,7 +87,7 @@ def language_choose(request: HttpRequest) -> HttpResponse:
         # Django's view ignores an unknown code and just goes back.
         return set_language(request)
     if request.user.is_authenticated:
-        request.user = user_language_set(user=request.user, language=language)  # type: ignore[arg-type]
+        request.user = user_language_set(user=request.user, language=language)
     response = set_language(request)
     if not language:
         response.delete_cookie(
