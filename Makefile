@@ -9,8 +9,9 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 CHROMIUM ?= /usr/bin/chromium
 PROMTOOL ?= /usr/bin/promtool
+MSGFMT ?= /usr/bin/msgfmt
 
-.PHONY: run test test-services test-embedded clients-ts lint format bench worker-embed worker-index beat lock audit
+.PHONY: run test test-services test-embedded clients-ts lint format bench worker-embed worker-index beat lock audit messages
 
 # Every distribution, transitive ones included, is installed from a lock file with hashes
 # (`make lock` writes them from requirements*.txt); pip refuses anything else.
@@ -58,6 +59,17 @@ $(PANGO):
 $(PROMTOOL):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
 
+# GNU gettext (xgettext, msgmerge, msgfmt) for the translation catalogues in locale/. The
+# compiled .mo files are committed, so `make run` needs none of it; `make messages`, the
+# catalogue test and `make lint` do.
+$(MSGFMT):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gettext
+
+## Update the catalogues in locale/ from the code and templates, write the pseudo-locale's,
+## compile them all (docs/i18n.md: then translate what is new, and commit the .po and .mo).
+messages: $(VENV)/.dev $(MSGFMT)
+	env -u DATABASE_URL -u REDIS_URL DJANGO_SETTINGS_MODULE=reunite.settings.test $(PY) manage.py i18n_messages
+
 # The TypeScript client check's tools (openapi-typescript, tsc) and Spectral, the schema's
 # linter, pinned by package-lock.json.
 TS_CLIENT := tests/clients/ts
@@ -78,18 +90,18 @@ run: $(VENV)/.runtime $(PANGO)
 ## The whole suite: on PostgreSQL + Redis with a real worker, then on the embedded default.
 test: test-services test-embedded
 
-test-services: $(VENV)/.dev $(CHROMIUM) $(PANGO) $(PROMTOOL) clients-ts
+test-services: $(VENV)/.dev $(CHROMIUM) $(PANGO) $(PROMTOOL) $(MSGFMT) clients-ts
 	@pg_isready -q -d "$(TEST_DATABASE_URL)" || { echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL)"; exit 1; }
 	@$(PY) -c "import redis,sys; redis.Redis.from_url('$(TEST_REDIS_URL)').ping()" || { echo "Redis is not reachable at $(TEST_REDIS_URL)"; exit 1; }
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 
-test-embedded: $(VENV)/.dev $(PANGO) $(PROMTOOL) clients-ts
+test-embedded: $(VENV)/.dev $(PANGO) $(PROMTOOL) $(MSGFMT) clients-ts
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not browser"
 
 # The OpenAPI schema as partners get it, for Spectral (ruleset: .spectral.yaml).
 SCHEMA_JSON := test-artifacts/openapi.json
 
-lint: $(VENV)/.dev $(PROMTOOL) clients-ts
+lint: $(VENV)/.dev $(PROMTOOL) $(MSGFMT) clients-ts
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -101,6 +113,7 @@ lint: $(VENV)/.dev $(PROMTOOL) clients-ts
 		$(SCHEMA_JSON)
 	$(VENV)/bin/hadolint --config docker/.hadolint.yaml docker/Dockerfile
 	$(PROMTOOL) check rules docs/examples/prometheus-alerts.yml
+	for po in locale/*/LC_MESSAGES/django.po; do $(MSGFMT) --check -o /dev/null $$po || exit 1; done
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .

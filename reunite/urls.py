@@ -15,7 +15,14 @@ from cases.portal import organisation as organisation_portal
 from cases.portal import printing
 from cases.portal import views as portal
 from cases.portal.offline import LogoutView
-from cases.portal.urls import account_urls, apikey_urls, offline_urls, otp_urls, user_urls
+from cases.portal.urls import (
+    account_urls,
+    apikey_urls,
+    language_urls,
+    offline_urls,
+    otp_urls,
+    user_urls,
+)
 from matching import urls as matching_urls
 from reunite.kernel.api.converters import converters_register
 from reunite.kernel.api.problems import problem_docs
@@ -151,5 +158,6 @@ urlpatterns = [
     path("api/problems/", problem_docs, name="problem-docs"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     *offline_urls,
+    *language_urls,
     *portal_urls,
 ]

@@ -253,6 +253,29 @@ def user_password_set_from_link(*, user: User, password: str) -> User:
     return user
 
 
+@transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """Everyone chooses the language of their own pages and e-mails; empty follows the
+    browser's. Audited like every other change to an account."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    if language and language not in codes:
+        raise ValidationError({"language": f"Unknown language {language!r}."})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    previous = user.language
+    if previous == language:
+        return user
+    user.language = language
+    user.save(update_fields=["language"])
+    audit_record(
+        actor=user,
+        action="user.language_changed",
+        obj=user,
+        organisation=user.organisation,
+        data={"username": user.username, "from": previous, "to": language},
+    )
+    return user
+
+
 # --- Changes at the console: one operator asks, a second one approves --------------------
 
 ACCOUNT_CHANGES = ("role", "deactivate", "reactivate", "second_factor_reset")

@@ -195,7 +195,7 @@ def permissions_matrix_markdown() -> str:
         "Organisations see only their own cases and reports: another organisation's record",
         "is a 404 even when the role allows the action.",
         "",
-        "| action | " + " | ".join(role.label for role in roles) + " |",
+        "| action | " + " | ".join(str(role.label) for role in roles) + " |",
         "| --- |" + " :---: |" * len(roles),
     ]
     for action in Action:
@@ -212,7 +212,7 @@ def permissions_matrix_markdown() -> str:
         "| --- | --- |",
     ]
     for kind in Organisation.Kind:
-        names = ", ".join(Role(r).label for r in ROLES_BY_KIND.get(kind, ()))
+        names = ", ".join(str(Role(r).label) for r in ROLES_BY_KIND.get(kind, ()))
         lines.append(f"| {kind.label} | {names} |")
     lines += ["", *_WHO_CHANGES_WHAT]
     return "\n".join(lines) + "\n"

@@ -70,6 +70,7 @@ _("user.reactivated", "User reactivated")
 _("user.second_factor_reset", "User's second factor reset")
 _("user.password_reset_requested", "Password reset link e-mailed")
 _("user.password_reset", "Password reset from an e-mailed link")
+_("user.language_changed", "User's language changed")
 # An operator's account change at the console, and a second operator's approval of it.
 _("account_change.requested", "Account change asked for by an operator (needs a second)")
 _("account_change.approved", "Account change approved by a second operator")

@@ -6,19 +6,20 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.validators import time_zone_valid
 
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):
-        NGO = "ngo", "NGO"
-        AGENCY = "agency", "Child-protection agency"
-        GUARDIAN_SUPPORT = "guardian_support", "Guardian-support service"
+        NGO = "ngo", _("NGO")
+        AGENCY = "agency", _("Child-protection agency")
+        GUARDIAN_SUPPORT = "guardian_support", _("Guardian-support service")
 
     class Purpose(models.TextChoices):
-        REUNITE_MISSING = "reunite_missing", "Reuniting missing children"
-        RESCUE_TRAFFICKING = "rescue_trafficking", "Rescuing trafficking victims"
+        REUNITE_MISSING = "reunite_missing", _("Reuniting missing children")
+        RESCUE_TRAFFICKING = "rescue_trafficking", _("Rescuing trafficking victims")
 
     name = models.CharField(max_length=200, unique=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -73,18 +74,21 @@ class Organisation(models.Model):
 
 class User(AbstractUser):
     class Role(models.TextChoices):
-        CASEWORKER = "caseworker", "Caseworker"
-        REVIEWER = "reviewer", "Reviewer"
+        CASEWORKER = "caseworker", _("Caseworker")
+        REVIEWER = "reviewer", _("Reviewer")
         # Reviews like a reviewer, and records the final decision on disputed candidates.
-        SENIOR_REVIEWER = "senior_reviewer", "Senior reviewer"
-        ORG_ADMIN = "org_admin", "Organisation admin"
-        PARTNER = "partner", "Partner (API)"
-        OPERATOR = "operator", "Operator"
+        SENIOR_REVIEWER = "senior_reviewer", _("Senior reviewer")
+        ORG_ADMIN = "org_admin", _("Organisation admin")
+        PARTNER = "partner", _("Partner (API)")
+        OPERATOR = "operator", _("Operator")
 
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CASEWORKER)
+    # The language of their pages and e-mails, a code from settings.LANGUAGES; empty follows
+    # the browser's. No choices here: adding a language needs no migration.
+    language = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         constraints = [

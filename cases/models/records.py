@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from cases.models.access import Organisation
 from cases.models.validators import (
@@ -21,25 +22,25 @@ from cases.models.validators import (
 
 
 class Sex(models.TextChoices):
-    FEMALE = "female", "Female"
-    MALE = "male", "Male"
-    UNKNOWN = "unknown", "Unknown"
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class MissingCase(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        POSSIBLE_MATCH = "possible_match", "Possible match: verify in person"
-        REUNITED = "reunited", "Reunited"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        POSSIBLE_MATCH = "possible_match", _("Possible match: verify in person")
+        REUNITED = "reunited", _("Reunited")
+        CLOSED = "closed", _("Closed")
         # A tombstone: biometric and personal data erased; kept only for the audit trail.
-        ERASED = "erased", "Erased"
+        ERASED = "erased", _("Erased")
 
     class ConsentMethod(models.TextChoices):
-        IN_PERSON = "in_person", "In person, signed form"
-        PHONE = "phone", "By phone, recorded by caseworker"
-        WRITTEN = "written", "In writing (letter or e-mail)"
-        ONLINE = "online", "Online form"
+        IN_PERSON = "in_person", _("In person, signed form")
+        PHONE = "phone", _("By phone, recorded by caseworker")
+        WRITTEN = "written", _("In writing (letter or e-mail)")
+        ONLINE = "online", _("Online form")
 
     reference = models.CharField(max_length=32, unique=True, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="cases")
@@ -158,18 +159,18 @@ class MissingCase(models.Model):
 
 class FoundReport(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        ACTIVE = "active", _("Active")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
         # A tombstone: biometric and personal data erased; kept only for the audit trail.
-        ERASED = "erased", "Erased"
+        ERASED = "erased", _("Erased")
 
     class LegalBasis(models.TextChoices):
         # GDPR Art. 6(1)(d) / 9(2)(c): protecting the vital interests of the child.
-        VITAL_INTERESTS = "vital_interests", "Vital interests of the child"
+        VITAL_INTERESTS = "vital_interests", _("Vital interests of the child")
         # Art. 6(1)(e) / 9(2)(g): a task in the public interest (e.g. a statutory agency).
-        PUBLIC_TASK = "public_task", "Public task / substantial public interest"
-        LEGAL_OBLIGATION = "legal_obligation", "Legal obligation"
-        CONSENT = "consent", "Consent of the child's guardian"
+        PUBLIC_TASK = "public_task", _("Public task / substantial public interest")
+        LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation")
+        CONSENT = "consent", _("Consent of the child's guardian")
 
     reference = models.CharField(max_length=32, unique=True, editable=False)
     organisation = models.ForeignKey(
@@ -228,20 +229,20 @@ class Photo(models.Model):
     """A photo of a missing child (case) or of a found child (report)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be processed"
-        PROCESSING = "processing", "Being processed"
-        READY = "ready", "Ready: being compared"
-        REJECTED = "rejected", "Rejected"
-        NEEDS_FACE_SELECTION = "needs_face_selection", "Several faces: pick the child's face"
+        PENDING = "pending", _("Waiting to be processed")
+        PROCESSING = "processing", _("Being processed")
+        READY = "ready", _("Ready: being compared")
+        REJECTED = "rejected", _("Rejected")
+        NEEDS_FACE_SELECTION = "needs_face_selection", _("Several faces: pick the child's face")
 
     class Side(models.TextChoices):
-        CASE = "case", "Missing child"
-        REPORT = "report", "Found child"
+        CASE = "case", _("Missing child")
+        REPORT = "report", _("Found child")
 
     class Kind(models.TextChoices):
-        PHOTO = "photo", "Photo"
+        PHOTO = "photo", _("Photo")
         # Made by a forensic artist: searched as an extra probe, never shown as a photo.
-        AGE_PROGRESSED = "age_progressed", "Age-progressed image"
+        AGE_PROGRESSED = "age_progressed", _("Age-progressed image")
 
     side = models.CharField(max_length=8, choices=Side.choices)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PHOTO)

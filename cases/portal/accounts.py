@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -42,17 +43,17 @@ from reunite.kernel.errors import InvalidInput, NotAllowed
 
 def _role_choices(request: AuthenticatedHttpRequest) -> list[tuple[str, str]]:
     organisation = user_organisation(user=request.user)
-    return [(r, User.Role(r).label) for r in roles_for_organisation(organisation=organisation)]
+    return [(r, str(User.Role(r).label)) for r in roles_for_organisation(organisation=organisation)]
 
 
 class InviteForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=150, required=False)
-    last_name = forms.CharField(label="Last name", max_length=150, required=False)
-    email = forms.EmailField(label="E-mail", help_text="The invitation link is sent here.")
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"), help_text=_("The invitation link is sent here."))
     username = forms.CharField(
-        label="Username", max_length=150, help_text="What they type to sign in."
+        label=_("Username"), max_length=150, help_text=_("What they type to sign in.")
     )
-    role = forms.ChoiceField(label="Role")
+    role = forms.ChoiceField(label=_("Role"))
 
     def __init__(self, *args, roles: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from cases.access.apikeys import apikey_create, apikey_list, apikey_revoke, apikey_rotate
@@ -16,9 +17,12 @@ from reunite.kernel.errors import InvalidInput
 
 
 class ApiKeyForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Account")
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Account"))
     name = forms.CharField(
-        max_length=100, required=False, label="Label", help_text="e.g. the system that uses it"
+        max_length=100,
+        required=False,
+        label=_("Label"),
+        help_text=_("e.g. the system that uses it"),
     )
 
     def __init__(self, *args, organisation_id: int | None, **kwargs) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.http import HttpRequest
+
 from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, user_can
 from cases.records.selectors import notification_unread_count
@@ -45,3 +48,8 @@ class _Unread:
 
 def permissions(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     return {"can": _Can(request.user), "unread_notifications": _Unread(request.user)}
+
+
+def languages(request: HttpRequest) -> dict[str, Any]:
+    """The switcher's choices, each named in its own language, and the page to come back to."""
+    return {"language_choices": settings.LANGUAGES, "language_next": request.get_full_path()}

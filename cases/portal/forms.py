@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from cases.audit.events import AUDIT_EVENTS
 from cases.models import FoundReport, MissingCase, Photo
@@ -37,7 +38,7 @@ class MinuteDateTimeField(forms.DateTimeField):
 
 
 class CaseForm(forms.ModelForm):
-    consent_given_at = MinuteDateTimeField(widget=DATETIME, label="Consent given on")
+    consent_given_at = MinuteDateTimeField(widget=DATETIME, label=_("Consent given on"))
 
     class Meta:
         model = MissingCase
@@ -50,16 +51,30 @@ class CaseForm(forms.ModelForm):
             "distinguishing_marks": forms.Textarea(attrs={"rows": 2}),
             "consent_scope": forms.Textarea(attrs={"rows": 2}),
         }
+        # Every label here, not from the model's field names: they are translated.
         labels = {
-            "age_min": "Youngest possible age when last seen",
-            "age_max": "Oldest possible age when last seen",
-            "consent_given_by": "Consent given by",
-            "consent_relationship": "Their relationship to the child",
-            "consent_given_at": "Consent given on",
-            "consent_method": "How consent was given",
+            "given_name": _("Given name"),
+            "family_name": _("Family name"),
+            "other_names": _("Other names"),
+            "sex": _("Sex"),
+            "date_of_birth": _("Date of birth"),
+            "age_min": _("Youngest possible age when last seen"),
+            "age_max": _("Oldest possible age when last seen"),
+            "last_seen_on": _("Last seen on"),
+            "last_seen_place": _("Last seen place"),
+            "description": _("Description"),
+            "distinguishing_marks": _("Distinguishing marks"),
+            "consent_given_by": _("Consent given by"),
+            "consent_relationship": _("Their relationship to the child"),
+            "consent_given_at": _("Consent given on"),
+            "consent_method": _("How consent was given"),
+            "consent_scope": _("Consent scope"),
+            "consent_photo_sharing": _(
+                "The guardian agreed that a photo may be shared with other family-tracing systems"
+            ),
         }
         help_texts = {
-            "date_of_birth": "Leave empty if not known, and give an age range instead.",
+            "date_of_birth": _("Leave empty if not known, and give an age range instead."),
         }
 
     def clean(self) -> dict[str, Any]:
@@ -67,7 +82,7 @@ class CaseForm(forms.ModelForm):
         if not data.get("date_of_birth") and (
             data.get("age_min") is None or data.get("age_max") is None
         ):
-            self.add_error("date_of_birth", "Give the date of birth, or an age range below.")
+            self.add_error("date_of_birth", _("Give the date of birth, or an age range below."))
         return data
 
 
@@ -78,16 +93,20 @@ class ReportForm(forms.ModelForm):
         fields = ["external_ref", *(f for f in REPORT_EDITABLE_FIELDS if f != "legal_basis")]
         widgets = {"found_on": DATE, "notes": forms.Textarea(attrs={"rows": 3})}
         labels = {
-            "external_ref": "Your reference for this report",
-            "estimated_age_min": "Estimated age (from)",
-            "estimated_age_max": "Estimated age (to)",
+            "external_ref": _("Your reference for this report"),
+            "found_on": _("Found on"),
+            "found_place": _("Found place"),
+            "estimated_age_min": _("Estimated age (from)"),
+            "estimated_age_max": _("Estimated age (to)"),
+            "sex": _("Sex"),
+            "notes": _("Notes"),
         }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         low, high = data.get("estimated_age_min"), data.get("estimated_age_max")
         if low is not None and high is not None and low > high:
-            self.add_error("estimated_age_max", "Must be at least the youngest estimated age.")
+            self.add_error("estimated_age_max", _("Must be at least the youngest estimated age."))
         return data
 
 
@@ -102,26 +121,31 @@ class PhotoMetaForm(forms.Form):
     """One chosen photo's details, sent as repeated `photo_<field>` values in file order."""
 
     taken_on = forms.DateField(
-        required=False, widget=DATE, label="Date taken", validators=DATE_VALIDATORS
+        required=False, widget=DATE, label=_("Date taken"), validators=DATE_VALIDATORS
     )
     age_in_photo = forms.IntegerField(
-        required=False, min_value=0, max_value=25, label="Child's age in the photo"
+        required=False, min_value=0, max_value=25, label=_("Child's age in the photo")
     )
     kind = forms.ChoiceField(
         choices=Photo.Kind.choices,
         initial=Photo.Kind.PHOTO,
         required=False,
-        label="Type of image",
+        label=_("Type of image"),
     )
 
 
 def photo_help() -> str:
     """The upload help, from the same settings the checks and the face detector use."""
-    return (
-        f"JPEG, PNG or WebP, at most {settings.PHOTO_MAX_BYTES // 1_000_000} MB each and "
-        f"{settings.PHOTOS_PER_REQUEST} at a time. The child's face must be clearly visible "
-        f"and at least {settings.MIN_FACE_PIXELS} pixels wide."
-    )
+    from django.utils.translation import gettext
+
+    return gettext(
+        "JPEG, PNG or WebP, at most %(megabytes)s MB each and %(count)s at a time. The "
+        "child's face must be clearly visible and at least %(pixels)s pixels wide."
+    ) % {
+        "megabytes": settings.PHOTO_MAX_BYTES // 1_000_000,
+        "count": settings.PHOTOS_PER_REQUEST,
+        "pixels": settings.MIN_FACE_PIXELS,
+    }
 
 
 class FacePickForm(forms.Form):
@@ -130,10 +154,10 @@ class FacePickForm(forms.Form):
 
     choice = forms.CharField(required=False)
     face_id = forms.IntegerField(required=False)
-    x = forms.IntegerField(required=False, min_value=0, label="Left edge (pixels)")
-    y = forms.IntegerField(required=False, min_value=0, label="Top edge (pixels)")
-    w = forms.IntegerField(required=False, min_value=1, label="Width (pixels)")
-    h = forms.IntegerField(required=False, min_value=1, label="Height (pixels)")
+    x = forms.IntegerField(required=False, min_value=0, label=_("Left edge (pixels)"))
+    y = forms.IntegerField(required=False, min_value=0, label=_("Top edge (pixels)"))
+    w = forms.IntegerField(required=False, min_value=1, label=_("Width (pixels)"))
+    h = forms.IntegerField(required=False, min_value=1, label=_("Height (pixels)"))
     confirm = forms.BooleanField(required=False)
 
     def clean(self) -> dict:
@@ -141,7 +165,7 @@ class FacePickForm(forms.Form):
         if not data.get("choice") and data.get("face_id") is not None:
             data["choice"] = f"face-{data['face_id']}"
         if not data.get("choice"):
-            raise forms.ValidationError("Choose one of the outlined faces.")
+            raise forms.ValidationError(_("Choose one of the outlined faces."))
         return data
 
     def box(self) -> dict[str, int] | None:
@@ -151,24 +175,35 @@ class FacePickForm(forms.Form):
         return {k: int(v) for k, v in values.items() if v is not None}
 
 
+class _SortFilter(django_filters.OrderingFilter):
+    # The same words as django-filter's own, in our catalogue: every language has them.
+    descending_fmt = _("%s (descending)")
+
+
 class CaseFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Name or reference")
-    status = django_filters.ChoiceFilter(choices=MissingCase.Status.choices)
+    q = django_filters.CharFilter(method="filter_q", label=_("Name or reference"))
+    status = django_filters.ChoiceFilter(choices=MissingCase.Status.choices, label=_("Status"))
     last_seen_from = django_filters.DateFilter(
-        field_name="last_seen_on", lookup_expr="gte", label="Last seen from", widget=DATE
+        field_name="last_seen_on", lookup_expr="gte", label=_("Last seen from"), widget=DATE
     )
     last_seen_to = django_filters.DateFilter(
-        field_name="last_seen_on", lookup_expr="lte", label="Last seen until", widget=DATE
+        field_name="last_seen_on", lookup_expr="lte", label=_("Last seen until"), widget=DATE
     )
-    age = django_filters.NumberFilter(method="filter_age", label="Age when last seen")
-    sort = django_filters.OrderingFilter(
+    age = django_filters.NumberFilter(method="filter_age", label=_("Age when last seen"))
+    sort = _SortFilter(
         fields=(
             ("created_at", "created"),
             ("last_seen_on", "last_seen"),
             ("family_name", "name"),
             ("reference", "reference"),
         ),
-        label="Sort by",
+        field_labels={
+            "created_at": _("Created"),
+            "last_seen_on": _("Last seen"),
+            "family_name": _("Name"),
+            "reference": _("Reference"),
+        },
+        label=_("Sort by"),
     )
 
     class Meta:
@@ -202,31 +237,31 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class AuditFilterForm(forms.Form):
-    action = forms.ChoiceField(required=False, label="What happened")
-    actor = forms.CharField(required=False, label="User")
+    action = forms.ChoiceField(required=False, label=_("What happened"))
+    actor = forms.CharField(required=False, label=_("User"))
     object_type = forms.ChoiceField(
         required=False,
-        label="Kind of record",
+        label=_("Kind of record"),
         choices=[
-            ("", "Any"),
-            ("cases.missingcase", "Case"),
-            ("cases.foundreport", "Found report"),
-            ("cases.photo", "Photo"),
-            (matching.CANDIDATE_OBJECT_TYPE, "Possible match"),
-            ("cases.apikey", "API key"),
-            ("cases.user", "Account"),
+            ("", _("Any")),
+            ("cases.missingcase", _("Case")),
+            ("cases.foundreport", _("Found report")),
+            ("cases.photo", _("Photo")),
+            (matching.CANDIDATE_OBJECT_TYPE, _("Possible match")),
+            ("cases.apikey", _("API key")),
+            ("cases.user", _("Account")),
         ],
     )
-    object_id = forms.CharField(required=False, label="Record number")
-    since = forms.DateField(required=False, widget=DATE, label="From")
-    until = forms.DateField(required=False, widget=DATE, label="Until (exclusive)")
+    object_id = forms.CharField(required=False, label=_("Record number"))
+    since = forms.DateField(required=False, widget=DATE, label=_("From"))
+    until = forms.DateField(required=False, widget=DATE, label=_("Until (exclusive)"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         events = sorted(AUDIT_EVENTS.values(), key=lambda e: e.words)
         field = self.fields["action"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "Anything"), *((e.name, e.words) for e in events)]
+        field.choices = [("", _("Anything")), *((e.name, e.words) for e in events)]
 
     def filters(self) -> dict:
         import datetime as dt

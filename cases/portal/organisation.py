@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
 from cases.access.accounts import organisation_contact_update, organisation_field_capture_update
 from cases.access.http import AuthenticatedHttpRequest, form_errors_add, portal
@@ -14,13 +15,13 @@ from reunite.kernel.errors import InvalidInput
 
 
 class ContactForm(forms.Form):
-    contact_name = forms.CharField(label="Contact person", max_length=200, required=False)
-    contact_email = forms.EmailField(label="Contact e-mail", required=False)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=200, required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
     contact_phone = forms.CharField(
-        label="Contact phone",
+        label=_("Contact phone"),
         max_length=40,
         required=False,
-        help_text="With the country code, e.g. +44 20 7946 0000.",
+        help_text=_("With the country code, e.g. +44 20 7946 0000."),
     )
 
 
@@ -28,17 +29,21 @@ class FieldCaptureForm(forms.Form):
     """Field capture (docs/field-capture.md): the organisation's rules for its devices."""
 
     offline_draft_hours = forms.IntegerField(
-        label="Hours a draft may stay on a device",
+        label=_("Hours a draft may stay on a device"),
         min_value=1,
         max_value=168,
-        help_text="Drafts saved without a connection are erased after this, sent or not "
-        "(1 to 168; 24 by default).",
+        help_text=_(
+            "Drafts saved without a connection are erased after this, sent or not "
+            "(1 to 168; 24 by default)."
+        ),
     )
     photo_upload_original = forms.BooleanField(
-        label="Send photos at their original size",
+        label=_("Send photos at their original size"),
         required=False,
-        help_text="Off: photos are made 1,600 px on the long side on the device before they "
-        "are sent (a 4 MB photo goes up as about 0.2 MB). On: only if you need the originals.",
+        help_text=_(
+            "Off: photos are made 1,600 px on the long side on the device before they "
+            "are sent (a 4 MB photo goes up as about 0.2 MB). On: only if you need the originals."
+        ),
     )
 
 

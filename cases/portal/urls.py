@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cases.portal import accounts, apikeys, offline, otp
+from cases.portal import accounts, apikeys, language, offline, otp
 
 # At `accounts/2fa/`, namespace "otp".
 otp_urls = [
@@ -43,4 +43,10 @@ offline_urls = [
     path("manifest.webmanifest", offline.manifest, name="web-manifest"),
     path("offline/", offline.offline_page, name="offline"),
     path("offline/key/", offline.offline_key, name="offline-key"),
+]
+
+# At the site root: the language switcher on every page, and "Your account" (its language).
+language_urls = [
+    path("language/", language.language_choose, name="set-language"),
+    path("account/", language.account_profile, name="account-profile"),
 ]

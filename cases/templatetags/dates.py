@@ -1,7 +1,8 @@
 """One date format everywhere: `{{ value|day }}` and `{{ value|moment }}` (built in: no load).
 
-Dates read "3 Mar 2025" and times "3 Mar 2025, 14:05" (UTC, the service's time zone),
-whatever the page.
+Dates and times follow the page's language through Django's locale formats: in English
+dates read "3 Mar 2025" and times "3 Mar 2025, 14:05" (UTC, the service's time zone); in
+French "3 mars 2025", in Arabic "3 مارس، 2025". Times are always on the 24-hour clock.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
+from django.utils import formats, timezone
+from django.utils.dateformat import time_format
+from django.utils.translation import pgettext
 
 register = template.Library()
 
-DAY = "j M Y"
-MOMENT = "j M Y, H:i"
+TIME = "H:i"
 
 
 @register.filter
@@ -24,7 +25,7 @@ def day(value: dt.date | dt.datetime | None) -> str:
         return ""
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value)
-    return date_format(value, DAY)
+    return formats.date_format(value, "DATE_FORMAT")
 
 
 @register.filter
@@ -33,4 +34,8 @@ def moment(value: dt.datetime | None) -> str:
         return ""
     if timezone.is_aware(value):
         value = timezone.localtime(value)
-    return date_format(value, MOMENT)
+    # The order of date and time and what joins them are the language's own.
+    return pgettext("a date and a time of day", "%(date)s, %(time)s") % {
+        "date": formats.date_format(value, "DATE_FORMAT"),
+        "time": time_format(value, TIME),
+    }

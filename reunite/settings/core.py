@@ -52,9 +52,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language: the language cookie (the switcher), else Accept-Language. After
+    # the session, before CommonMiddleware (as Django asks); docs/i18n.md.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's profile language wins over the cookie and the browser's.
+    "cases.portal.language.UserLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "cases.access.otp.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -98,12 +103,15 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "cases.portal.context_processors.languages",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cases.portal.context_processors.permissions",
             ],
-            # `|day` and `|moment`: the one date format, on every page.
-            "builtins": ["cases.templatetags.dates"],
+            # `|day` and `|moment`: the one date format, on every page, in its language; and
+            # `{% translate %}` everywhere without a `{% load i18n %}` in each template.
+            "builtins": ["cases.templatetags.dates", "django.templatetags.i18n"],
         },
     },
 ]
@@ -132,6 +140,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+# The languages every page, form and e-mail template is translated into (docs/i18n.md adds
+# one). Each is named in its own language: the switcher shows these names.
+LANGUAGES = [
+    ("en-gb", "English"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("ar", "العربية"),
+    ("uk", "Українська"),
+]
+# A pseudo-locale for tests only (reunite/settings/test.py adds it): every message wrapped
+# in [[…]], so a page with unmarked English shows it plainly. The code is Android's and
+# Chrome's pseudo-locale; `manage.py i18n_pseudo` writes its catalogue.
+PSEUDO_LANGUAGE = ("en-xa", "[[Pseudo]]")
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -37,3 +37,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(_SCRATCH / "test.sqlite3")}  # noqa: F405
 # /metrics reads the database at every scrape (the cache is kept across tests).
 METRICS_CACHE_SECONDS = 0
+# The pseudo-locale (every message wrapped in [[…]]) proves every template string is marked.
+LANGUAGES = [*LANGUAGES, PSEUDO_LANGUAGE]  # noqa: F405

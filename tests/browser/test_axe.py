@@ -174,27 +174,26 @@ def _users(caseworker, partner, reviewer, org_review) -> dict[str, str | None]:
     }
 
 
+# Every page again in Arabic, right to left (issue 28): the language cookie the switcher sets.
+@pytest.mark.parametrize("language", ["en-gb", "ar"])
 def test_every_page_has_no_serious_or_critical_axe_violation(
-    new_page, live_server, caseworker, partner, reviewer, reviewer2, org_review
+    new_page, live_server, caseworker, partner, reviewer, reviewer2, org_review, language
 ):
     ids = _world(caseworker, partner, [reviewer, reviewer2])
     sessions = _users(caseworker, partner, reviewer, org_review)
     failures: dict[str, list[dict]] = {}
+    suffix = "" if language == "en-gb" else f"-{language}"
     for width in (1366, 390):
         pages = {}
         for entry in PAGES:
             if entry.who not in pages:
                 page = new_page(width=width, height=844)
+                cookies = [{"name": "django_language", "value": language, "url": live_server.url}]
                 if sessions[entry.who]:
-                    page.context.add_cookies(
-                        [
-                            {
-                                "name": "sessionid",
-                                "value": sessions[entry.who],
-                                "url": live_server.url,
-                            }
-                        ]
+                    cookies.append(
+                        {"name": "sessionid", "value": sessions[entry.who], "url": live_server.url}
                     )
+                page.context.add_cookies(cookies)
                 pages[entry.who] = page
             page = pages[entry.who]
             page.goto(entry.path.format(**ids))
@@ -211,7 +210,7 @@ def test_every_page_has_no_serious_or_critical_axe_violation(
             if blocking:
                 failures[f"{entry.name} ({entry.path}) at {width}px"] = blocking
             if blocking or width == 390:
-                screenshot(page, f"axe-{entry.name.replace(' ', '-')}-{width}")
+                screenshot(page, f"axe-{entry.name.replace(' ', '-')}-{width}{suffix}")
     assert not failures, "\n".join(
         f"{where}: " + "; ".join(f"{v['id']} [{v['impact']}] {v['nodes']}" for v in found)
         for where, found in failures.items()

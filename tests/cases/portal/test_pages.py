@@ -313,7 +313,7 @@ def test_held_back_candidates_have_their_own_list_with_reasons(client, reviewer,
     force_login_verified(client, reviewer)
     assert b"Nothing to review." in client.get("/review/").content
     listing = client.get("/review/held-back/")
-    assert f"#{candidate.pk}:".encode() in listing.content
+    assert f"#{candidate.pk}</bdi>:".encode() in listing.content
     page = client.get(reverse("review-candidate", args=[candidate.pk]))
     assert b"the missing child is female" in page.content
 
