@@ -259,7 +259,7 @@ def user_language_set(*, user: User, language: str) -> User:
     browser's. Audited like every other change to an account."""
     codes = {code for code, _name in settings.LANGUAGES}
     if language and language not in codes:
-        raise ValidationError({"language": f"Unknown language {language!r}."})
+        raise InvalidInput({"language": f"Unknown language {language!r}."})
     user = User.objects.select_for_update().get(pk=user.pk)
     previous = user.language
     if previous == language:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -22,8 +21,8 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from cases.access.accounts import user_language_set
-from cases.access.http import AuthenticatedHttpRequest
-from cases.portal.http import portal
+from cases.access.http import AuthenticatedHttpRequest, portal
+from reunite.kernel.errors import InvalidInput
 
 
 def language_codes() -> set[str]:
@@ -123,7 +122,7 @@ def account_profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 user = user_language_set(user=request.user, language=form.cleaned_data["language"])
-            except ValidationError as exc:
+            except InvalidInput as exc:
                 form.add_error("language", exc.messages)
             else:
                 request.user = user

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from matching.candidates.pairs import candidate_pair_record
 from playwright.sync_api import expect
 
 from matching.models import Candidate
-from matching.services.search import candidate_pair_record
 from tests.support.browser import screenshot, sign_in
 from tests.support.faces import ready_photo_with_embedding
 from tests.support.otp import force_login_verified

@@ -163,7 +163,6 @@ def test_a_failing_new_space_never_costs_a_photo_its_active_embedding(
 
 def test_a_wave_one_deployment_keeps_dlib_until_it_switches(matched):
 
-
     # As after the upgrade migration on a database of wave-1 embeddings.
     EmbeddingSpace.objects.all().delete()
     Embedding.objects.update(space="Dlib")
