@@ -15,6 +15,7 @@ from matching.review.decisions import candidate_decide
 from matching.review.outcomes import CANDIDATE_OUTCOMES, candidate_outcome
 from matching.selectors import candidate_get, candidate_list
 from matching.spaces.calibration import score_band
+from reunite.kernel.api.pages import PAGE_HEADERS, PageFilter, id_page, page_filters_read
 from reunite.kernel.api.schema import problems
 from reunite.kernel.api.serializers import ContactOutput
 
@@ -172,12 +173,20 @@ class CaseCandidateListApi(APIView):
     @extend_schema(
         summary="A case's possible matches, coarse outcome only",
         description="What reviewers decided on each possible match, and the other side's "
-        "contact once confirmed. No scores.",
-        responses={200: CaseCandidateOutput(many=True), **problems(404)},
+        "contact once confirmed. No scores. At most `limit` (100 unless asked, at most 500) "
+        "in id order: follow the `Link` header to the next page; `X-Total-Count` says how "
+        "many there are.",
+        parameters=[PageFilter, *PAGE_HEADERS],
+        responses={200: CaseCandidateOutput(many=True), **problems(400, 404)},
     )
     def get(self, request: AuthenticatedRequest, case_id: int) -> Response:
         case = case_get(user=request.user, case_id=case_id)
-        candidates = case.candidates.select_related("found_report__organisation").order_by(
-            "created_at", "id"
+        validated = page_filters_read(request=request, spec=PageFilter)
+        candidates, headers = id_page(
+            request=request,
+            queryset=Candidate.objects.filter(case=case).select_related(
+                "found_report__organisation"
+            ),
+            validated=validated,
         )
-        return Response(CaseCandidateOutput(candidates, many=True).data)
+        return Response(CaseCandidateOutput(candidates, many=True).data, headers=headers)

@@ -66,3 +66,25 @@ def test_schema_is_served(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/found-reports/" in response.content
+
+
+def test_a_cases_candidates_come_in_bounded_pages_followed_by_link(api_for, caseworker, partner):
+    case_face = ready_photo_with_embedding(user=caseworker, seed=1, side="case")
+    for seed in (2, 3, 4):
+        candidate_pair_record(
+            case_face=case_face,
+            report_face=ready_photo_with_embedding(user=partner, seed=seed, side="report"),
+            score=0.95,
+        )
+    case_id = Candidate.objects.first().case_id
+    client = api_for(caseworker)
+    url = f"/api/v1/cases/{case_id}/candidates/?limit=2"
+    seen: list[int] = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200 and response["X-Total-Count"] == "3"
+        seen += [row["id"] for row in response.json()]
+        link = response.get("Link")
+        url = link[1 : link.index(">")] if link else ""
+    assert seen == sorted(Candidate.objects.values_list("pk", flat=True))
+    assert client.get(f"/api/v1/cases/{case_id}/candidates/?limit=501").status_code == 400
