@@ -49,20 +49,10 @@ faiss: Any = _faiss
 
 logger = logging.getLogger(__name__)
 
-EXACT = "flat"
-APPROXIMATE = "opq-ivf-pq4fs"
-# Snapshot files start with this line, then one line of JSON metadata, then (approximate
-# indexes) the 8-bit codes as .npy arrays, then FAISS's bytes (one index a shard).
-MAGIC = b"REUNITE-FACE-INDEX 3\n"
-OLD_MAGICS = (b"REUNITE-FACE-INDEX 2\n",)
 # Rows below the log position not seen yet may belong to transactions still open; they are
 # looked for again this long. A full reconcile at every snapshot covers anything later.
 GAP_SECONDS = 600
 GAP_WINDOW = 1000
-# 8-bit estimates of face-like vectors' cosines were within 0.0017 of the exact one for
-# 99.99% of faces, 0.007 at worst (a value clipped to the trained range).
-RERANK_MARGIN = 0.01
-SCAN_MIN = 3_000
 
 
 _cache: dict[tuple[str, str], FaceIndex] = {}
