@@ -4,6 +4,7 @@ import numpy as np
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import FoundReport, MissingCase, Photo
 
@@ -46,9 +47,9 @@ class EmbeddingSpace(models.Model):
     """
 
     class Status(models.TextChoices):
-        BUILDING = "building", "Being built"
-        ACTIVE = "active", "In use"
-        RETIRED = "retired", "Retired"
+        BUILDING = "building", _("Being built")
+        ACTIVE = "active", _("In use")
+        RETIRED = "retired", _("Retired")
 
     name = models.CharField(max_length=64, unique=True)
     # The calibration profile (matching/profiles/) that defines the space and its thresholds.
@@ -107,26 +108,26 @@ class Embedding(models.Model):
 class ReunificationStage(models.TextChoices):
     """What the case owner did after a confirmation, in the order it usually happens."""
 
-    CONTACT_MADE = "contact_made", "Contact made with the found child's organisation"
-    VERIFICATION_PLANNED = "verification_planned", "In-person verification planned"
-    VERIFIED_SAME = "verified_same", "Verified in person: the same child"
-    VERIFIED_NOT_SAME = "verified_not_same", "Verified in person: not the same child"
-    REUNITED = "reunited", "Reunited with the family"
-    HANDED_TO_AUTHORITY = "handed_to_authority", "Handed to the authority responsible"
+    CONTACT_MADE = "contact_made", _("Contact made with the found child's organisation")
+    VERIFICATION_PLANNED = "verification_planned", _("In-person verification planned")
+    VERIFIED_SAME = "verified_same", _("Verified in person: the same child")
+    VERIFIED_NOT_SAME = "verified_not_same", _("Verified in person: not the same child")
+    REUNITED = "reunited", _("Reunited with the family")
+    HANDED_TO_AUTHORITY = "handed_to_authority", _("Handed to the authority responsible")
 
 
 class Candidate(models.Model):
     """A possible match between one case and one report, for people to review."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for review"
-        CONFIRMED = "confirmed", "Confirmed by two reviewers"
-        DISPUTED = "disputed", "Disputed: waiting for a senior reviewer"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PENDING = "pending", _("Waiting for review")
+        CONFIRMED = "confirmed", _("Confirmed by two reviewers")
+        DISPUTED = "disputed", _("Disputed: waiting for a senior reviewer")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
         # A senior reviewer's final decision on a disputed candidate.
-        REJECTED = "rejected", "Rejected: not the same child"
+        REJECTED = "rejected", _("Rejected: not the same child")
         # Confirmed, then checked in person: never proposed again as the same pair.
-        NOT_SAME_CHILD = "not_same_child", "Verified in person: not the same child"
+        NOT_SAME_CHILD = "not_same_child", _("Verified in person: not the same child")
 
     case = models.ForeignKey(MissingCase, on_delete=models.CASCADE, related_name="candidates")
     found_report = models.ForeignKey(
@@ -209,9 +210,9 @@ class CandidatePair(models.Model):
 
 class ReviewDecision(models.Model):
     class Decision(models.TextChoices):
-        CONFIRM = "confirm", "Same child"
-        REJECT = "reject", "Not the same child"
-        UNSURE = "unsure", "Needs more information"
+        CONFIRM = "confirm", _("Same child")
+        REJECT = "reject", _("Not the same child")
+        UNSURE = "unsure", _("Needs more information")
 
     candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="decisions")
     reviewer = models.ForeignKey(
@@ -243,11 +244,11 @@ class Duplicate(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Possibly the same child"
+        PENDING = "pending", _("Possibly the same child")
         # One organisation said "same child"; the other has not answered yet.
-        PARTLY_CONFIRMED = "partly_confirmed", "Same child, says one organisation"
-        LINKED = "linked", "Same child: records linked"
-        DIFFERENT = "different", "Different children"
+        PARTLY_CONFIRMED = "partly_confirmed", _("Same child, says one organisation")
+        LINKED = "linked", _("Same child: records linked")
+        DIFFERENT = "different", _("Different children")
 
     side = models.CharField(max_length=8, choices=Photo.Side.choices)
     case_a = models.ForeignKey(
@@ -325,8 +326,8 @@ class DisputeResolution(models.Model):
     """A senior reviewer's final decision on a disputed candidate, with the reason."""
 
     class Decision(models.TextChoices):
-        CONFIRM = "confirm", "Same child"
-        REJECT = "reject", "Not the same child"
+        CONFIRM = "confirm", _("Same child")
+        REJECT = "reject", _("Not the same child")
 
     candidate = models.OneToOneField(Candidate, on_delete=models.CASCADE, related_name="resolution")
     resolved_by = models.ForeignKey(

@@ -10,6 +10,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from cases.access.permissions import Action, action_require, user_can
 from cases.models import AuditEvent, FoundReport, MissingCase, Organisation, Photo, User
@@ -167,7 +168,7 @@ def reunifications_for_case(*, case: MissingCase) -> list[Reunification]:
                 organisation=candidate.found_report.organisation,
                 photo_id=candidate.best_report_face.photo_id,
                 steps=steps,
-                stages_open=[(stage, labels[stage]) for stage in stages],
+                stages_open=[(stage, str(labels[stage])) for stage in stages],
             )
         )
     return found
@@ -466,14 +467,18 @@ def candidate_decided(*, candidate: Candidate) -> CandidateDecided:
     """
     resolution = getattr(candidate, "resolution", None)
     if resolution is not None:
-        outcome = "confirmed" if resolution.decision == "confirm" else "said not the same child"
+        summary = (
+            _("Reviewers disagreed; a senior reviewer confirmed")
+            if resolution.decision == "confirm"
+            else _("Reviewers disagreed; a senior reviewer said not the same child")
+        )
         return CandidateDecided(
-            summary=f"Reviewers disagreed; a senior reviewer {outcome}",
+            summary=summary,
             senior_reason=resolution.reason,
             senior_decision=resolution.get_decision_display(),
         )
     if candidate.status == Candidate.Status.CONFIRMED or candidate.reunification_stage:
-        return CandidateDecided(summary="Confirmed by two reviewers")
+        return CandidateDecided(summary=_("Confirmed by two reviewers"))
     return CandidateDecided(summary="")
 
 

@@ -18,9 +18,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cases.access.permissions import (
@@ -43,9 +44,9 @@ def _account_check(*, actor: User | None, user: User | None, organisation: Organ
         return
     action_require(user=actor, action=Action.USER_MANAGE)
     if organisation.pk != actor.organisation_id:
-        raise NotAllowed("You may manage accounts only in your own organisation.")
+        raise NotAllowed(_("You may manage accounts only in your own organisation."))
     if user is not None and user.pk == actor.pk:
-        raise NotAllowed("Nobody changes their own account's role or access.")
+        raise NotAllowed(_("Nobody changes their own account's role or access."))
 
 
 def _role_check(*, organisation: Organisation, role: str) -> None:
@@ -55,7 +56,10 @@ def _role_check(*, organisation: Organisation, role: str) -> None:
         )
         kind = organisation.get_kind_display()
         raise InvalidInput(
-            {"role": f"{organisation.name} ({kind}) may give these roles: {allowed}."}
+            {
+                "role": _("%(organisation)s (%(kind)s) may give these roles: %(roles)s.")
+                % {"organisation": organisation.name, "kind": kind, "roles": allowed}
+            }
         )
 
 
@@ -70,10 +74,10 @@ def user_role_set(*, actor: User | None, user: User, role: str) -> User:
     An org admin changes only their own organisation's users, and never themselves.
     """
     if role not in User.Role.values:
-        raise InvalidInput({"role": f"Unknown role {role!r}."})
+        raise InvalidInput({"role": _("Unknown role %(role)s.") % {"role": repr(role)}})
     organisation = user.organisation
     if organisation is None or role == User.Role.OPERATOR:
-        raise NotAllowed("Operators are not made or changed here.")
+        raise NotAllowed(_("Operators are not made or changed here."))
     _account_check(actor=actor, user=user, organisation=organisation)
     user = User.objects.select_for_update().get(pk=user.pk)
     previous = user.role
@@ -110,20 +114,21 @@ def account_link_path(*, user: User) -> str:
 def _invitation_send(*, user_id: int, invited_by: str) -> None:
     user = User.objects.select_related("organisation").get(pk=user_id)
     assert user.organisation is not None
-    context = {
-        "user": user,
-        "organisation": user.organisation.name,
-        "role": _role_words(user.role),
-        "invited_by": invited_by,
-        "url": f"{settings.BASE_URL}{account_link_path(user=user)}",
-        "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
-    }
-    send_mail(
-        subject=f"Reunite: {user.organisation.name} invites you",
-        message=render_to_string("emails/invitation.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    # In the invitee's language: their profile's if an admin set one, else the site's.
+    with translation.override(user.mail_language):
+        context = {
+            "user": user,
+            "organisation": user.organisation.name,
+            "role": _role_words(user.role),
+            "invited_by": invited_by or _("Reunite's operators"),
+            "url": f"{settings.BASE_URL}{account_link_path(user=user)}",
+            "hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        }
+        subject = _("Reunite: %(organisation)s invites you") % {
+            "organisation": user.organisation.name
+        }
+        message = render_to_string("emails/invitation.txt", context)
+    send_mail(subject=subject, message=message, from_email=None, recipient_list=[user.email])
 
 
 @transaction.atomic
@@ -141,9 +146,9 @@ def user_invite(
     _account_check(actor=actor, user=None, organisation=organisation)
     _role_check(organisation=organisation, role=role)
     if User.objects.filter(username__iexact=username).exists():
-        raise InvalidInput({"username": "That username is taken."})
+        raise InvalidInput({"username": _("That username is taken.")})
     if not email:
-        raise InvalidInput({"email": "An invitation needs an e-mail address."})
+        raise InvalidInput({"email": _("An invitation needs an e-mail address.")})
     user = User(
         username=username,
         email=email,
@@ -162,7 +167,8 @@ def user_invite(
         organisation=organisation,
         data={"username": username, "role": role},
     )
-    invited_by = actor.get_full_name() or actor.username if actor else "Reunite's operators"
+    # Empty for the operators: the e-mail names them in the invitee's language.
+    invited_by = actor.get_full_name() or actor.username if actor else ""
     transaction.on_commit(
         lambda: _invitation_send(user_id=user.pk, invited_by=invited_by), robust=True
     )
@@ -175,7 +181,7 @@ def user_invitation_resend(*, actor: User | None, user: User) -> User:
     assert user.organisation is not None
     _account_check(actor=actor, user=user, organisation=user.organisation)
     if user.has_usable_password():
-        raise InvalidInput("This user has set a password; they can reset it themselves.")
+        raise InvalidInput(_("This user has set a password; they can reset it themselves."))
     audit_record(
         actor=actor,
         action="user.invited",
@@ -187,7 +193,8 @@ def user_invitation_resend(*, actor: User | None, user: User) -> User:
             "again": True,
         },
     )
-    invited_by = actor.get_full_name() or actor.username if actor else "Reunite's operators"
+    # Empty for the operators: the e-mail names them in the invitee's language.
+    invited_by = actor.get_full_name() or actor.username if actor else ""
     transaction.on_commit(
         lambda: _invitation_send(user_id=user.pk, invited_by=invited_by), robust=True
     )
@@ -200,7 +207,7 @@ def user_active_set(*, actor: User | None, user: User, active: bool) -> User:
     if user.organisation is None:
         # An operator's account changes only at the console, approved by a second operator.
         if actor is not None:
-            raise NotAllowed("Operators are not changed here.")
+            raise NotAllowed(_("Operators are not changed here."))
     else:
         _account_check(actor=actor, user=user, organisation=user.organisation)
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -223,10 +230,10 @@ def user_second_factor_reset(*, actor: User | None, user: User) -> User:
     """Remove the user's authenticator: at their next sign-in they set up a new one."""
     if user.organisation is None:
         if actor is not None:
-            raise NotAllowed("Operators are not changed here.")
+            raise NotAllowed(_("Operators are not changed here."))
     else:
         _account_check(actor=actor, user=user, organisation=user.organisation)
-    removed, _ = TOTPDevice.objects.filter(user=user).delete()
+    removed, _kinds = TOTPDevice.objects.filter(user=user).delete()
     audit_record(
         actor=actor,
         action="user.second_factor_reset",
@@ -259,7 +266,9 @@ def user_language_set(*, user: User, language: str) -> User:
     browser's. Audited like every other change to an account."""
     codes = {code for code, _name in settings.LANGUAGES}
     if language and language not in codes:
-        raise InvalidInput({"language": f"Unknown language {language!r}."})
+        raise InvalidInput(
+            {"language": _("Unknown language %(language)s.") % {"language": repr(language)}}
+        )
     user = User.objects.select_for_update().get(pk=user.pk)
     previous = user.language
     if previous == language:
@@ -303,10 +312,10 @@ def account_change_request(
         raise InvalidInput({"change": f"One of {', '.join(ACCOUNT_CHANGES)}."})
     if change == "role":
         if user.organisation is None:
-            raise NotAllowed("An operator's role is not changed; deactivate the account.")
+            raise NotAllowed(_("An operator's role is not changed; deactivate the account."))
         _role_check(organisation=user.organisation, role=role)
     if not reason.strip():
-        raise InvalidInput({"reason": "Say why."})
+        raise InvalidInput({"reason": _("Say why.")})
     return audit_record(
         actor=operator,
         action="account_change.requested",
@@ -329,15 +338,15 @@ def account_change_approve(*, approved_by: str, request_id: int) -> User:
     if request is None:
         raise InvalidInput({"request": f"No account change request #{request_id}."})
     if request.actor_id == operator.pk:
-        raise NotAllowed("The operator who asked cannot approve; a second operator must.")
+        raise NotAllowed(_("The operator who asked cannot approve; a second operator must."))
     if request.object_id == str(operator.pk):
-        raise NotAllowed("Nobody approves a change to their own account.")
+        raise NotAllowed(_("Nobody approves a change to their own account."))
     if timezone.now() - request.created_at > dt.timedelta(hours=ACCOUNT_REQUEST_HOURS):
-        raise InvalidInput({"request": "This request has expired; ask again."})
+        raise InvalidInput({"request": _("This request has expired; ask again.")})
     if AuditEvent.objects.filter(
         action="account_change.approved", data__request=request.pk
     ).exists():
-        raise InvalidInput({"request": "This request was approved already."})
+        raise InvalidInput({"request": _("This request was approved already.")})
     user = User.objects.get(pk=int(request.object_id))
     data = request.data
     audit_record(
@@ -404,7 +413,7 @@ def organisation_pause(
     """Pause an organisation: its users and API keys are refused until it is approved again."""
     _operator_check(actor, Action.ORGANISATION_PAUSE)
     if not reason.strip():
-        raise InvalidInput({"reason": "Say why the organisation is paused."})
+        raise InvalidInput({"reason": _("Say why the organisation is paused.")})
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if organisation.paused_at is not None:
         return organisation
@@ -466,7 +475,7 @@ def _own_organisation_update(
     """Set fields of the actor's own organisation; audited only when something changed."""
     action_require(user=actor, action=Action.ORGANISATION_EDIT)
     if actor.organisation_id is None:
-        raise NotAllowed("Only members of an organisation may do this.")
+        raise NotAllowed(_("Only members of an organisation may do this."))
     organisation = Organisation.objects.select_for_update().get(pk=actor.organisation_id)
     before = {field: getattr(organisation, field) for field in values}
     if before == values:

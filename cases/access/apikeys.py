@@ -9,6 +9,8 @@ import secrets
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.access.permissions import Action, action_require, role_allows, user_can
 from cases.audit.trail import audit_record
@@ -19,7 +21,7 @@ from reunite.kernel.errors import InvalidInput, NotAllowed
 # admins and operators act only in a session that passed the second factor: a key would let
 # them skip it (issue 11). Refused here for every path, the console included, and again when
 # a key is used (a key made before this rule).
-SECOND_FACTOR_MESSAGE = (
+SECOND_FACTOR_MESSAGE = gettext_lazy(
     "Reviewers, organisation admins and operators cannot hold API keys: they act only after "
     "signing in with their second factor. Only partner and caseworker accounts hold API keys."
 )
@@ -39,7 +41,7 @@ def _manager_check(*, manager: User | None, user: User) -> None:
         not user_can(manager, Action.ALL_ORGANISATIONS)
         and manager.organisation_id != user.organisation_id
     ):
-        raise NotAllowed("You may manage keys only for your own organisation.")
+        raise NotAllowed(_("You may manage keys only for your own organisation."))
 
 
 @transaction.atomic
@@ -86,7 +88,7 @@ def apikey_rotate(
     _manager_check(manager=rotated_by, user=api_key.user)
     api_key = ApiKey.objects.select_for_update().get(pk=api_key.pk)
     if api_key.revoked_at is not None:
-        raise InvalidInput("This key is revoked; create a new one instead.")
+        raise InvalidInput(_("This key is revoked; create a new one instead."))
     # The new key is credited to whoever rotated (None only at the console).
     new_key, secret = apikey_create(user=api_key.user, created_by=rotated_by, name=api_key.name)
     ends = timezone.now() + dt.timedelta(hours=max(grace_hours, 0))

@@ -16,6 +16,8 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.access.permissions import Action, action_require, user_can
 from cases.audit.events import audit_event_words
@@ -23,7 +25,7 @@ from cases.audit.trail import audit_record
 from cases.models import ApiKey, AuditEvent, FoundReport, MissingCase, Photo, User
 from matching import interfaces as matching
 
-FORMER_ACCOUNT = "a former account"
+FORMER_ACCOUNT = gettext_lazy("a former account")
 
 
 def account_name(*, user: User | None, label: str = "", full: bool = False) -> str:
@@ -33,9 +35,9 @@ def account_name(*, user: User | None, label: str = "", full: bool = False) -> s
     account"; the service's own steps (no account, label "system") as "Reunite".
     """
     if user is None:
-        return "Reunite" if label in ("", "system") else FORMER_ACCOUNT
+        return "Reunite" if label in ("", "system") else str(FORMER_ACCOUNT)
     if not user.is_active:
-        return FORMER_ACCOUNT
+        return str(FORMER_ACCOUNT)
     return (user.get_full_name() if full else "") or user.username
 
 
@@ -98,12 +100,12 @@ def _record_links(user: User, events: list[AuditEvent]) -> dict[tuple[str, str],
     out: dict[tuple[str, str], dict] = {}
     for case in MissingCase.objects.filter(pk__in=ids.get("cases.missingcase", ())):
         out["cases.missingcase", str(case.pk)] = {
-            "label": f"Case {case.reference}",
+            "label": _("Case %(reference)s") % {"reference": case.reference},
             "url": link("case-detail", case.pk, case.organisation_id, Action.CASE_VIEW),
         }
     for report in FoundReport.objects.filter(pk__in=ids.get("cases.foundreport", ())):
         out["cases.foundreport", str(report.pk)] = {
-            "label": f"Found report {report.reference}",
+            "label": _("Found report %(reference)s") % {"reference": report.reference},
             "url": link("report-detail", report.pk, report.organisation_id, Action.REPORT_VIEW),
         }
     photos = Photo.objects.filter(pk__in=ids.get("cases.photo", ())).select_related(
@@ -111,11 +113,13 @@ def _record_links(user: User, events: list[AuditEvent]) -> dict[tuple[str, str],
     )
     for photo in photos:
         if photo.case is not None:
-            label = f"A photo of case {photo.case.reference}"
+            label = _("A photo of case %(reference)s") % {"reference": photo.case.reference}
             url = link("case-detail", photo.case.pk, photo.organisation_id, Action.CASE_VIEW)
         else:
             assert photo.found_report is not None
-            label = f"A photo of found report {photo.found_report.reference}"
+            label = _("A photo of found report %(reference)s") % {
+                "reference": photo.found_report.reference
+            }
             url = link(
                 "report-detail", photo.found_report.pk, photo.organisation_id, Action.REPORT_VIEW
             )
@@ -128,9 +132,12 @@ def _record_links(user: User, events: list[AuditEvent]) -> dict[tuple[str, str],
             "url": reverse("org-users") if mine and account.is_active else "",
         }
     for pk in ids.get("cases.user", ()):
-        out.setdefault(("cases.user", str(pk)), {"label": FORMER_ACCOUNT, "url": ""})
+        out.setdefault(("cases.user", str(pk)), {"label": str(FORMER_ACCOUNT), "url": ""})
     for key in ApiKey.objects.filter(pk__in=ids.get("cases.apikey", ())):
-        out["cases.apikey", str(key.pk)] = {"label": f"API key {key.prefix}…", "url": ""}
+        out["cases.apikey", str(key.pk)] = {
+            "label": _("API key %(prefix)s…") % {"prefix": key.prefix},
+            "url": "",
+        }
     for pk in ids.get(matching.CANDIDATE_OBJECT_TYPE, ()):
         url = (
             reverse("review-candidate", args=[pk])
@@ -138,10 +145,21 @@ def _record_links(user: User, events: list[AuditEvent]) -> dict[tuple[str, str],
             else ""
         )
         out[matching.CANDIDATE_OBJECT_TYPE, str(pk)] = {
-            "label": f"Possible match #{pk}",
+            "label": _("Possible match #%(number)s") % {"number": pk},
             "url": url,
         }
     return out
+
+
+# What an erased record was, in the audit log's words ("Case 12 (no longer held)").
+_RECORD_KINDS = {
+    "case": gettext_lazy("Case"),
+    "foundreport": gettext_lazy("Foundreport"),
+    "photo": gettext_lazy("Photo"),
+    "user": gettext_lazy("User"),
+    "apikey": gettext_lazy("Apikey"),
+    "candidate": gettext_lazy("Candidate"),
+}
 
 
 def audit_event_rows(*, user: User, events: Iterable[AuditEvent]) -> list[dict[str, Any]]:
@@ -159,7 +177,11 @@ def audit_event_rows(*, user: User, events: Iterable[AuditEvent]) -> list[dict[s
         if record is None and e.object_type:
             # A record since erased, or a kind with no page: say what it was.
             kind = e.object_type.split(".")[-1].replace("missingcase", "case")
-            record = {"label": f"{kind.capitalize()} {e.object_id} (no longer held)", "url": ""}
+            label = _("%(kind)s %(number)s (no longer held)") % {
+                "kind": str(_RECORD_KINDS.get(kind, kind.capitalize())),
+                "number": e.object_id,
+            }
+            record = {"label": label, "url": ""}
         rows.append(
             {
                 "event": e,
@@ -178,7 +200,7 @@ def _when(value: Any) -> str:
     try:
         parsed = dt.datetime.fromisoformat(str(value))
     except ValueError:
-        return str(value) or "a time not recorded"
+        return str(value) or _("a time not recorded")
     if timezone.is_aware(parsed):
         parsed = timezone.localtime(parsed)
     # The format of `|moment` (cases/templatetags/dates.py).
@@ -195,7 +217,7 @@ def audit_event_detail(*, event: AuditEvent, who: str) -> str:
     from what to what. Empty for the rest."""
     sentence = _detail(event=event, who=who)
     # Usernames keep their case; only the words "a former account" open with a capital.
-    if sentence.startswith(FORMER_ACCOUNT):
+    if sentence.startswith(str(FORMER_ACCOUNT)):
         sentence = sentence[0].upper() + sentence[1:]
     return sentence
 
@@ -204,30 +226,52 @@ def _detail(*, event: AuditEvent, who: str) -> str:
     data = event.data or {}
     name = data.get("username", "")
     action = event.action
+    values = {"who": who, "name": name}
     if action == "user.role_changed":
-        return f"{who} changed {name}'s role from {_role(data, 'from')} to {_role(data, 'to')}."
+        return _("%(who)s changed %(name)s's role from %(from)s to %(to)s.") % {
+            **values,
+            "from": _role(data, "from"),
+            "to": _role(data, "to"),
+        }
     if action == "user.invited":
-        again = " again" if data.get("again") else ""
-        return f"{who} invited {name}{again} as {_role(data, 'role')}."
+        values["role"] = _role(data, "role")
+        if data.get("again"):
+            return _("%(who)s invited %(name)s again as %(role)s.") % values
+        return _("%(who)s invited %(name)s as %(role)s.") % values
     if action == "user.invitation_accepted":
-        return f"{name} accepted the invitation and set a password."
+        return _("%(name)s accepted the invitation and set a password.") % values
     if action == "user.password_reset":
-        return f"{name} set a new password from an e-mailed link."
+        return _("%(name)s set a new password from an e-mailed link.") % values
     if action == "user.password_reset_requested":
-        return f"A password reset link was e-mailed to {name}."
+        return _("A password reset link was e-mailed to %(name)s.") % values
     if action == "user.deactivated":
-        return f"{who} deactivated {name}: active → deactivated."
+        return _("%(who)s deactivated %(name)s: active → deactivated.") % values
     if action == "user.reactivated":
-        return f"{who} reactivated {name}: deactivated → active."
+        return _("%(who)s reactivated %(name)s: deactivated → active.") % values
     if action == "user.second_factor_reset":
-        return f"{who} reset {name}'s second factor; they set up a new one at their next sign-in."
-    if action == "apikey.created" and data.get("for_user"):
-        return f"{who} created key {data.get('prefix', '')}… for {data['for_user']}."
-    if action == "apikey.rotated":
         return (
-            f"{who} replaced key {data.get('prefix', '')}… with {data.get('new_prefix', '')}…; "
-            f"the old key stops working at {_when(data.get('expires_at', ''))}."
+            _(
+                "%(who)s reset %(name)s's second factor; they set up a new one at their next "
+                "sign-in."
+            )
+            % values
         )
+    if action == "apikey.created" and data.get("for_user"):
+        return _("%(who)s created key %(prefix)s… for %(user)s.") % {
+            **values,
+            "prefix": data.get("prefix", ""),
+            "user": data["for_user"],
+        }
+    if action == "apikey.rotated":
+        return _(
+            "%(who)s replaced key %(prefix)s… with %(new_prefix)s…; the old key stops working "
+            "at %(when)s."
+        ) % {
+            **values,
+            "prefix": data.get("prefix", ""),
+            "new_prefix": data.get("new_prefix", ""),
+            "when": _when(data.get("expires_at", "")),
+        }
     if action in ("admin.added", "admin.changed"):
         changes = data.get("changes") or {}
         parts = [
@@ -236,22 +280,36 @@ def _detail(*, event: AuditEvent, who: str) -> str:
             else f"{field}: {change.get('to')!s}"
             for field, change in changes.items()
         ]
-        verb = "added" if action == "admin.added" else "changed"
-        return f"{who} {verb} {data.get('model', 'a record')} {data.get('record', '')}: " + (
-            "; ".join(parts) + "."
+        # Model and field names are the code's own (English), as the operators' admin shows.
+        values.update(
+            model=data.get("model", "a record"),
+            record=data.get("record", ""),
+            changes="; ".join(parts),
         )
+        if action == "admin.added":
+            return _("%(who)s added %(model)s %(record)s: %(changes)s.") % values
+        return _("%(who)s changed %(model)s %(record)s: %(changes)s.") % values
     if action == "account_change.requested":
         change = data.get("change", "")
-        what = f"role {_role(data, 'role')}" if change == "role" else change.replace("_", " ")
-        return f"{who} asked for a change to {name} ({what}): {data.get('reason', '')}"
+        values["reason"] = data.get("reason", "")
+        if change == "role":
+            values["role"] = _role(data, "role")
+            return _("%(who)s asked for a change to %(name)s (role %(role)s): %(reason)s") % values
+        values["change"] = change.replace("_", " ")
+        return _("%(who)s asked for a change to %(name)s (%(change)s): %(reason)s") % values
     if action == "account_change.approved":
-        return (
-            f"{who} approved {data.get('requested_by', '')}'s request "
-            f"#{data.get('request', '')} for {name}."
-        )
+        return _("%(who)s approved %(requested_by)s's request #%(request)s for %(name)s.") % {
+            **values,
+            "requested_by": data.get("requested_by", ""),
+            "request": data.get("request", ""),
+        }
     if action == "superuser.request":
         request = f"{data.get('method', '')} {data.get('path', '')}"
-        return f"{who} (superuser): {request} → {data.get('status', '')}."
+        return _("%(who)s (superuser): %(request)s → %(status)s.") % {
+            **values,
+            "request": request,
+            "status": data.get("status", ""),
+        }
     return ""
 
 

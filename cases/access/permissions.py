@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.utils.translation import gettext as _
+
 from cases.models import Organisation, User
 from reunite.kernel.errors import NotAllowed
 
@@ -174,13 +176,13 @@ def user_can(user: User, action: Action) -> bool:
 def user_organisation(*, user: User) -> Organisation:
     """The organisation the user acts for. Operators act for none: NotAllowed."""
     if user.organisation is None:
-        raise NotAllowed("Only members of an organisation may do this.")
+        raise NotAllowed(_("Only members of an organisation may do this."))
     return user.organisation
 
 
 def action_require(*, user: User, action: Action) -> None:
     if not user_can(user, action):
-        raise NotAllowed(f"Your role may not do this ({action}).")
+        raise NotAllowed(_("Your role may not do this (%(action)s).") % {"action": action})
 
 
 def permissions_matrix_markdown() -> str:

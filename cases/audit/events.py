@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class AuditEventType:
     name: str
-    # What happened, in words for caseworkers and org admins.
-    words: str
+    # What happened, in words for caseworkers and org admins (translated when read).
+    words: str | Promise
     # Shown on a case's timeline (views and housekeeping are left out).
     on_timeline: bool = False
 
@@ -22,7 +25,7 @@ class AuditEventType:
 AUDIT_EVENTS: dict[str, AuditEventType] = {}
 
 
-def audit_event_register(name: str, words: str, *, on_timeline: bool = False) -> str:
+def audit_event_register(name: str, words: str | Promise, *, on_timeline: bool = False) -> str:
     if name in AUDIT_EVENTS:
         raise ValueError(f"Audit event {name!r} is registered twice.")
     AUDIT_EVENTS[name] = AuditEventType(name=name, words=words, on_timeline=on_timeline)
@@ -39,148 +42,166 @@ def audit_event_get(name: str) -> AuditEventType:
 
 
 def audit_event_words(name: str) -> str:
-    """Words for a stored name; old rows with a name no longer registered show the name."""
+    """Words for a stored name, in the active language; old rows with a name no longer
+    registered show the name."""
     event = AUDIT_EVENTS.get(name)
-    return event.words if event else name
+    return str(event.words) if event else name
 
 
 def timeline_event_names() -> list[str]:
     return [e.name for e in AUDIT_EVENTS.values() if e.on_timeline]
 
 
-_ = audit_event_register
+# The words are marked for translation and rendered in the reader's language; the trail
+# stores only the name.
+register = audit_event_register
 # Access: sign-in, second factor, organisations, users, API keys.
-_("auth.login", "Signed in")
-_("auth.logout", "Signed out")
-_("auth.login_failed", "Sign-in failed")
-_("auth.second_factor_enrolled", "Second factor set up")
-_("auth.second_factor_verified", "Second factor checked")
-_("auth.second_factor_failed", "Wrong second-factor code")
-_("organisation.approved", "Organisation approved")
-_("organisation.paused", "Organisation paused")
-_("organisation.resumed", "Organisation resumed")
-_("organisation.contact_updated", "Organisation's contact for confirmed matches changed")
-_("organisation.field_capture_updated", "Organisation's rules for drafts kept on devices changed")
-_("organisation.surge", "Unusual volume flagged to operators")
-_("user.role_changed", "User's role changed")
-_("user.invited", "User invited by e-mail")
-_("user.invitation_accepted", "Invitation accepted: password set")
-_("user.deactivated", "User deactivated")
-_("user.reactivated", "User reactivated")
-_("user.second_factor_reset", "User's second factor reset")
-_("user.password_reset_requested", "Password reset link e-mailed")
-_("user.password_reset", "Password reset from an e-mailed link")
-_("user.language_changed", "User's language changed")
+register("auth.login", _("Signed in"))
+register("auth.logout", _("Signed out"))
+register("auth.login_failed", _("Sign-in failed"))
+register("auth.second_factor_enrolled", _("Second factor set up"))
+register("auth.second_factor_verified", _("Second factor checked"))
+register("auth.second_factor_failed", _("Wrong second-factor code"))
+register("organisation.approved", _("Organisation approved"))
+register("organisation.paused", _("Organisation paused"))
+register("organisation.resumed", _("Organisation resumed"))
+register("organisation.contact_updated", _("Organisation's contact for confirmed matches changed"))
+register(
+    "organisation.field_capture_updated",
+    _("Organisation's rules for drafts kept on devices changed"),
+)
+register("organisation.surge", _("Unusual volume flagged to operators"))
+register("user.role_changed", _("User's role changed"))
+register("user.invited", _("User invited by e-mail"))
+register("user.invitation_accepted", _("Invitation accepted: password set"))
+register("user.deactivated", _("User deactivated"))
+register("user.reactivated", _("User reactivated"))
+register("user.second_factor_reset", _("User's second factor reset"))
+register("user.password_reset_requested", _("Password reset link e-mailed"))
+register("user.password_reset", _("Password reset from an e-mailed link"))
+register("user.language_changed", _("User's language changed"))
 # An operator's account change at the console, and a second operator's approval of it.
-_("account_change.requested", "Account change asked for by an operator (needs a second)")
-_("account_change.approved", "Account change approved by a second operator")
+register("account_change.requested", _("Account change asked for by an operator (needs a second)"))
+register("account_change.approved", _("Account change approved by a second operator"))
 # /admin/: the few writes it allows, with each changed field's value before and after.
-_("admin.added", "Record added in the operators' admin")
-_("admin.changed", "Record changed in the operators' admin")
+register("admin.added", _("Record added in the operators' admin"))
+register("admin.changed", _("Record changed in the operators' admin"))
 # Superusers are break-glass only: each of their requests is a record.
-_("superuser.request", "Request made by a superuser (break-glass)")
-_("apikey.created", "API key created")
-_("apikey.rotated", "API key rotated")
-_("apikey.revoked", "API key revoked")
-_("audit.exported", "Audit log exported")
-_("notification.read", "Notification marked as read")
+register("superuser.request", _("Request made by a superuser (break-glass)"))
+register("apikey.created", _("API key created"))
+register("apikey.rotated", _("API key rotated"))
+register("apikey.revoked", _("API key revoked"))
+register("audit.exported", _("Audit log exported"))
+register("notification.read", _("Notification marked as read"))
 # Records.
-_("case.created", "Case registered", on_timeline=True)
-_("case.updated", "Case details edited", on_timeline=True)
-_("case.closed", "Case closed", on_timeline=True)
-_(
+register("case.created", _("Case registered"), on_timeline=True)
+register("case.updated", _("Case details edited"), on_timeline=True)
+register("case.closed", _("Case closed"), on_timeline=True)
+register(
     "case.closed_match_seen",
-    "A new found-child report resembles this closed case's child; no reviewer was asked",
+    _("A new found-child report resembles this closed case's child; no reviewer was asked"),
     on_timeline=True,
 )
-_("report.created", "Found report filed")
-_("report.updated", "Found report edited")
-_("report.withdrawn", "Found report withdrawn")
-_("report.outcome_sent", "Outcome sent to the filing organisation")
-_("notification.emailed", "Notification e-mailed to the user")
-_("photo.added", "Photo added", on_timeline=True)
-_("photo.removed", "A wrong photo removed (file, faces and face templates)", on_timeline=True)
-_("photo.viewed", "Photo viewed")
+register("report.created", _("Found report filed"))
+register("report.updated", _("Found report edited"))
+register("report.withdrawn", _("Found report withdrawn"))
+register("report.outcome_sent", _("Outcome sent to the filing organisation"))
+register("notification.emailed", _("Notification e-mailed to the user"))
+register("photo.added", _("Photo added"), on_timeline=True)
+register(
+    "photo.removed", _("A wrong photo removed (file, faces and face templates)"), on_timeline=True
+)
+register("photo.viewed", _("Photo viewed"))
 # A record's page, with its photo thumbnails, is one view (full photos are audited apart).
-_("case.viewed", "Case page viewed")
-_("case.summary_printed", "Case summary printed (PDF with its photos)", on_timeline=True)
-_("report.viewed", "Found report page viewed")
+register("case.viewed", _("Case page viewed"))
+register("case.summary_printed", _("Case summary printed (PDF with its photos)"), on_timeline=True)
+register("report.viewed", _("Found report page viewed"))
 # Aggregates only (counts, waits, rates), but a programme's shape is sensitive too.
-_("programme.viewed", "Programme figures viewed")
-_("photo.rejected", "Photo rejected", on_timeline=True)
-_(
+register("programme.viewed", _("Programme figures viewed"))
+register("photo.rejected", _("Photo rejected"), on_timeline=True)
+register(
     "photo.set_aside",
-    "A wrong photo set aside; its possible matches re-scored without it",
+    _("A wrong photo set aside; its possible matches re-scored without it"),
     on_timeline=True,
 )
-_(
+register(
     "photo.needs_face_selection",
-    "Photo has several faces: waiting for the child's face",
+    _("Photo has several faces: waiting for the child's face"),
     on_timeline=True,
 )
-_("photo.face_selected", "Child's face chosen in a photo", on_timeline=True)
-_("photo.face_drawn", "Child's face outlined by hand in a photo", on_timeline=True)
+register("photo.face_selected", _("Child's face chosen in a photo"), on_timeline=True)
+register("photo.face_drawn", _("Child's face outlined by hand in a photo"), on_timeline=True)
 # Safeguards.
-_("case.consent_withdrawn", "Guardian withdrew consent", on_timeline=True)
-_("case.erased", "Case's biometric and personal data erased", on_timeline=True)
-_("report.erased", "Report's biometric and personal data erased")
-_("legal_hold.placed", "Legal hold placed")
-_("legal_hold.lifted", "Legal hold lifted")
-_("storage.orphans_removed", "Photo files no record pointed to were removed")
-_("storage.files_missing", "Photo records whose file is missing were found")
-_("backup.created", "Backup of the database and photo files written")
-_("backup.restored", "Database and photo files restored from a backup")
-_("storage.key_rotation_started", "Re-encrypting photo files with a new key started")
-_("storage.key_rotated", "A batch of photo files re-encrypted with the new key")
-_("storage.key_rotation_finished", "Every photo file is encrypted with the current key")
+register("case.consent_withdrawn", _("Guardian withdrew consent"), on_timeline=True)
+register("case.erased", _("Case's biometric and personal data erased"), on_timeline=True)
+register("report.erased", _("Report's biometric and personal data erased"))
+register("legal_hold.placed", _("Legal hold placed"))
+register("legal_hold.lifted", _("Legal hold lifted"))
+register("storage.orphans_removed", _("Photo files no record pointed to were removed"))
+register("storage.files_missing", _("Photo records whose file is missing were found"))
+register("backup.created", _("Backup of the database and photo files written"))
+register("backup.restored", _("Database and photo files restored from a backup"))
+register("storage.key_rotation_started", _("Re-encrypting photo files with a new key started"))
+register("storage.key_rotated", _("A batch of photo files re-encrypted with the new key"))
+register("storage.key_rotation_finished", _("Every photo file is encrypted with the current key"))
 # Partners.
-_("webhook.created", "Webhook registered")
-_("webhook.disabled", "Webhook disabled")
-_("pfif.exported", "Case exported as a PFIF record", on_timeline=True)
-_("pfif.imported", "PFIF records imported")
+register("webhook.created", _("Webhook registered"))
+register("webhook.disabled", _("Webhook disabled"))
+register("pfif.exported", _("Case exported as a PFIF record"), on_timeline=True)
+register("pfif.imported", _("PFIF records imported"))
 # Matching and review.
-_("embedding.created", "Face template made from a photo")
-_("search.run", "Search run for a face")
-_("generation.build_started", "Re-embedding every photo into a new face model started")
-_("generation.switched", "Matching switched to a new face model")
-_("generation.abandoned", "Re-embedding into a new face model abandoned")
-_("candidate.created", "Possible match found: sent to reviewers", on_timeline=True)
-_("candidate.updated", "Possible match updated with new evidence")
-_("candidate.compatibility_changed", "Possible match re-checked after details changed")
-_("candidate.viewed", "Possible match viewed by a reviewer")
-_("candidate.decision.confirm", "A reviewer said: same child", on_timeline=True)
-_("candidate.decision.reject", "A reviewer said: not the same child", on_timeline=True)
-_("candidate.decision.unsure", "A reviewer said: needs more information", on_timeline=True)
-_("candidate.confirmed", "Two reviewers confirmed a possible match", on_timeline=True)
-_(
+register("embedding.created", _("Face template made from a photo"))
+register("search.run", _("Search run for a face"))
+register("generation.build_started", _("Re-embedding every photo into a new face model started"))
+register("generation.switched", _("Matching switched to a new face model"))
+register("generation.abandoned", _("Re-embedding into a new face model abandoned"))
+register("candidate.created", _("Possible match found: sent to reviewers"), on_timeline=True)
+register("candidate.updated", _("Possible match updated with new evidence"))
+register("candidate.compatibility_changed", _("Possible match re-checked after details changed"))
+register("candidate.viewed", _("Possible match viewed by a reviewer"))
+register("candidate.decision.confirm", _("A reviewer said: same child"), on_timeline=True)
+register("candidate.decision.reject", _("A reviewer said: not the same child"), on_timeline=True)
+register(
+    "candidate.decision.unsure", _("A reviewer said: needs more information"), on_timeline=True
+)
+register("candidate.confirmed", _("Two reviewers confirmed a possible match"), on_timeline=True)
+register(
     "candidate.confirmed_after_dispute",
-    "Reviewers disagreed; a senior reviewer confirmed a possible match",
+    _("Reviewers disagreed; a senior reviewer confirmed a possible match"),
     on_timeline=True,
 )
 # Duplicate registrations: the same child registered twice (matching/candidates/duplicates.py).
-_("duplicate.created", "Possibly the same child as another record")
-_("duplicate.decision.same", "A caseworker said: same child (records linked)")
-_("duplicate.decision.different", "A caseworker said: different children")
-_("candidate.withdrawn", "Possible match withdrawn by an operator", on_timeline=True)
-_("candidate.resolved.confirm", "A senior reviewer's final decision: same child", on_timeline=True)
-_(
+register("duplicate.created", _("Possibly the same child as another record"))
+register("duplicate.decision.same", _("A caseworker said: same child (records linked)"))
+register("duplicate.decision.different", _("A caseworker said: different children"))
+register("candidate.withdrawn", _("Possible match withdrawn by an operator"), on_timeline=True)
+register(
+    "candidate.resolved.confirm",
+    _("A senior reviewer's final decision: same child"),
+    on_timeline=True,
+)
+register(
     "candidate.resolved.reject",
-    "A senior reviewer's final decision: not the same child",
+    _("A senior reviewer's final decision: not the same child"),
     on_timeline=True,
 )
 # Reunification: what the case owner did after a confirmation.
-_(
+register(
     "reunification.contact_made",
-    "Contact made with the found child's organisation",
+    _("Contact made with the found child's organisation"),
     on_timeline=True,
 )
-_("reunification.verification_planned", "In-person verification planned", on_timeline=True)
-_("reunification.verified_same", "Verified in person: the same child", on_timeline=True)
-_(
+register(
+    "reunification.verification_planned", _("In-person verification planned"), on_timeline=True
+)
+register("reunification.verified_same", _("Verified in person: the same child"), on_timeline=True)
+register(
     "reunification.verified_not_same",
-    "Verified in person: not the same child; both records back in matching",
+    _("Verified in person: not the same child; both records back in matching"),
     on_timeline=True,
 )
-_("reunification.reunited", "Reunited with the family", on_timeline=True)
-_("reunification.handed_to_authority", "Handed to the authority responsible", on_timeline=True)
-del _
+register("reunification.reunited", _("Reunited with the family"), on_timeline=True)
+register(
+    "reunification.handed_to_authority", _("Handed to the authority responsible"), on_timeline=True
+)
+del register

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases.audit.tasks import TRANSIENT_SMTP, notification_email_task
 from cases.audit.trail import audit_record
@@ -41,7 +41,11 @@ def notification_url(*, notification: Notification) -> str:
 def notification_create(
     *, user: User, message: str, link: str = "", email_subject: str = "", email_detail: str = ""
 ) -> Notification:
-    """Show `message` on the user's dashboard; with a subject, e-mail it too (on commit)."""
+    """Show `message` on the user's dashboard; with a subject, e-mail it too (on commit).
+
+    Write `message`, `email_subject` and `email_detail` in the recipient's language: build
+    them inside `translation.override(user.mail_language)` (docs/i18n.md: they are stored).
+    """
     notification = Notification(
         user=user,
         message=message[:300],
@@ -57,6 +61,13 @@ def notification_create(
 
 
 def notification_email_build(*, notification: Notification) -> EmailMultiAlternatives:
+    """The e-mail, in the recipient's language (`User.mail_language`), whoever's request or
+    task sends it. Its subject and words were written in that language by the caller."""
+    with translation.override(notification.user.mail_language):
+        return _notification_email_render(notification=notification)
+
+
+def _notification_email_render(*, notification: Notification) -> EmailMultiAlternatives:
     subject = notification.email_subject
     context = {
         "subject": subject,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -89,6 +90,14 @@ class User(AbstractUser):
     # The language of their pages and e-mails, a code from settings.LANGUAGES; empty follows
     # the browser's. No choices here: adding a language needs no migration.
     language = models.CharField(max_length=16, blank=True, default="")
+
+    @property
+    def mail_language(self) -> str:
+        """The language their e-mails and notifications are written in: their profile's,
+        else the site's (an e-mail has no browser to ask). Never the sender's."""
+        if self.language in {code for code, _name in settings.LANGUAGES}:
+            return self.language
+        return settings.LANGUAGE_CODE
 
     class Meta:
         constraints = [

@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cases.models.access import Organisation
@@ -19,6 +20,35 @@ from cases.models.validators import (
     found_child_age,
     missing_child_age,
 )
+
+# Why a stored photo was rejected, by its `rejection_code`. `rejection_reason` keeps the
+# English words written at the time (the API's field, logs); pages show these, translated
+# when read (`Photo.rejection_words`).
+REJECTION_REASONS = {
+    "no_face": _(
+        "No face found: use a photo where the child's face is clearly visible, facing the "
+        "camera, and at least %(min_px)s pixels wide."
+    ),
+    "face_too_small": _(
+        "The face is too small to compare: use a photo where the child's face is at least "
+        "%(min_px)s pixels wide, or crop the photo closer to the face."
+    ),
+    "child_not_outlined": _(
+        "Whoever checked this photo said the child is not among the faces found in it. Add a "
+        "photo where the child's face is clear, or draw a box around the child's face."
+    ),
+    "processing_failed": _(
+        "We could not process this photo after several tries. Upload it again, or send a "
+        "different photo of the child."
+    ),
+}
+# The prefix of a set-aside photo's stored reason; the rest is the caseworker's own words.
+SET_ASIDE_PREFIX = "Set aside by a caseworker: "
+
+
+def rejection_reason_words(code: str) -> str:
+    """Why a photo was rejected, in words a person can act on, in the active language."""
+    return str(REJECTION_REASONS[code]) % {"min_px": settings.MIN_FACE_PIXELS}
 
 
 class Sex(models.TextChoices):
@@ -139,7 +169,7 @@ class MissingCase(models.Model):
             date_of_birth=self.date_of_birth,
             later=self.last_seen_on,
             field="last_seen_on",
-            what="last-seen date",
+            what=gettext("last-seen date"),
         )
         child_when_last_seen(date_of_birth=self.date_of_birth, last_seen_on=self.last_seen_on)
         if self.pk and self.date_of_birth:
@@ -153,7 +183,7 @@ class MissingCase(models.Model):
                 date_of_birth=self.date_of_birth,
                 later=earliest,
                 field="date_of_birth",
-                what="date a photo of this case was taken",
+                what=gettext("date a photo of this case was taken"),
             )
 
 
@@ -289,6 +319,17 @@ class Photo(models.Model):
     def __str__(self) -> str:
         return f"Photo {self.pk} ({self.status})"
 
+    @property
+    def rejection_words(self) -> str:
+        """Why it was rejected, in the reader's language (the stored words are English)."""
+        if self.rejection_code in REJECTION_REASONS:
+            return rejection_reason_words(self.rejection_code)
+        if self.rejection_code == "set_aside":
+            return _("Set aside by a caseworker: %(reason)s") % {
+                "reason": self.rejection_reason.removeprefix(SET_ASIDE_PREFIX)
+            }
+        return self.rejection_reason
+
     def clean(self) -> None:
         if self.organisation_id is not None:
             dates_not_after_today(
@@ -299,7 +340,7 @@ class Photo(models.Model):
                 date_of_birth=self.case.date_of_birth,
                 later=self.taken_on,
                 field="taken_on",
-                what="date the photo was taken",
+                what=gettext("date the photo was taken"),
             )
 
     @property

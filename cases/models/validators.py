@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
 # A field alone does not know whose date it is, so it allows today anywhere on Earth (the
@@ -28,11 +29,17 @@ def _as_date(value: dt.date | dt.datetime, zone: dt.tzinfo = dt.UTC) -> dt.date:
     return value
 
 
-def _future(latest: dt.date, where: str = "") -> ValidationError:
-    return ValidationError(
-        f"This date is in the future; enter a date on or before {latest.isoformat()}{where}.",
-        code="date_in_future",
-    )
+def _future(latest: dt.date, time_zone: str = "") -> ValidationError:
+    if time_zone:
+        message = _(
+            "This date is in the future; enter a date on or before %(date)s (today in "
+            "%(time_zone)s)."
+        ) % {"date": latest.isoformat(), "time_zone": time_zone}
+    else:
+        message = _("This date is in the future; enter a date on or before %(date)s.") % {
+            "date": latest.isoformat()
+        }
+    return ValidationError(message, code="date_in_future")
 
 
 def date_not_in_future(value: dt.date | dt.datetime | None) -> None:
@@ -48,7 +55,7 @@ def time_zone_valid(value: str) -> None:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError(
-            "Enter a time zone by its IANA name, such as Africa/Nairobi or UTC.",
+            _("Enter a time zone by its IANA name, such as Africa/Nairobi or UTC."),
             code="time_zone_unknown",
         ) from exc
 
@@ -64,7 +71,7 @@ def dates_not_after_today(*, record: Any, fields: Iterable[str], time_zone: str)
     today = local_today(time_zone=time_zone)
     zone = zoneinfo.ZoneInfo(time_zone)
     errors = {
-        field: _future(today, f" (today in {time_zone})")
+        field: _future(today, time_zone)
         for field in fields
         if getattr(record, field, None) is not None
         and _as_date(getattr(record, field), zone) > today
@@ -76,7 +83,8 @@ def dates_not_after_today(*, record: Any, fields: Iterable[str], time_zone: str)
 def missing_child_age(value: int | None) -> None:
     if value is not None and value > CHILD_AGE_MAX:
         raise ValidationError(
-            f"Reunite is for children: enter an age when last seen from 0 to {CHILD_AGE_MAX}.",
+            _("Reunite is for children: enter an age when last seen from 0 to %(max)s.")
+            % {"max": CHILD_AGE_MAX},
             code="not_a_child",
         )
 
@@ -84,8 +92,11 @@ def missing_child_age(value: int | None) -> None:
 def found_child_age(value: int | None) -> None:
     if value is not None and value > CHILD_AGE_MAX:
         raise ValidationError(
-            "A found child is under 18: enter an estimated age from 0 to "
-            f"{CHILD_AGE_MAX}. Adults are not filed as found children.",
+            _(
+                "A found child is under 18: enter an estimated age from 0 to %(max)s. Adults "
+                "are not filed as found children."
+            )
+            % {"max": CHILD_AGE_MAX},
             code="not_a_child",
         )
 
@@ -100,9 +111,11 @@ def child_when_last_seen(*, date_of_birth: dt.date | None, last_seen_on: dt.date
         raise ValidationError(
             {
                 "date_of_birth": ValidationError(
-                    f"With this date of birth the child was {years} when last seen "
-                    f"({last_seen_on.isoformat()}); Reunite is for children under 18. "
-                    "Check the date of birth.",
+                    _(
+                        "With this date of birth the child was %(years)s when last seen "
+                        "(%(date)s); Reunite is for children under 18. Check the date of birth."
+                    )
+                    % {"years": years, "date": last_seen_on.isoformat()},
                     code="not_a_child",
                 )
             }
@@ -113,7 +126,7 @@ def date_not_before_1900(value: dt.date | dt.datetime | None) -> None:
     if value is None:
         return
     if _as_date(value) < EARLIEST_DATE:
-        raise ValidationError("Enter a date on or after 1900-01-01.", code="date_too_early")
+        raise ValidationError(_("Enter a date on or after 1900-01-01."), code="date_too_early")
 
 
 DATE_VALIDATORS = [date_not_in_future, date_not_before_1900]
@@ -128,8 +141,13 @@ def birth_before(
         raise ValidationError(
             {
                 field: ValidationError(
-                    f"The {what} ({later.isoformat()}) is before the date of birth "
-                    f"({date_of_birth.isoformat()}).",
+                    # Translators: what is "last-seen date", "date the photo was taken"...
+                    _("The %(what)s (%(date)s) is before the date of birth (%(birth)s).")
+                    % {
+                        "what": what,
+                        "date": later.isoformat(),
+                        "birth": date_of_birth.isoformat(),
+                    },
                     code="before_birth",
                 )
             }

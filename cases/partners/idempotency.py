@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from cases.access.permissions import Action, action_require, user_organisation
 from cases.models import FoundReport, IdempotencyKey, MissingCase, User
@@ -29,7 +30,7 @@ class IdempotencyKeyReused(ReuniteError):
 
     code = "idempotency_key_reused"
     status = 422
-    title = "Idempotency-Key already used"
+    title = gettext_lazy("Idempotency-Key already used")
 
     def __init__(self, key: str) -> None:
         self.key = key

@@ -28,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from lxml import etree
 
 from cases.access.permissions import Action, action_require
@@ -50,19 +51,19 @@ _Q = f"{{{NS}}}"
 class PfifInvalid(ReuniteError):
     code = "pfif_invalid"
     status = 400
-    title = "Not a valid PFIF 1.4 document"
+    title = gettext_lazy("Not a valid PFIF 1.4 document")
 
 
 class PfifTooLarge(ReuniteError):
     code = "pfif_too_large"
     status = 413
-    title = "PFIF document too large"
+    title = gettext_lazy("PFIF document too large")
 
 
 class PfifNotExportable(ReuniteError):
     code = "pfif_not_exportable"
     status = 409
-    title = "This case cannot be exported"
+    title = gettext_lazy("This case cannot be exported")
 
 
 @cache

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.access.addresses import address_public
 from cases.access.permissions import Action, action_require
@@ -71,18 +72,18 @@ def webhook_url_check(*, url: str) -> None:
     parts = urlsplit(url)
     allow_private = settings.WEBHOOK_ALLOW_PRIVATE_URLS
     if parts.scheme not in (("http", "https") if allow_private else ("https",)):
-        raise InvalidInput({"url": "Use an https:// URL."})
+        raise InvalidInput({"url": _("Use an https:// URL.")})
     if not parts.hostname:
-        raise InvalidInput({"url": "The URL has no host."})
+        raise InvalidInput({"url": _("The URL has no host.")})
     if allow_private:
         return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
-        raise InvalidInput({"url": "The host name does not resolve."}) from exc
+        raise InvalidInput({"url": _("The host name does not resolve.")}) from exc
     for info in infos:
         if not address_public(str(info[4][0])):
-            raise InvalidInput({"url": "The URL points to a private or local address."})
+            raise InvalidInput({"url": _("The URL points to a private or local address.")})
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -115,7 +116,8 @@ def user_index(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Invitation sent to {user.email}. {user.username} sets a password from its link.",
+                _("Invitation sent to %(email)s. %(username)s sets a password from its link.")
+                % {"email": user.email, "username": user.username},
             )
             return redirect("org-users")
     return _page(request, form, status=400)
@@ -132,21 +134,29 @@ def user_change(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse
         if change == "role":
             before = user.get_role_display()
             user = user_role_set(actor=request.user, user=user, role=request.POST.get("role", ""))
-            done = f"{user.username} is now {user.get_role_display()} (was {before})."
+            done = _("%(username)s is now %(role)s (was %(before)s).") % {
+                "username": user.username,
+                "role": user.get_role_display(),
+                "before": before,
+            }
         elif change == "deactivate":
             user_active_set(actor=request.user, user=user, active=False)
-            done = f"{user.username} is deactivated: they can no longer sign in or use API keys."
+            done = _("%(username)s is deactivated: they can no longer sign in or use API keys.") % {
+                "username": user.username
+            }
         elif change == "reactivate":
             user_active_set(actor=request.user, user=user, active=True)
-            done = f"{user.username} is active again."
+            done = _("%(username)s is active again.") % {"username": user.username}
         elif change == "second_factor":
             user_second_factor_reset(actor=request.user, user=user)
-            done = f"{user.username} sets up a new authenticator app at their next sign-in."
+            done = _("%(username)s sets up a new authenticator app at their next sign-in.") % {
+                "username": user.username
+            }
         elif change == "resend":
             user_invitation_resend(actor=request.user, user=user)
-            done = f"A new invitation is on its way to {user.email}."
+            done = _("A new invitation is on its way to %(email)s.") % {"email": user.email}
         else:
-            raise InvalidInput("Choose what to change.")
+            raise InvalidInput(_("Choose what to change."))
     except (InvalidInput, NotAllowed) as exc:
         _errors_to_messages(request, exc)
     else:
@@ -161,8 +171,12 @@ class ThrottledPasswordResetForm(PasswordResetForm):
     """Django's reset form; each e-mail it sends is audited (the account, not the address)."""
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
-        super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
         user = context["user"]
+        # The account's own language; without one, the language of the page that asked
+        # (most likely the owner's browser).
+        language = user.mail_language if user.language else translation.get_language()
+        with translation.override(language):
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
         audit_record(
             actor=None,
             action="user.password_reset_requested",

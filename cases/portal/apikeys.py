@@ -108,6 +108,9 @@ def apikey_revoke_view(request: AuthenticatedHttpRequest, key_id: int) -> HttpRe
     api_key = _key_get(request, key_id)
     if request.method == "POST" and request.POST.get("confirm") == "revoke":
         api_key = apikey_revoke(api_key=api_key, revoked_by=request.user)
-        messages.success(request, f"Key {api_key.prefix}… is revoked; it no longer works.")
+        messages.success(
+            request,
+            _("Key %(prefix)s… is revoked; it no longer works.") % {"prefix": api_key.prefix},
+        )
         return redirect("apikeys:index")
     return render(request, "portal/apikey_revoke.html", {"key": api_key})

@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import Q
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from cases.audit.events import AUDIT_EVENTS
@@ -76,6 +77,15 @@ class CaseForm(forms.ModelForm):
         help_texts = {
             "date_of_birth": _("Leave empty if not known, and give an age range instead."),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            # The model's English default, offered in the caseworker's language: what is
+            # saved is the consent as it was recorded.
+            self.initial["consent_scope"] = _(
+                "Matching against found-child reports for reunification only."
+            )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -175,9 +185,24 @@ class FacePickForm(forms.Form):
         return {k: int(v) for k, v in values.items() if v is not None}
 
 
+def _descending_words(label: object) -> str:
+    return _("%s (descending)") % label
+
+
 class _SortFilter(django_filters.OrderingFilter):
     # The same words as django-filter's own, in our catalogue: every language has them.
     descending_fmt = _("%s (descending)")
+
+    def build_choices(self, fields: Any, labels: Any) -> list:
+        """django-filter's choices, with "… (descending)" put together when the page is
+        shown (its own does it once, at import, in the default language)."""
+        choices = super().build_choices(fields, labels)
+        return [
+            (value, lazy(_descending_words, str)(choices[index - 1][1]))
+            if value.startswith("-") and value[1:] == choices[index - 1][0]
+            else (value, label)
+            for index, (value, label) in enumerate(choices)
+        ]
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -258,7 +283,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        events = sorted(AUDIT_EVENTS.values(), key=lambda e: e.words)
+        events = sorted(AUDIT_EVENTS.values(), key=lambda e: str(e.words))
         field = self.fields["action"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", _("Anything")), *((e.name, e.words) for e in events)]

@@ -72,7 +72,7 @@ def organisation_profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     if capture.is_bound:
         if capture.is_valid():
             organisation_field_capture_update(actor=request.user, **capture.cleaned_data)
-            messages.success(request, "Rules for drafts on devices saved.")
+            messages.success(request, _("Rules for drafts on devices saved."))
             return redirect("organisation-profile")
         return render(
             request,
@@ -91,7 +91,7 @@ def organisation_profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         except InvalidInput as exc:
             form_errors_add(form, exc)
         else:
-            messages.success(request, "Contact saved.")
+            messages.success(request, _("Contact saved."))
             return redirect("organisation-profile")
     return render(
         request,

@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cases.access.http import AuthenticatedHttpRequest
 from cases.access.otp import (
@@ -22,10 +24,13 @@ from cases.access.otp import (
 
 
 def _wait_message(seconds: int) -> str:
-    return (
-        f"Too many codes in a short time: wait {seconds} second{'s' if seconds != 1 else ''}, "
-        "then enter the newest code from your authenticator app."
-    )
+    return ngettext(
+        "Too many codes in a short time: wait %(seconds)s second, then enter the newest code "
+        "from your authenticator app.",
+        "Too many codes in a short time: wait %(seconds)s seconds, then enter the newest code "
+        "from your authenticator app.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 def _next_url(request: AuthenticatedHttpRequest) -> str:
@@ -59,7 +64,7 @@ def otp_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
         error = _code_error(
             request,
             device,
-            not_right=(
+            not_right=_(
                 "That code is not right. Check the time on your phone and try the newest code."
             ),
         )
@@ -88,7 +93,7 @@ def otp_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
         error = _code_error(
             request,
             device,
-            not_right="That code is not right. Try the newest code from your authenticator app.",
+            not_right=_("That code is not right. Try the newest code from your authenticator app."),
         )
         if not error:
             return redirect(_next_url(request))

@@ -9,6 +9,7 @@ import io
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image
 
 from cases.access.audit_log import account_name
@@ -55,7 +56,11 @@ def case_summary_html(*, request: AuthenticatedHttpRequest, case: MissingCase) -
             "organisation": case.organisation,
             "printed_by": account_name(user=request.user, full=True),
             "printed_at": printed_at,
-            "signers": ["Caseworker", "Guardian, family member or witness", "Official"],
+            "signers": [
+                _("Caseworker"),
+                _("Guardian, family member or witness"),
+                _("Official"),
+            ],
         },
         request=request,
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from cases.models import Photo
 from cases.portal.forms import PhotoMetaForm, photo_help
@@ -78,7 +79,8 @@ class PhotoChoice:
 
     def refusals(self) -> list[str]:
         return [
-            f"Photo {e.index + 1} ({e.name}) was not added: {' '.join(e.errors)}"
+            _("Photo %(number)s (%(name)s) was not added: %(reasons)s")
+            % {"number": e.index + 1, "name": e.name, "reasons": " ".join(e.errors)}
             for e in self.entries
             if e.errors
         ]
@@ -135,13 +137,16 @@ def photo_choice_read(request: HttpRequest, *, required: bool = False) -> PhotoC
         choice.errors.append(exc.detail)
         files = files[: settings.PHOTOS_PER_REQUEST]
     if required and not files:
-        choice.errors.append("Choose at least one photo.")
+        choice.errors.append(_("Choose at least one photo."))
     for index, upload in enumerate(files):
         meta = PhotoMetaForm(
             data={name: _meta_values(request, index, name) for name in META_FIELDS}
         )
         entry = PhotoEntry(
-            index=index, name=upload.name or f"photo {index + 1}", data=None, meta=meta
+            index=index,
+            name=upload.name or _("photo %(number)s") % {"number": index + 1},
+            data=None,
+            meta=meta,
         )
         if not meta.is_valid():
             for name, messages in meta.errors.items():
@@ -174,7 +179,11 @@ def error_summary(*, form: Any = None, photos: PhotoChoice | None = None) -> lis
         items.extend({"text": m, "href": "#id_photos"} for m in photos.errors)
         for entry in photos.entries:
             items.extend(
-                {"text": f"Photo {entry.index + 1} ({entry.name}): {m}", "href": f"#{entry.anchor}"}
+                {
+                    "text": _("Photo %(number)s (%(name)s): %(message)s")
+                    % {"number": entry.index + 1, "name": entry.name, "message": m},
+                    "href": f"#{entry.anchor}",
+                }
                 for m in entry.errors
             )
     return items

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from cases.access.audit_log import audit_event_list, audit_event_rows, audit_events_csv
@@ -89,7 +90,8 @@ def filters_ignored_say(request: AuthenticatedHttpRequest, form: forms.Form) -> 
         field = form.fields.get(name)
         label = field.label if field is not None and field.label else name
         user_messages.warning(
-            request, f"The filter “{label}” was not understood, so it was ignored."
+            request,
+            _("The filter “%(filter)s” was not understood, so it was ignored.") % {"filter": label},
         )
 
 
@@ -123,7 +125,7 @@ def _removed_page(
             "record": record,
             "removal": removal,
             "kind": kind,
-            "kind_label": "Case" if kind == "case" else "Found-child report",
+            "kind_label": _("Case") if kind == "case" else _("Found-child report"),
             "refused": refused,
             "timeline": selectors.case_timeline(case=record) if kind == "case" else [],
         },
@@ -132,10 +134,15 @@ def _removed_page(
 
 
 def _refused_words(record: Any) -> str:
-    return (
-        f"{record.reference} was {record.status}: its details cannot be edited and it takes "
-        "no new photos."
-    )
+    if record.status == "erased":
+        message = _(
+            "%(reference)s was erased: its details cannot be edited and it takes no new photos."
+        )
+    else:
+        message = _(
+            "%(reference)s was withdrawn: its details cannot be edited and it takes no new photos."
+        )
+    return message % {"reference": record.reference}
 
 
 def _upload_done(request: AuthenticatedHttpRequest, response: HttpResponse) -> HttpResponse:
@@ -317,7 +324,7 @@ def report_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     reports = selectors.report_list(user=request.user)
     query = request.GET.get("q", "").strip()
     if "\x00" in query:  # PostgreSQL cannot compare text with NUL bytes: a 500, not a search
-        user_messages.warning(request, "The search was not understood, so it was ignored.")
+        user_messages.warning(request, _("The search was not understood, so it was ignored."))
         query = ""
     if query:
         reports = reports.filter(external_ref__icontains=query) | reports.filter(
@@ -423,17 +430,17 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
             if choice == "draw":
                 if box is None:
                     raise InvalidInput(
-                        "Draw a box around the child's face on the photo, or type its position."
+                        _("Draw a box around the child's face on the photo, or type its position.")
                     )
                 matching.photo_face_box_check(photo=photo, **box)
                 # Checked before the person confirms, so they are told and can say why.
                 no_face = not matching.drawn_box_face_found(photo=photo, **box)
             elif choice != "reject" and face is None:
-                raise InvalidInput("Choose one of the outlined faces.")
+                raise InvalidInput(_("Choose one of the outlined faces."))
             reason = request.POST.get("no_face_reason", "").strip()
             if not form.cleaned_data.get("confirm") or (no_face and not reason):
                 if form.cleaned_data.get("confirm"):
-                    error = "Say why this is the child's face: no face detector finds one here."
+                    error = _("Say why this is the child's face: no face detector finds one here.")
                 confirm = {"choice": choice, "face": face, "box": box, "no_face": no_face}
                 if face is not None:
                     confirm["outline"] = _box_percent(photo, face.x, face.y, face.w, face.h)
@@ -448,23 +455,29 @@ def photo_select_face(request: AuthenticatedHttpRequest, photo_id: int) -> HttpR
                         face_found=not no_face,
                         **box,
                     )
-                    user_messages.success(request, "Saved: the face you outlined will be compared.")
+                    user_messages.success(
+                        request, _("Saved: the face you outlined will be compared.")
+                    )
                 elif choice == "reject":
                     matching.photo_reject_child_not_outlined(user=request.user, photo=photo)
-                    user_messages.success(request, "Saved: the photo is set aside, not compared.")
+                    user_messages.success(
+                        request, _("Saved: the photo is set aside, not compared.")
+                    )
                 elif face is not None:
                     matching.photo_face_select(user=request.user, photo=photo, face_id=face.pk)
                     user_messages.success(
-                        request, f"Saved: face {face.ordinal + 1} is the child's and is compared."
+                        request,
+                        _("Saved: face %(number)s is the child's and is compared.")
+                        % {"number": face.ordinal + 1},
                     )
                 return redirect(_owner_url(photo))
         except InvalidInput as exc:
             error = " ".join(exc.messages)
     elif request.method == "POST":
         if any(name in form.errors for name in ("x", "y", "w", "h")):
-            error = "The box must be given in whole pixels inside the photo. Draw it again."
+            error = _("The box must be given in whole pixels inside the photo. Draw it again.")
         else:
-            error = "Choose one of the outlined faces, draw a box, or say the child is not here."
+            error = _("Choose one of the outlined faces, draw a box, or say the child is not here.")
     context = {
         "photo": photo,
         "faces": [
@@ -498,10 +511,10 @@ def photo_remove(request: AuthenticatedHttpRequest, photo_id: int) -> HttpRespon
         try:
             if held:
                 matching.photo_set_aside(user=request.user, photo=photo, reason=reason)
-                done = "The photo is set aside; the possible matches are re-scored without it."
+                done = _("The photo is set aside; the possible matches are re-scored without it.")
             else:
                 erasure.photo_remove(user=request.user, photo=photo, reason=reason)
-                done = "The photo is removed, with its faces and file."
+                done = _("The photo is removed, with its faces and file.")
         except InvalidInput as exc:
             error = " ".join(exc.messages)
         else:
@@ -567,7 +580,7 @@ def case_close(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
         return removed
     error = None
     if request.method == "POST" and request.POST.get("confirm") != "yes":
-        error = "Tick the box to confirm: closing starts the countdown to erasing the photos."
+        error = _("Tick the box to confirm: closing starts the countdown to erasing the photos.")
     elif request.method == "POST":
         try:
             retention.case_close(
@@ -593,7 +606,7 @@ def case_consent_withdraw(request: AuthenticatedHttpRequest, case_id: int) -> Ht
         return removed
     error, reason = None, request.POST.get("reason", "")
     if request.method == "POST" and request.POST.get("confirm") != "yes":
-        error = "Tick the box to confirm that the photos and face data are erased now."
+        error = _("Tick the box to confirm that the photos and face data are erased now.")
     elif request.method == "POST":
         try:
             erasure.case_consent_withdraw(user=request.user, case=case, reason=reason)

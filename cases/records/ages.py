@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
+
 from cases.models import FoundReport, MissingCase, Photo
 
 DAYS_PER_YEAR = 365.25
@@ -124,6 +126,7 @@ def report_photo_age_known(*, photo: Photo) -> bool:
 def ages_words(ages: tuple[int, int] | None) -> str:
     """Whole-year ages for people: "8", "7 to 9", or "unknown"."""
     if ages is None:
-        return "unknown"
+        return _("unknown")
     low, high = ages
-    return str(low) if low == high else f"{low} to {high}"
+    # Translators: an age range in years, "7 to 9".
+    return str(low) if low == high else _("%(low)s to %(high)s") % {"low": low, "high": high}

@@ -12,9 +12,18 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import ExifTags, Image, ImageMode, UnidentifiedImageError
 
 from reunite.kernel.errors import ReuniteError
+
+
+def _decimal(value: float, places: int) -> str:
+    """A number as "%.{places}f" would write it, with the language's decimal mark."""
+    return formats.number_format(round(value, places), places)
+
 
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
@@ -22,7 +31,7 @@ ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/web
 class PhotoRejected(ReuniteError):
     """An upload we refuse, with a stable code, an HTTP status and words a person understands."""
 
-    title = "Photo not accepted"
+    title = gettext_lazy("Photo not accepted")
 
     def __init__(self, *, code: str, detail: str, status: int = 400, index: int | None = None):
         super().__init__(detail)
@@ -52,10 +61,19 @@ def photo_size_check(*, size: int, index: int | None = None) -> None:
     """
     max_bytes = settings.PHOTO_MAX_BYTES
     if size > max_bytes:
-        which = "The photo" if index is None else f"Photo {index + 1}"
+        values = {
+            "number": (index or 0) + 1,
+            "size": _decimal(size / 1e6, 1),
+            "limit": _decimal(max_bytes / 1e6, 0),
+        }
+        detail = (
+            _("The photo is %(size)s MB; the limit is %(limit)s MB.")
+            if index is None
+            else _("Photo %(number)s is %(size)s MB; the limit is %(limit)s MB.")
+        )
         raise PhotoRejected(
             code="photo_too_large",
-            detail=f"{which} is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB.",
+            detail=detail % values,
             status=413,
             index=index,
         )
@@ -66,7 +84,8 @@ def photo_count_check(*, count: int) -> None:
     if count > settings.PHOTOS_PER_REQUEST:
         raise PhotoRejected(
             code="too_many_photos",
-            detail=f"Send at most {settings.PHOTOS_PER_REQUEST} photos in one request.",
+            detail=_("Send at most %(count)s photos in one request.")
+            % {"count": settings.PHOTOS_PER_REQUEST},
         )
 
 
@@ -123,11 +142,14 @@ class PhotoDecodingBusy(ReuniteError):
 
     code = "photo_decoding_busy"
     status = 503
-    title = "Service busy"
+    title = gettext_lazy("Service busy")
 
     def __init__(self) -> None:
         super().__init__(
-            "Too many photos are being read right now; nothing was stored. Retry after Retry-After."
+            _(
+                "Too many photos are being read right now; nothing was stored. Retry after "
+                "Retry-After."
+            )
         )
 
     def headers(self) -> dict[str, str]:
@@ -174,11 +196,18 @@ def _decode_budget_check(image: Image.Image) -> None:
     if need > budget:
         raise PhotoRejected(
             code="photo_too_large_decoded",
-            detail=(
-                f"The photo is {image.width}x{image.height} pixels in {image.mode} mode, "
-                f"which takes {need / 1e6:.0f} MB of memory to read; the limit is "
-                f"{budget / 1e6:.0f} MB. Send a smaller copy, or save it as JPEG."
-            ),
+            detail=_(
+                "The photo is %(width)sx%(height)s pixels in %(mode)s mode, which takes "
+                "%(need)s MB of memory to read; the limit is %(limit)s MB. Send a smaller copy, "
+                "or save it as JPEG."
+            )
+            % {
+                "width": image.width,
+                "height": image.height,
+                "mode": image.mode,
+                "need": _decimal(need / 1e6, 0),
+                "limit": _decimal(budget / 1e6, 0),
+            },
             status=413,
         )
 
@@ -193,7 +222,8 @@ def _decoded(data: bytes) -> Image.Image:
             if image.format not in ACCEPTED_FORMATS:
                 raise PhotoRejected(
                     code="photo_unsupported_type",
-                    detail=f"{image.format} files are not accepted. Send JPEG, PNG or WebP.",
+                    detail=_("%(format)s files are not accepted. Send JPEG, PNG or WebP.")
+                    % {"format": image.format},
                     status=415,
                 )
             width, height = image.size
@@ -201,10 +231,15 @@ def _decoded(data: bytes) -> Image.Image:
             if width * height > settings.PHOTO_MAX_PIXELS:
                 raise PhotoRejected(
                     code="photo_too_many_pixels",
-                    detail=(
-                        f"The photo is {width}x{height} pixels; the limit is "
-                        f"{settings.PHOTO_MAX_PIXELS / 1e6:.0f} megapixels."
-                    ),
+                    detail=_(
+                        "The photo is %(width)sx%(height)s pixels; the limit is %(limit)s "
+                        "megapixels."
+                    )
+                    % {
+                        "width": width,
+                        "height": height,
+                        "limit": _decimal(settings.PHOTO_MAX_PIXELS / 1e6, 0),
+                    },
                     status=413,
                 )
             # JPEG decodes at 1/2, 1/4 or 1/8 scale when that still covers the stored size:
@@ -219,22 +254,23 @@ def _decoded(data: bytes) -> Image.Image:
         # Pillow refuses from the declared size, before decoding: too many pixels, not damage.
         raise PhotoRejected(
             code="photo_too_many_pixels",
-            detail=(
-                "The photo declares more pixels than we accept; the limit is "
-                f"{settings.PHOTO_MAX_PIXELS / 1e6:.0f} megapixels. Send a smaller copy."
-            ),
+            detail=_(
+                "The photo declares more pixels than we accept; the limit is %(limit)s "
+                "megapixels. Send a smaller copy."
+            )
+            % {"limit": _decimal(settings.PHOTO_MAX_PIXELS / 1e6, 0)},
             status=413,
         ) from exc
     except UnidentifiedImageError as exc:
         raise PhotoRejected(
             code="photo_unsupported_type",
-            detail="This file is not a photo we can read. Send a JPEG, PNG or WebP photo.",
+            detail=_("This file is not a photo we can read. Send a JPEG, PNG or WebP photo."),
             status=415,
         ) from exc
     except (OSError, SyntaxError, ValueError, Warning) as exc:
         raise PhotoRejected(
             code="photo_corrupt",
-            detail="The photo file is damaged or incomplete. Try exporting it again.",
+            detail=_("The photo file is damaged or incomplete. Try exporting it again."),
         ) from exc
 
 
@@ -267,10 +303,11 @@ def photo_normalise(*, data: bytes) -> NormalisedPhoto:
         if min(image.size) < settings.PHOTO_MIN_SIDE:
             raise PhotoRejected(
                 code="photo_too_small",
-                detail=(
-                    f"The photo is {image.width}x{image.height} pixels; it must be at least "
-                    f"{settings.PHOTO_MIN_SIDE} pixels on each side."
-                ),
+                detail=_(
+                    "The photo is %(width)sx%(height)s pixels; it must be at least %(min)s "
+                    "pixels on each side."
+                )
+                % {"width": image.width, "height": image.height, "min": settings.PHOTO_MIN_SIDE},
             )
         orientation = image.getexif().get(ExifTags.Base.Orientation)
         image = _to_rgb(_shrunk(image, max_side=settings.PHOTO_STORE_MAX_SIDE))

@@ -12,6 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.access.permissions import Action, roles_allowed
 from cases.audit.trail import audit_record
@@ -26,16 +28,24 @@ class DailyLimitReached(ReuniteError):
 
     code = "daily_limit_reached"
     status = 429
-    title = "Daily limit reached"
+    title = gettext_lazy("Daily limit reached")
 
     def __init__(self, *, kind: str, limit: int, retry_after: int) -> None:
         self.kind = kind
         self.limit = limit
         self.retry_after = retry_after
-        super().__init__(
-            f"Your organisation has reached its limit of {limit} new {kind}s today (UTC). "
-            "Try again tomorrow, or ask the Reunite operators to review your limit."
+        message = (
+            _(
+                "Your organisation has reached its limit of %(limit)s new photos today (UTC). "
+                "Try again tomorrow, or ask the Reunite operators to review your limit."
+            )
+            if kind == "photo"
+            else _(
+                "Your organisation has reached its limit of %(limit)s new reports today (UTC). "
+                "Try again tomorrow, or ask the Reunite operators to review your limit."
+            )
         )
+        super().__init__(message % {"limit": limit})
 
     def problem_extra(self) -> dict[str, Any]:
         return {"limit": self.limit, "kind": self.kind}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.access.permissions import Action, action_require
 from cases.audit.trail import audit_record
@@ -35,7 +37,7 @@ class ReportNotActive(InvalidInput):
 
     code = "report_not_active"
     status = 409
-    title = "Report withdrawn or erased"
+    title = gettext_lazy("Report withdrawn or erased")
 
     @property
     def detail(self) -> str:
@@ -47,7 +49,10 @@ class ReportNotActive(InvalidInput):
 
 def _require_active(report: FoundReport) -> None:
     if report.status != FoundReport.Status.ACTIVE:
-        raise ReportNotActive(f"Report {report.reference} is {report.status}; it cannot change.")
+        raise ReportNotActive(
+            _("Report %(reference)s is %(status)s; it cannot change.")
+            % {"reference": report.reference, "status": report.get_status_display().lower()}
+        )
 
 
 @transaction.atomic
@@ -56,7 +61,7 @@ def report_update(*, user: User, report: FoundReport, **fields: Any) -> FoundRep
     action_require(user=user, action=Action.REPORT_EDIT)
     unknown = set(fields) - set(REPORT_EDITABLE_FIELDS)
     if unknown:
-        raise InvalidInput({name: "This field cannot be changed." for name in sorted(unknown)})
+        raise InvalidInput({name: _("This field cannot be changed.") for name in sorted(unknown)})
     report = FoundReport.objects.select_for_update().get(pk=report.pk)
     _require_active(report)
     for name, value in fields.items():

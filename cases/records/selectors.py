@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext_lazy, pgettext
 
 from cases.access.audit_log import account_name
 from cases.access.permissions import Action, action_require
@@ -115,15 +117,37 @@ class Removal:
 
 
 _REMOVAL_REASONS = {
-    "case.consent_withdrawn": "The guardian withdrew consent",
-    "report.withdrawn": "The filing organisation withdrew the report",
+    "case.consent_withdrawn": gettext_lazy("The guardian withdrew consent"),
+    "report.withdrawn": gettext_lazy("The filing organisation withdrew the report"),
 }
 
 
-def _count(n: int, one: str, many: str = "") -> str:
-    if not n:
-        return f"no {many or one + 's'}"
-    return f"{n} {one}" if n == 1 else f"{n} {many or one + 's'}"
+def _count(n: int, what: str) -> str:
+    """ "no photos", "1 photo", "3 photos", in the active language."""
+    words = {
+        "photo": (
+            gettext_lazy("no photos"),
+            ngettext_lazy("%(count)s photo", "%(count)s photos", "count"),
+        ),
+        "face": (
+            gettext_lazy("no faces"),
+            ngettext_lazy("%(count)s face", "%(count)s faces", "count"),
+        ),
+        "face template": (
+            gettext_lazy("no face templates"),
+            ngettext_lazy("%(count)s face template", "%(count)s face templates", "count"),
+        ),
+        "possible match": (
+            gettext_lazy("no possible matches"),
+            ngettext_lazy("%(count)s possible match", "%(count)s possible matches", "count"),
+        ),
+        "reviewer decision": (
+            gettext_lazy("no reviewer decisions"),
+            ngettext_lazy("%(count)s reviewer decision", "%(count)s reviewer decisions", "count"),
+        ),
+    }
+    none, some = words[what]
+    return str(none) if not n else some % {"count": n}
 
 
 def record_removal(*, owner: MissingCase | FoundReport) -> Removal | None:
@@ -145,31 +169,47 @@ def record_removal(*, owner: MissingCase | FoundReport) -> Removal | None:
     cause = rows.get("case.consent_withdrawn") or rows.get("report.withdrawn")
     first = cause or erased
     data = erased.data if erased else {}
-    why = _REMOVAL_REASONS.get(cause.action, "") if cause else ""
+    why = str(_REMOVAL_REASONS.get(cause.action, "")) if cause else ""
     note = (cause.data.get("reason") or "").strip() if cause else ""
     if not why:
         reason = str(data.get("reason") or "erased")
-        why = "The retention period ended" if reason.startswith("retention") else reason
+        if reason.startswith("retention"):
+            why = _("The retention period ended")
+        elif reason == "erased":
+            why = pgettext("why a record's data is gone", "erased")
+        else:
+            why = reason
         why = why[:1].upper() + why[1:]
     candidates = data.get("candidates", 0)
     if isinstance(candidates, dict):  # counted by status
         candidates = sum(candidates.values())
     removed = [
-        f"{_count(data.get('photos', 0), 'photo')} and the stored image files",
-        f"{_count(data.get('faces', 0), 'face')} and "
-        f"{_count(data.get('embeddings', 0), 'face template')}, also taken out of the search index",
-        f"{_count(candidates, 'possible match', 'possible matches')} and "
-        f"{_count(data.get('review_decisions', 0), 'reviewer decision')}",
-        "the child's name, description, place and the guardian's details"
+        _("%(photos)s and the stored image files")
+        % {"photos": _count(data.get("photos", 0), "photo")},
+        _("%(faces)s and %(templates)s, also taken out of the search index")
+        % {
+            "faces": _count(data.get("faces", 0), "face"),
+            "templates": _count(data.get("embeddings", 0), "face template"),
+        },
+        _("%(matches)s and %(decisions)s")
+        % {
+            "matches": _count(candidates, "possible match"),
+            "decisions": _count(data.get("review_decisions", 0), "reviewer decision"),
+        },
+        _("the child's name, description, place and the guardian's details")
         if kind == "case"
-        else "the place found, the notes and the sex",
+        else _("the place found, the notes and the sex"),
     ]
     return Removal(
-        what=owner.status,
+        what=(
+            pgettext("a record whose data is gone", "erased")
+            if owner.status == "erased"
+            else pgettext("a record whose data is gone", "withdrawn")
+        ),
         when=first.created_at if first else owner.erased_at,
         who=account_name(user=first.actor, label=first.actor_label, full=True)
         if first
-        else "the system",
-        why=f"{why}: “{note}”" if note else why,
+        else _("the system"),
+        why=_("%(why)s: “%(note)s”") % {"why": why, "note": note} if note else why,
         removed=removed,
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from cases.access.permissions import Action, action_require, user_organisation
 from cases.audit.trail import audit_record
@@ -102,7 +103,13 @@ def _photos_store(
     """Store the rows of already written files, inside the caller's transaction."""
     is_case = isinstance(owner, MissingCase)
     if owner.status in ("erased", "withdrawn"):
-        raise InvalidInput(f"This record has been {owner.status}; it takes no new photos.")
+        if owner.status == "erased":
+            raise InvalidInput(_("This record has been erased; it takes no new photos."))
+        if owner.status == "withdrawn":
+            raise InvalidInput(_("This record has been withdrawn; it takes no new photos."))
+        raise InvalidInput(
+            _("This record has been %(status)s; it takes no new photos.") % {"status": owner.status}
+        )
     if prepared:
         daily_limit_check(organisation=owner.organisation, kind="photo", adding=len(prepared))
     photos = []

@@ -28,6 +28,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
 
 from reunite.kernel.errors import DependencyUnavailable
 
@@ -89,8 +90,10 @@ class PhotoStorageUnavailable(DependencyUnavailable):
 
     def __init__(self) -> None:
         super().__init__(
-            "Photo storage is unavailable (full, read-only or unreachable). Nothing was "
-            "stored; retry after Retry-After."
+            _(
+                "Photo storage is unavailable (full, read-only or unreachable). Nothing was "
+                "stored; retry after Retry-After."
+            )
         )
 
 

@@ -40,6 +40,7 @@ import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from psycopg.conninfo import make_conninfo
 
 from cases.audit.trail import audit_record
@@ -63,7 +64,7 @@ SQLITE_COPY = "database.sqlite3"
 class BackupError(ReuniteError):
     code = "backup_failed"
     status = 500
-    title = "Backup or restore failed"
+    title = gettext_lazy("Backup or restore failed")
 
 
 class RestoreRefused(ReuniteError):
@@ -71,7 +72,7 @@ class RestoreRefused(ReuniteError):
 
     code = "restore_refused"
     status = 409
-    title = "Restore refused"
+    title = gettext_lazy("Restore refused")
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.access.permissions import Action, action_require
 from cases.audit.trail import audit_record
@@ -53,8 +54,11 @@ def _biometrics_delete(*, owner: MissingCase | FoundReport) -> dict[str, Any]:
 def _hold_refuse(owner: MissingCase | FoundReport) -> None:
     if owner.legal_hold_at is not None:
         raise InvalidInput(
-            f"{owner.reference} is under a legal hold ({owner.legal_hold_reason}); "
-            "an operator must lift it before it can be erased."
+            _(
+                "%(reference)s is under a legal hold (%(reason)s); an operator must lift it "
+                "before it can be erased."
+            )
+            % {"reference": owner.reference, "reason": owner.legal_hold_reason}
         )
 
 
@@ -127,9 +131,9 @@ def case_consent_withdraw(*, user: User, case: MissingCase, reason: str) -> Miss
     """The guardian withdrew consent: record it and erase the case's biometric data now."""
     action_require(user=user, action=Action.CASE_EDIT)
     if case.organisation_id != user.organisation_id:
-        raise NotAllowed("You may withdraw consent only for your organisation's cases.")
+        raise NotAllowed(_("You may withdraw consent only for your organisation's cases."))
     if not reason.strip():
-        raise InvalidInput({"reason": "Record how and when the guardian withdrew consent."})
+        raise InvalidInput({"reason": _("Record how and when the guardian withdrew consent.")})
     audit_record(
         actor=user, action="case.consent_withdrawn", obj=case, data={"reason": reason.strip()}
     )
@@ -170,19 +174,26 @@ def photo_remove(*, user: User, photo: Photo, reason: str) -> dict[str, Any]:
         .get(pk=photo.pk)
     )
     if photo.organisation_id != user.organisation_id:
-        raise NotAllowed("You may remove only your organisation's photos.")
+        raise NotAllowed(_("You may remove only your organisation's photos."))
     if not reason.strip():
-        raise InvalidInput({"reason": "Say why this photo is wrong."})
+        raise InvalidInput({"reason": _("Say why this photo is wrong.")})
     owner = photo.case or photo.found_report
     assert owner is not None
     if owner.status in ("erased", "withdrawn"):
-        raise InvalidInput(f"{owner.reference} was {owner.status}: its photos are gone.")
+        if owner.status == "erased":
+            message = _("%(reference)s was erased: its photos are gone.")
+        else:
+            message = _("%(reference)s was withdrawn: its photos are gone.")
+        raise InvalidInput(message % {"reference": owner.reference})
     held = matching.photo_candidate_ids(photo=photo)
     if held:
         numbers = ", ".join(f"#{pk}" for pk in held)
         raise PhotoInCandidate(
-            f"This photo is part of possible match {numbers}, so it cannot be removed: the "
-            "reviewers' evidence would change under them. Set it aside instead."
+            _(
+                "This photo is part of possible match %(numbers)s, so it cannot be removed: "
+                "the reviewers' evidence would change under them. Set it aside instead."
+            )
+            % {"numbers": numbers}
         )
     counts = matching.photo_matching_data_delete(photo=photo)
     path = photo.file

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.access.permissions import Action, action_require
 from cases.audit.trail import audit_record
@@ -29,12 +30,12 @@ def case_close(*, user: User, case: MissingCase, outcome: str) -> MissingCase:
     """Mark a case reunited or closed. Its biometric data is erased after the retention period."""
     action_require(user=user, action=Action.CASE_EDIT)
     if case.organisation_id != user.organisation_id:
-        raise NotAllowed("You may close only your organisation's cases.")
+        raise NotAllowed(_("You may close only your organisation's cases."))
     if outcome not in CLOSED_STATUSES:
-        raise InvalidInput({"outcome": "Choose reunited or closed."})
+        raise InvalidInput({"outcome": _("Choose reunited or closed.")})
     case = MissingCase.objects.select_for_update().get(pk=case.pk)
     if case.status == MissingCase.Status.ERASED:
-        raise InvalidInput("This case has been erased.")
+        raise InvalidInput(_("This case has been erased."))
     previous = case.status
     case.status = outcome
     case.closed_at = timezone.now()
@@ -64,10 +65,12 @@ def legal_hold_place(
     if actor is not None:
         action_require(user=actor, action=Action.LEGAL_HOLD)
     if not reason.strip():
-        raise InvalidInput({"reason": "A legal hold needs a recorded reason."})
+        raise InvalidInput({"reason": _("A legal hold needs a recorded reason.")})
     obj = _hold_target(obj)
     if obj.status == "erased":
-        raise InvalidInput(f"{obj.reference} has already been erased.")
+        raise InvalidInput(
+            _("%(reference)s has already been erased.") % {"reference": obj.reference}
+        )
     obj.legal_hold_at = timezone.now()
     obj.legal_hold_reason = reason.strip()[:300]
     model_validate(obj)
@@ -89,7 +92,7 @@ def legal_hold_lift(
     if actor is not None:
         action_require(user=actor, action=Action.LEGAL_HOLD)
     if not reason.strip():
-        raise InvalidInput({"reason": "Say why the legal hold is lifted."})
+        raise InvalidInput({"reason": _("Say why the legal hold is lifted.")})
     obj = _hold_target(obj)
     if obj.legal_hold_at is None:
         return obj

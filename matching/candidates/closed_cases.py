@@ -4,6 +4,8 @@ review it, and the case's owner hears of it once."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
 
 from cases.audit.notifications import notification_create
 from cases.audit.trail import audit_record
@@ -36,21 +38,35 @@ def closed_case_match_note(*, case: MissingCase, report: FoundReport, score: flo
         organisation=case.organisation,
         data={"report": report.reference, "score": round(score, 4)},
     )
-    closed = case.closed_at.strftime("%-d %b %Y") if case.closed_at else "an earlier date"
-    status = case.get_status_display().lower()
-    notification_create(
-        user=case.created_by,
-        message=(
-            f"A new found-child report resembles the child of case {case.reference}, "
-            f"closed as {status} on {closed}. No reviewer was asked to decide."
-        ),
-        link=f"/cases/{case.pk}/",
-        email_subject=f"Reunite: a found-child report resembles closed case {case.reference}",
-        email_detail=(
-            f"A found-child report filed by another organisation resembles the child of case "
-            f"{case.reference}, which you closed as {status} on {closed}. Because the case is "
-            "closed, no reviewer was asked to decide and nothing was shared. If the child may "
-            "be missing again, register a new case so that matching and review start again."
-        ),
-    )
+    recipient = case.created_by
+    # Written in the case owner's language (stored; docs/i18n.md).
+    with translation.override(recipient.mail_language):
+        values = {
+            "reference": case.reference,
+            "status": case.get_status_display().lower(),
+            "date": (
+                formats.date_format(case.closed_at, "DATE_FORMAT")
+                if case.closed_at
+                else _("an earlier date")
+            ),
+        }
+        notification_create(
+            user=recipient,
+            message=_(
+                "A new found-child report resembles the child of case %(reference)s, closed as "
+                "%(status)s on %(date)s. No reviewer was asked to decide."
+            )
+            % values,
+            link=f"/cases/{case.pk}/",
+            email_subject=_("Reunite: a found-child report resembles closed case %(reference)s")
+            % values,
+            email_detail=_(
+                "A found-child report filed by another organisation resembles the child of case "
+                "%(reference)s, which you closed as %(status)s on %(date)s. Because the case is "
+                "closed, no reviewer was asked to decide and nothing was shared. If the child "
+                "may be missing again, register a new case so that matching and review start "
+                "again."
+            )
+            % values,
+        )
     return True

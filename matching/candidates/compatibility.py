@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from cases.models import FoundReport, MissingCase, Photo, Sex
 from cases.records.ages import (
@@ -31,6 +34,15 @@ class Compatibility:
     hold_reasons: list[str] = field(default_factory=list)
 
 
+def _sex_word(sex: str) -> str:
+    """The stored value in English ("female"), as the reason always said; else translated."""
+    words: dict[str, str] = {
+        Sex.FEMALE: pgettext("sex", "female"),
+        Sex.MALE: pgettext("sex", "male"),
+    }
+    return str(words.get(sex, sex))
+
+
 def compatibility_check(*, case: MissingCase, report: FoundReport) -> Compatibility:
     """Sex, age and dates of a case and a report, each noted; reasons to hold back listed."""
     result = Compatibility()
@@ -38,8 +50,10 @@ def compatibility_check(*, case: MissingCase, report: FoundReport) -> Compatibil
     if case.sex in known and report.sex in known:
         result.notes["sex"] = "same" if case.sex == report.sex else "different"
         if case.sex != report.sex:
+            # Translators: the values are the recorded sexes ("female", "male").
             result.hold_reasons.append(
-                f"Sex differs: the case says {case.sex}, the report says {report.sex}."
+                _("Sex differs: the case says %(case)s, the report says %(report)s.")
+                % {"case": _sex_word(case.sex), "report": _sex_word(report.sex)}
             )
     else:
         result.notes["sex"] = "unknown"
@@ -47,8 +61,14 @@ def compatibility_check(*, case: MissingCase, report: FoundReport) -> Compatibil
     if report.found_on < case.last_seen_on:
         result.notes["dates"] = "found_before_last_seen"
         result.hold_reasons.append(
-            f"The child was found on {report.found_on:%d %b %Y}, before the missing child was "
-            f"last seen ({case.last_seen_on:%d %b %Y})."
+            _(
+                "The child was found on %(found)s, before the missing child was last seen "
+                "(%(last_seen)s)."
+            )
+            % {
+                "found": formats.date_format(report.found_on, "d M Y"),
+                "last_seen": formats.date_format(case.last_seen_on, "d M Y"),
+            }
         )
     else:
         result.notes["dates"] = "ok"
@@ -69,7 +89,10 @@ def compatibility_check(*, case: MissingCase, report: FoundReport) -> Compatibil
         expected = ages_words(case_age_range(case=case, on=report.found_on))
         estimated = ages_words((report.estimated_age_min, report.estimated_age_max))
         result.hold_reasons.append(
-            f"Age does not fit: the missing child would be {expected} when found; "
-            f"the found child is estimated at {estimated}."
+            _(
+                "Age does not fit: the missing child would be %(expected)s when found; the "
+                "found child is estimated at %(estimated)s."
+            )
+            % {"expected": expected, "estimated": estimated}
         )
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from cases.audit.trail import audit_record
 from cases.models import FoundReport, MissingCase, Photo
@@ -157,7 +158,10 @@ def candidate_rescore(*, candidate: Candidate, case: MissingCase, report: FoundR
         1 for p in pairs if p.score >= (candidate.threshold if p.threshold is None else p.threshold)
     )
     candidate.evidence_score = evidence_score(scores=scores, threshold=candidate.threshold)
-    check = compatibility_check(case=case, report=report)
+    # Stored in English (the API's field, the audit); the candidate page works the reasons
+    # out again in the reader's language (docs/i18n.md).
+    with translation.override(settings.LANGUAGE_CODE):
+        check = compatibility_check(case=case, report=report)
     candidate.compatibility = check.notes
     candidate.held_back = bool(check.hold_reasons)
     candidate.hold_reasons = check.hold_reasons

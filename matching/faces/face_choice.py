@@ -11,9 +11,11 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.audit.trail import audit_record
 from cases.models import Photo, User
+from cases.models.records import SET_ASIDE_PREFIX, rejection_reason_words
 from cases.records.images import photo_pixels
 from cases.records.storage import photo_file_read
 from matching.candidates.pairs import candidate_rescore
@@ -39,8 +41,10 @@ def _photo_locked_for_choice(*, photo: Photo) -> tuple[Photo, Face | None]:
     )
     if not (waiting or ready or reopenable):
         raise InvalidInput(
-            "This photo is not waiting for a face to be chosen: it is still being processed, "
-            "or it was rejected for a reason a new choice cannot fix."
+            _(
+                "This photo is not waiting for a face to be chosen: it is still being "
+                "processed, or it was rejected for a reason a new choice cannot fix."
+            )
         )
     current = photo.faces.filter(is_selected=True).first()
     if (
@@ -48,8 +52,10 @@ def _photo_locked_for_choice(*, photo: Photo) -> tuple[Photo, Face | None]:
         and CandidatePair.objects.filter(Q(case_face=current) | Q(report_face=current)).exists()
     ):
         raise InvalidInput(
-            "The chosen face is already part of a possible match that reviewers are looking "
-            "at, so it cannot be changed. Add another photo instead."
+            _(
+                "The chosen face is already part of a possible match that reviewers are "
+                "looking at, so it cannot be changed. Add another photo instead."
+            )
         )
     return photo, current
 
@@ -93,11 +99,11 @@ def photo_select_face(*, user: User, photo: Photo, face_id: int) -> Photo:
     photo, current = _photo_locked_for_choice(photo=photo)
     face = photo.faces.filter(pk=face_id).first()
     if face is None:
-        raise InvalidInput({"face_id": "That face is not in this photo."})
+        raise InvalidInput({"face_id": _("That face is not in this photo.")})
     if current is not None and current.pk == face.pk:
-        raise InvalidInput({"face_id": "That face is already the chosen one."})
+        raise InvalidInput({"face_id": _("That face is already the chosen one.")})
     if face.w < settings.MIN_FACE_PIXELS:
-        raise InvalidInput({"face_id": reason_words("face_too_small")})
+        raise InvalidInput({"face_id": rejection_reason_words("face_too_small")})
     return _choice_apply(
         user=user, photo=photo, face=face, current=current, action="photo.face_selected"
     )
@@ -106,11 +112,14 @@ def photo_select_face(*, user: User, photo: Photo, face_id: int) -> Photo:
 def face_box_check(*, photo: Photo, x: int, y: int, w: int, h: int) -> None:
     """A drawn box must lie inside the photo and be big enough to compare."""
     if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > photo.width or y + h > photo.height:
-        raise InvalidInput("The box must be inside the photo. Draw it again.")
+        raise InvalidInput(_("The box must be inside the photo. Draw it again."))
     if min(w, h) < settings.MIN_FACE_PIXELS:
         raise InvalidInput(
-            f"The box is too small to compare: draw it at least {settings.MIN_FACE_PIXELS} "
-            "pixels wide and high around the child's face, or use a closer photo."
+            _(
+                "The box is too small to compare: draw it at least %(min_px)s pixels wide "
+                "and high around the child's face, or use a closer photo."
+            )
+            % {"min_px": settings.MIN_FACE_PIXELS}
         )
 
 
@@ -149,8 +158,10 @@ def photo_face_draw(
     """
     if not face_found and not reason.strip():
         raise InvalidInput(
-            "No face detector finds a face in this box. If you are sure it is the child's "
-            "face, say why, and save again."
+            _(
+                "No face detector finds a face in this box. If you are sure it is the "
+                "child's face, say why, and save again."
+            )
         )
     photo, current = _photo_locked_for_choice(photo=photo)
     face_box_check(photo=photo, x=x, y=y, w=w, h=h)
@@ -199,7 +210,7 @@ def photo_set_aside(*, user: User, photo: Photo, reason: str) -> list[int]:
     settles a confirmed match, not a change of evidence.
     """
     if not reason.strip():
-        raise InvalidInput({"reason": "Say why this photo is wrong."})
+        raise InvalidInput({"reason": _("Say why this photo is wrong.")})
     photo = Photo.objects.select_for_update().get(pk=photo.pk)
     faces = list(photo.faces.all())
     pairs = CandidatePair.objects.filter(Q(case_face__in=faces) | Q(report_face__in=faces))
@@ -214,15 +225,17 @@ def photo_set_aside(*, user: User, photo: Photo, reason: str) -> list[int]:
     decided = [c.pk for c in candidates if c.status not in under_review]
     if decided:
         raise InvalidInput(
-            "Reviewers have already finished with possible match "
-            + ", ".join(f"#{pk}" for pk in decided)
-            + ", so its photos stay as they were. Record what the in-person check shows."
+            _(
+                "Reviewers have already finished with possible match %(numbers)s, so its "
+                "photos stay as they were. Record what the in-person check shows."
+            )
+            % {"numbers": ", ".join(f"#{pk}" for pk in decided)}
         )
     pairs.delete()
     face_embeddings_delete(faces=faces)
     photo.status = Photo.Status.REJECTED
     photo.rejection_code = "set_aside"
-    photo.rejection_reason = f"Set aside by a caseworker: {reason.strip()[:200]}"
+    photo.rejection_reason = f"{SET_ASIDE_PREFIX}{reason.strip()[:200]}"
     photo.processed_at = timezone.now()
     photo.save(update_fields=["status", "rejection_code", "rejection_reason", "processed_at"])
     audit_record(

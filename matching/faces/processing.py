@@ -14,10 +14,11 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases.audit.trail import audit_record
 from cases.models import Photo
+from cases.models.records import rejection_reason_words
 from cases.records.images import photo_pixels
 from cases.records.storage import photo_file_read
 from matching.engine import DetectedFace
@@ -33,29 +34,12 @@ logger = logging.getLogger(__name__)
 # After this many claims a photo that keeps failing is rejected rather than retried forever.
 MAX_PROCESSING_ATTEMPTS = 3
 
-REASONS = {
-    "no_face": (
-        "No face found: use a photo where the child's face is clearly visible, facing the "
-        "camera, and at least {min_px} pixels wide."
-    ),
-    "face_too_small": (
-        "The face is too small to compare: use a photo where the child's face is at least "
-        "{min_px} pixels wide, or crop the photo closer to the face."
-    ),
-    "child_not_outlined": (
-        "Whoever checked this photo said the child is not among the faces found in it. Add a "
-        "photo where the child's face is clear, or draw a box around the child's face."
-    ),
-    "processing_failed": (
-        "We could not process this photo after several tries. Upload it again, or send a "
-        "different photo of the child."
-    ),
-}
-
 
 def reason_words(code: str) -> str:
-    """Why a photo was rejected, in words a person can act on."""
-    return REASONS[code].format(min_px=settings.MIN_FACE_PIXELS)
+    """Why a photo was rejected, in English: what `rejection_reason` stores (pages show
+    `Photo.rejection_words`, in the reader's language)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return rejection_reason_words(code)
 
 
 _reason = reason_words

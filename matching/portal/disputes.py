@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from cases.access.http import AuthenticatedHttpRequest, portal
 from cases.access.permissions import Action, user_can
@@ -24,7 +25,7 @@ def _decision_counts(candidate: Candidate) -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
     for decision in candidate.decisions.all():
         counts[decision.decision] = counts.get(decision.decision, 0) + 1
-    return [(labels[value], counts[value]) for value in labels if value in counts]
+    return [(str(labels[value]), counts[value]) for value in labels if value in counts]
 
 
 @portal(Action.CANDIDATE_REVIEW)
@@ -65,7 +66,7 @@ def dispute_resolve_view(request: AuthenticatedHttpRequest, candidate_id: int) -
         ).first()
         if resolved is None:
             raise Http404("No such disputed candidate.") from None
-        messages.info(request, "That dispute already has a final decision.")
+        messages.info(request, _("That dispute already has a final decision."))
         return redirect("review-candidate", candidate_id=candidate_id)
     decision, reason, errors = "", "", []
     if request.method == "POST":
@@ -78,7 +79,10 @@ def dispute_resolve_view(request: AuthenticatedHttpRequest, candidate_id: int) -
         except InvalidInput as exc:
             errors = exc.messages
         else:
-            messages.success(request, f"Final decision recorded on candidate #{candidate.pk}.")
+            messages.success(
+                request,
+                _("Final decision recorded on candidate #%(number)s.") % {"number": candidate.pk},
+            )
             return redirect("review-disputed")
     else:
         audit_record(actor=request.user, action="candidate.viewed", obj=candidate)

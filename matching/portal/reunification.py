@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from cases.access.http import AuthenticatedHttpRequest, portal
 from cases.access.permissions import Action
@@ -46,5 +47,5 @@ def reunification_step(
             },
             status=400,
         )
-    messages.success(request, "Step recorded.")
+    messages.success(request, _("Step recorded."))
     return redirect("case-detail", case_id=case.pk)

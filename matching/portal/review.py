@@ -10,8 +10,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cases.access.http import AuthenticatedHttpRequest, portal
 from cases.access.permissions import Action
@@ -39,7 +41,7 @@ from matching.selectors import (
     candidate_next,
     photo_viewable_by_reviewer,
 )
-from matching.spaces.calibration import AGE_GAP_NOTE, score_band
+from matching.spaces.calibration import age_gap_note, score_band
 from reunite.kernel.errors import InvalidInput
 from reunite.kernel.images import CROP_SIDE, image_response
 
@@ -62,10 +64,12 @@ def review_queue(
     band = request.GET.get("age_band", "")
     # A filter value that is not understood is ignored, and the page says so (never a 500).
     if org and not (org.isdigit() and int(org) in {o.pk for o in organisations}):
-        messages.warning(request, "The organisation filter was not understood, so it was ignored.")
+        messages.warning(
+            request, _("The organisation filter was not understood, so it was ignored.")
+        )
         org = ""
     if band and band not in AGE_BANDS:
-        messages.warning(request, "The age band filter was not understood, so it was ignored.")
+        messages.warning(request, _("The age band filter was not understood, so it was ignored."))
         band = ""
     if org:
         candidates = candidates.filter(case__organisation_id=org) | candidates.filter(
@@ -109,29 +113,31 @@ def review_queue(
 
 def _photo_date(photo: Photo) -> str:
     if photo.taken_on:
-        return f"{photo.taken_on:%d %b %Y}"
-    return "date unknown"
+        return formats.date_format(photo.taken_on, "d M Y")
+    return _("date unknown")
 
 
 def _case_photo_age(case: MissingCase, photo: Photo) -> str:
     """The child's age in a case photo, in words, and where it comes from."""
     if photo.age_in_photo is not None:
-        return f"{photo.age_in_photo} (as given)"
+        return _("%(age)s (as given)") % {"age": photo.age_in_photo}
     age = case_photo_age(case=case, photo=photo)
     if age is None:
-        return "unknown (no date or age given for this photo)"
-    return f"about {math.floor(age)} (from the photo's date)"
+        return _("unknown (no date or age given for this photo)")
+    return _("about %(age)s (from the photo's date)") % {"age": math.floor(age)}
 
 
 def _report_photo_age(report: FoundReport, photo: Photo) -> str:
     """The found child's age in a report photo. An undated photo's age is unknown: matching
     assumes it shows the child as found, but the page does not pretend to know."""
     if photo.age_in_photo is not None:
-        return f"{photo.age_in_photo} (as given)"
+        return _("%(age)s (as given)") % {"age": photo.age_in_photo}
     if not report_photo_age_known(photo=photo):
-        return "unknown (no date or age given for this photo)"
+        return _("unknown (no date or age given for this photo)")
     age = report_photo_age(report=report, photo=photo)
-    return f"about {math.floor(max(age, 0))} (from the photo's date and the estimate)"
+    return _("about %(age)s (from the photo's date and the estimate)") % {
+        "age": math.floor(max(age, 0))
+    }
 
 
 def _pair_gap(case: MissingCase, report: FoundReport, pair: CandidatePair) -> str:
@@ -139,19 +145,28 @@ def _pair_gap(case: MissingCase, report: FoundReport, pair: CandidatePair) -> st
     case_photo, report_photo = pair.case_face.photo, pair.report_face.photo
     known = case_photo_age(case=case, photo=case_photo) is not None
     if not known or not report_photo_age_known(photo=report_photo):
-        return "unknown"
-    return f"{pair.age_gap_years:.1f}" if pair.age_gap_years is not None else "unknown"
+        return _("unknown")
+    if pair.age_gap_years is None:
+        return _("unknown")
+    return formats.number_format(pair.age_gap_years, 1)
 
 
 def _time_between(last_seen: dt.date, found: dt.date) -> str:
     days = (found - last_seen).days
     if days < 0:
-        return (
-            f"Found {-days} days before the missing child was last seen: "
-            "one of the two dates is probably wrong."
-        )
+        return ngettext(
+            "Found %(days)s day before the missing child was last seen: one of the two dates "
+            "is probably wrong.",
+            "Found %(days)s days before the missing child was last seen: one of the two dates "
+            "is probably wrong.",
+            -days,
+        ) % {"days": -days}
     years = years_between(last_seen, found)
-    return f"{years} year{'s' if years != 1 else ''} ({days} days)"
+    # Translators: "2 years (800 days)": the years, then the same time in days.
+    return ngettext("%(years)s year (%(days)s)", "%(years)s years (%(days)s)", years) % {
+        "years": years,
+        "days": ngettext("%(days)s day", "%(days)s days", days) % {"days": days},
+    }
 
 
 def _candidate_band(candidate: Candidate, best: dict[str, Any] | None) -> dict[str, str]:
@@ -164,13 +179,15 @@ def _candidate_band(candidate: Candidate, best: dict[str, Any] | None) -> dict[s
         cell=candidate.age_cell,
         threshold=candidate.threshold,
     )
-    explanation = band.explanation
-    if best is None or best["gap"] == "unknown":
+    explanation = str(band.explanation)
+    if best is None or best["gap"] == _("unknown"):
         if candidate.age_gap_years is not None:
-            explanation = explanation.replace(AGE_GAP_NOTE.format(gap=candidate.age_gap_years), "")
-        explanation += " How many years apart the two photos are is unknown."
+            explanation = explanation.replace(age_gap_note(gap=candidate.age_gap_years), "")
+        explanation += " " + _("How many years apart the two photos are is unknown.")
     else:
-        explanation += f" The photos shown are {best['gap']} years apart."
+        explanation += " " + _("The photos shown are %(years)s years apart.") % {
+            "years": best["gap"]
+        }
     return {"key": band.key, "words": band.words, "explanation": explanation}
 
 
@@ -225,20 +242,29 @@ def _candidate_context(
         ),
     )
     comparison = [
-        ("Sex", case.get_sex_display(), report.get_sex_display()),
+        (_("Sex"), case.get_sex_display(), report.get_sex_display()),
         (
-            "Age",
-            f"{ages_words(age_then)} when last seen; {ages_words(age_at_found)} on the found "
-            f"date; {ages_words(age_now)} today",
-            f"estimated {ages_words((report.estimated_age_min, report.estimated_age_max))}",
+            _("Age"),
+            _("%(then)s when last seen; %(found)s on the found date; %(now)s today")
+            % {
+                "then": ages_words(age_then),
+                "found": ages_words(age_at_found),
+                "now": ages_words(age_now),
+            },
+            _("estimated %(ages)s")
+            % {"ages": ages_words((report.estimated_age_min, report.estimated_age_max))},
         ),
-        ("Date", f"last seen {case.last_seen_on:%d %b %Y}", f"found {report.found_on:%d %b %Y}"),
-        ("Place", case.last_seen_place, report.found_place),
-        ("Time between", _time_between(case.last_seen_on, report.found_on), ""),
         (
-            "Distinguishing marks",
-            case.distinguishing_marks or "none recorded",
-            report.notes or "no notes",
+            _("Date"),
+            _("last seen %(date)s") % {"date": formats.date_format(case.last_seen_on, "d M Y")},
+            _("found %(date)s") % {"date": formats.date_format(report.found_on, "d M Y")},
+        ),
+        (_("Place"), case.last_seen_place, report.found_place),
+        (_("Time between"), _time_between(case.last_seen_on, report.found_on), ""),
+        (
+            _("Distinguishing marks"),
+            case.distinguishing_marks or _("none recorded"),
+            report.notes or _("no notes"),
         ),
     ]
     mine = candidate.decisions.filter(reviewer=request.user).first()
@@ -286,7 +312,9 @@ def candidate_decision(request: AuthenticatedHttpRequest, candidate_id: int) -> 
         context.update(form_note=note, form_decision=decision, form_errors=exc.messages)
         return render(request, "review/candidate.html", context, status=400)
     label = dict(ReviewDecision.Decision.choices).get(decision, decision)
-    messages.success(request, f"Your decision is recorded: “{str(label).lower()}”.")
+    messages.success(
+        request, _("Your decision is recorded: “%(decision)s”.") % {"decision": str(label).lower()}
+    )
     return redirect("review-candidate", candidate_id=candidate.pk)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
 
 from cases.access.permissions import Action, action_require
 from cases.audit.notifications import notification_create
@@ -30,12 +32,12 @@ def reviewer_conflict(*, user: User, candidate: Candidate) -> str | None:
     """Why this user may not review this candidate, or None if they may."""
     case, report = candidate.case, candidate.found_report
     if user.organisation_id in (case.organisation_id, report.organisation_id):
-        return "You belong to an organisation that filed one side of this candidate."
+        return _("You belong to an organisation that filed one side of this candidate.")
     uploaders = {case.created_by_id, report.created_by_id}
     uploaders |= set(case.photos.values_list("uploaded_by_id", flat=True))
     uploaders |= set(report.photos.values_list("uploaded_by_id", flat=True))
     if user.pk in uploaders:
-        return "You uploaded one side of this candidate."
+        return _("You uploaded one side of this candidate.")
     return None
 
 
@@ -58,19 +60,23 @@ def candidate_decide(
     if conflict:
         raise NotAllowed(conflict)
     if candidate.status in CLOSED_STATUSES:
-        raise InvalidInput(f"This candidate is already {candidate.get_status_display().lower()}.")
+        raise InvalidInput(
+            # Translators: the status is the candidate's, in lower case ("confirmed").
+            _("This candidate is already %(status)s.")
+            % {"status": candidate.get_status_display().lower()}
+        )
     _case_open_require(candidate=candidate)
     if not note.strip():
-        raise InvalidInput({"note": "A note is required with every decision."})
+        raise InvalidInput({"note": _("A note is required with every decision.")})
     if decision not in ReviewDecision.Decision.values:
-        raise InvalidInput({"decision": "Choose confirm, reject or unsure."})
+        raise InvalidInput({"decision": _("Choose confirm, reject or unsure.")})
     try:
         with transaction.atomic():
             record = ReviewDecision.objects.create(
                 candidate=candidate, reviewer=user, decision=decision, note=note.strip()
             )
     except IntegrityError as exc:
-        raise InvalidInput("You have already recorded a decision on this candidate.") from exc
+        raise InvalidInput(_("You have already recorded a decision on this candidate.")) from exc
     audit_record(
         actor=user,
         action=f"candidate.decision.{decision}",
@@ -116,12 +122,12 @@ def candidate_resolve(
     if conflict:
         raise NotAllowed(conflict)
     if candidate.status != Candidate.Status.DISPUTED:
-        raise InvalidInput("Only a disputed candidate takes a final decision.")
+        raise InvalidInput(_("Only a disputed candidate takes a final decision."))
     _case_open_require(candidate=candidate)
     if decision not in DisputeResolution.Decision.values:
-        raise InvalidInput({"decision": "Choose same child or not the same child."})
+        raise InvalidInput({"decision": _("Choose same child or not the same child.")})
     if not reason.strip():
-        raise InvalidInput({"reason": "A reason is required with a final decision."})
+        raise InvalidInput({"reason": _("A reason is required with a final decision.")})
     others_confirm = (
         candidate.decisions.filter(decision=ReviewDecision.Decision.CONFIRM)
         .exclude(reviewer=user)
@@ -129,7 +135,7 @@ def candidate_resolve(
     )
     if decision == DisputeResolution.Decision.CONFIRM and not others_confirm:
         raise InvalidInput(
-            "No other reviewer said “same child”: a final “same child” needs one who did."
+            _("No other reviewer said “same child”: a final “same child” needs one who did.")
         )
     resolution = DisputeResolution(
         candidate=candidate, resolved_by=user, decision=decision, reason=reason.strip()
@@ -156,11 +162,16 @@ def candidate_resolve(
 def _case_open_require(*, candidate: Candidate) -> None:
     case = candidate.case
     if case_is_closed(case=case):
-        closed = f" on {case.closed_at:%-d %b %Y}" if case.closed_at else ""
-        raise InvalidInput(
-            f"This child's case was closed as {case.get_status_display().lower()}{closed}: "
-            "no decision is needed."
-        )
+        values = {"status": case.get_status_display().lower()}
+        if case.closed_at:
+            values["date"] = formats.date_format(case.closed_at, "DATE_FORMAT")
+            # Translators: status is the case's, in lower case ("reunited", "closed").
+            message = _(
+                "This child's case was closed as %(status)s on %(date)s: no decision is needed."
+            )
+        else:
+            message = _("This child's case was closed as %(status)s: no decision is needed.")
+        raise InvalidInput(message % values)
 
 
 def _candidate_confirmed(*, candidate: Candidate, senior: DisputeResolution | None) -> None:
@@ -173,27 +184,40 @@ def _candidate_confirmed(*, candidate: Candidate, senior: DisputeResolution | No
         obj=candidate,
         organisation=case.organisation,
     )
-    how = (
-        "Reviewers disagreed; a senior reviewer confirmed a possible match"
-        if senior
-        else "Two reviewers independently confirmed a possible match"
-    )
-    reason = f" The senior reviewer's reason: “{senior.reason}”." if senior else ""
-    # Never "contact the family": a confirmation is a lead to verify in person first.
-    notification_create(
-        user=case.created_by,
-        message=(
-            f"Possible match for case {case.reference} "
-            f"({'a senior reviewer confirmed' if senior else 'confirmed by two reviewers'}): "
-            "verify in person before telling the family anything."
-        ),
-        link=f"/cases/{case.pk}/",
-        email_subject=f"Reunite: possible match for case {case.reference}",
-        email_detail=(
-            f"{how} for case {case.reference}.{reason} Open the case to see it, and verify "
-            "in person before telling the family anything. Nothing has been done automatically."
-        ),
-    )
+    recipient = case.created_by
+    # Written in the case owner's language (stored; docs/i18n.md).
+    with translation.override(recipient.mail_language):
+        values = {"reference": case.reference}
+        if senior:
+            # Never "contact the family": a confirmation is a lead to verify in person first.
+            message = _(
+                "Possible match for case %(reference)s (a senior reviewer confirmed): verify "
+                "in person before telling the family anything."
+            )
+            detail = _(
+                "Reviewers disagreed; a senior reviewer confirmed a possible match for case "
+                "%(reference)s. The senior reviewer's reason: “%(reason)s”. Open the case to "
+                "see it, and verify in person before telling the family anything. Nothing has "
+                "been done automatically."
+            )
+            values["reason"] = senior.reason
+        else:
+            message = _(
+                "Possible match for case %(reference)s (confirmed by two reviewers): verify in "
+                "person before telling the family anything."
+            )
+            detail = _(
+                "Two reviewers independently confirmed a possible match for case "
+                "%(reference)s. Open the case to see it, and verify in person before telling "
+                "the family anything. Nothing has been done automatically."
+            )
+        notification_create(
+            user=recipient,
+            message=message % values,
+            link=f"/cases/{case.pk}/",
+            email_subject=_("Reunite: possible match for case %(reference)s") % values,
+            email_detail=detail % values,
+        )
 
 
 @transaction.atomic
@@ -206,7 +230,7 @@ def candidate_withdraw(*, actor: User | None, candidate: Candidate, reason: str)
     if actor is not None:
         action_require(user=actor, action=Action.ALL_ORGANISATIONS)
     if not reason.strip():
-        raise InvalidInput({"reason": "A withdrawal needs a recorded reason."})
+        raise InvalidInput({"reason": _("A withdrawal needs a recorded reason.")})
     candidate = Candidate.objects.select_for_update().select_related("case").get(pk=candidate.pk)
     if candidate.status == Candidate.Status.WITHDRAWN:
         return candidate

@@ -8,6 +8,8 @@ the reviewers who confirmed, so they can learn from it.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from cases.access.permissions import Action, action_require
 from cases.audit.notifications import notification_create
@@ -44,16 +46,16 @@ def reunification_step_record(
     )
     case = candidate.case
     if case.organisation_id != user.organisation_id:
-        raise NotAllowed("Only the case's own organisation records its reunification.")
+        raise NotAllowed(_("Only the case's own organisation records its reunification."))
     if candidate.status != Candidate.Status.CONFIRMED:
-        raise InvalidInput("Steps are recorded only on a confirmed possible match.")
+        raise InvalidInput(_("Steps are recorded only on a confirmed possible match."))
     if not note.strip():
-        raise InvalidInput({"note": "A note is required with every step."})
+        raise InvalidInput({"note": _("A note is required with every step.")})
     steps = list(candidate.reunification_steps.all())
     if stage not in reunification_stages_open(steps=steps):
         if stage not in Stage.values:
-            raise InvalidInput({"stage": "Choose one of the steps."})
-        raise InvalidInput({"stage": "That step does not follow the steps recorded so far."})
+            raise InvalidInput({"stage": _("Choose one of the steps.")})
+        raise InvalidInput({"stage": _("That step does not follow the steps recorded so far.")})
 
     step = ReunificationStep(candidate=candidate, stage=stage, note=note.strip(), recorded_by=user)
     model_validate(step)
@@ -95,18 +97,24 @@ def _back_to_matching(*, candidate: Candidate) -> None:
     )
     # No names and no note: reviewers never see a child's identity.
     for reviewer in User.objects.filter(pk__in=confirmers).order_by("pk"):
-        notification_create(
-            user=reviewer,
-            message=(
-                f"Candidate #{candidate.pk}, which you confirmed, was checked in person: not "
-                "the same child. Look again at the evidence to see what misled."
-            ),
-            link=f"/review/candidates/{candidate.pk}/",
-            email_subject=f"Reunite: possible match #{candidate.pk} was not the same child",
-            email_detail=(
-                f"Possible match #{candidate.pk}, which you confirmed, was checked in person "
-                "by the case owner: it is not the same child. Both records are back in "
-                "matching. Open the candidate to look again at the evidence and see what "
-                "misled."
-            ),
-        )
+        # Written in each reviewer's own language (stored; docs/i18n.md).
+        with translation.override(reviewer.mail_language):
+            values = {"number": candidate.pk}
+            notification_create(
+                user=reviewer,
+                message=_(
+                    "Candidate #%(number)s, which you confirmed, was checked in person: not "
+                    "the same child. Look again at the evidence to see what misled."
+                )
+                % values,
+                link=f"/review/candidates/{candidate.pk}/",
+                email_subject=_("Reunite: possible match #%(number)s was not the same child")
+                % values,
+                email_detail=_(
+                    "Possible match #%(number)s, which you confirmed, was checked in person by "
+                    "the case owner: it is not the same child. Both records are back in "
+                    "matching. Open the candidate to look again at the evidence and see what "
+                    "misled."
+                )
+                % values,
+            )

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from matching.spaces.active import space_active
 from matching.spaces.profiles import Profile, profile_read
@@ -22,26 +25,48 @@ AGREEMENT_WEIGHT = 0.5
 
 @dataclass(frozen=True)
 class Band:
+    """A band's words, in the active language when score_band was called."""
+
     key: str
     words: str
     explanation: str
 
 
-STRONG = Band(
+class _BandWords(NamedTuple):
+    key: str
+    words: Promise
+    explanation: Promise
+
+
+STRONG = _BandWords(
     "strong",
-    "Strong similarity",
-    "Scores this high are rare between different people, but they do happen.",
+    _("Strong similarity"),
+    _("Scores this high are rare between different people, but they do happen."),
 )
-POSSIBLE = Band(
+POSSIBLE = _BandWords(
     "possible",
-    "Possible similarity",
-    "Above the candidate threshold; different people often score this high too.",
+    _("Possible similarity"),
+    _("Above the candidate threshold; different people often score this high too."),
 )
-WEAK = Band("weak", "Weak similarity", "Below the candidate threshold: weak evidence on its own.")
-AGE_GAP_NOTE = (
-    " The photos were taken about {gap:.0f} years apart: faces change, so the same child "
-    "often scores lower, and this band is wider than usual."
+WEAK = _BandWords(
+    "weak", _("Weak similarity"), _("Below the candidate threshold: weak evidence on its own.")
 )
+
+
+def age_gap_note(*, gap: float) -> str:
+    """The sentence added to a band's explanation when the photos are years apart (with its
+    leading space), in the active language."""
+    return " " + _(
+        "The photos were taken about %(years)s years apart: faces change, so the same child "
+        "often scores lower, and this band is wider than usual."
+    ) % {"years": f"{gap:.0f}"}
+
+
+def _band(band: _BandWords, explanation: str | Promise | None = None) -> Band:
+    """A band's words as text in the active language."""
+    return Band(
+        band.key, str(band.words), str(band.explanation if explanation is None else explanation)
+    )
 
 
 def profile_active() -> Profile:
@@ -130,20 +155,20 @@ def score_band(
     threshold = candidate_threshold()
     strong = _strong_edge(threshold=threshold)
     large_gap = age_gap_years is not None and age_gap_years >= settings.LARGE_AGE_GAP_YEARS
-    note = AGE_GAP_NOTE.format(gap=age_gap_years) if large_gap else ""
+    note = age_gap_note(gap=age_gap_years) if large_gap and age_gap_years is not None else ""
     if large_gap:
         if settings.CANDIDATE_THRESHOLD is not None:
             floor = threshold - 0.025  # an operator override: keep the old fixed widening
         else:
             floor = profile_active().weak_floor
         if score >= floor:
-            return Band(POSSIBLE.key, POSSIBLE.words, POSSIBLE.explanation + note)
-        return Band(WEAK.key, WEAK.words, WEAK.explanation + note)
+            return _band(POSSIBLE, str(POSSIBLE.explanation) + note)
+        return _band(WEAK, str(WEAK.explanation) + note)
     if score >= strong:
-        return STRONG
+        return _band(STRONG)
     if score >= threshold:
-        return POSSIBLE
-    return WEAK
+        return _band(POSSIBLE)
+    return _band(WEAK)
 
 
 def _calibrated_band(*, score: float, fmr: float, cell: str, threshold: float) -> Band:
@@ -152,11 +177,11 @@ def _calibrated_band(*, score: float, fmr: float, cell: str, threshold: float) -
     pairs = ages.cells[cell].impostor_pairs if ages is not None and cell in ages.cells else None
     words = rate_words(fmr=fmr, cell=cell, pairs=pairs)
     if score < threshold:
-        return Band(WEAK.key, WEAK.words, f"{words} Below the threshold for these ages.")
+        return _band(WEAK, f"{words} {_('Below the threshold for these ages.')}")
     # "Strong": strangers ten times rarer than the candidate threshold allows.
     if fmr <= profile.target_fmr / 10:
-        return Band(STRONG.key, STRONG.words, f"{words} {STRONG.explanation}")
-    return Band(POSSIBLE.key, POSSIBLE.words, f"{words} Above the threshold for these ages.")
+        return _band(STRONG, f"{words} {STRONG.explanation}")
+    return _band(POSSIBLE, f"{words} {_('Above the threshold for these ages.')}")
 
 
 def _strong_edge(*, threshold: float) -> float:

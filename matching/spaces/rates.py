@@ -25,15 +25,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # Upper edges (exclusive) of the age bands, in years: under 6, 6-12, 13-17, 18 and over.
 AGE_BAND_EDGES = (6.0, 13.0, 18.0)
 AGE_BAND_LABELS = ("under 6", "6-12", "13-17", "18+")
+# Translators: these complete "For photos of …, faces this similar are seen…".
 AGE_BAND_PHRASES = (
-    "young children (under 6)",
-    "children aged 6 to 12",
-    "teenagers (13 to 17)",
-    "adults",
+    gettext_lazy("young children (under 6)"),
+    gettext_lazy("children aged 6 to 12"),
+    gettext_lazy("teenagers (13 to 17)"),
+    gettext_lazy("adults"),
 )
 
 
@@ -262,32 +266,75 @@ def rate_words(*, fmr: float, cell: str, pairs: int | None = None) -> str:
     """
     if fmr <= 0:
         return ""
-    who = "people"
-    subject = "Faces this similar"
+    children, ages = False, ""
     if cell:
         low, high = (AGE_BAND_LABELS.index(part) for part in cell.split("|"))
         if low < 3:
-            who = "children" if high < 3 else "people"
+            children = high < 3
             ages = (
-                AGE_BAND_PHRASES[low]
+                str(AGE_BAND_PHRASES[low])
                 if low == high
-                else f"{AGE_BAND_PHRASES[low]} and {AGE_BAND_PHRASES[high]}"
+                else _("%(younger)s and %(older)s")
+                % {"younger": AGE_BAND_PHRASES[low], "older": AGE_BAND_PHRASES[high]}
             )
-            subject = f"For photos of {ages}, faces this similar"
+    values = {"ages": ages, "rate": _one_in(fmr), "pairs": _grouped(pairs or 0)}
+    # Whole sentences, one per case, so that each language words it as it needs.
     if pairs and fmr * pairs <= 1 + 1e-6:
+        if not ages:
+            return (
+                _(
+                    "Faces this similar were not seen between different people in the "
+                    "%(pairs)s pairs measured: rarer than %(rate)s."
+                )
+                % values
+            )
+        if children:
+            return (
+                _(
+                    "For photos of %(ages)s, faces this similar were not seen between "
+                    "different children in the %(pairs)s pairs measured: rarer than %(rate)s."
+                )
+                % values
+            )
         return (
-            f"{subject} were not seen between different {who} in the {pairs:,} pairs "
-            f"measured: rarer than {_one_in(fmr)}."
+            _(
+                "For photos of %(ages)s, faces this similar were not seen between different "
+                "people in the %(pairs)s pairs measured: rarer than %(rate)s."
+            )
+            % values
         )
-    return f"{subject} are seen between different {who} about {_one_in(fmr)}."
+    if not ages:
+        return _("Faces this similar are seen between different people about %(rate)s.") % values
+    if children:
+        return (
+            _(
+                "For photos of %(ages)s, faces this similar are seen between different "
+                "children about %(rate)s."
+            )
+            % values
+        )
+    return (
+        _(
+            "For photos of %(ages)s, faces this similar are seen between different people "
+            "about %(rate)s."
+        )
+        % values
+    )
+
+
+def _grouped(number: int) -> str:
+    """A whole number with the language's thousands separator ("12,000" in English)."""
+    return formats.number_format(number, force_grouping=True)
 
 
 def _one_in(fmr: float) -> str:
     n = 1.0 / fmr
     if n < 1.5:
-        return "every time"
+        # Translators: completes "…seen between different people about every time."
+        return _("every time")
     if n >= 100:
         # Two significant figures: the counts behind the rate are not finer than that.
         magnitude = 10 ** (math.floor(math.log10(n)) - 1)
         n = round(n / magnitude) * magnitude
-    return f"1 time in {round(n):,}"
+    # Translators: completes "…seen between different children about 1 time in 20."
+    return _("1 time in %(count)s") % {"count": _grouped(round(n))}

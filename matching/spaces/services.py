@@ -12,6 +12,7 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from cases.audit.trail import audit_record
 from cases.models import User
@@ -37,7 +38,7 @@ class SpaceError(ReuniteError):
 
     code = "space_change_refused"
     status = 409
-    title = "The space cannot be changed now"
+    title = gettext_lazy("The space cannot be changed now")
 
 
 def space_build_start(*, user: User | None, profile: str) -> EmbeddingSpace:

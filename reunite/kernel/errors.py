@@ -12,17 +12,25 @@ errors, as those frameworks expect.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as LazyStr
+else:
+    LazyStr = Promise
 
 
 class ReuniteError(Exception):
     code: str = "error"
     status: int = 400
-    title: str = "Request refused"
+    # Translated when the problem is written (the API's Accept-Language); `code` never is.
+    title: str | Promise = _("Request refused")
 
     @property
     def detail(self) -> str:
@@ -49,14 +57,14 @@ class DependencyUnavailable(ReuniteError):
 
     code = "service_unavailable"
     status = 503
-    title = "Service unavailable"
+    title = _("Service unavailable")
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(DEPENDENCY_RETRY_AFTER_SECONDS)}
 
 
 # The API's words for invalid input, whose details are in the problem's `errors`.
-INVALID_INPUT_DETAIL = "Some fields are missing or invalid; see `errors`."
+INVALID_INPUT_DETAIL = _("Some fields are missing or invalid; see `errors`.")
 
 
 class InvalidInput(ReuniteError):
@@ -70,9 +78,11 @@ class InvalidInput(ReuniteError):
 
     code = "validation_error"
     status = 400
-    title = "Invalid request"
+    title = _("Invalid request")
 
-    def __init__(self, message: str | list[str] | dict[str, Any] | DjangoValidationError) -> None:
+    def __init__(
+        self, message: str | LazyStr | list[str] | dict[str, Any] | DjangoValidationError
+    ) -> None:
         # Django does the normalising (nested lists, params, a ValidationError given whole).
         error = DjangoValidationError(message)
         self.error_dict: dict[str, list[str]] | None = (
@@ -89,7 +99,7 @@ class InvalidInput(ReuniteError):
 
     @property
     def detail(self) -> str:
-        return INVALID_INPUT_DETAIL
+        return str(INVALID_INPUT_DETAIL)
 
     def problem_extra(self) -> dict[str, Any]:
         errors = (
@@ -108,11 +118,12 @@ class NotAllowed(ReuniteError):
     code = "permission_denied"
     status = 403
     # DRF's words for a 403, which the API has always used as this problem's title.
-    title = "You do not have permission to perform this action."
+    # (DRF's own translations of it are used in the catalogues too.)
+    title = _("You do not have permission to perform this action.")
 
     @property
     def detail(self) -> str:
-        return str(self) or self.title
+        return str(self) or str(self.title)
 
 
 def model_validate(instance: Model, **options: Any) -> None:

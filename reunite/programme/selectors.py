@@ -32,6 +32,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, ExtractYear, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.access.permissions import Action, action_require, user_can
 from cases.models import FoundReport, MissingCase, Organisation, Sex, User
@@ -120,7 +121,7 @@ def programme_scope_get(
             Organisation.objects.filter(pk=organisation_id).first() if organisation_id else None
         )
     elif user.organisation is None:
-        raise NotAllowed("Only members of an organisation may do this.")
+        raise NotAllowed(_("Only members of an organisation may do this."))
     else:
         organisation = user.organisation
     return ProgrammeScope(organisation=organisation, start=start, end=end)
@@ -230,7 +231,7 @@ def programme_review_queue(*, scope: ProgrammeScope) -> QueueFigure:
     now = timezone.now()
     waiting = Q(status=Candidate.Status.PENDING, held_back=False)
     ages = {}
-    for i, (low, high, _) in enumerate(QUEUE_AGES):
+    for i, (low, high, _label) in enumerate(QUEUE_AGES):
         q = waiting & Q(created_at__lte=now - dt.timedelta(days=low))
         if high is not None:
             q &= Q(created_at__gt=now - dt.timedelta(days=high))

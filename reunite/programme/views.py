@@ -400,7 +400,7 @@ def _duplicates_chart(scope: ProgrammeScope) -> bytes:
     table = programme_duplicates(scope=scope)
     return charts.chart_bars(
         title="Possible duplicates, by answer (cases and reports)",
-        labels=[label for _, label in Duplicate.Status.choices],
+        labels=[str(label) for _, label in Duplicate.Status.choices],
         values=[table["case"][v] + table["report"][v] for v in Duplicate.Status.values],
     )
 

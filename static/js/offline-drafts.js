@@ -195,7 +195,8 @@
     if (end >= 0) { part = part.slice(0, end); }
     var reasons = [];
     part.replace(/<a\b[^>]*>([\s\S]*?)<\/a>/g, function (_, inner) { reasons.push(textOf(inner)); return ""; });
-    return reasons.join(" ") || "The server refused this report. Open it to see why.";
+    // Empty when the page said nothing: the list then says the server refused it.
+    return reasons.join(" ");
   }
 
   // Pages and the worker tell each other when a draft changes, so an open page shows the
@@ -220,7 +221,7 @@
   // Sends one draft with its idempotency key: a retry of something the server already
   // filed answers with that record, never a second one.
   function sendOne(session, draft) {
-    return update(draft.id, { state: "sending", sendingSince: Date.now(), reason: "" })
+    return update(draft.id, { state: "sending", sendingSince: Date.now(), reason: "", reasonCode: "" })
       .then(function () { return read(session, draft); })
       .then(function (body) {
         var data = new FormData();
@@ -241,21 +242,22 @@
           return update(draft.id, { state: "sent", link: location, sentAt: Date.now(), fields: null, photos: [] });
         }
         if (response.redirected && /\/accounts\/login\//.test(response.url)) {
-          return update(draft.id, { state: "waiting", reason: "Sign in again to send it." });
+          // Codes, not words: the page shows them in its reader's language (offline.js).
+          return update(draft.id, { state: "waiting", reason: "", reasonCode: "sign_in" });
         }
         if (response.status === 400 || response.status === 409 || response.status === 422) {
           return response.text().then(function (html) {
-            return update(draft.id, { state: "refused", reason: refusalReason(html) });
+            return update(draft.id, { state: "refused", reason: refusalReason(html), reasonCode: "" });
           });
         }
         if (response.status === 429) {
-          return update(draft.id, { state: "waiting", reason: "The organisation's daily limit is reached; it is sent again later." });
+          return update(draft.id, { state: "waiting", reason: "", reasonCode: "daily_limit" });
         }
-        return update(draft.id, { state: "waiting", reason: "The server could not take it (" + response.status + "); it is sent again later." });
+        return update(draft.id, { state: "waiting", reason: "", reasonCode: "server_error", reasonStatus: response.status });
       }, function () {
         // The connection dropped, perhaps after the server filed it: the same key again
         // returns that record.
-        return update(draft.id, { state: "waiting", reason: "The connection dropped while sending; it is sent again when the connection returns." });
+        return update(draft.id, { state: "waiting", reason: "", reasonCode: "connection_dropped" });
       });
   }
 

@@ -5,12 +5,39 @@
 (function () {
   "use strict";
 
+  // The page's words for this script (templates/_script_messages.html), in the reader's
+  // language; the English here is only for a page without that block.
+  function message(key, fallback, values) {
+    var el = document.querySelector('[data-script-messages] [data-message="' + key + '"]');
+    var text = el ? el.textContent : fallback;
+    return text.replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
   var D = window.ReuniteDrafts;
   if (!D || !window.isSecureContext || !window.indexedDB || !window.crypto || !window.crypto.subtle) { return; }
 
   var CONFIG = "reunite-offline-key";
   var CAPTURE = { "/reports/new/": "report", "/cases/new/": "case" };
-  var LABELS = { report: "Found-child report", case: "Missing-child case" };
+  var LABELS = {
+    report: function () { return message("label_report", "Found-child report"); },
+    case: function () { return message("label_case", "Missing-child case"); },
+  };
+  // Why a draft waits, by the code offline-drafts.js stored.
+  var REASONS = {
+    sign_in: "Sign in again to send it.",
+    daily_limit: "The organisation's daily limit is reached; it is sent again later.",
+    server_error: "The server could not take it (%(status)s); it is sent again later.",
+    connection_dropped: "The connection dropped while sending; it is sent again when the connection returns.",
+  };
+
+  function reasonWords(draft) {
+    if (draft.reasonCode && REASONS[draft.reasonCode]) {
+      return message(draft.reasonCode, REASONS[draft.reasonCode], { status: draft.reasonStatus });
+    }
+    return draft.reason || "";
+  }
   var LISTS = ["/reports/", "/cases/"];
   var LOGOUT = "/accounts/logout/";
   var session = null;
@@ -62,7 +89,8 @@
   }
 
   function formatSize(bytes) {
-    return bytes >= 1e6 ? (bytes / 1e6).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1e3)) + " kB";
+    return bytes >= 1e6 ? message("megabytes", "%(size)s MB", { size: (bytes / 1e6).toFixed(1) }) :
+      message("kilobytes", "%(size)s kB", { size: Math.max(1, Math.round(bytes / 1e3)) });
   }
 
   function rowShrink(row) {
@@ -74,7 +102,7 @@
         row._reuniteShrunk = small;
         var state = row.querySelector("[data-file-state]");
         if (state && small !== original) {
-          state.textContent = "(" + formatSize(original.size) + ", sent as " + formatSize(small.size) + ")";
+          state.textContent = message("sent_as", "(%(original)s, sent as %(small)s)", { original: formatSize(original.size), small: formatSize(small.size) });
         }
       }
       row._reuniteShrinking = null;
@@ -128,10 +156,17 @@
   }
 
   function stateWords(draft) {
-    if (draft.state === "waiting") { return "Saved on this device, not sent yet." + (draft.reason ? " " + draft.reason : " It is sent when the connection returns."); }
-    if (draft.state === "sending") { return "Sending…"; }
-    if (draft.state === "sent") { return "Sent."; }
-    if (draft.state === "refused") { return "Refused: " + draft.reason + " The draft is kept on this device: open it to fix it."; }
+    var reason = reasonWords(draft);
+    if (draft.state === "waiting") {
+      return reason ? message("waiting_because", "Saved on this device, not sent yet. %(reason)s", { reason: reason }) :
+        message("waiting", "Saved on this device, not sent yet. It is sent when the connection returns.");
+    }
+    if (draft.state === "sending") { return message("sending", "Sending…"); }
+    if (draft.state === "sent") { return message("sent", "Sent."); }
+    if (draft.state === "refused") {
+      return message("refused", "Refused: %(reason)s The draft is kept on this device: open it to fix it.",
+        { reason: reason || message("refused_unknown", "The server refused this report. Open it to see why.") });
+    }
     return draft.state;
   }
 
@@ -155,8 +190,10 @@
         item.setAttribute("data-draft", draft.id);
         item.setAttribute("data-draft-state", draft.state);
         var title = document.createElement("strong");
-        title.textContent = (LABELS[draft.kind] || "Draft") + ", saved " + when(draft.savedAt) +
-          " (" + draft.photoCount + " photo" + (draft.photoCount === 1 ? "" : "s") + ")";
+        var kind = LABELS[draft.kind] ? LABELS[draft.kind]() : message("label_draft", "Draft");
+        title.textContent = draft.photoCount === 1 ?
+          message("draft_title_one", "%(kind)s, saved %(when)s (1 photo)", { kind: kind, when: when(draft.savedAt) }) :
+          message("draft_title_many", "%(kind)s, saved %(when)s (%(count)s photos)", { kind: kind, when: when(draft.savedAt), count: draft.photoCount });
         var words = document.createElement("span");
         words.setAttribute("data-draft-words", "");
         words.textContent = " " + stateWords(draft) + " ";
@@ -165,18 +202,18 @@
         if (draft.state === "sent" && draft.link) {
           var link = document.createElement("a");
           link.href = draft.link;
-          link.textContent = "Open what was filed";
+          link.textContent = message("open_filed", "Open what was filed");
           item.appendChild(link);
           item.appendChild(document.createTextNode(" "));
-          item.appendChild(button("Remove from this list", function () { D.remove(draft.id).then(render); }));
+          item.appendChild(button(message("remove_from_list", "Remove from this list"), function () { D.remove(draft.id).then(render); }));
         }
         if (draft.state === "refused" && CAPTURE[location.pathname] === draft.kind) {
-          item.appendChild(button("Open to fix", function () { draftOpen(draft); }));
+          item.appendChild(button(message("open_to_fix", "Open to fix"), function () { draftOpen(draft); }));
           item.appendChild(document.createTextNode(" "));
         }
         if (draft.state !== "sent" && draft.state !== "sending") {
-          item.appendChild(button("Delete draft", function () {
-            if (window.confirm("Delete this draft and its photos from this device?")) { D.remove(draft.id).then(render); }
+          item.appendChild(button(message("delete_draft", "Delete draft"), function () {
+            if (window.confirm(message("delete_confirm", "Delete this draft and its photos from this device?"))) { D.remove(draft.id).then(render); }
           }));
         }
         list.appendChild(item);
@@ -190,7 +227,9 @@
     panel.setAttribute("data-drafts", "");
     panel.setAttribute("aria-labelledby", "drafts-h");
     panel.hidden = true;
-    panel.innerHTML = '<h2 id="drafts-h">Drafts on this device</h2><p class="help">Encrypted, and erased once sent, at sign-out, or after the time your organisation set.</p><ul></ul>';
+    panel.innerHTML = '<h2 id="drafts-h"></h2><p class="help"></p><ul></ul>';
+    panel.querySelector("h2").textContent = message("drafts_heading", "Drafts on this device");
+    panel.querySelector(".help").textContent = message("drafts_help", "Encrypted, and erased once sent, at sign-out, or after the time your organisation set.");
     var status = document.createElement("p");
     status.setAttribute("role", "status");
     status.setAttribute("data-offline-status", "");
@@ -232,8 +271,8 @@
       form.removeAttribute("data-draft-id");
       form.querySelectorAll(".photo-item").forEach(function (row) { row.remove(); });
       keyInput(form).value = D.newId();
-      say(navigator.onLine ? "Saved on this device; sending it now." :
-        "Saved on this device, not sent yet. It is sent when the connection returns.");
+      say(navigator.onLine ? message("saved_sending", "Saved on this device; sending it now.") :
+        message("waiting", "Saved on this device, not sent yet. It is sent when the connection returns."));
       panel.hidden = false;
       syncRegister();
       return render();
@@ -269,9 +308,9 @@
       });
       form.setAttribute("data-draft-id", draft.id);
       keyInput(form).value = draft.id;
-      say("The draft is back in the form. Fix it and file it again.");
-      var summary = draft.reason;
-      if (summary) { say("The draft is back in the form. " + summary); }
+      say(message("back_in_form", "The draft is back in the form. Fix it and file it again."));
+      var summary = reasonWords(draft);
+      if (summary) { say(message("back_in_form_because", "The draft is back in the form. %(reason)s", { reason: summary })); }
     });
   }
 
@@ -306,8 +345,8 @@
     note.className = "offline-copy";
     note.setAttribute("role", "status");
     note.setAttribute("data-offline-copy-note", "");
-    note.textContent = "No connection: this is the copy kept on this device, as of " +
-      (saved ? when(saved) : "an earlier visit") + ". It is not up to date.";
+    note.textContent = message("offline_copy", "No connection: this is the copy kept on this device, as of %(when)s. It is not up to date.",
+      { when: saved ? when(saved) : message("earlier_visit", "an earlier visit") });
     main.insertBefore(note, main.firstChild);
   }
 
@@ -365,7 +404,7 @@
       session = loaded;
       if (!session) { return null; }
       return D.wipeUnreadable(session).then(function (erased) {
-        if (erased) { say(erased + " draft(s) saved in an earlier session could not be read any more and were erased."); }
+        if (erased) { say(message("unreadable_erased", "%(count)s draft(s) saved in an earlier session could not be read any more and were erased.", { count: erased })); }
       });
     }).then(function () {
       var form = document.querySelector("form[data-upload-form]");

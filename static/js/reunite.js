@@ -2,6 +2,16 @@
 (function () {
   "use strict";
 
+  // The page's words for this script (templates/_script_messages.html), in the reader's
+  // language; the English here is only for a page without that block.
+  function message(key, fallback, values) {
+    var el = document.querySelector('[data-script-messages] [data-message="' + key + '"]');
+    var text = el ? el.textContent : fallback;
+    return text.replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
+
   function formatSize(bytes) {
     return bytes >= 1e6 ? (bytes / 1e6).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1e3)) + " kB";
   }
@@ -39,10 +49,10 @@
       img.src = URL.createObjectURL(file);
       preview.appendChild(img);
     }
-    row.querySelector(".file-progress").setAttribute("aria-label", "Upload of " + file.name);
+    row.querySelector(".file-progress").setAttribute("aria-label", message("upload_of", "Upload of %(name)s", { name: file.name }));
     var remove = row.querySelector("[data-remove]");
     remove.hidden = false;
-    remove.setAttribute("aria-label", "Remove " + file.name);
+    remove.setAttribute("aria-label", message("remove_file", "Remove %(name)s", { name: file.name }));
     refuseIfNotAPhoto(row, file);
   }
 
@@ -68,7 +78,7 @@
       error.className = "error";
       error.setAttribute("role", "alert");
       error.setAttribute("data-client-refusal", "");
-      error.textContent = file.name + " is not a photo we can read (JPEG, PNG or WebP), so it will not be sent. Remove it, or choose the right file.";
+      error.textContent = message("not_a_photo", "%(name)s is not a photo we can read (JPEG, PNG or WebP), so it will not be sent. Remove it, or choose the right file.", { name: file.name });
       row.querySelector(".photo-name").after(error);
     };
     reader.readAsArrayBuffer(file.slice(0, 12));
@@ -174,7 +184,7 @@
           if (!e.lengthComputable) { return; }
           var pct = Math.round((e.loaded / e.total) * 100);
           bar.value = pct;
-          text.textContent = pct < 100 ? "Uploading… " + pct + "%" : "Checking the photos…";
+          text.textContent = pct < 100 ? message("uploading", "Uploading… %(percent)s", { percent: pct + "%" }) : message("checking", "Checking the photos…");
           // Files go in order, so the bytes sent so far cover the first files completely.
           var sent = e.loaded * (total / e.total);
           var start = 0;
@@ -182,7 +192,7 @@
             var size = row._file.size;
             var done = size ? Math.max(0, Math.min(1, (sent - start) / size)) : 1;
             row.querySelector(".file-progress").value = Math.round(done * 100);
-            row.querySelector("[data-file-state]").textContent = done >= 1 ? "uploaded, being checked" : "uploading " + Math.round(done * 100) + "%";
+            row.querySelector("[data-file-state]").textContent = done >= 1 ? message("file_checking", "uploaded, being checked") : message("file_uploading", "uploading %(percent)s", { percent: Math.round(done * 100) + "%" });
             start += size;
           });
         });
@@ -205,7 +215,7 @@
           focusErrorSummary(document);
         });
         xhr.addEventListener("error", function () {
-          text.textContent = "The upload failed. Check your connection and try again: your photos are still chosen.";
+          text.textContent = message("upload_failed", "The upload failed. Check your connection and try again: your photos are still chosen.");
           form.querySelectorAll("button[type=submit], [data-remove]").forEach(function (b) { b.disabled = false; });
         });
         xhr.send(data);
@@ -259,7 +269,7 @@
       if (wrap.scrollWidth > wrap.clientWidth + 1) {
         wrap.tabIndex = 0;
         wrap.setAttribute("role", "region");
-        wrap.setAttribute("aria-label", (wrap.querySelector("caption") || {}).textContent || "Table, scrolls sideways");
+        wrap.setAttribute("aria-label", (wrap.querySelector("caption") || {}).textContent || message("table_scrolls", "Table, scrolls sideways"));
       }
     });
   }

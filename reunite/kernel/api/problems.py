@@ -21,6 +21,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError
 from django.db import OperationalError as DatabaseDown
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 from kombu.exceptions import OperationalError as BrokerDown
 from redis.exceptions import ConnectionError as RedisDown
@@ -69,24 +72,38 @@ class ProblemOutput(serializers.Serializer):
     )
 
 
+# The statuses whose DRF detail is a template: their titles, in the reader's language (the
+# English is http.HTTPStatus's phrase, as before).
+STATUS_TITLES = {
+    405: gettext_lazy("Method Not Allowed"),
+    415: gettext_lazy("Unsupported Media Type"),
+}
+
+
 def problem_type_uri(*, code: str) -> str:
     """The `type` of a problem: its entry (an anchor per code) in the problem docs."""
     return f"{settings.PROBLEM_TYPE_BASE_URI}#{code}"
 
 
-def problem_body(*, code: str, title: str, status_code: int, detail: str, **extra: Any) -> dict:
+def problem_body(
+    *, code: str, title: str | Promise, status_code: int, detail: str | Promise, **extra: Any
+) -> dict:
+    """The body; `title` and `detail` in the active language (the request's Accept-Language
+    or the user's own), `code` and field names always English."""
     return {
         "type": problem_type_uri(code=code),
         # v1 clients matched on the bare code in `type`; it stays here, unchanged.
         "code": code,
-        "title": title,
+        "title": str(title),
         "status": status_code,
-        "detail": detail,
+        "detail": str(detail),
         **extra,
     }
 
 
-def _problem(*, code: str, title: str, status_code: int, detail: str, **extra: Any) -> Response:
+def _problem(
+    *, code: str, title: str | Promise, status_code: int, detail: str, **extra: Any
+) -> Response:
     body = problem_body(code=code, title=title, status_code=status_code, detail=detail, **extra)
     return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
@@ -128,26 +145,26 @@ def unexpected_problem(exc: BaseException | None) -> tuple[dict, dict[str, str]]
     database, or Redis as broker or cache), else 500. Never any internals in the body.
     """
     if isinstance(exc, DatabaseDown | InterfaceError):
-        detail = "The database is unavailable. Nothing was changed; retry after Retry-After."
+        detail = _("The database is unavailable. Nothing was changed; retry after Retry-After.")
         return problem_body(
             code="database_unavailable",
-            title="Service unavailable",
+            title=_("Service unavailable"),
             status_code=503,
             detail=detail,
         ), {"Retry-After": str(DEPENDENCY_RETRY_AFTER_SECONDS)}
     if isinstance(exc, BrokerDown | RedisDown | RedisTimeout | ConnectionError | TimeoutError):
-        detail = "A service Reunite depends on is unavailable; retry after Retry-After."
+        detail = _("A service Reunite depends on is unavailable; retry after Retry-After.")
         return problem_body(
             code="service_unavailable",
-            title="Service unavailable",
+            title=_("Service unavailable"),
             status_code=503,
             detail=detail,
         ), {"Retry-After": str(DEPENDENCY_RETRY_AFTER_SECONDS)}
     return problem_body(
         code="internal_error",
-        title="Internal error",
+        title=_("Internal error"),
         status_code=500,
-        detail="Something failed on our side and has been logged; retry later.",
+        detail=_("Something failed on our side and has been logged; retry later."),
     ), {}
 
 
@@ -175,11 +192,12 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return response
     response = handled
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    title = str(exc.default_detail)
-    if "{" in title:
+    default_detail = str(exc.default_detail)
+    title: str | Promise = default_detail
+    if "{" in default_detail:
         # DRF's default details are templates ('Method "{method}" not allowed.'); a title
         # is fixed per type, so the status's own words stand in (the detail has the rest).
-        title = HTTPStatus(response.status_code).phrase
+        title = STATUS_TITLES.get(response.status_code, HTTPStatus(response.status_code).phrase)
     problem = _problem(
         code=exc.default_code,
         title=title,
@@ -196,9 +214,9 @@ def internal_problem() -> dict:
     """The body for an unexpected failure of one item of a batch (logged by the caller)."""
     return problem_body(
         code="internal_error",
-        title="Could not file this item",
+        title=_("Could not file this item"),
         status_code=500,
-        detail="Something failed on our side; retry this item later.",
+        detail=_("Something failed on our side; retry this item later."),
     )
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.request import Request
@@ -50,7 +51,7 @@ IF_MATCH = OpenApiParameter(
 class PreconditionFailed(ReuniteError):
     code = "precondition_failed"
     status = 412
-    title = "The record changed since you read it"
+    title = gettext_lazy("The record changed since you read it")
 
 
 def etag_of(data: Any) -> str:
