@@ -12,6 +12,8 @@ import io
 import re
 from collections.abc import Sequence
 
+from django.utils import formats
+from django.utils.translation import gettext as _
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -63,7 +65,9 @@ def chart_months(
     if line is not None:
         axes.plot(list(positions), line[1], color="#000000", marker="o", label=line[0])
     axes.set_xticks(list(positions))
-    axes.set_xticklabels([m.strftime("%b %y") for m in months], rotation=45, ha="right", fontsize=8)
+    axes.set_xticklabels(
+        [formats.date_format(m, "M y") for m in months], rotation=45, ha="right", fontsize=8
+    )
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     # Under the plot, clear of the bars (and of the month labels).
     axes.legend(
@@ -82,7 +86,7 @@ def chart_bars(
     labels: Sequence[str],
     values: Sequence[float | None],
     unit: str = "",
-    missing: str = "too few to show",
+    missing: str = "",
 ) -> bytes:
     """Horizontal bars, one a label; a value of None is said in words (`missing`)."""
     figure, axes = _figure(title, height=0.5 + 0.45 * max(len(labels), 2))
@@ -93,7 +97,7 @@ def chart_bars(
     axes.set_yticklabels(labels, fontsize=9)
     top = max([*shown, 1])
     for row, value in zip(rows, values, strict=True):
-        words = missing if value is None else _number(value, unit)
+        words = (missing or _("too few to show")) if value is None else _number(value, unit)
         axes.text(value or 0, row, f" {words}", va="center", fontsize=8)
     axes.set_xlim(0, top * 1.3)
     return _svg(figure)
@@ -103,5 +107,5 @@ def _number(value: float, unit: str) -> str:
     if unit == "%":
         return f"{value:.0%}"
     if unit == "days":
-        return f"{value:.1f} days"
+        return _("%(days)s days") % {"days": formats.number_format(value, 1)}
     return f"{value:g}"

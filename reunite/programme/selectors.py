@@ -31,7 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, ExtractYear, TruncMonth
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from cases.access.permissions import Action, action_require, user_can
@@ -539,7 +539,9 @@ class Shown:
 def count_shown(n: int | None) -> str:
     if n is None:
         return "—"
-    return f"fewer than {SUPPRESS_BELOW}" if 0 < n < SUPPRESS_BELOW else str(n)
+    if 0 < n < SUPPRESS_BELOW:
+        return _("fewer than %(count)s") % {"count": SUPPRESS_BELOW}
+    return str(n)
 
 
 def _rate(part: int, whole: int | None) -> float | None:
@@ -558,9 +560,9 @@ def group_shown(row: GroupRow) -> Shown:
         candidates=count_shown(row.candidates),
         per_case="—"
         if row.cases is None
-        else ("too few" if per_case is None else f"{per_case:.2f}"),
-        confirmation_rate="too few" if confirmation is None else f"{confirmation:.0%}",
-        not_same_rate="too few" if not_same is None else f"{not_same:.0%}",
+        else (_("too few") if per_case is None else formats.number_format(per_case, 2)),
+        confirmation_rate=_("too few") if confirmation is None else f"{confirmation:.0%}",
+        not_same_rate=_("too few") if not_same is None else f"{not_same:.0%}",
         confirmation_value=confirmation,
         not_same_value=not_same,
     )

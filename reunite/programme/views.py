@@ -18,6 +18,10 @@ from django import forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import formats
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from cases.access.http import AuthenticatedHttpRequest, portal
 from cases.access.permissions import Action, user_can
@@ -49,33 +53,51 @@ from reunite.programme.selectors import (
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 OUTCOME_WORDS = {
-    "confirmed": "Confirmed by reviewers",
-    ReunificationStage.VERIFIED_SAME: "Verified: same child",
-    ReunificationStage.VERIFIED_NOT_SAME: "Verified: not the same child",
-    ReunificationStage.REUNITED: "Reunited",
-    ReunificationStage.HANDED_TO_AUTHORITY: "Handed to an authority",
+    "confirmed": gettext_lazy("Confirmed by reviewers"),
+    ReunificationStage.VERIFIED_SAME: gettext_lazy("Verified: same child"),
+    ReunificationStage.VERIFIED_NOT_SAME: gettext_lazy("Verified: not the same child"),
+    ReunificationStage.REUNITED: gettext_lazy("Reunited"),
+    ReunificationStage.HANDED_TO_AUTHORITY: gettext_lazy("Handed to an authority"),
 }
 DISPUTE_WORDS = {
-    "waiting": "Waiting for a senior reviewer",
-    "same_child": "Senior reviewer: same child",
-    "not_same_child": "Senior reviewer: not the same child",
-    "withdrawn": "Withdrawn",
+    "waiting": gettext_lazy("Waiting for a senior reviewer"),
+    "same_child": gettext_lazy("Senior reviewer: same child"),
+    "not_same_child": gettext_lazy("Senior reviewer: not the same child"),
+    "withdrawn": gettext_lazy("Withdrawn"),
 }
 RECORD_WORDS = {
-    "cases": "Cases registered",
-    "reports": "Found reports registered",
-    "closed": "Cases closed or erased",
+    "cases": gettext_lazy("Cases registered"),
+    "reports": gettext_lazy("Found reports registered"),
+    "closed": gettext_lazy("Cases closed or erased"),
 }
+# The selectors' English keys for a row, as the reader reads them (numbers stay as they are).
+GROUP_WORDS = {
+    "female": pgettext_lazy("sex", "female"),
+    "male": pgettext_lazy("sex", "male"),
+    "unknown": pgettext_lazy("sex", "unknown"),
+    "not recorded": gettext_lazy("not recorded"),
+    "0-5 years": gettext_lazy("0-5 years"),
+    "5-10 years": gettext_lazy("5-10 years"),
+    "10+ years": gettext_lazy("10+ years"),
+    "under a day": gettext_lazy("under a day"),
+    "1-7 days": gettext_lazy("1-7 days"),
+    "7-30 days": gettext_lazy("7-30 days"),
+    "30 days or more": gettext_lazy("30 days or more"),
+}
+
+
+def _words(key: str) -> str:
+    return str(GROUP_WORDS.get(key, key))
 
 
 class ProgrammeFilterForm(forms.Form):
-    start = forms.DateField(required=False, widget=DATE, label="From")
-    end = forms.DateField(required=False, widget=DATE, label="Until")
+    start = forms.DateField(required=False, widget=DATE, label=gettext_lazy("From"))
+    end = forms.DateField(required=False, widget=DATE, label=gettext_lazy("Until"))
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.order_by("name"),
         required=False,
-        empty_label="Every organisation",
-        label="Organisation",
+        empty_label=gettext_lazy("Every organisation"),
+        label=gettext_lazy("Organisation"),
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -141,7 +163,7 @@ def _wait_figure(name: str, title: str, wait: WaitFigure, *, note: str) -> Figur
     return Figure(
         name,
         title,
-        ["Counted", "Median (days)", "90th percentile (days)"],
+        [_("Counted"), _("Median (days)"), _("90th percentile (days)")],
         [[_cell(wait.count), _cell(_days(wait.median_days)), _cell(_days(wait.p90_days))]],
         note=note,
     )
@@ -150,7 +172,7 @@ def _wait_figure(name: str, title: str, wait: WaitFigure, *, note: str) -> Figur
 def _fairness_rows(shown: list[Shown]) -> list[list[tuple[str, str]]]:
     return [
         [
-            _cell(s.group),
+            _cell(_words(s.group)),
             _cell(s.cases),
             _cell(s.candidates),
             _cell(s.per_case),
@@ -162,12 +184,12 @@ def _fairness_rows(shown: list[Shown]) -> list[list[tuple[str, str]]]:
 
 
 FAIRNESS_COLUMNS = [
-    "Group",
-    "Cases registered",
-    "Candidates",
-    "Candidates per case",
-    "Confirmed",
-    "Not the same child after confirmation",
+    gettext_lazy("Group"),
+    gettext_lazy("Cases registered"),
+    gettext_lazy("Candidates"),
+    gettext_lazy("Candidates per case"),
+    gettext_lazy("Confirmed"),
+    gettext_lazy("Not the same child after confirmation"),
 ]
 
 
@@ -186,40 +208,40 @@ def programme_tables(*, scope: ProgrammeScope, user: User) -> list[Figure]:
     disputes = programme_disputes(scope=scope)
     duplicates = programme_duplicates(scope=scope)
     fairness = {
-        "fairness-sex": ("By the child's recorded sex", programme_fairness_sex(scope=scope)),
+        "fairness-sex": (_("By the child's recorded sex"), programme_fairness_sex(scope=scope)),
         "fairness-age": (
-            "By the child's age band when last seen",
+            _("By the child's age band when last seen"),
             programme_fairness_age(scope=scope),
         ),
         "fairness-gap": (
-            "By the age gap between the two photos",
+            _("By the age gap between the two photos"),
             programme_fairness_age_gap(scope=scope),
         ),
     }
 
     now = [
-        ("Open cases", records.open_cases, cases and f"{cases}?status=open"),
+        (_("Open cases"), records.open_cases, cases and f"{cases}?status=open"),
         (
-            "Possible matches being verified",
+            _("Possible matches being verified"),
             records.possible_matches,
             cases and f"{cases}?status=possible_match",
         ),
-        ("Active found reports", records.active_reports, reports),
+        (_("Active found reports"), records.active_reports, reports),
     ]
     figures = [
         Figure(
             "now",
-            "Open now",
-            ["Figure", "Count"],
+            _("Open now"),
+            [_("Figure"), _("Count")],
             [[_cell(words), _cell(n, link)] for words, n, link in now],
         ),
         Figure(
             "records",
-            "Cases and found reports over time",
-            ["Month", *RECORD_WORDS.values(), "Cases open at the month's end"],
+            _("Cases and found reports over time"),
+            [_("Month"), *map(str, RECORD_WORDS.values()), _("Cases open at the month's end")],
             [
                 [
-                    _cell(m.strftime("%B %Y")),
+                    _cell(formats.date_format(m, "F Y")),
                     *[_cell(records.by_month[m][k]) for k in (*RECORD_WORDS, "open")],
                 ]
                 for m in months
@@ -227,48 +249,51 @@ def programme_tables(*, scope: ProgrammeScope, user: User) -> list[Figure]:
         ),
         Figure(
             "queue",
-            "The review queue now, by how long candidates have waited",
-            ["Waiting", "Candidates"],
-            [[_cell(words), _cell(queue.by_age[words])] for _, _, words in QUEUE_AGES]
+            _("The review queue now, by how long candidates have waited"),
+            [_("Waiting"), _("Candidates")],
+            [[_cell(_words(words)), _cell(queue.by_age[words])] for _, _, words in QUEUE_AGES]
             + [
-                [_cell("Waiting for review, in all"), _cell(queue.waiting)],
-                [_cell("Oldest waiting since"), _cell(_when(queue.oldest_waiting))],
-                [_cell("Disputed, waiting for a senior reviewer"), _cell(queue.disputed)],
-                [_cell("Oldest disputed since"), _cell(_when(queue.oldest_disputed))],
-                [_cell("Held back (details do not fit)"), _cell(queue.held_back)],
+                [_cell(_("Waiting for review, in all")), _cell(queue.waiting)],
+                [_cell(_("Oldest waiting since")), _cell(_when(queue.oldest_waiting))],
+                [_cell(_("Disputed, waiting for a senior reviewer")), _cell(queue.disputed)],
+                [_cell(_("Oldest disputed since")), _cell(_when(queue.oldest_disputed))],
+                [_cell(_("Held back (details do not fit)")), _cell(queue.held_back)],
             ],
         ),
         _wait_figure(
             "wait-decision",
-            "Days from a found report to the first reviewer's decision",
+            _("Days from a found report to the first reviewer's decision"),
             first_decision,
-            note="Reports whose first decision was made in the date range.",
+            note=_("Reports whose first decision was made in the date range."),
         ),
         _wait_figure(
             "wait-step",
-            "Days from a confirmation to the first reunification step",
+            _("Days from a confirmation to the first reunification step"),
             first_step,
-            note="Confirmed candidates whose first step was recorded in the date range.",
+            note=_("Confirmed candidates whose first step was recorded in the date range."),
         ),
         Figure(
             "outcomes",
-            "Outcomes per month",
-            ["Month", *OUTCOME_WORDS.values()],
+            _("Outcomes per month"),
+            [_("Month"), *map(str, OUTCOME_WORDS.values())],
             [
-                [_cell(m.strftime("%B %Y")), *[_cell(outcomes[m][k]) for k in OUTCOMES]]
+                [
+                    _cell(formats.date_format(m, "F Y")),
+                    *[_cell(outcomes[m][k]) for k in OUTCOMES],
+                ]
                 for m in months
             ],
         ),
         Figure(
             "disputes",
-            "Disputes raised in the date range, and how they ended",
-            ["Ending", "Candidates"],
+            _("Disputes raised in the date range, and how they ended"),
+            [_("Ending"), _("Candidates")],
             [[_cell(DISPUTE_WORDS[k]), _cell(disputes[k])] for k in DISPUTE_ENDS],
         ),
         Figure(
             "duplicates",
-            "Possible duplicate registrations found",
-            ["Answer", "Two cases", "Two found reports"],
+            _("Possible duplicate registrations found"),
+            [_("Answer"), _("Two cases"), _("Two found reports")],
             [
                 [_cell(label), _cell(duplicates["case"][value]), _cell(duplicates["report"][value])]
                 for value, label in Duplicate.Status.choices
@@ -280,12 +305,12 @@ def programme_tables(*, scope: ProgrammeScope, user: User) -> list[Figure]:
             Figure(
                 name,
                 title,
-                FAIRNESS_COLUMNS,
+                [str(column) for column in FAIRNESS_COLUMNS],
                 _fairness_rows([group_shown(r) for r in rows]),
                 note=(
-                    "Candidates found in the date range."
+                    _("Candidates found in the date range.")
                     if name == "fairness-gap"
-                    else "Cases registered in the date range, and their candidates."
+                    else _("Cases registered in the date range, and their candidates.")
                 ),
             )
         )
@@ -293,7 +318,7 @@ def programme_tables(*, scope: ProgrammeScope, user: User) -> list[Figure]:
 
 
 def _when(value: dt.datetime | None) -> str:
-    return "—" if value is None else f"{value:%-d %b %Y}"
+    return "—" if value is None else formats.date_format(value, "j M Y")
 
 
 @portal(Action.PROGRAMME_VIEW)
@@ -336,7 +361,7 @@ def programme(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _csv_rows(figures: list[Figure]) -> Iterator[list[str]]:
     for figure in figures:
         for row in figure.rows:
-            for column, (text, _) in zip(figure.columns[1:], row[1:], strict=True):
+            for column, (text, _link) in zip(figure.columns[1:], row[1:], strict=True):
                 yield [figure.title, row[0][0], column, text]
 
 
@@ -344,34 +369,35 @@ def _months_chart(scope: ProgrammeScope) -> bytes:
     records = programme_records(scope=scope)
     months = scope.months()
     return charts.chart_months(
-        title="Registered and closed per month (bars), cases open at each month's end (line)",
+        title=_("Registered and closed per month (bars), cases open at each month's end (line)"),
         months=months,
         series={
-            words: [records.by_month[m][k] for m in months] for k, words in RECORD_WORDS.items()
+            str(words): [records.by_month[m][k] for m in months]
+            for k, words in RECORD_WORDS.items()
         },
-        line=("Cases open", [records.by_month[m]["open"] for m in months]),
+        line=(_("Cases open"), [records.by_month[m]["open"] for m in months]),
     )
 
 
 def _queue_chart(scope: ProgrammeScope) -> bytes:
     queue = programme_review_queue(scope=scope)
-    labels = [words for _, _, words in QUEUE_AGES]
+    keys = [words for _, _, words in QUEUE_AGES]
     return charts.chart_bars(
-        title="Candidates waiting for review, by time waited",
-        labels=labels,
-        values=[queue.by_age[w] for w in labels],
+        title=_("Candidates waiting for review, by time waited"),
+        labels=[_words(key) for key in keys],
+        values=[queue.by_age[key] for key in keys],
     )
 
 
-def _wait_chart(selector: Callable, title: str) -> Callable[[ProgrammeScope], bytes]:
+def _wait_chart(selector: Callable, title: str | Promise) -> Callable[[ProgrammeScope], bytes]:
     def draw(scope: ProgrammeScope) -> bytes:
         wait = selector(scope=scope)
         return charts.chart_bars(
-            title=title,
-            labels=["Median", "90th percentile"],
+            title=str(title),
+            labels=[_("Median"), _("90th percentile")],
             values=[wait.median_days, wait.p90_days],
             unit="days",
-            missing="nothing to measure yet",
+            missing=_("nothing to measure yet"),
         )
 
     return draw
@@ -381,17 +407,17 @@ def _outcomes_chart(scope: ProgrammeScope) -> bytes:
     outcomes = programme_outcomes(scope=scope)
     months = scope.months()
     return charts.chart_months(
-        title="Outcomes per month",
+        title=_("Outcomes per month"),
         months=months,
-        series={OUTCOME_WORDS[k]: [outcomes[m][k] for m in months] for k in OUTCOMES},
+        series={str(OUTCOME_WORDS[k]): [outcomes[m][k] for m in months] for k in OUTCOMES},
     )
 
 
 def _disputes_chart(scope: ProgrammeScope) -> bytes:
     disputes = programme_disputes(scope=scope)
     return charts.chart_bars(
-        title="Disputes, by how they ended",
-        labels=[DISPUTE_WORDS[k] for k in DISPUTE_ENDS],
+        title=_("Disputes, by how they ended"),
+        labels=[str(DISPUTE_WORDS[k]) for k in DISPUTE_ENDS],
         values=[disputes[k] for k in DISPUTE_ENDS],
     )
 
@@ -399,18 +425,18 @@ def _disputes_chart(scope: ProgrammeScope) -> bytes:
 def _duplicates_chart(scope: ProgrammeScope) -> bytes:
     table = programme_duplicates(scope=scope)
     return charts.chart_bars(
-        title="Possible duplicates, by answer (cases and reports)",
+        title=_("Possible duplicates, by answer (cases and reports)"),
         labels=[str(label) for _, label in Duplicate.Status.choices],
         values=[table["case"][v] + table["report"][v] for v in Duplicate.Status.values],
     )
 
 
-def _fairness_chart(selector: Callable, title: str) -> Callable[[ProgrammeScope], bytes]:
+def _fairness_chart(selector: Callable, title: str | Promise) -> Callable[[ProgrammeScope], bytes]:
     def draw(scope: ProgrammeScope) -> bytes:
         shown = [group_shown(r) for r in selector(scope=scope)]
         return charts.chart_bars(
-            title=title,
-            labels=[s.group for s in shown],
+            title=str(title),
+            labels=[_words(s.group) for s in shown],
             values=[s.confirmation_value for s in shown],
             unit="%",
         )
@@ -421,14 +447,18 @@ def _fairness_chart(selector: Callable, title: str) -> Callable[[ProgrammeScope]
 CHARTS: dict[str, Callable[[ProgrammeScope], bytes]] = {
     "records": _months_chart,
     "queue": _queue_chart,
-    "wait-decision": _wait_chart(programme_wait_first_decision, "Report to first decision"),
-    "wait-step": _wait_chart(programme_wait_first_step, "Confirmation to first step"),
+    "wait-decision": _wait_chart(
+        programme_wait_first_decision, gettext_lazy("Report to first decision")
+    ),
+    "wait-step": _wait_chart(programme_wait_first_step, gettext_lazy("Confirmation to first step")),
     "outcomes": _outcomes_chart,
     "disputes": _disputes_chart,
     "duplicates": _duplicates_chart,
-    "fairness-sex": _fairness_chart(programme_fairness_sex, "Confirmed, by sex"),
-    "fairness-age": _fairness_chart(programme_fairness_age, "Confirmed, by age band"),
-    "fairness-gap": _fairness_chart(programme_fairness_age_gap, "Confirmed, by age gap"),
+    "fairness-sex": _fairness_chart(programme_fairness_sex, gettext_lazy("Confirmed, by sex")),
+    "fairness-age": _fairness_chart(programme_fairness_age, gettext_lazy("Confirmed, by age band")),
+    "fairness-gap": _fairness_chart(
+        programme_fairness_age_gap, gettext_lazy("Confirmed, by age gap")
+    ),
 }
 
 

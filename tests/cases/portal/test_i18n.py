@@ -369,7 +369,13 @@ def test_portal_pages_in_the_pseudo_locale_show_no_unmarked_english(
             reverse("review-candidate", args=[candidate.pk]),
             "/account/",
         ],
-        world["admin"]: ["/org/api-keys/", "/org/users/", "/audit/", "/org/profile/"],
+        world["admin"]: [
+            "/org/api-keys/",
+            "/org/users/",
+            "/audit/",
+            "/org/profile/",
+            "/programme/",
+        ],
         partner: ["/"],
     }
     data = _data(world, caseworker, reviewer, partner, world["admin"])

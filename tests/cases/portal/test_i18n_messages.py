@@ -238,8 +238,7 @@ def pages(caseworker, reviewer, partner, candidate):
             "/review/held-back/",
             reverse("review-candidate", args=[candidate.pk]),
         ],
-        admin: ["/org/api-keys/", "/org/users/", "/audit/", "/org/profile/"],
-        # The programme page (operator) is marked in the next step.
+        admin: ["/org/api-keys/", "/org/users/", "/audit/", "/org/profile/", "/programme/"],
     }
 
 
