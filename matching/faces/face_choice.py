@@ -22,7 +22,7 @@ from matching.candidates.pairs import candidate_rescore
 from matching.faces.erasure import face_embeddings_delete
 from matching.faces.processing import photo_process_enqueue, reason_words
 from matching.models import Candidate, CandidatePair, Embedding, Face
-from matching.review.decisions import candidate_withdraw
+from matching.review import decisions
 from matching.spaces.active import face_engine
 from reunite.kernel.errors import InvalidInput
 
@@ -250,7 +250,9 @@ def photo_set_aside(*, user: User, photo: Photo, reason: str) -> list[int]:
                 candidate=candidate, case=candidate.case, report=candidate.found_report
             )
         else:
-            candidate_withdraw(
+            # The module, not the name, is imported: decisions reaches this module through
+            # cases, so importing decisions first would otherwise find it half made.
+            decisions.candidate_withdraw(
                 actor=None,
                 candidate=candidate,
                 reason=f"Its only photo pair was set aside by {user.get_username()}.",
