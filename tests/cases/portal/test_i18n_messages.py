@@ -25,7 +25,7 @@ from cases.models import MissingCase, Notification, User
 from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
 from matching.spaces.rates import rate_words
-from tests.cases.portal.test_i18n import _visible_text
+from tests.cases.portal.test_i18n import _django_phrases, _unmarked_words, _visible_text
 from tests.factories import FoundReportFactory, UserFactory
 from tests.support.faces import ready_photo_with_embedding
 from tests.support.otp import force_login_verified
@@ -265,4 +265,64 @@ def test_every_portal_page_in_each_shipped_language_shows_no_english_message(
             left = [sentence for sentence in english if sentence in text]
             if left:
                 problems[url] = left
+    assert problems == {}
+
+
+# --- The pseudo-locale: a confirmed match's e-mail and reunification steps -----------------------
+
+
+def test_a_confirmed_matchs_email_and_steps_in_the_pseudo_locale_show_no_unmarked_english(
+    client, candidate, reviewer, reviewer2, django_capture_on_commit_callbacks
+):
+    from matching.review.decisions import candidate_decide
+    from matching.review.reunification import reunification_step_record
+
+    owner = candidate.case.created_by
+    owner.language = "en-xa"
+    owner.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        for person in (reviewer, reviewer2):
+            candidate_decide(user=person, candidate=candidate, decision="confirm", note="Same.")
+    reunification_step_record(
+        user=owner, candidate=candidate, stage="contact_made", note="Called them."
+    )
+    case, report = candidate.case, candidate.found_report
+    data = [
+        case.reference,
+        report.reference,
+        case.given_name,
+        case.family_name,
+        case.last_seen_place,
+        case.consent_given_by,
+        case.consent_relationship,
+        case.consent_scope,
+        report.found_place,
+        owner.username,
+        owner.get_full_name(),
+        owner.email,
+        owner.organisation.name,
+        report.organisation.name,
+        report.organisation.contact_name,
+        "Called them.",
+        "Reunite",
+        f"{settings.BASE_URL}/cases/{case.pk}/",
+    ]
+    phrases = _django_phrases()
+    allowed_phrases = sorted(phrases | {p[:1].upper() + p[1:] for p in phrases}, key=len)[::-1]
+    [message] = mail.outbox
+    problems = {}
+    for name, text in [
+        ("subject", message.subject),
+        ("text", message.body),
+        ("html", message.alternatives[0].content),
+    ]:
+        words = _unmarked_words(text, data=data, allowed=allowed_phrases)
+        if words:
+            problems[name] = words
+    force_login_verified(client, owner)
+    html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert 'data-testid="reunification-steps"' in html
+    words = _unmarked_words(html, data=data, allowed=allowed_phrases)
+    if words:
+        problems["case page"] = words
     assert problems == {}
