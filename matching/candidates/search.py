@@ -15,7 +15,12 @@ from django.utils import timezone
 from cases.audit.trail import audit_record
 from cases.models import Photo
 from matching.candidates.duplicates import duplicates_record
-from matching.candidates.pairs import candidate_pair_record, faces_ages, profile_name
+from matching.candidates.pairs import (
+    candidate_pair_record,
+    faces_ages,
+    pair_carried_by_evidence,
+    profile_name,
+)
 from matching.engine import ModelInfo, model_scores
 from matching.index.queries import embedding_index_searches
 from matching.index.store import Hit
@@ -75,7 +80,7 @@ def _search_record(
         face_id: np.frombuffer(bytes(raw), dtype=np.float32) for face_id, raw in vectors.items()
     }
     own_offset = float(profile.rates.offsets(vector)[0])
-    recorded = above = 0
+    recorded = above = carried = 0
     for hit in close:
         other_face = faces.get(hit.face_id)
         if other_face is None or other_face.photo.status != Photo.Status.READY:
@@ -98,8 +103,14 @@ def _search_record(
             profile=profile,
         )
         if hit.score < rule.threshold:
-            continue
-        above += 1
+            # A weak face is still a candidate when the other evidence carries it.
+            if not pair_carried_by_evidence(
+                case_face=case_face, report_face=report_face, rule=rule, profile=profile
+            ):
+                continue
+            carried += 1
+        else:
+            above += 1
         per_model = (
             model_scores(a=vector, b=other_vector, models=models)
             if other_vector is not None and len(models) > 1
@@ -126,6 +137,7 @@ def _search_record(
             "space": embedding.space,
             "compared": len(hits),
             "above_threshold": above,
+            "carried_by_other_evidence": carried,
             "threshold": candidate_threshold(profile=profile),
             "large_age_gap_threshold": candidate_threshold(
                 age_gap_years=float("inf"), profile=profile
