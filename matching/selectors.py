@@ -107,13 +107,25 @@ def candidate_list(
 
 def candidates_capped(queryset: QuerySet[Candidate]) -> QuerySet[Candidate]:
     """At most REUNITE_CANDIDATES_PER_REPORT waiting candidates per found child: those with
-    the highest combined likelihood ratio. The rest stay recorded and wait behind them."""
+    the highest combined likelihood ratio (ties: the best face evidence, then the oldest).
+    The rest stay recorded and wait behind them."""
     better = (
         Candidate.objects.filter(
             found_report=OuterRef("found_report"),
             status=Candidate.Status.PENDING,
             held_back=False,
-            likelihood_ratio__gt=OuterRef("likelihood_ratio"),
+        )
+        .filter(
+            Q(likelihood_ratio__gt=OuterRef("likelihood_ratio"))
+            | Q(
+                likelihood_ratio=OuterRef("likelihood_ratio"),
+                evidence_score__gt=OuterRef("evidence_score"),
+            )
+            | Q(
+                likelihood_ratio=OuterRef("likelihood_ratio"),
+                evidence_score=OuterRef("evidence_score"),
+                pk__lt=OuterRef("pk"),
+            )
         )
         .order_by()
         .values("found_report")
