@@ -178,7 +178,8 @@ class Candidate(models.Model):
             models.Index(fields=["status", "-best_score", "created_at"]),
             models.Index(fields=["held_back", "status", "-evidence_score"]),
             models.Index(
-                fields=["found_report", "status", "-likelihood_ratio"], name="candidate_report_ratio"
+                fields=["found_report", "status", "-likelihood_ratio"],
+                name="candidate_report_ratio",
             ),
         ]
 

@@ -76,8 +76,9 @@ def candidate_list(
     first, then the best face evidence, then oldest.
 
     By default only candidates whose details are compatible, at most
-    REUNITE_CANDIDATES_PER_REPORT waiting per found child (`candidates_capped`); `held_back=True` lists the
-    ones held back for incompatible sex, age or dates (each with its reasons), and
+    REUNITE_CANDIDATES_PER_REPORT waiting per found child (`candidates_capped`);
+    `held_back=True` lists the ones held back for incompatible sex, age or dates or
+    evidence that falls short together (each with its reasons), and
     `held_back=None` lists both. A reviewer never sees candidates that involve their own
     organisation. A candidate still waiting whose case was since reunited or closed waits
     on nobody: it is listed only with `closed_cases=True` (its own page says why).

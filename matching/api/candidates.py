@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from cases.access.http import AuthenticatedRequest
 from cases.records.selectors import case_get
-from matching.models import Candidate, ReviewDecision
 from matching.evidence.words import evidence_lines
+from matching.models import Candidate, ReviewDecision
 from matching.review.decisions import candidate_decide
 from matching.review.outcomes import CANDIDATE_OUTCOMES, candidate_outcome
 from matching.selectors import candidate_get, candidate_list

@@ -90,7 +90,7 @@ def _arabic_vowelled(word: str) -> str:
         elif ch == "ة" or (ch == "ه" and last and i > 1):
             out.append("a")
         elif ch in "يى" and i > 0:
-            out.append("i" if not last else "i")
+            out.append("i")
         elif ch == "و" and i > 0:
             out.append("u")
         elif ch == "ع":

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from matching.candidates.pairs import candidate_pair_record
 from playwright.sync_api import expect
 
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
 from tests.support.browser import screenshot, sign_in
 from tests.support.faces import ready_photo_with_embedding

@@ -23,12 +23,12 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
-from matching.candidates.pairs import candidate_pair_record
 
 from cases.management.commands.i18n_messages import PLURAL_FORMS, catalogue_locales
 from cases.management.po import placeholders, po_read, pseudo, tags
 from cases.models import AuditEvent, User
 from cases.templatetags.dates import day, moment
+from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
 from tests.factories import FoundReportFactory, UserFactory
 from tests.support.faces import ready_photo_with_embedding

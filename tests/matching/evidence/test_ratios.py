@@ -93,9 +93,11 @@ def test_dates_say_how_long_after_last_seen(caseworker, partner):
     case = MissingCaseFactory(created_by=caseworker, last_seen_on=dt.date(2025, 5, 20))
     soon = FoundReportFactory(created_by=partner, found_on=dt.date(2025, 6, 1))
     late = FoundReportFactory(created_by=partner, found_on=dt.date(2027, 6, 1))
-    assert _kinds(evidence_assess(case=case, report=soon, compatibility={}, face=1))[
-        "dates"
-    ] == "within_month"
-    assert _kinds(evidence_assess(case=case, report=late, compatibility={}, face=1))[
-        "dates"
-    ] == "later"
+    assert (
+        _kinds(evidence_assess(case=case, report=soon, compatibility={}, face=1))["dates"]
+        == "within_month"
+    )
+    assert (
+        _kinds(evidence_assess(case=case, report=late, compatibility={}, face=1))["dates"]
+        == "later"
+    )

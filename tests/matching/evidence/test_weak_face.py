@@ -58,7 +58,7 @@ def test_a_weak_face_alone_makes_no_candidate(caseworker, partner):
 def test_a_weak_face_with_the_childs_and_mothers_names_in_another_script_reaches_review(
     caseworker, partner, reviewer, reviewer2
 ):
-    case, report = _pair_at(
+    _pair_at(
         caseworker=caseworker,
         partner=partner,
         score=WEAK,
@@ -104,7 +104,7 @@ def test_conflicting_details_keep_a_weak_face_out_even_with_names(caseworker, pa
 def test_a_strong_face_with_every_other_evidence_against_is_held_back_with_the_reason(
     caseworker, partner, reviewer
 ):
-    case, report = _pair_at(
+    _case, report = _pair_at(
         caseworker=caseworker,
         partner=partner,
         score=0.766,  # just above its threshold: the face alone reaches review
@@ -113,7 +113,11 @@ def test_a_strong_face_with_every_other_evidence_against_is_held_back_with_the_r
             "relatives_names": "Peter Okello, Ruth Okello",
             "home_place": "Gulu",
         },
-        report_fields={"child_names": "Olena", "relatives_names": "Ivan, Maria", "home_place": "Lviv"},
+        report_fields={
+            "child_names": "Olena",
+            "relatives_names": "Ivan, Maria",
+            "home_place": "Lviv",
+        },
     )
     candidate = Candidate.objects.get()
     # The face alone would reach review; the names given point to different children.
