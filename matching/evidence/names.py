@@ -7,7 +7,7 @@ three ways:
 
 - **spelling**: RapidFuzz's normalised similarity of the Latin forms ("Amina" / "Aminah");
 - **consonant skeleton**: the name's consonants after folding spellings that sound alike
-  (kh/h, ph/f, q/k, c/k, x/ks, ...), with vowels dropped. Arabic writes no short vowels,
+  (kh/h, g/h, ph/f, q/k, c/k, x/ks, ...), with vowels dropped. Arabic writes no short vowels,
   so "محمد" reads "mhmd" and meets "Mohammed", "Muhammad" and "Мухаммед" there;
 - **vowelled Arabic**: an Arabic name's long vowels and endings read as a Latin writer
   hears them (initial alef "a", ي "i", و "u", final ة "a"), so "أمينة" meets "Amina".
@@ -51,6 +51,8 @@ _FOLDS = (
     ("c", "k"),
     ("z", "s"),
     ("w", "v"),
+    # Ukrainian Г is h in its own romanisation and g in Russian-style ones (Serhii, Sergii).
+    ("g", "h"),
 )
 _VOWELS = set("aeiouy")
 
