@@ -10,8 +10,10 @@ each (found photo, person) pair is scored as the product scores a candidate:
 - **face alone**: the best pair clears its own threshold (age cell and face clusters);
 - **other evidence alone**: the other evidence's ratio reaches the one combined threshold
   (no face at all, which the product never does: for comparison only);
+- all three, as the product does today, hold back records whose sex, age or dates
+  conflict;
 - **combined**: as the product decides what reaches reviewers: a face above its
-  threshold, or above the search floor with the other evidence carrying it, and the
+  threshold, or above the evidence floor with the other evidence carrying it, and the
   combined ratio at least the threshold; sex, age or dates that conflict hold it back;
   at most REUNITE_CANDIDATES_PER_REPORT (10) per found child, the best by the ratio.
 
@@ -84,7 +86,12 @@ def main() -> None:
     rng = random.Random(args.seed + 1)
     target = profile.target_fmr
     line = combined_threshold(target_fmr=target)
-    floor = min(profile.threshold, profile.large_gap_threshold, profile.rates.floor())
+    floor = min(
+        profile.threshold,
+        profile.large_gap_threshold,
+        profile.rates.floor(),
+        profile.rates.evidence_floor(),
+    )
     cap = settings.CANDIDATES_PER_REPORT
 
     gallery = defaultdict(list)  # person -> case photo indices
@@ -124,12 +131,13 @@ def main() -> None:
                 case=cases[person], report=report, compatibility=check.notes, face=1.0
             ).other
             combined = face * other
-            held = bool(check.hold_reasons) or combined < line * (1 - 1e-9)
+            conflict = bool(check.hold_reasons)
+            held = conflict or combined < line * (1 - 1e-9)
             rows.append(
                 {
                     "same": person == ids[i],
-                    "face": above,
-                    "other": other >= line,
+                    "face": above and not conflict,
+                    "other": other >= line and not conflict,
                     "combined": not held and (above or score >= floor),
                     "ratio": combined,
                 }

@@ -26,7 +26,12 @@ from matching.index.queries import embedding_index_searches
 from matching.index.store import Hit
 from matching.models import Embedding, Face
 from matching.spaces.active import face_engine, space_active
-from matching.spaces.calibration import candidate_threshold, pair_rule, profile_active, search_floor
+from matching.spaces.calibration import (
+    candidate_threshold,
+    evidence_floor,
+    pair_rule,
+    profile_active,
+)
 from matching.spaces.profiles import Profile
 from reunite.kernel.timings import duration_timed
 
@@ -45,7 +50,9 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
         return 0
     # Read once, before the index lock that other photos wait for; the recorders share it.
     profile = profile_active()
-    floor = search_floor(profile=profile)
+    # Down to the evidence floor: a weak face may still be carried by the other evidence.
+    # Duplicates keep their own floor (duplicates_record drops the hits under it).
+    floor = evidence_floor(profile=profile)
     with duration_timed("index_step"):
         hits, own_side_hits = embedding_index_searches(
             space=embedding.space,
@@ -67,7 +74,7 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
 def _search_record(
     *, embedding: Embedding, hits: list[Hit], profile: Profile, models: tuple[ModelInfo, ...]
 ) -> int:
-    floor = search_floor(profile=profile)
+    floor = evidence_floor(profile=profile)
     close = [hit for hit in hits if hit.score >= floor]
     vector = embedding.as_array()
     faces = Face.objects.select_related("photo").in_bulk([hit.face_id for hit in close])

@@ -145,3 +145,32 @@ def test_at_most_the_best_candidates_per_found_child_wait_for_review(
     assert len(queue) == 2
     assert [c.best_score for c in queue] == [0.95, 0.90]
     assert Candidate.objects.count() == 3
+
+
+def test_under_the_search_floor_but_above_the_evidence_floor_names_still_carry_it(
+    caseworker, partner
+):
+    from matching.spaces.calibration import evidence_floor, profile_active, search_floor
+
+    profile = profile_active()
+    assert evidence_floor(profile=profile) < 0.60 < search_floor(profile=profile)
+    _pair_at(
+        caseworker=caseworker,
+        partner=partner,
+        score=0.60,
+        case_fields=NAMES_CASE,
+        report_fields=NAMES_REPORT,
+    )
+    candidate = Candidate.objects.get()
+    assert not candidate.held_back and candidate.best_score == pytest.approx(0.60, abs=1e-4)
+
+
+def test_under_the_evidence_floor_nothing_is_weighed(caseworker, partner):
+    _pair_at(
+        caseworker=caseworker,
+        partner=partner,
+        score=0.45,
+        case_fields=NAMES_CASE,
+        report_fields=NAMES_REPORT,
+    )
+    assert not Candidate.objects.exists()
