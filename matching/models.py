@@ -153,6 +153,13 @@ class Candidate(models.Model):
     age_cell = models.CharField(max_length=32, blank=True)
     # Sex, age and dates checked against each other; see services.search.compatibility_check.
     compatibility = models.JSONField(default=dict, blank=True)
+    # Every kind of evidence beyond the face (names, relatives, places, languages, dates,
+    # age, sex), each with its agreement and likelihood ratio, and the face's own ratio
+    # (matching/evidence/ratios.py). Keys and words only: never a name.
+    evidence = models.JSONField(default=dict, blank=True)
+    # The face's ratio times every other kind's: one number, same child against different
+    # children. Orders the queue and picks the candidates kept per found child.
+    likelihood_ratio = models.FloatField(default=1.0)
     # Incompatible metadata: kept, listed separately, with the reasons shown.
     held_back = models.BooleanField(default=False)
     hold_reasons = models.JSONField(default=list, blank=True)
@@ -171,6 +178,10 @@ class Candidate(models.Model):
         indexes = [
             models.Index(fields=["status", "-best_score", "created_at"]),
             models.Index(fields=["held_back", "status", "-evidence_score"]),
+            models.Index(
+                fields=["found_report", "status", "-likelihood_ratio"],
+                name="candidate_report_ratio",
+            ),
         ]
 
     def __str__(self) -> str:

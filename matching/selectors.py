@@ -7,8 +7,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -71,17 +73,20 @@ def candidate_list(
     held_back: bool | None = False,
     closed_cases: bool = False,
 ) -> QuerySet[Candidate]:
-    """The review queue: best evidence first, then oldest.
+    """The review queue: the highest combined likelihood ratio (face and other evidence)
+    first, then the best face evidence, then oldest.
 
-    By default only candidates whose details are compatible; `held_back=True` lists the
-    ones held back for incompatible sex, age or dates (each with its reasons), and
+    By default only candidates whose details are compatible, at most
+    REUNITE_CANDIDATES_PER_REPORT waiting per found child (`candidates_capped`);
+    `held_back=True` lists the ones held back for incompatible sex, age or dates or
+    evidence that falls short together (each with its reasons), and
     `held_back=None` lists both. A reviewer never sees candidates that involve their own
     organisation. A candidate still waiting whose case was since reunited or closed waits
     on nobody: it is listed only with `closed_cases=True` (its own page says why).
     """
     action_require(user=user, action=Action.CANDIDATE_REVIEW)
     queryset = Candidate.objects.select_related("case", "found_report").order_by(
-        "-evidence_score", "-best_score", "created_at"
+        "-likelihood_ratio", "-evidence_score", "-best_score", "created_at"
     )
     if not closed_cases:
         queryset = queryset.exclude(
@@ -97,7 +102,44 @@ def candidate_list(
         queryset = queryset.filter(status=status)
     if held_back is not None:
         queryset = queryset.filter(held_back=held_back)
+    if held_back is False:
+        queryset = candidates_capped(queryset)
     return queryset
+
+
+def candidates_capped(queryset: QuerySet[Candidate]) -> QuerySet[Candidate]:
+    """At most REUNITE_CANDIDATES_PER_REPORT waiting candidates per found child: those with
+    the highest combined likelihood ratio (ties: the best face evidence, then the oldest).
+    The rest stay recorded and wait behind them."""
+    better = (
+        Candidate.objects.filter(
+            found_report=OuterRef("found_report"),
+            status=Candidate.Status.PENDING,
+            held_back=False,
+        )
+        .filter(
+            Q(likelihood_ratio__gt=OuterRef("likelihood_ratio"))
+            | Q(
+                likelihood_ratio=OuterRef("likelihood_ratio"),
+                evidence_score__gt=OuterRef("evidence_score"),
+            )
+            | Q(
+                likelihood_ratio=OuterRef("likelihood_ratio"),
+                evidence_score=OuterRef("evidence_score"),
+                pk__lt=OuterRef("pk"),
+            )
+        )
+        .order_by()
+        .values("found_report")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(
+        better_for_report=Coalesce(Subquery(better, output_field=IntegerField()), Value(0))
+    ).filter(
+        Q(better_for_report__lt=settings.CANDIDATES_PER_REPORT)
+        | ~Q(status=Candidate.Status.PENDING)
+    )
 
 
 def candidate_get(*, user: User, candidate_id: int) -> Candidate:

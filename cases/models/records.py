@@ -95,6 +95,19 @@ class MissingCase(models.Model):
     last_seen_place = models.CharField(max_length=200)
     description = models.TextField(blank=True, validators=TEXT_VALIDATORS)
     distinguishing_marks = models.TextField(blank=True, validators=TEXT_VALIDATORS)
+    # What tracers match on besides the face (matching/evidence/), all optional. Several
+    # names are separated by commas, semicolons or new lines.
+    relatives_names = models.CharField(
+        max_length=400,
+        blank=True,
+        help_text="Parents', siblings' or carers' names, separated by commas.",
+    )
+    home_place = models.CharField(
+        max_length=200, blank=True, help_text="The child's home village, town or district."
+    )
+    languages = models.CharField(
+        max_length=200, blank=True, help_text="Languages the child speaks, separated by commas."
+    )
 
     consent_given_by = models.CharField(max_length=200)
     consent_relationship = models.CharField(max_length=100, blank=True)
@@ -216,6 +229,28 @@ class FoundReport(models.Model):
     estimated_age_min = models.PositiveSmallIntegerField(validators=[found_child_age])
     estimated_age_max = models.PositiveSmallIntegerField(validators=[found_child_age])
     sex = models.CharField(max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
+    # What the child or the finder can tell, all optional and compared with cases by
+    # matching/evidence/ (never searched as free text). Several names are separated by
+    # commas, semicolons or new lines.
+    child_names = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Names or nicknames the child gives, separated by commas.",
+    )
+    relatives_names = models.CharField(
+        max_length=400,
+        blank=True,
+        help_text="Parents', siblings' or carers' names, separated by commas.",
+    )
+    home_place = models.CharField(
+        max_length=200, blank=True, help_text="The child's home village, town or district."
+    )
+    languages = models.CharField(
+        max_length=200, blank=True, help_text="Languages the child speaks, separated by commas."
+    )
+    distinguishing_marks = models.TextField(
+        blank=True, validators=TEXT_VALIDATORS, help_text="Scars, birthmarks and the like."
+    )
     notes = models.TextField(blank=True, validators=TEXT_VALIDATORS)
     legal_basis = models.CharField(
         max_length=32, choices=LegalBasis.choices, default=LegalBasis.VITAL_INTERESTS

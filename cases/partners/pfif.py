@@ -412,18 +412,11 @@ _REPORT_KEEPS = {
     "photo_url",
     "note",
 }
-_CASE_KEEPS = _REPORT_KEEPS | {
-    "full_name",
-    "given_name",
-    "family_name",
-    "alternate_names",
-    "author_name",
-    "first_name",
-    "last_name",
-    "home_city",
-    "home_state",
-    "home_country",
-}
+_NAMES = {"full_name", "given_name", "family_name", "alternate_names", "first_name", "last_name"}
+# The home place (never the street or postal code): compared as a place by matching.
+_HOME = ("home_neighborhood", "home_city", "home_state", "home_country")
+_REPORT_KEEPS = _REPORT_KEEPS | _NAMES | set(_HOME)
+_CASE_KEEPS = _REPORT_KEEPS | {"author_name"}
 _AGE = re.compile(r"^(\d+)(?:-(\d+))?$")
 
 
@@ -527,6 +520,26 @@ def _child_check(person: etree._Element, ages: tuple[int, int] | None) -> None:
     )
 
 
+def _home_place(person: etree._Element) -> str:
+    return ", ".join(p for p in (_text(person, f) for f in _HOME) if p)[:200]
+
+
+def _report_names(person: etree._Element) -> str:
+    """The names a found child gave, as the other system recorded them (all optional)."""
+    full = _text(person, "full_name") or " ".join(
+        p
+        for p in (
+            _text(person, "given_name") or _text(person, "first_name"),
+            _text(person, "family_name") or _text(person, "last_name"),
+        )
+        if p
+    )
+    alternate = ", ".join(
+        line.strip() for line in _text(person, "alternate_names").splitlines() if line.strip()
+    )
+    return ", ".join(p for p in (full, alternate) if p)[:200]
+
+
 def _report_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]:
     seen = [n for n in notes if n.status in {"believed_alive", "is_note_author"} or n.made_contact]
     found_at = (seen[0].source_date if seen else _when(_text(person, "source_date"))) or _when(
@@ -543,6 +556,8 @@ def _report_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]
         "estimated_age_min": ages[0],
         "estimated_age_max": ages[1],
         "sex": _sex(person),
+        "child_names": _report_names(person),
+        "home_place": _home_place(person),
         "notes": _joined(
             f"Imported from PFIF record {_text(person, 'person_record_id')}"
             + (f" ({source})." if source else "."),
@@ -586,6 +601,7 @@ def _case_fields(person: etree._Element, notes: list[_Note]) -> dict[str, Any]:
         "age_max": ages[1] if ages and len(birth) != 10 else None,
         "last_seen_on": recorded.date(),
         "last_seen_place": _required(place[:200], "last_seen_place", "a note's location."),
+        "home_place": _home_place(person),
         "description": _joined(_text(person, "description"), *(n.text for n in notes)),
         # The person who reported the child missing in the other system asked for the search.
         "consent_given_by": _required(author[:200], "consent_given_by", "author_name."),

@@ -38,6 +38,17 @@ class MinuteDateTimeField(forms.DateTimeField):
         return initial.replace(second=0, microsecond=0) != value.replace(second=0, microsecond=0)
 
 
+# What tracers match on besides the face: optional, compared with the other side's records
+# by matching and never shown to reviewers as names.
+EVIDENCE_HELP = {
+    "child_names": _("Optional. Several names or nicknames: separate them with commas."),
+    "relatives_names": _("Optional. Separate several names with commas."),
+    "home_place": _("Optional."),
+    "languages": _("Optional. Separate several languages with commas."),
+    "distinguishing_marks": _("Optional. Scars, birthmarks and the like."),
+}
+
+
 class CaseForm(forms.ModelForm):
     consent_given_at = MinuteDateTimeField(widget=DATETIME, label=_("Consent given on"))
 
@@ -51,6 +62,7 @@ class CaseForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 3}),
             "distinguishing_marks": forms.Textarea(attrs={"rows": 2}),
             "consent_scope": forms.Textarea(attrs={"rows": 2}),
+            "relatives_names": forms.TextInput(),
         }
         # Every label here, not from the model's field names: they are translated.
         labels = {
@@ -65,6 +77,9 @@ class CaseForm(forms.ModelForm):
             "last_seen_place": _("Last seen place"),
             "description": _("Description"),
             "distinguishing_marks": _("Distinguishing marks"),
+            "relatives_names": _("Parents', siblings' or carers' names"),
+            "home_place": _("Home village, town or district"),
+            "languages": _("Languages the child speaks"),
             "consent_given_by": _("Consent given by"),
             "consent_relationship": _("Their relationship to the child"),
             "consent_given_at": _("Consent given on"),
@@ -76,6 +91,7 @@ class CaseForm(forms.ModelForm):
         }
         help_texts = {
             "date_of_birth": _("Leave empty if not known, and give an age range instead."),
+            **EVIDENCE_HELP,
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -101,7 +117,12 @@ class ReportForm(forms.ModelForm):
         model = FoundReport
         # The portal leaves the legal basis at its default (vital interests).
         fields = ["external_ref", *(f for f in REPORT_EDITABLE_FIELDS if f != "legal_basis")]
-        widgets = {"found_on": DATE, "notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "found_on": DATE,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "relatives_names": forms.TextInput(),
+            "distinguishing_marks": forms.Textarea(attrs={"rows": 2}),
+        }
         labels = {
             "external_ref": _("Your reference for this report"),
             "found_on": _("Found on"),
@@ -109,8 +130,14 @@ class ReportForm(forms.ModelForm):
             "estimated_age_min": _("Estimated age (from)"),
             "estimated_age_max": _("Estimated age (to)"),
             "sex": _("Sex"),
+            "child_names": _("Names or nicknames the child gives"),
+            "relatives_names": _("Parents', siblings' or carers' names"),
+            "home_place": _("Home village, town or district"),
+            "languages": _("Languages the child speaks"),
+            "distinguishing_marks": _("Distinguishing marks"),
             "notes": _("Notes"),
         }
+        help_texts = EVIDENCE_HELP
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

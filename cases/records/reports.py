@@ -23,6 +23,11 @@ REPORT_EDITABLE_FIELDS = (
     "estimated_age_min",
     "estimated_age_max",
     "sex",
+    "child_names",
+    "relatives_names",
+    "home_place",
+    "languages",
+    "distinguishing_marks",
     "notes",
     "legal_basis",
 )

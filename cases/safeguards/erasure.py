@@ -75,11 +75,23 @@ CASE_PERSONAL_FIELDS = {
     "last_seen_place": "",
     "description": "",
     "distinguishing_marks": "",
+    "relatives_names": "",
+    "home_place": "",
+    "languages": "",
     "consent_given_by": "",
     "consent_relationship": "",
 }
 # external_ref stays, so a partner's retry does not re-create an erased report.
-REPORT_PERSONAL_FIELDS = {"found_place": "", "notes": "", "sex": "unknown"}
+REPORT_PERSONAL_FIELDS = {
+    "found_place": "",
+    "notes": "",
+    "sex": "unknown",
+    "child_names": "",
+    "relatives_names": "",
+    "home_place": "",
+    "languages": "",
+    "distinguishing_marks": "",
+}
 
 
 Owner = TypeVar("Owner", MissingCase, FoundReport)

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from cases.access.http import AuthenticatedRequest
 from cases.records.selectors import case_get
+from matching.evidence.words import evidence_lines
 from matching.models import Candidate, ReviewDecision
 from matching.review.decisions import candidate_decide
 from matching.review.outcomes import CANDIDATE_OUTCOMES, candidate_outcome
@@ -27,6 +28,36 @@ class CandidateOutput(serializers.ModelSerializer):
     band = serializers.SerializerMethodField(help_text="The score in words, for reviewers.")
     # The API's v1 name for the embedding space the candidate was found in.
     model_name = serializers.CharField(source="space", max_length=64)
+    likelihood_ratio = serializers.FloatField(
+        read_only=True,
+        help_text="How much more often all the evidence together (the face, names, "
+        "relatives, places, languages, dates, age and sex) is seen for the same child than "
+        "for different children. Orders the queue; not a probability.",
+    )
+    evidence = serializers.SerializerMethodField(
+        help_text="Each kind of evidence beyond the face, in words: how well the two records "
+        "agree (`weight`: for, neutral or against). Never the names themselves."
+    )
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {"type": "string"},
+                    "words": {"type": "string"},
+                    "weight": {"type": "string", "enum": ["for", "neutral", "against"]},
+                },
+                "required": ["kind", "words", "weight"],
+            },
+        }
+    )
+    def get_evidence(self, candidate: Candidate) -> list[dict[str, str]]:
+        return [
+            {"kind": line.kind, "words": line.words, "weight": line.weight}
+            for line in evidence_lines(evidence=candidate.evidence)
+        ]
 
     def get_band(self, candidate: Candidate) -> dict[str, str]:
         band = score_band(
@@ -54,6 +85,8 @@ class CandidateOutput(serializers.ModelSerializer):
             "held_back",
             "hold_reasons",
             "compatibility",
+            "likelihood_ratio",
+            "evidence",
             "threshold",
             "profile",
             "model_name",

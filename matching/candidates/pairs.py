@@ -16,6 +16,7 @@ from cases.models import FoundReport, MissingCase, Photo
 from cases.records.ages import case_photo_age, report_photo_age
 from matching.candidates.closed_cases import case_is_closed, closed_case_match_note
 from matching.candidates.compatibility import compatibility_check, photo_age_gap
+from matching.evidence.ratios import combined_threshold, evidence_assess, face_ratio
 from matching.models import Candidate, CandidatePair, Face
 from matching.review.outcomes import outcome_changed
 from matching.spaces.active import space_active
@@ -121,12 +122,36 @@ def candidate_pair_record(
                 "false_match_rate": rule.fmr or None,
                 "age_cell": rule.cell,
                 "evidence": round(candidate.evidence_score, 4),
+                "likelihood_ratio": round(candidate.likelihood_ratio, 3),
+                "evidence_kinds": {
+                    item["kind"]: item["agreement"] for item in candidate.evidence.get("items", [])
+                },
                 "profile": candidate.profile,
                 "held_back": candidate.held_back,
                 "hold_reasons": candidate.hold_reasons,
             },
         )
     return True
+
+
+def pair_carried_by_evidence(
+    *, case_face: Face, report_face: Face, rule: PairRule, profile: Profile
+) -> bool:
+    """Whether a pair whose face is under its threshold (but above the search floor) still
+    reaches review: the two records' other evidence (names, relatives, places, languages,
+    dates, age, sex) times the face's own ratio clears the one combined threshold. Records
+    whose details conflict, a report no longer active and a closed case never do."""
+    if settings.CANDIDATE_THRESHOLD is not None or not rule.fmr:
+        return False  # an operator's override has no calibrated rate to weigh the face by
+    case, report = _owners(case_face=case_face, report_face=report_face)
+    if report.status != FoundReport.Status.ACTIVE or case_is_closed(case=case):
+        return False
+    check = compatibility_check(case=case, report=report)
+    if check.hold_reasons:
+        return False
+    face = face_ratio(fmr=rule.fmr, target_fmr=profile.target_fmr, above_threshold=False)
+    assessment = evidence_assess(case=case, report=report, compatibility=check.notes, face=face)
+    return evidence_enough(ratio=assessment.combined, target_fmr=profile.target_fmr)
 
 
 def profile_name(*, profile: Profile | None = None) -> str:
@@ -163,12 +188,36 @@ def candidate_rescore(*, candidate: Candidate, case: MissingCase, report: FoundR
     with translation.override(settings.LANGUAGE_CODE):
         check = compatibility_check(case=case, report=report)
     candidate.compatibility = check.notes
-    candidate.held_back = bool(check.hold_reasons)
-    candidate.hold_reasons = check.hold_reasons
+    hold_reasons = list(check.hold_reasons)
+    target = profile_active().target_fmr
+    rates = [p.false_match_rate for p in pairs if p.false_match_rate]
+    face = face_ratio(
+        fmr=min(rates) if rates else None,
+        target_fmr=target,
+        above_threshold=candidate.agreeing_pairs > 0,
+    )
+    assessment = evidence_assess(case=case, report=report, compatibility=check.notes, face=face)
+    candidate.evidence = assessment.as_data()
+    candidate.likelihood_ratio = assessment.combined
+    if not hold_reasons and not evidence_enough(ratio=assessment.combined, target_fmr=target):
+        hold_reasons.append(EVIDENCE_SHORT)
+    candidate.held_back = bool(hold_reasons)
+    candidate.hold_reasons = hold_reasons
     model_validate(
         candidate, exclude=["case", "found_report", "best_case_face", "best_report_face"]
     )
     candidate.save()
+
+
+EVIDENCE_SHORT = (
+    "The face and the other evidence together fall short of review: the names, places or "
+    "languages given point to different children."
+)
+
+
+def evidence_enough(*, ratio: float, target_fmr: float) -> bool:
+    """Whether a combined likelihood ratio reaches the one threshold for review."""
+    return ratio >= combined_threshold(target_fmr=target_fmr) * (1 - 1e-9)
 
 
 def _pair_to_show(

@@ -15,13 +15,23 @@ from django.utils import timezone
 from cases.audit.trail import audit_record
 from cases.models import Photo
 from matching.candidates.duplicates import duplicates_record
-from matching.candidates.pairs import candidate_pair_record, faces_ages, profile_name
+from matching.candidates.pairs import (
+    candidate_pair_record,
+    faces_ages,
+    pair_carried_by_evidence,
+    profile_name,
+)
 from matching.engine import ModelInfo, model_scores
 from matching.index.queries import embedding_index_searches
 from matching.index.store import Hit
 from matching.models import Embedding, Face
 from matching.spaces.active import face_engine, space_active
-from matching.spaces.calibration import candidate_threshold, pair_rule, profile_active, search_floor
+from matching.spaces.calibration import (
+    candidate_threshold,
+    evidence_floor,
+    pair_rule,
+    profile_active,
+)
 from matching.spaces.profiles import Profile
 from reunite.kernel.timings import duration_timed
 
@@ -40,7 +50,9 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
         return 0
     # Read once, before the index lock that other photos wait for; the recorders share it.
     profile = profile_active()
-    floor = search_floor(profile=profile)
+    # Down to the evidence floor: a weak face may still be carried by the other evidence.
+    # Duplicates keep their own floor (duplicates_record drops the hits under it).
+    floor = evidence_floor(profile=profile)
     with duration_timed("index_step"):
         hits, own_side_hits = embedding_index_searches(
             space=embedding.space,
@@ -62,7 +74,7 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
 def _search_record(
     *, embedding: Embedding, hits: list[Hit], profile: Profile, models: tuple[ModelInfo, ...]
 ) -> int:
-    floor = search_floor(profile=profile)
+    floor = evidence_floor(profile=profile)
     close = [hit for hit in hits if hit.score >= floor]
     vector = embedding.as_array()
     faces = Face.objects.select_related("photo").in_bulk([hit.face_id for hit in close])
@@ -75,7 +87,7 @@ def _search_record(
         face_id: np.frombuffer(bytes(raw), dtype=np.float32) for face_id, raw in vectors.items()
     }
     own_offset = float(profile.rates.offsets(vector)[0])
-    recorded = above = 0
+    recorded = above = carried = 0
     for hit in close:
         other_face = faces.get(hit.face_id)
         if other_face is None or other_face.photo.status != Photo.Status.READY:
@@ -98,8 +110,14 @@ def _search_record(
             profile=profile,
         )
         if hit.score < rule.threshold:
-            continue
-        above += 1
+            # A weak face is still a candidate when the other evidence carries it.
+            if not pair_carried_by_evidence(
+                case_face=case_face, report_face=report_face, rule=rule, profile=profile
+            ):
+                continue
+            carried += 1
+        else:
+            above += 1
         per_model = (
             model_scores(a=vector, b=other_vector, models=models)
             if other_vector is not None and len(models) > 1
@@ -126,6 +144,7 @@ def _search_record(
             "space": embedding.space,
             "compared": len(hits),
             "above_threshold": above,
+            "carried_by_other_evidence": carried,
             "threshold": candidate_threshold(profile=profile),
             "large_age_gap_threshold": candidate_threshold(
                 age_gap_years=float("inf"), profile=profile

@@ -33,6 +33,8 @@ from cases.records.selectors import notification_list
 from cases.records.storage import photo_file_read
 from matching.candidates.compatibility import compatibility_check
 from matching.candidates.duplicates import duplicate_decide
+from matching.evidence.ratios import combined_threshold
+from matching.evidence.words import combined_words, evidence_lines
 from matching.models import Candidate, CandidatePair, Face, ReviewDecision
 from matching.review.decisions import CONFIRMATIONS_REQUIRED, candidate_decide, reviewer_conflict
 from matching.selectors import (
@@ -41,7 +43,7 @@ from matching.selectors import (
     candidate_next,
     photo_viewable_by_reviewer,
 )
-from matching.spaces.calibration import age_gap_note, score_band
+from matching.spaces.calibration import age_gap_note, profile_active, score_band
 from reunite.kernel.errors import InvalidInput
 from reunite.kernel.images import CROP_SIDE, image_response
 
@@ -284,6 +286,12 @@ def _candidate_context(
             else []
         ),
         "band": _candidate_band(candidate, best),
+        "evidence": evidence_lines(evidence=candidate.evidence),
+        "evidence_together": combined_words(
+            ratio=candidate.likelihood_ratio,
+            threshold=combined_threshold(target_fmr=profile_active().target_fmr),
+        ),
+        "face_weak": candidate.agreeing_pairs == 0,
         "conflict": reviewer_conflict(user=request.user, candidate=candidate),
         "mine": mine,
         "decisions": decisions,

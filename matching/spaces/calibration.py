@@ -128,6 +128,16 @@ def search_floor(*, profile: Profile | None = None) -> float:
     return min(profile.threshold, profile.large_gap_threshold, profile.rates.floor())
 
 
+def evidence_floor(*, profile: Profile | None = None) -> float:
+    """The lowest face score searched at all: under the search floor, a pair reaches review
+    only when the other evidence carries it (matching/evidence/). An operator's threshold
+    override has no calibrated rates to weigh a face by, so it searches from the override."""
+    if settings.CANDIDATE_THRESHOLD is not None:
+        return float(settings.CANDIDATE_THRESHOLD)
+    profile = profile or profile_active()
+    return min(search_floor(profile=profile), profile.rates.evidence_floor())
+
+
 def expected_false_candidates(*, gallery_size: int, fmr: float | None = None) -> float:
     """False candidates expected per search of a gallery this size, at the profile's FMR."""
     profile = profile_active()

@@ -215,6 +215,19 @@ class Rates:
             lowest += min(0.0, float(self.clusters.offsets.min()))
         return lowest
 
+    def evidence_floor(self) -> float:
+        """The lowest score whose false-match rate the curves still measure (about one
+        stranger in two): a weaker face says nothing, so no other evidence is weighed
+        with it. Pairs between this and their threshold reach review only when the other
+        evidence carries them (matching/evidence/)."""
+        curves = [self.base_curve]
+        if self.ages is not None:
+            curves += [c.curve for c in self.ages.cells.values()]
+        lowest = min((curve[0][0] for curve in curves if curve), default=self.floor())
+        if self.clusters is not None:
+            lowest += min(0.0, float(self.clusters.offsets.min()))
+        return min(lowest, self.floor())
+
     def thresholds(
         self,
         *,

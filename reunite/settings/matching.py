@@ -55,6 +55,9 @@ LARGE_AGE_GAP_YEARS = env_float("REUNITE_LARGE_AGE_GAP_YEARS", 5.0)
 # Slack (years) allowed between the missing child's expected age and the estimated age range.
 AGE_TOLERANCE_YEARS = env_float("REUNITE_AGE_TOLERANCE_YEARS", 2.0)
 SEARCH_TOP_K = env_int("REUNITE_SEARCH_TOP_K", 50)
+# The evidence beyond the face (matching/evidence/, docs/evidence.md): at most this many
+# candidates per found child wait in the review queue, the best by combined ratio first.
+CANDIDATES_PER_REPORT = env_int("REUNITE_CANDIDATES_PER_REPORT", 10)
 # Also search each face against its own side (case vs cases, report vs reports) to find a
 # child registered twice. Off: only the cross-side search runs.
 DUPLICATE_SEARCH = env_bool("REUNITE_DUPLICATE_SEARCH", True)
