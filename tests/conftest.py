@@ -7,7 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+from django.conf import settings as django_settings
+from django.utils import translation
 
 from cases.models import User
 from matching.index.sync import index_forget_cache
@@ -25,6 +26,13 @@ def _fresh_index(settings, tmp_path):
     index_forget_cache()
     yield
     index_forget_cache()
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request leaves its language active in the thread; the next test starts in English."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(scope="session")
