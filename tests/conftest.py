@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
+from django.conf import settings
 from django.utils import translation
 
 from cases.models import User
@@ -32,7 +32,7 @@ def _fresh_index(settings, tmp_path):
 def _language_reset():
     """A request leaves its language active in the thread; the next test starts in English."""
     yield
-    translation.activate(django_settings.LANGUAGE_CODE)
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(scope="session")
