@@ -57,7 +57,27 @@ class Sex(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
-class MissingCase(models.Model):
+class TracingEvidence(models.Model):
+    """What tracers match on besides the face (matching/evidence/), on both sides, all
+    optional. Several names are separated by commas, semicolons or new lines."""
+
+    relatives_names = models.CharField(
+        max_length=400,
+        blank=True,
+        help_text="Parents', siblings' or carers' names, separated by commas.",
+    )
+    home_place = models.CharField(
+        max_length=200, blank=True, help_text="The child's home village, town or district."
+    )
+    languages = models.CharField(
+        max_length=200, blank=True, help_text="Languages the child speaks, separated by commas."
+    )
+
+    class Meta:
+        abstract = True
+
+
+class MissingCase(TracingEvidence):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         POSSIBLE_MATCH = "possible_match", _("Possible match: verify in person")
@@ -95,19 +115,6 @@ class MissingCase(models.Model):
     last_seen_place = models.CharField(max_length=200)
     description = models.TextField(blank=True, validators=TEXT_VALIDATORS)
     distinguishing_marks = models.TextField(blank=True, validators=TEXT_VALIDATORS)
-    # What tracers match on besides the face (matching/evidence/), all optional. Several
-    # names are separated by commas, semicolons or new lines.
-    relatives_names = models.CharField(
-        max_length=400,
-        blank=True,
-        help_text="Parents', siblings' or carers' names, separated by commas.",
-    )
-    home_place = models.CharField(
-        max_length=200, blank=True, help_text="The child's home village, town or district."
-    )
-    languages = models.CharField(
-        max_length=200, blank=True, help_text="Languages the child speaks, separated by commas."
-    )
 
     consent_given_by = models.CharField(max_length=200)
     consent_relationship = models.CharField(max_length=100, blank=True)
@@ -200,7 +207,7 @@ class MissingCase(models.Model):
             )
 
 
-class FoundReport(models.Model):
+class FoundReport(TracingEvidence):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         WITHDRAWN = "withdrawn", _("Withdrawn")
@@ -236,17 +243,6 @@ class FoundReport(models.Model):
         max_length=200,
         blank=True,
         help_text="Names or nicknames the child gives, separated by commas.",
-    )
-    relatives_names = models.CharField(
-        max_length=400,
-        blank=True,
-        help_text="Parents', siblings' or carers' names, separated by commas.",
-    )
-    home_place = models.CharField(
-        max_length=200, blank=True, help_text="The child's home village, town or district."
-    )
-    languages = models.CharField(
-        max_length=200, blank=True, help_text="Languages the child speaks, separated by commas."
     )
     distinguishing_marks = models.TextField(
         blank=True, validators=TEXT_VALIDATORS, help_text="Scars, birthmarks and the like."
