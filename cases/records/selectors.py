@@ -122,31 +122,33 @@ _REMOVAL_REASONS = {
 }
 
 
+# "no photos", "1 photo", "3 photos": lazy, so read in the active language.
+_COUNT_WORDS = {
+    "photo": (
+        gettext_lazy("no photos"),
+        ngettext_lazy("%(count)s photo", "%(count)s photos", "count"),
+    ),
+    "face": (
+        gettext_lazy("no faces"),
+        ngettext_lazy("%(count)s face", "%(count)s faces", "count"),
+    ),
+    "face template": (
+        gettext_lazy("no face templates"),
+        ngettext_lazy("%(count)s face template", "%(count)s face templates", "count"),
+    ),
+    "possible match": (
+        gettext_lazy("no possible matches"),
+        ngettext_lazy("%(count)s possible match", "%(count)s possible matches", "count"),
+    ),
+    "reviewer decision": (
+        gettext_lazy("no reviewer decisions"),
+        ngettext_lazy("%(count)s reviewer decision", "%(count)s reviewer decisions", "count"),
+    ),
+}
+
+
 def _count(n: int, what: str) -> str:
-    """ "no photos", "1 photo", "3 photos", in the active language."""
-    words = {
-        "photo": (
-            gettext_lazy("no photos"),
-            ngettext_lazy("%(count)s photo", "%(count)s photos", "count"),
-        ),
-        "face": (
-            gettext_lazy("no faces"),
-            ngettext_lazy("%(count)s face", "%(count)s faces", "count"),
-        ),
-        "face template": (
-            gettext_lazy("no face templates"),
-            ngettext_lazy("%(count)s face template", "%(count)s face templates", "count"),
-        ),
-        "possible match": (
-            gettext_lazy("no possible matches"),
-            ngettext_lazy("%(count)s possible match", "%(count)s possible matches", "count"),
-        ),
-        "reviewer decision": (
-            gettext_lazy("no reviewer decisions"),
-            ngettext_lazy("%(count)s reviewer decision", "%(count)s reviewer decisions", "count"),
-        ),
-    }
-    none, some = words[what]
+    none, some = _COUNT_WORDS[what]
     return str(none) if not n else some % {"count": n}
 
 

@@ -50,15 +50,9 @@ def candidate_decide(
     Two different, unconflicted reviewers confirming make it `confirmed`; any reject or
     unsure makes it `disputed`.
     """
-    action_require(user=user, action=Action.CANDIDATE_REVIEW)
-    candidate = (
-        Candidate.objects.select_for_update()
-        .select_related("case", "found_report")
-        .get(pk=candidate.pk)
+    candidate = _candidate_locked_for(
+        user=user, candidate=candidate, action=Action.CANDIDATE_REVIEW
     )
-    conflict = reviewer_conflict(user=user, candidate=candidate)
-    if conflict:
-        raise NotAllowed(conflict)
     if candidate.status in CLOSED_STATUSES:
         raise InvalidInput(
             # Translators: the status is the candidate's, in lower case ("confirmed").
@@ -112,15 +106,7 @@ def candidate_resolve(
     confirmation); it then goes to the case owner like any confirmation. "Not the same
     child" closes the candidate as rejected.
     """
-    action_require(user=user, action=Action.DISPUTE_RESOLVE)
-    candidate = (
-        Candidate.objects.select_for_update()
-        .select_related("case", "found_report")
-        .get(pk=candidate.pk)
-    )
-    conflict = reviewer_conflict(user=user, candidate=candidate)
-    if conflict:
-        raise NotAllowed(conflict)
+    candidate = _candidate_locked_for(user=user, candidate=candidate, action=Action.DISPUTE_RESOLVE)
     if candidate.status != Candidate.Status.DISPUTED:
         raise InvalidInput(_("Only a disputed candidate takes a final decision."))
     _case_open_require(candidate=candidate)
@@ -256,3 +242,18 @@ def case_reopen_unless_confirmed(*, case_id: int) -> MissingCase:
     if others.exists():
         return MissingCase.objects.get(pk=case_id)
     return case_services.case_reopen(case_id=case_id)
+
+
+def _candidate_locked_for(*, user: User, candidate: Candidate, action: Action) -> Candidate:
+    """The candidate, locked, once the user's role allows `action` and no conflict of
+    interest stands in the way."""
+    action_require(user=user, action=action)
+    locked = (
+        Candidate.objects.select_for_update()
+        .select_related("case", "found_report")
+        .get(pk=candidate.pk)
+    )
+    conflict = reviewer_conflict(user=user, candidate=locked)
+    if conflict:
+        raise NotAllowed(conflict)
+    return locked
