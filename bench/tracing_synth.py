@@ -27,6 +27,12 @@ talking to the family) writes every name in Latin letters, correctly.
 | age estimate | true age + normal error, sd 1.5 + 0.1 x age years; a 3-year range |
 | sex | unknown on the report one time in ten |
 | language | noted by the finder with probability 0.8 |
+| **gross errors**, which no spelling rule can bridge: | |
+| another given name | a name carers used, of the same language and sex, probability 0.05 |
+| another family name | the family the child stayed with, probability 0.05 |
+| a carer for a parent | a name of the same language instead of the mother's or father's, 0.1 |
+| home elsewhere | a village of another district (where the family fled), 0.1 |
+| wrong language | the finder notes another of the four languages, probability 0.05 |
 
 The lists are small (12 given names per sex per language), so different children share
 names far more often than in life: false agreements here are pessimistic.
@@ -338,28 +344,40 @@ def case_fields(*, person: Person, age: float) -> dict:
     }
 
 
+def _or_another(rng: random.Random, name: tuple[str, str], pool: list, p: float) -> tuple:
+    """The name, or with probability p another of the pool (a gross error)."""
+    return rng.choice([n for n in pool if n != name]) if rng.random() < p else name
+
+
 def report_fields(*, person: Person, age: float, rng: random.Random) -> dict:
     """What a found child (this age) or the finder tells, with the documented errors."""
     found_on = person.birth + dt.timedelta(days=round(age * 365.25))
+    given_pool = GIVEN[person.language]
     names = []
     if rng.random() < _given_prob(age, 0.5, 0.9):
-        names.append(name_told(rng, person.given))
+        names.append(name_told(rng, _or_another(rng, person.given, given_pool[person.sex], 0.05)))
         if age >= 6 and rng.random() < 0.4:
-            names[0] += " " + name_told(rng, person.family)
+            family = _or_another(rng, person.family, FAMILY[person.language], 0.05)
+            names[0] += " " + name_told(rng, family)
     relatives = []
     mother = _given_prob(age, 0.4, 0.7)
     if rng.random() < mother:
-        relatives.append(name_told(rng, person.mother))
+        relatives.append(name_told(rng, _or_another(rng, person.mother, given_pool["female"], 0.1)))
     if rng.random() < mother / 2:
-        relatives.append(name_told(rng, person.father))
+        relatives.append(name_told(rng, _or_another(rng, person.father, given_pool["male"], 0.1)))
     home = ""
     if rng.random() < (0.0 if age < 4 else 0.3 if age < 6 else 0.7):
-        village = person.village
-        if rng.random() < 0.2:
-            village = rng.choice(
-                [v for v in PLACES[person.language][person.district] if v != village]
-            )
-        home = f"{village}, {person.district}"
+        district, village = person.district, person.village
+        roll = rng.random()
+        if roll < 0.1:
+            district = rng.choice([d for d in sorted(PLACES[person.language]) if d != district])
+            village = rng.choice(PLACES[person.language][district])
+        elif roll < 0.3:
+            village = rng.choice([v for v in PLACES[person.language][district] if v != village])
+        home = f"{village}, {district}"
+    language = person.language
+    if rng.random() < 0.05:
+        language = rng.choice([a for a in sorted(LANGUAGE_NAMES) if a != language])
     estimate = max(0.0, age + rng.gauss(0, 1.5 + 0.1 * age))
     low = max(0, round(estimate) - 1)
     other_district = rng.choice(sorted(PLACES[person.language]))
@@ -367,7 +385,7 @@ def report_fields(*, person: Person, age: float, rng: random.Random) -> dict:
         "child_names": ", ".join(names),
         "relatives_names": ", ".join(relatives),
         "home_place": home,
-        "languages": LANGUAGE_NAMES[person.language] if rng.random() < 0.8 else "",
+        "languages": LANGUAGE_NAMES[language] if rng.random() < 0.8 else "",
         "sex": person.sex if rng.random() >= 0.1 else "unknown",
         "estimated_age_min": low,
         "estimated_age_max": low + 2,

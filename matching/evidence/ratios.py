@@ -1,16 +1,14 @@
 """Every kind of evidence as a likelihood ratio, and one combined ratio with the face's.
 
 A likelihood ratio says how much more often this evidence is seen when the two records are
-the same child than when they are different children. Ratios of independent evidence
-multiply; missing evidence (a field left empty on either side) is neutral, ratio 1.
+the same child than when they are different children. Ratios multiply; missing evidence (a
+field left empty on either side) is neutral, ratio 1.
 
-**Calibration status: documented priors, not yet measured.** The ratios in `PRIORS` are
-conservative estimates written down from what tracing services report about their
-records (docs/evidence.md gives the reasoning for each), not fitted on data: no data set
-joins children's faces with tracing information, and the synthetic benchmark of issue 25
-that will fit them is not built yet. They are deliberately modest: a strong given-name
-agreement counts 20, because common names are shared by many children; disagreements
-count no less than 0.5, because children give nicknames and finders mishear names.
+**Calibration.** No data set joins missing-child cases with found-child reports, so the
+ratios in `ratios.json` are fitted on synthetic records (bench/evidence_fit.py: the error
+model of bench/tracing_synth.py, training seeds only), jointly, so that correlated evidence
+is not counted twice. `PRIORS` are the documented starting values (docs/evidence.md); only
+the dates still use them. A deployment with reviewed decisions should refit on its own.
 
 The face's ratio comes from its age-calibrated false-match rate (matching/spaces/rates.py,
 stored on every candidate pair): the share of the same children whose faces score this
@@ -20,7 +18,9 @@ children who do (the pair's false-match rate).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cases.models import FoundReport, MissingCase
@@ -34,7 +34,7 @@ FACE_HIT_RATE_PRIOR = 0.4
 # No face ratio above this: a face alone never outweighs everything else without bound.
 FACE_RATIO_MAX = 1e5
 
-# (kind, agreement) -> ratio. Priors: see the module's docstring and docs/evidence.md.
+# (kind, agreement) -> ratio, as first written down (docs/evidence.md gives the reasons).
 PRIORS: dict[tuple[str, str], float] = {
     ("given_name", "strong"): 20.0,
     ("given_name", "some"): 3.0,
@@ -64,6 +64,15 @@ PRIORS: dict[tuple[str, str], float] = {
     ("age", "borderline"): 1.0,
     ("age", "incompatible"): 0.1,
 }
+
+
+def _fitted() -> dict[tuple[str, str], float]:
+    data = json.loads((Path(__file__).with_name("ratios.json")).read_text())
+    return {(kind, a): float(r) for kind, rs in data["ratios"].items() for a, r in rs.items()}
+
+
+# The ratios in use: fitted where bench/evidence_fit.py fits them, priors elsewhere.
+RATIOS: dict[tuple[str, str], float] = {**PRIORS, **_fitted()}
 # The order reviewers read them in.
 KINDS = (
     "given_name",
@@ -134,7 +143,7 @@ class Assessment:
 
 
 def _item(kind: str, agreement: str, days: int | None = None) -> Evidence:
-    return Evidence(kind=kind, agreement=agreement, ratio=PRIORS[(kind, agreement)], days=days)
+    return Evidence(kind=kind, agreement=agreement, ratio=RATIOS[(kind, agreement)], days=days)
 
 
 def evidence_assess(
@@ -232,6 +241,6 @@ def _dates(*, case: MissingCase, report: FoundReport) -> Evidence:
 
 
 def _note(kind: str, note: str | None) -> Evidence | None:
-    if note is None or (kind, note) not in PRIORS:
+    if note is None or (kind, note) not in RATIOS:
         return None  # "unknown": neutral
     return _item(kind, note)

@@ -1,12 +1,16 @@
 """Each kind of evidence a likelihood ratio; missing evidence is neutral (issue 25)."""
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
+from matching.evidence import ratios
 from matching.evidence.ratios import (
     FACE_HIT_RATE_PRIOR,
     PRIORS,
+    RATIOS,
     combined_threshold,
     evidence_assess,
     face_ratio,
@@ -26,9 +30,11 @@ def test_missing_evidence_is_neutral(caseworker, partner):
     report = FoundReportFactory(created_by=partner, sex="unknown")
     assessment = evidence_assess(case=case, report=report, compatibility={}, face=7.0)
     # Only the dates are always known; nothing the report leaves empty counts either way.
-    assert set(_kinds(assessment)) == {"dates", "place_seen"}
-    assert assessment.other == pytest.approx(1.0)
-    assert assessment.combined == pytest.approx(7.0)
+    kinds = _kinds(assessment)
+    assert set(kinds) == {"dates", "place_seen"}
+    expected = RATIOS[("dates", kinds["dates"])] * RATIOS[("place_seen", kinds["place_seen"])]
+    assert assessment.other == pytest.approx(expected)
+    assert assessment.combined == pytest.approx(7.0 * expected)
 
 
 def test_name_and_a_parents_name_in_another_script_multiply(caseworker, partner):
@@ -56,7 +62,7 @@ def test_name_and_a_parents_name_in_another_script_multiply(caseworker, partner)
     assert "family_name" not in kinds  # the child gave one name: no family name to compare
     expected = 1.0
     for kind, agreement in kinds.items():
-        expected *= PRIORS[(kind, agreement)]
+        expected *= RATIOS[(kind, agreement)]
     assert assessment.other == pytest.approx(expected)
     lines = {line.kind: line for line in evidence_lines(evidence=assessment.as_data())}
     assert lines["given_name"].words == "Given name: strong agreement"
@@ -101,3 +107,13 @@ def test_dates_say_how_long_after_last_seen(caseworker, partner):
         _kinds(evidence_assess(case=case, report=late, compatibility={}, face=1))["dates"]
         == "later"
     )
+
+
+def test_the_fitted_ratios_cover_only_known_evidence_and_stay_in_range():
+    data = json.loads((Path(ratios.__file__).with_name("ratios.json")).read_text())
+    for kind, fitted in data["ratios"].items():
+        for agreement, ratio in fitted.items():
+            assert (kind, agreement) in PRIORS
+            # A synthetic world is no evidence of certainty: fitted ratios stay bounded.
+            assert 0.1 <= ratio <= 500
+    assert data["fitted_on"]["seeds"] and 25 not in data["fitted_on"]["seeds"]

@@ -1,8 +1,11 @@
 """The benchmark's synthetic tracing information: seeded, and its names meet the case's."""
 
+import math
 import random
 import sys
 from pathlib import Path
+
+import pytest
 
 from matching.evidence.names import Agreement, name_agreement
 
@@ -29,3 +32,24 @@ def test_told_names_mostly_still_agree():
     told = [(name, name_told(rng, name)) for name in names * 5]
     agree = sum(name_agreement(said, name[0]) != Agreement.DIFFER for name, said in told)
     assert agree / len(told) > 0.8
+
+
+def test_the_joint_fit_does_not_count_correlated_evidence_twice():
+    from evidence_fit import fit
+
+    # "b" is seen exactly when "a" is: together they are one piece of evidence, worth 4.
+    rows = [(True, [("k", "a"), ("k", "b")])] * 80 + [(True, [])] * 20
+    rows += [(False, [("k", "a"), ("k", "b")])] * 20 + [(False, [])] * 80
+    a, b = fit(rows, [("k", "a"), ("k", "b")], l2=1e-6)
+    assert math.exp(a + b) == pytest.approx(4.0, rel=0.01)
+
+
+@pytest.mark.django_db
+def test_synthetic_pairs_point_the_right_way():
+    from evidence_fit import pairs_make
+
+    rows = pairs_make(seed=1000, people=60, others=5)
+    same = [items for is_same, items in rows if is_same]
+    assert len(same) == 60 and len(rows) == 60 * 6
+    strong = sum(("given_name", "strong") in items for items in same)
+    assert strong > len(same) / 3
