@@ -56,6 +56,13 @@ def main() -> None:
     parser.add_argument("--metadata", type=Path, required=True)
     parser.add_argument("--profile", default="sface-dlib-ages-v2")
     parser.add_argument("--seed", type=int, default=25)
+    parser.add_argument(
+        "--gallery-faces",
+        type=int,
+        default=0,
+        help="project to a gallery this large: a pair counts only if its face would still "
+        "be among the index's REUNITE_SEARCH_TOP_K nearest (expected rank from its rate)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reunite.settings.local")
     os.environ.setdefault("REUNITE_DATA_DIR", tempfile.mkdtemp(prefix="reunite-bench-"))
@@ -67,6 +74,7 @@ def main() -> None:
 
     from cases.models import FoundReport, MissingCase
     from matching.candidates.compatibility import compatibility_check
+    from matching.candidates.reach import REACH_RATIO
     from matching.evaluation.datasets import embeddings_load, profile_space, space_embeddings
     from matching.evidence.ratios import combined_threshold, evidence_assess, face_ratio
     from matching.spaces.profiles import profile_read
@@ -93,6 +101,7 @@ def main() -> None:
         profile.rates.evidence_floor(),
     )
     cap = settings.CANDIDATES_PER_REPORT
+    top_k = settings.SEARCH_TOP_K
 
     gallery = defaultdict(list)  # person -> case photo indices
     for i, role in enumerate(roles):
@@ -124,21 +133,29 @@ def main() -> None:
                 offset=float((offsets[j] + offsets[i]) / 2),
             )
             score = float(scores[best])
-            above = score >= rule.threshold
             check = compatibility_check(case=cases[person], report=report)
-            face = face_ratio(fmr=rule.fmr, target_fmr=target, above_threshold=above)
             other = evidence_assess(
                 case=cases[person], report=report, compatibility=check.notes, face=1.0
             ).other
-            combined = face * other
             conflict = bool(check.hold_reasons)
+            # In a gallery of N faces, about N x (the pair's false-match rate) strangers
+            # score higher: past the index's top K the face is seen only if the names
+            # reach it (candidates/reach.py).
+            seen = (
+                not args.gallery_faces
+                or rule.fmr * args.gallery_faces < top_k
+                or (not conflict and other >= REACH_RATIO)
+            )
+            above = score >= rule.threshold and seen
+            face = face_ratio(fmr=rule.fmr, target_fmr=target, above_threshold=above)
+            combined = face * other
             held = conflict or combined < line * (1 - 1e-9)
             rows.append(
                 {
                     "same": person == ids[i],
                     "face": above and not conflict,
                     "other": other >= line and not conflict,
-                    "combined": not held and (above or score >= floor),
+                    "combined": not held and seen and (above or score >= floor),
                     "ratio": combined,
                 }
             )
@@ -154,7 +171,13 @@ def main() -> None:
             cell["false"] += sum(1 for r in chosen if not r["same"])
     size = len(gallery)
     print(f"Gallery: {size} people's case photos; seed {args.seed}; profile {profile.name}")
-    print(f"Combined threshold {line:g}; at most {cap} candidates per found child.\n")
+    print(f"Combined threshold {line:g}; at most {cap} candidates per found child.")
+    if args.gallery_faces:
+        print(
+            f"Projected to {args.gallery_faces:,} gallery faces: a face counts only within "
+            f"the index's {top_k} nearest."
+        )
+    print()
     print(
         "| found child's age | mode | found children | child among candidates "
         "| false candidates per 10,000 gallery faces |"

@@ -371,6 +371,26 @@ def embedding_live_among(*, space: str, side: str, face_ids: Iterable[int]) -> s
     return set(rows.values_list("face_id", flat=True))
 
 
+def embedding_named_records_faces(*, space: str, side: str) -> dict[int, list[int]]:
+    """Searchable faces of one side, by record id, of live records that give a name or a
+    relative's name: the records the other evidence can reach (candidates/reach.py)."""
+    rows = _live_embeddings(space=space, side=side)
+    if side == Photo.Side.CASE:
+        named = Q(face__photo__case__given_name__gt="") | Q(face__photo__case__other_names__gt="")
+        named |= Q(face__photo__case__relatives_names__gt="")
+        rows = rows.filter(named).exclude(face__photo__case__status__in=CLOSED_CASE_STATUSES)
+        column = "face__photo__case_id"
+    else:
+        named = Q(face__photo__found_report__child_names__gt="")
+        named |= Q(face__photo__found_report__relatives_names__gt="")
+        rows = rows.filter(named, face__photo__found_report__status=FoundReport.Status.ACTIVE)
+        column = "face__photo__found_report_id"
+    faces: dict[int, list[int]] = {}
+    for face_id, record_id in rows.values_list("face_id", column).iterator(chunk_size=5000):
+        faces.setdefault(record_id, []).append(face_id)
+    return faces
+
+
 def embedding_last_pk() -> int:
     last = Embedding.objects.order_by("-pk").values_list("pk", flat=True).first()
     return int(last or 0)

@@ -21,6 +21,7 @@ from matching.candidates.pairs import (
     pair_carried_by_evidence,
     profile_name,
 )
+from matching.candidates.reach import evidence_hits
 from matching.engine import ModelInfo, model_scores
 from matching.index.queries import embedding_index_searches
 from matching.index.store import Hit
@@ -62,9 +63,13 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
             own_side=settings.DUPLICATE_SEARCH,
             floor=floor,
         )
+    # Beyond the nearest faces: records the names point to (candidates/reach.py).
+    reached = evidence_hits(embedding=embedding, known={hit.face_id for hit in hits}, floor=floor)
     # Asked of the engine before the transaction opens, as every engine call is.
     models = face_engine(space=embedding.space).models
-    recorded = _search_record(embedding=embedding, hits=hits, profile=profile, models=models)
+    recorded = _search_record(
+        embedding=embedding, hits=hits, reached=reached, profile=profile, models=models
+    )
     if settings.DUPLICATE_SEARCH:
         duplicates_record(embedding=embedding, hits=own_side_hits, profile=profile)
     return recorded
@@ -72,10 +77,15 @@ def embedding_index_and_search(*, embedding_id: int) -> int:
 
 @transaction.atomic
 def _search_record(
-    *, embedding: Embedding, hits: list[Hit], profile: Profile, models: tuple[ModelInfo, ...]
+    *,
+    embedding: Embedding,
+    hits: list[Hit],
+    reached: list[Hit],
+    profile: Profile,
+    models: tuple[ModelInfo, ...],
 ) -> int:
     floor = evidence_floor(profile=profile)
-    close = [hit for hit in hits if hit.score >= floor]
+    close = [hit for hit in hits + reached if hit.score >= floor]
     vector = embedding.as_array()
     faces = Face.objects.select_related("photo").in_bulk([hit.face_id for hit in close])
     vectors = dict(
@@ -143,6 +153,7 @@ def _search_record(
             "side": embedding.side,
             "space": embedding.space,
             "compared": len(hits),
+            "reached_by_other_evidence": len(reached),
             "above_threshold": above,
             "carried_by_other_evidence": carried,
             "threshold": candidate_threshold(profile=profile),

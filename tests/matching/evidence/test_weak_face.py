@@ -174,3 +174,50 @@ def test_under_the_evidence_floor_nothing_is_weighed(caseworker, partner):
         report_fields=NAMES_REPORT,
     )
     assert not Candidate.objects.exists()
+
+
+def test_names_reach_a_weak_face_beyond_the_index_nearest(caseworker, partner, settings):
+    # Only the nearest face comes back from the index: a stranger's, closer than the child's.
+    settings.SEARCH_TOP_K = 1
+    case, report = _pair_at(
+        caseworker=caseworker,
+        partner=partner,
+        score=WEAK,
+        case_fields=NAMES_CASE,
+        report_fields=NAMES_REPORT,
+    )
+    Candidate.objects.all().delete()
+    report_face = report.photos.get().faces.get()
+    decoy = ready_photo_with_embedding(user=caseworker, seed=13, side="case")
+    Embedding.objects.filter(face=decoy).update(vector=report_face.embeddings.get().vector)
+    embedding_index_and_search(embedding_id=report_face.embeddings.get().pk)
+    search = AuditEvent.objects.filter(action="search.run").order_by("pk").last()
+    assert search.data["reached_by_other_evidence"] == 1
+    # The stranger's identical face makes its candidate; the names bring the child's too.
+    assert set(Candidate.objects.values_list("case", flat=True)) == {case.pk, decoy.photo.case_id}
+
+
+def test_names_reach_no_closed_case_and_nothing_without_names(caseworker, partner, settings):
+    settings.SEARCH_TOP_K = 1
+    case, report = _pair_at(
+        caseworker=caseworker,
+        partner=partner,
+        score=WEAK,
+        case_fields=NAMES_CASE,
+        report_fields=NAMES_REPORT,
+    )
+    report_face = report.photos.get().faces.get()
+    decoy = ready_photo_with_embedding(user=caseworker, seed=13, side="case")
+    Embedding.objects.filter(face=decoy).update(vector=report_face.embeddings.get().vector)
+    case.status = case.Status.CLOSED
+    case.save()
+    embedding_index_and_search(embedding_id=report_face.embeddings.get().pk)
+    search = AuditEvent.objects.filter(action="search.run").order_by("pk").last()
+    assert search.data["reached_by_other_evidence"] == 0
+    case.status = case.Status.OPEN
+    case.save()
+    report.child_names = report.relatives_names = ""
+    report.save()
+    embedding_index_and_search(embedding_id=report_face.embeddings.get().pk)
+    search = AuditEvent.objects.filter(action="search.run").order_by("pk").last()
+    assert search.data["reached_by_other_evidence"] == 0

@@ -1,0 +1,67 @@
+"""Faces the other evidence reaches beyond the index's nearest.
+
+The index returns the `REUNITE_SEARCH_TOP_K` nearest faces. In a gallery of thousands, a
+child photographed years earlier often scores below a hundred strangers, so a weak face
+that the names would carry over the line (pairs.py::pair_carried_by_evidence) is never
+seen: projected to 10,000 gallery faces, the benchmark's children under 13 found fell
+from 65 % to 21 % (docs/evidence.md). So a new photo's record is also compared, by its
+other evidence alone, with every live record of the other side that gives a name, as its
+face is compared with every face; the faces of records whose evidence could carry a weak
+face are scored exactly and join the search's hits, to be decided like any other.
+
+Purpose limit: only a case against reports or a report against cases, inside the search
+step; what comes back is face hits, never names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cases.models import FoundReport, MissingCase, Photo
+from matching.candidates.compatibility import compatibility_check
+from matching.evidence.ratios import evidence_assess
+from matching.index.store import Hit
+from matching.models import Embedding
+from matching.selectors import embedding_named_records_faces, embedding_vectors_of
+
+# Other evidence worth at least about one agreeing name (a given name 21, a parent 10): less
+# could carry only a face strong enough to be among the index's nearest anyway.
+REACH_RATIO = 10.0
+
+
+def evidence_hits(*, embedding: Embedding, known: set[int], floor: float) -> list[Hit]:
+    """Faces of the other side, not in `known`, whose records' other evidence reaches
+    `REACH_RATIO` with nothing in conflict, scored exactly against `embedding`; those
+    under `floor` are left out."""
+    photo = embedding.face.photo
+    own: MissingCase | FoundReport | None = (
+        photo.case if embedding.side == Photo.Side.CASE else photo.found_report
+    )
+    if own is None or not _gives_names(own):
+        return []
+    other_side = Photo.Side.REPORT if embedding.side == Photo.Side.CASE else Photo.Side.CASE
+    faces = embedding_named_records_faces(space=embedding.space, side=other_side)
+    if not faces:
+        return []
+    model = FoundReport if other_side == Photo.Side.REPORT else MissingCase
+    reached: list[int] = []
+    for record in model.objects.filter(pk__in=list(faces)).iterator(chunk_size=2000):
+        case, report = (own, record) if isinstance(own, MissingCase) else (record, own)
+        check = compatibility_check(case=case, report=report)
+        if check.hold_reasons:
+            continue
+        other = evidence_assess(case=case, report=report, compatibility=check.notes, face=1.0)
+        if other.other >= REACH_RATIO:
+            reached += [face_id for face_id in faces[record.pk] if face_id not in known]
+    if not reached:
+        return []
+    vectors = embedding_vectors_of(space=embedding.space, side=other_side, face_ids=reached)
+    mine = embedding.as_array()
+    hits = [Hit(face_id=f, score=float(np.dot(v, mine))) for f, v in vectors.items()]
+    return [hit for hit in hits if hit.score >= floor]
+
+
+def _gives_names(record: MissingCase | FoundReport) -> bool:
+    if isinstance(record, MissingCase):
+        return bool(record.given_name or record.other_names or record.relatives_names)
+    return bool(record.child_names or record.relatives_names)
