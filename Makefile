@@ -84,8 +84,12 @@ clients-ts: $(TS_CLIENT)/node_modules/.package-lock.json
 run: $(VENV)/.runtime $(PANGO)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py install_weights
+	$(PY) manage.py gazetteer_build
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# The gazetteer's table, once, before the tests that compare places (else the first builds it).
+GAZETTEER = env -u DATABASE_URL -u REDIS_URL $(PY) manage.py gazetteer_build
 
 ## The whole suite: on PostgreSQL + Redis with a real worker, then on the embedded default.
 test: test-services test-embedded
@@ -93,9 +97,11 @@ test: test-services test-embedded
 test-services: $(VENV)/.dev $(CHROMIUM) $(PANGO) $(PROMTOOL) $(MSGFMT) clients-ts
 	@pg_isready -q -d "$(TEST_DATABASE_URL)" || { echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL)"; exit 1; }
 	@$(PY) -c "import redis,sys; redis.Redis.from_url('$(TEST_REDIS_URL)').ping()" || { echo "Redis is not reachable at $(TEST_REDIS_URL)"; exit 1; }
+	$(GAZETTEER)
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 
 test-embedded: $(VENV)/.dev $(PANGO) $(PROMTOOL) $(MSGFMT) clients-ts
+	$(GAZETTEER)
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not browser"
 
 # The OpenAPI schema as partners get it, for Spectral (ruleset: .spectral.yaml).

@@ -46,10 +46,11 @@ FITTED = ("given_name", "family_name", "relatives", "home_place", "place_seen", 
 FITTED += ("age", "sex")
 # No fitted ratio leaves this range: a synthetic world is not evidence of certainty.
 LOWEST, HIGHEST = 0.1, 500.0
-# A partial agreement never counts against (reviewers would read "the same area: points
-# against"); jointly fitted, some come out a little under 1 because strangers of one
-# district share the area too.
-PARTIAL = ("some", "same_area")
+# A partial agreement (close names, the same area, near or in one region) never counts
+# against: jointly fitted, some come out a little under 1 (strangers of one district share
+# the area, and the shared language already counted), and reviewers would read "Home: 13 km
+# apart: points to different children".
+PARTIAL = ("some", "same_area", "near", "region")
 OUT = PROJECT / "matching" / "evidence" / "ratios.json"
 
 

@@ -46,7 +46,7 @@ def evidence_hits(*, embedding: Embedding, known: set[int], floor: float) -> lis
     model = FoundReport if other_side == Photo.Side.REPORT else MissingCase
     reached: list[int] = []
     for record in model.objects.filter(pk__in=list(faces)).iterator(chunk_size=2000):
-        case, report = (own, record) if isinstance(own, MissingCase) else (record, own)
+        case, report = _case_and_report(own, record)
         check = compatibility_check(case=case, report=report)
         if check.hold_reasons:
             continue
@@ -59,6 +59,15 @@ def evidence_hits(*, embedding: Embedding, known: set[int], floor: float) -> lis
     mine = embedding.as_array()
     hits = [Hit(face_id=f, score=float(np.dot(v, mine))) for f, v in vectors.items()]
     return [hit for hit in hits if hit.score >= floor]
+
+
+def _case_and_report(
+    a: MissingCase | FoundReport, b: MissingCase | FoundReport
+) -> tuple[MissingCase, FoundReport]:
+    if isinstance(a, MissingCase) and isinstance(b, FoundReport):
+        return a, b
+    assert isinstance(b, MissingCase) and isinstance(a, FoundReport)  # one of each side
+    return b, a
 
 
 def _gives_names(record: MissingCase | FoundReport) -> bool:

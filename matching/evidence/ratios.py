@@ -25,7 +25,7 @@ from typing import Any
 
 from cases.models import FoundReport, MissingCase
 from matching.evidence.names import Agreement, best, name_tokens, names_split, token_agreement
-from matching.evidence.places import PlaceAgreement, place_agreement
+from matching.evidence.places import place_compare
 
 # Of the same children photographed across the years, about this share clear the shipped
 # face thresholds (38-40 % on held-out cross-age photos, issue 25): the face's ratio at a
@@ -49,9 +49,15 @@ PRIORS: dict[tuple[str, str], float] = {
     ("home_place", "same"): 5.0,
     ("home_place", "same_area"): 2.0,
     ("home_place", "differ"): 0.5,
+    ("home_place", "near"): 3.0,
+    ("home_place", "region"): 1.0,
+    ("home_place", "far"): 0.5,
     ("place_seen", "same"): 2.0,
     ("place_seen", "same_area"): 1.5,
     ("place_seen", "differ"): 1.0,
+    ("place_seen", "near"): 1.5,
+    ("place_seen", "region"): 1.2,
+    ("place_seen", "far"): 1.0,
     ("languages", "shared"): 1.5,
     ("languages", "none_shared"): 0.7,
     ("dates", "within_month"): 1.5,
@@ -109,12 +115,15 @@ class Evidence:
     agreement: str
     ratio: float
     days: int | None = None
+    km: int | None = None  # places: how far apart, when the gazetteer locates both
 
     def as_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind, "agreement": self.agreement}
         data["ratio"] = self.ratio
         if self.days is not None:
             data["days"] = self.days
+        if self.km is not None:
+            data["km"] = self.km
         return data
 
 
@@ -142,8 +151,10 @@ class Assessment:
         }
 
 
-def _item(kind: str, agreement: str, days: int | None = None) -> Evidence:
-    return Evidence(kind=kind, agreement=agreement, ratio=RATIOS[(kind, agreement)], days=days)
+def _item(kind: str, agreement: str, days: int | None = None, km: int | None = None) -> Evidence:
+    return Evidence(
+        kind=kind, agreement=agreement, ratio=RATIOS[(kind, agreement)], days=days, km=km
+    )
 
 
 def evidence_assess(
@@ -218,8 +229,11 @@ def _relatives(*, case: MissingCase, report: FoundReport) -> Evidence | None:
 
 
 def _place(kind: str, known: str, told: str) -> Evidence | None:
-    agreement = place_agreement(known, told)
-    return None if agreement is None else _item(kind, PlaceAgreement(agreement).value)
+    compared = place_compare(known, told)
+    if compared is None:
+        return None
+    agreement, km = compared
+    return _item(kind, agreement.value, km=km)
 
 
 def _languages(*, case: MissingCase, report: FoundReport) -> Evidence | None:

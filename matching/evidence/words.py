@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -24,9 +25,17 @@ WORDS: dict[tuple[str, str], Promise] = {
     ("home_place", "same"): _("Home: the same place"),
     ("home_place", "same_area"): _("Home: the same district or area"),
     ("home_place", "differ"): _("Home: the place names differ"),
+    **dict.fromkeys(
+        [("home_place", band) for band in ("near", "region", "far")],
+        _("Home: %(km)s km apart"),
+    ),
     ("place_seen", "same"): _("Where last seen and where found: the same place"),
     ("place_seen", "same_area"): _("Where last seen and where found: the same district or area"),
     ("place_seen", "differ"): _("Where last seen and where found: the place names differ"),
+    **dict.fromkeys(
+        [("place_seen", band) for band in ("near", "region", "far")],
+        _("Where last seen and where found: %(km)s km apart"),
+    ),
     ("languages", "shared"): _("Languages: one in common"),
     ("languages", "none_shared"): _("Languages: none in common"),
     ("dates", "within_month"): _("Found within a month of being last seen"),
@@ -76,9 +85,12 @@ def evidence_lines(*, evidence: dict[str, Any]) -> list[EvidenceLine]:
         words = WORDS.get((kind, item["agreement"]))
         if words is None:
             continue
+        text = str(words)
+        if "km" in item and "%(km)s" in text:
+            text %= {"km": number_format(item["km"], force_grouping=True)}
         ratio = float(item.get("ratio", 1.0))
         weight = "for" if ratio > 1 else "against" if ratio < 1 else "neutral"
-        lines.append(EvidenceLine(kind, str(words), weight, str(WEIGHT[weight])))
+        lines.append(EvidenceLine(kind, text, weight, str(WEIGHT[weight])))
     return lines
 
 

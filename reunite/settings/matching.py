@@ -8,6 +8,8 @@ FACE_ENGINE = env_str("REUNITE_FACE_ENGINE", "deepface")
 # DeepFace reads weights from $DEEPFACE_HOME/.deepface/weights; we place ours there.
 DEEPFACE_HOME = env_path("DEEPFACE_HOME", DATA_DIR / "deepface")
 FACE_INDEX_DIR = env_path("REUNITE_INDEX_DIR", DATA_DIR / "index")
+# The gazetteer's compact table (matching/evidence/gazetteer.py), built from a package's data.
+GAZETTEER_DIR = env_path("REUNITE_GAZETTEER_DIR", DATA_DIR / "gazetteer")
 # The index file is a snapshot of the database (the log), written every this many changes
 # or seconds and at worker shutdown; see docs/scaling.md.
 FACE_INDEX_SNAPSHOT_EVERY = env_int("REUNITE_INDEX_SNAPSHOT_EVERY", 10_000)
