@@ -33,6 +33,15 @@ def evidence_hits(*, embedding: Embedding, known: set[int], floor: float) -> lis
     """Faces of the other side, not in `known`, whose records' other evidence reaches
     `REACH_RATIO` with nothing in conflict, scored exactly against `embedding`; those
     under `floor` are left out."""
+    if (
+        Embedding.objects.filter(face_id=embedding.face_id, searched_at__isnull=False)
+        .exclude(pk=embedding.pk)
+        .exists()
+    ):
+        # Searched before in another space (a switch-over searches every face again): what
+        # the names reached then keeps its candidate, and comparing every record with
+        # every other again would cost the one index writer hours.
+        return []
     photo = embedding.face.photo
     own: MissingCase | FoundReport | None = (
         photo.case if embedding.side == Photo.Side.CASE else photo.found_report

@@ -221,3 +221,29 @@ def test_names_reach_no_closed_case_and_nothing_without_names(caseworker, partne
     embedding_index_and_search(embedding_id=report_face.embeddings.get().pk)
     search = AuditEvent.objects.filter(action="search.run").order_by("pk").last()
     assert search.data["reached_by_other_evidence"] == 0
+
+
+def test_a_face_searched_again_in_a_new_space_reaches_nothing_by_names(
+    caseworker, partner, settings
+):
+    from matching.candidates.reach import evidence_hits
+
+    settings.SEARCH_TOP_K = 1
+    _case, report = _pair_at(
+        caseworker=caseworker,
+        partner=partner,
+        score=WEAK,
+        case_fields=NAMES_CASE,
+        report_fields=NAMES_REPORT,
+    )
+    embedding = report.photos.get().faces.get().embeddings.get()
+    assert evidence_hits(embedding=embedding, known=set(), floor=0.5)
+    # The same face, embedded in a second space and searched there earlier.
+    Embedding.objects.create(
+        face=embedding.face,
+        space="other-space",
+        side=embedding.side,
+        vector=embedding.vector,
+        searched_at=embedding.searched_at,
+    )
+    assert evidence_hits(embedding=embedding, known=set(), floor=0.5) == []
