@@ -176,8 +176,9 @@ def test_under_the_evidence_floor_nothing_is_weighed(caseworker, partner):
     assert not Candidate.objects.exists()
 
 
-def test_names_reach_a_weak_face_beyond_the_index_nearest(caseworker, partner, settings):
-    # Only the nearest face comes back from the index: a stranger's, closer than the child's.
+def _named_child_behind_a_stranger(*, caseworker, partner, settings):
+    """A weak face with agreeing names, and a stranger's identical face nearer: with one
+    face back from the index, only the names can bring the child's case in."""
     settings.SEARCH_TOP_K = 1
     case, report = _pair_at(
         caseworker=caseworker,
@@ -190,37 +191,38 @@ def test_names_reach_a_weak_face_beyond_the_index_nearest(caseworker, partner, s
     report_face = report.photos.get().faces.get()
     decoy = ready_photo_with_embedding(user=caseworker, seed=13, side="case")
     Embedding.objects.filter(face=decoy).update(vector=report_face.embeddings.get().vector)
-    embedding_index_and_search(embedding_id=report_face.embeddings.get().pk)
+    return case, report, decoy
+
+
+def _search_again(report) -> int:
+    """The report's face searched again; how many faces the names reached."""
+    embedding = report.photos.get().faces.get().embeddings.get()
+    embedding_index_and_search(embedding_id=embedding.pk)
     search = AuditEvent.objects.filter(action="search.run").order_by("pk").last()
-    assert search.data["reached_by_other_evidence"] == 1
+    return search.data["reached_by_other_evidence"]
+
+
+def test_names_reach_a_weak_face_beyond_the_index_nearest(caseworker, partner, settings):
+    case, report, decoy = _named_child_behind_a_stranger(
+        caseworker=caseworker, partner=partner, settings=settings
+    )
+    assert _search_again(report) == 1
     # The stranger's identical face makes its candidate; the names bring the child's too.
     assert set(Candidate.objects.values_list("case", flat=True)) == {case.pk, decoy.photo.case_id}
 
 
 def test_names_reach_no_closed_case_and_nothing_without_names(caseworker, partner, settings):
-    settings.SEARCH_TOP_K = 1
-    case, report = _pair_at(
-        caseworker=caseworker,
-        partner=partner,
-        score=WEAK,
-        case_fields=NAMES_CASE,
-        report_fields=NAMES_REPORT,
+    case, report, _decoy = _named_child_behind_a_stranger(
+        caseworker=caseworker, partner=partner, settings=settings
     )
-    report_face = report.photos.get().faces.get()
-    decoy = ready_photo_with_embedding(user=caseworker, seed=13, side="case")
-    Embedding.objects.filter(face=decoy).update(vector=report_face.embeddings.get().vector)
     case.status = case.Status.CLOSED
     case.save()
-    embedding_index_and_search(embedding_id=report_face.embeddings.get().pk)
-    search = AuditEvent.objects.filter(action="search.run").order_by("pk").last()
-    assert search.data["reached_by_other_evidence"] == 0
+    assert _search_again(report) == 0
     case.status = case.Status.OPEN
     case.save()
     report.child_names = report.relatives_names = ""
     report.save()
-    embedding_index_and_search(embedding_id=report_face.embeddings.get().pk)
-    search = AuditEvent.objects.filter(action="search.run").order_by("pk").last()
-    assert search.data["reached_by_other_evidence"] == 0
+    assert _search_again(report) == 0
 
 
 def test_a_face_searched_again_in_a_new_space_reaches_nothing_by_names(
