@@ -20,6 +20,10 @@ each (found photo, person) pair is scored as the product scores a candidate:
 Reports, per found child's age band: the share of found children whose own case reaches
 review, and the false candidates per 10,000 gallery faces (per search).
 
+`--gallery-faces N` projects to a gallery of N faces: a pair counts only if its face would
+still be among the index's REUNITE_SEARCH_TOP_K nearest (N times its false-match rate
+under K), or the names reach it (candidates/reach.py).
+
     .venv/bin/python manage.py evaluate data/fgnet-dev --profile sface-dlib-ages-v2 \
         --embeddings-out data/evaluation/fgnet-dev-descriptors.npz
     .venv/bin/python bench/evidence.py --embeddings data/evaluation/fgnet-dev-descriptors.npz \
@@ -66,6 +70,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reunite.settings.local")
     os.environ.setdefault("REUNITE_DATA_DIR", tempfile.mkdtemp(prefix="reunite-bench-"))
+    # The gazetteer's table is the project's, built once (matching/evidence/gazetteer.py).
+    os.environ.setdefault("REUNITE_GAZETTEER_DIR", str(PROJECT / "data" / "gazetteer"))
     import django
 
     django.setup()

@@ -122,6 +122,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reunite.settings.local")
     os.environ.setdefault("REUNITE_DATA_DIR", tempfile.mkdtemp(prefix="reunite-bench-"))
+    # The gazetteer's table is the project's, built once (matching/evidence/gazetteer.py).
+    os.environ.setdefault("REUNITE_GAZETTEER_DIR", str(PROJECT / "data" / "gazetteer"))
     import django
 
     django.setup()
