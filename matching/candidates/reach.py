@@ -53,15 +53,20 @@ def evidence_hits(*, embedding: Embedding, known: set[int], floor: float) -> lis
     if not faces:
         return []
     model = FoundReport if other_side == Photo.Side.REPORT else MissingCase
+    ids = list(faces)
     reached: list[int] = []
-    for record in model.objects.filter(pk__in=list(faces)).iterator(chunk_size=2000):
-        case, report = _case_and_report(own, record)
-        check = compatibility_check(case=case, report=report)
-        if check.hold_reasons:
-            continue
-        other = evidence_assess(case=case, report=report, compatibility=check.notes, face=1.0)
-        if other.other >= REACH_RATIO:
-            reached += [face_id for face_id in faces[record.pk] if face_id not in known]
+    # A bounded IN list at a time: SQLite caps a statement's parameters.
+    for start in range(0, len(ids), 2000):
+        for record in model.objects.filter(pk__in=ids[start : start + 2000]):
+            case, report = _case_and_report(own, record)
+            check = compatibility_check(case=case, report=report)
+            if check.hold_reasons:
+                continue
+            assessment = evidence_assess(
+                case=case, report=report, compatibility=check.notes, face=1.0
+            )
+            if assessment.other >= REACH_RATIO:
+                reached += [face_id for face_id in faces[record.pk] if face_id not in known]
     if not reached:
         return []
     vectors = embedding_vectors_of(space=embedding.space, side=other_side, face_ids=reached)
