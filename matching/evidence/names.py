@@ -1,9 +1,9 @@
 """Names compared the way tracers compare them: fuzzy, phonetic and across scripts.
 
-The one door to name matching (matching/evidence/ uses nothing else): `names_split` and
-`name_agreement`. A name is first written in Latin letters with anyascii (a maintained
-transliteration table for every script: Arabic, Cyrillic, Greek, ...), then compared
-three ways:
+The one door to name matching (matching/evidence/ uses nothing else): `names_split`,
+`name_agreement`, and `name_keys` to tell cheaply which names could agree. A name is first
+written in Latin letters with anyascii (a maintained transliteration table for every
+script: Arabic, Cyrillic, Greek, ...), then compared three ways:
 
 - **spelling**: RapidFuzz's normalised similarity of the Latin forms ("Amina" / "Aminah");
 - **consonant skeleton**: the name's consonants after folding spellings that sound alike
@@ -136,3 +136,17 @@ def best(agreements: list[Agreement]) -> Agreement:
 def name_agreement(a: str, b: str) -> Agreement:
     """Two names compared word by word: the best agreement of any word with any word."""
     return best([token_agreement(x, y) for x in name_tokens(a) for y in name_tokens(b)])
+
+
+def name_keys(*texts: str) -> set[str]:
+    """Keys any two names that agree strongly almost always share: each word's consonant
+    skeleton and its first and last two and three letters (one letter dropped, doubled or
+    swapped leaves at least one of them). A cheap first look before the full comparison."""
+    keys = set()
+    for text in texts:
+        for name in names_split(text):
+            for token in name_tokens(name):
+                keys.add(f"s:{skeleton(token)}")
+                for n in (2, 3):
+                    keys |= {f"a{n}:{token[:n]}", f"z{n}:{token[-n:]}"}
+    return keys

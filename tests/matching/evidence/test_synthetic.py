@@ -53,3 +53,14 @@ def test_synthetic_pairs_point_the_right_way():
     assert len(same) == 60 and len(rows) == 60 * 6
     strong = sum(("given_name", "strong") in items for items in same)
     assert strong > len(same) / 3
+
+
+def test_names_that_agree_strongly_share_a_key():
+    from matching.evidence.names import name_keys, name_tokens, token_agreement
+
+    rng = random.Random(3)
+    names = [n for lang in GIVEN.values() for sex in lang.values() for n in sex]
+    for name, said in [(name, name_told(rng, name)) for name in names * 20]:
+        (a,), (b,) = name_tokens(name[0]), name_tokens(said)
+        if token_agreement(a, b) == Agreement.STRONG:
+            assert name_keys(name[0]) & name_keys(said), (name, said)
