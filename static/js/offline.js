@@ -241,9 +241,9 @@
   // before a sign-in elsewhere. Signed out, nothing is sent (and nothing can be read).
   // Asked again while a send is on its way (the `online` event and the worker's sync
   // message come together), it goes once more afterwards for any draft that send did not
-  // try; a draft it tried and lost to a dropped connection waits for the connection to
-  // return. When the key cannot be fetched (the connection is not really back yet), it
-  // tries again a little later.
+  // try. When the key cannot be fetched or the connection drops while sending (the
+  // connection is not really back yet), it tries again a little later, not at once: the
+  // draft says why it waits in the meantime.
   var RETRY_MS = 5000;
   var sending = false;
   var askedAgain = false;
@@ -265,7 +265,10 @@
         if (!fresh) { return null; }
         session = fresh;
         return D.sendAll(session, function (draft) {
-          if (draft) { tried[draft.id] = true; }
+          if (draft) {
+            tried[draft.id] = true;
+            if (draft.reasonCode === "connection_dropped") { unreachable = true; }
+          }
           render();
         });
       }, function () { unreachable = true; return null; });
