@@ -100,9 +100,12 @@ test-services: $(VENV)/.dev $(CHROMIUM) $(PANGO) $(PROMTOOL) $(MSGFMT) clients-t
 	$(GAZETTEER)
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 
+# The embedded run shares nothing between tests (each xdist worker has its own SQLite file,
+# scratch folder and in-process tasks), so it runs on EMBEDDED_WORKERS processes at once.
+EMBEDDED_WORKERS ?= 2
 test-embedded: $(VENV)/.dev $(PANGO) $(PROMTOOL) $(MSGFMT) clients-ts
 	$(GAZETTEER)
-	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not browser"
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m "not browser" -n $(EMBEDDED_WORKERS)
 
 # The OpenAPI schema as partners get it, for Spectral (ruleset: .spectral.yaml).
 SCHEMA_JSON := test-artifacts/openapi.json

@@ -239,18 +239,48 @@
 
   // Sends with the key and form token the server gives now: the tab's copies may be from
   // before a sign-in elsewhere. Signed out, nothing is sent (and nothing can be read).
+  // Asked again while a send is on its way (the `online` event and the worker's sync
+  // message come together), it goes once more afterwards for any draft that send did not
+  // try. When the key cannot be fetched or the connection drops while sending (the
+  // connection is not really back yet), it tries again a little later, not at once: the
+  // draft says why it waits in the meantime.
+  var RETRY_MS = 5000;
   var sending = false;
+  var askedAgain = false;
+  var retryTimer = null;
+  function retryLater() {
+    if (retryTimer) { return; }
+    retryTimer = window.setTimeout(function () { retryTimer = null; sendNow(); }, RETRY_MS);
+  }
   function sendNow() {
-    if (!navigator.onLine || sending) { return Promise.resolve(); }
+    if (!navigator.onLine) { return Promise.resolve(); }
+    if (sending) { askedAgain = true; return Promise.resolve(); }
     sending = true;
+    askedAgain = false;
+    var tried = {};
+    var unreachable = false;
     return D.all().then(function (drafts) {
       if (!drafts.some(function (d) { return d.state === "waiting" || d.state === "sending"; })) { return null; }
       return keyRefresh().then(function (fresh) {
         if (!fresh) { return null; }
         session = fresh;
-        return D.sendAll(session, render);
-      }, function () { return null; });
-    }).then(function () { sending = false; return render(); }, function () { sending = false; });
+        return D.sendAll(session, function (draft) {
+          if (draft) {
+            tried[draft.id] = true;
+            if (draft.reasonCode === "connection_dropped") { unreachable = true; }
+          }
+          render();
+        });
+      }, function () { unreachable = true; return null; });
+    }).then(render).catch(function () { return null; }).then(function () {
+      sending = false;
+      if (unreachable) { retryLater(); return null; }
+      if (!askedAgain) { return null; }
+      return D.all().then(function (drafts) {
+        if (drafts.some(function (d) { return d.state === "waiting" && !tried[d.id]; })) { return sendNow(); }
+        return null;
+      }).catch(function () { return null; });
+    });
   }
 
   function syncRegister() {

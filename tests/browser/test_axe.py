@@ -175,6 +175,13 @@ def _users(caseworker, partner, reviewer, org_review) -> dict[str, str | None]:
 
 
 # Every page again in Arabic, right to left (issue 28): the language cookie the switcher sets.
+# English at desktop and phone width; Arabic at phone width, where right-to-left goes wrong
+# first (the page wider than the screen). What axe checks that depends on the language (the
+# lang and dir attributes, names, contrast) does not depend on the width; the desktop markup
+# is the same markup in English, so Arabic at desktop width would find nothing new.
+WIDTHS = {"en-gb": (1366, 390), "ar": (390,)}
+
+
 @pytest.mark.parametrize("language", ["en-gb", "ar"])
 def test_every_page_has_no_serious_or_critical_axe_violation(
     new_page, live_server, caseworker, partner, reviewer, reviewer2, org_review, language
@@ -183,7 +190,7 @@ def test_every_page_has_no_serious_or_critical_axe_violation(
     sessions = _users(caseworker, partner, reviewer, org_review)
     failures: dict[str, list[dict]] = {}
     suffix = "" if language == "en-gb" else f"-{language}"
-    for width in (1366, 390):
+    for width in WIDTHS[language]:
         pages = {}
         for entry in PAGES:
             if entry.who not in pages:

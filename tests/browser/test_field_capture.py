@@ -123,8 +123,22 @@ def test_a_report_filed_offline_survives_a_reload_and_is_sent_once(new_page, fie
     assert FoundReport.objects.count() == 0
     screenshot(page, "field-02-reloaded-offline")
 
+    # The connection comes back, but the first ask for the session's key still fails (the
+    # network is not quite there yet): the page asks again a little later.
+    refused: list[str] = []
+
+    def refuse_once(route) -> None:
+        if refused:
+            route.fallback()
+            return
+        refused.append(route.request.url)
+        route.abort("internetdisconnected")
+
+    page.context.route(re.compile(r".*/offline/key/$"), refuse_once)
     page.context.set_offline(False)
     _sent_once(page, "FIELD-1")
+    assert refused
+    page.context.unroute(re.compile(r".*/offline/key/$"))
     screenshot(page, "field-03-sent")
 
     # The copy of the list kept for offline use says how old it is.

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,17 @@ def axe_script() -> str:
     return str(resources.files("axe_playwright_python") / "axe.min.js")
 
 
+@cache
+def _axe_source() -> str:
+    return Path(axe_script()).read_text(encoding="utf-8")
+
+
 def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Run axe-core on the page as it is now; every violation with its impact and nodes."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         # Evaluated through the browser's debugging protocol: a <script> tag added to the
         # page would be refused by the Content-Security-Policy, as it should be.
-        page.evaluate(Path(axe_script()).read_text(encoding="utf-8"))
+        page.evaluate(_axe_source())
     return page.evaluate(
         """async () => {
             const result = await axe.run(document, {resultTypes: ["violations"]});
