@@ -26,12 +26,9 @@ from django.utils import translation
 
 from cases.management.commands.i18n_messages import PLURAL_FORMS, catalogue_locales
 from cases.management.po import placeholders, po_read, pseudo, tags
-from cases.models import AuditEvent, User
+from cases.models import AuditEvent
 from cases.templatetags.dates import day, moment
-from matching.candidates.pairs import candidate_pair_record
-from matching.models import Candidate
-from tests.factories import FoundReportFactory, UserFactory
-from tests.support.faces import ready_photo_with_embedding
+from tests.factories import UserFactory
 from tests.support.otp import force_login_verified
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -296,24 +293,6 @@ def _unmarked_words(html: str, *, data: list[str], allowed: list[str]) -> list[s
     return sorted(found[0] & found[1])
 
 
-@pytest.fixture
-def world(caseworker, partner, reviewer):
-    """A case and a report with a photo each, a candidate between them, an admin."""
-    case_face = ready_photo_with_embedding(user=caseworker, seed=1, side="case")
-    report_face = ready_photo_with_embedding(user=partner, seed=2, side="report")
-    candidate_pair_record(case_face=case_face, report_face=report_face, score=0.95)
-    admin = UserFactory(role=User.Role.ORG_ADMIN, organisation=caseworker.organisation)
-    own_report = FoundReportFactory(created_by=caseworker)
-    return {
-        "case": case_face.photo.case,
-        "report": report_face.photo.found_report,
-        "own_report": own_report,
-        "case_photo": case_face.photo,
-        "candidate": Candidate.objects.get(),
-        "admin": admin,
-    }
-
-
 def _data(world, *users) -> list[str]:
     case, report, own = world["case"], world["report"], world["own_report"]
     values = [
@@ -338,49 +317,12 @@ def _data(world, *users) -> list[str]:
 
 @pytest.mark.django_db
 def test_portal_pages_in_the_pseudo_locale_show_no_unmarked_english(
-    client, caseworker, reviewer, partner, world, allowed_phrases
+    client, caseworker, reviewer, partner, world, portal_pages, allowed_phrases
 ):
-    case, photo, candidate = world["case"], world["case_photo"], world["candidate"]
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = PSEUDO
-    pages = {
-        None: ["/accounts/login/", "/accounts/password-reset/", "/no-such-page/"],
-        caseworker: [
-            "/",
-            "/cases/",
-            "/cases/new/",
-            reverse("case-detail", args=[case.pk]),
-            reverse("case-edit", args=[case.pk]),
-            reverse("case-close", args=[case.pk]),
-            reverse("case-consent-withdraw", args=[case.pk]),
-            reverse("case-photo-add", args=[case.pk]),
-            reverse("photo-select-face", args=[photo.pk]),
-            reverse("photo-remove", args=[photo.pk]),
-            "/reports/",
-            "/reports/new/",
-            reverse("report-detail", args=[world["own_report"].pk]),
-            "/notifications/",
-            "/account/",
-            "/review/",  # a 403 page for a caseworker
-        ],
-        reviewer: [
-            "/review/",
-            "/review/disputed/",
-            "/review/held-back/",
-            reverse("review-candidate", args=[candidate.pk]),
-            "/account/",
-        ],
-        world["admin"]: [
-            "/org/api-keys/",
-            "/org/users/",
-            "/audit/",
-            "/org/profile/",
-            "/programme/",
-        ],
-        partner: ["/"],
-    }
     data = _data(world, caseworker, reviewer, partner, world["admin"])
     problems = {}
-    for user, urls in pages.items():
+    for user, urls in portal_pages.items():
         client.logout()
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = PSEUDO
         if user is not None:

@@ -26,7 +26,7 @@ from matching.candidates.pairs import candidate_pair_record
 from matching.models import Candidate
 from matching.spaces.rates import rate_words
 from tests.cases.portal.test_i18n import _django_phrases, _unmarked_words, _visible_text
-from tests.factories import FoundReportFactory, UserFactory
+from tests.factories import UserFactory
 from tests.support.faces import ready_photo_with_embedding
 from tests.support.otp import force_login_verified
 
@@ -209,47 +209,14 @@ def _english_messages(language: str) -> list[str]:
     return sentences
 
 
-@pytest.fixture
-def pages(caseworker, reviewer, partner, candidate):
-    admin = UserFactory(role=User.Role.ORG_ADMIN, organisation=caseworker.organisation)
-
-    own_report = FoundReportFactory(created_by=caseworker)
-    case = candidate.case
-    photo = case.photos.first()
-    return {
-        None: ["/accounts/login/", "/accounts/password-reset/", "/no-such-page/"],
-        caseworker: [
-            "/",
-            "/cases/",
-            "/cases/new/",
-            reverse("case-detail", args=[case.pk]),
-            reverse("case-edit", args=[case.pk]),
-            reverse("case-close", args=[case.pk]),
-            reverse("photo-select-face", args=[photo.pk]),
-            "/reports/",
-            "/reports/new/",
-            reverse("report-detail", args=[own_report.pk]),
-            "/notifications/",
-            "/account/",
-        ],
-        reviewer: [
-            "/review/",
-            "/review/disputed/",
-            "/review/held-back/",
-            reverse("review-candidate", args=[candidate.pk]),
-        ],
-        admin: ["/org/api-keys/", "/org/users/", "/audit/", "/org/profile/", "/programme/"],
-    }
-
-
 @pytest.mark.parametrize("language", SHIPPED)
 def test_every_portal_page_in_each_shipped_language_shows_no_english_message(
-    client, language, pages
+    client, language, portal_pages
 ):
     english = _english_messages(language)
     assert len(english) > 300
     problems = {}
-    for user, urls in pages.items():
+    for user, urls in portal_pages.items():
         client.logout()
         if user is not None:
             force_login_verified(client, user)
