@@ -92,7 +92,7 @@ def main() -> None:
     profile = profile_read(name=args.profile)
     samples, embedded = embeddings_load(path=args.embeddings)
     found, emb = space_embeddings(embedded=embedded, **profile_space(data=profile.data))
-    offsets = profile.rates.offsets(emb)
+    offsets = profile.rates.pair_offsets(emb, emb)
     meta = {}
     with open(args.metadata, newline="") as handle:
         for row in csv.DictReader(handle):
@@ -142,7 +142,7 @@ def main() -> None:
                 score=float(scores[best]),
                 age_a=float(ages[j]),
                 age_b=estimated,
-                offset=float((offsets[j] + offsets[i]) / 2),
+                offset=float(offsets[j, i]),
             )
             score = float(scores[best])
             timing["face"] += time.perf_counter() - started

@@ -96,7 +96,6 @@ def _search_record(
     others = {
         face_id: np.frombuffer(bytes(raw), dtype=np.float32) for face_id, raw in vectors.items()
     }
-    own_offset = float(profile.rates.offsets(vector)[0])
     recorded = above = carried = 0
     for hit in close:
         other_face = faces.get(hit.face_id)
@@ -107,16 +106,13 @@ def _search_record(
         else:
             case_face, report_face = other_face, embedding.face
         other_vector = others.get(hit.face_id)
-        other_offset = (
-            float(profile.rates.offsets(other_vector)[0]) if other_vector is not None else 0.0
-        )
         # The threshold depends on the ages in the two photos and on the kind of faces.
         case_age, report_age = faces_ages(case_face=case_face, report_face=report_face)
         rule = pair_rule(
             score=hit.score,
             case_age=case_age,
             report_age=report_age,
-            offset=(own_offset + other_offset) / 2,
+            offset=profile.rates.pair_offset(vector, other_vector),
             profile=profile,
         )
         if hit.score < rule.threshold:

@@ -49,11 +49,12 @@ def clusters_fit(
     clusters: int,
     target_fmr: float,
     seed: int = 0,
+    pairs: bool = False,
 ) -> tuple[Clusters, dict]:
     """Unsupervised fair score normalisation (Terhörst et al. 2020): spherical k-means on
-    the faces; per cluster, the threshold at the target rate among its own impostor pairs,
-    less the threshold among all of them, is its offset (0 where too few pairs to say). The
-    base threshold is then the target rate among all impostor pairs' normalised scores.
+    the faces, then `cluster_offsets`, one per face or (`pairs`) per pair of clusters, for
+    adults' pairs only. The base threshold is the target rate among all impostor pairs'
+    normalised scores.
 
     Returns the clusters and a summary for the profile.
     """
@@ -69,45 +70,96 @@ def clusters_fit(
     assigned = np.argmax(vectors @ centroids.T, axis=1)
     sims = vectors @ vectors.T
     impostor = _impostor_mask(ids)
-    overall = threshold_for_fmr(impostor=sims[impostor], target_fmr=target_fmr)
-    offsets = np.zeros(clusters)
-    sizes: list[int] = []
-    pairs: list[int] = []
-    for c in range(clusters):
-        members = assigned == c
-        scores = sims[impostor & members[:, None] & members[None, :]]
-        sizes.append(int(members.sum()))
-        pairs.append(len(scores))
-        if len(scores) * target_fmr >= MIN_FALSE_MATCHES:
-            offsets[c] = threshold_for_fmr(impostor=scores, target_fmr=target_fmr) - overall
-    mean_offsets = (offsets[assigned][:, None] + offsets[assigned][None, :]) / 2
-    shifted = sims[impostor] - mean_offsets[impostor]
+    offsets, counts, estimated = cluster_offsets(
+        assigned=assigned,
+        sims=sims,
+        impostor=impostor,
+        clusters=clusters,
+        target_fmr=target_fmr,
+        pairs=pairs,
+    )
+    scores_all = sims[impostor]
+    shifted = scores_all - offsets[assigned][:, assigned][impostor]
     base = threshold_for_fmr(impostor=shifted, target_fmr=target_fmr)
     result = Clusters(
         centroids=centroids.astype(np.float32),
         offsets=offsets,
         base_threshold=base,
         base_curve=tuple((s, r) for s, r in rate_curve(impostor=shifted, fmrs=CURVE_FMRS)),
+        adults_only=pairs,
+    )
+    how = (
+        "spherical k-means of the faces; per pair of clusters, the threshold at the target "
+        "rate among impostor pairs between them minus the one among all impostor pairs (too "
+        "few pairs: the mean of the two clusters' own); an adults' pair's threshold rises by "
+        "its clusters' offset"
+        if pairs
+        else "spherical k-means of the faces; per cluster, the threshold at the target rate "
+        "among its own impostor pairs minus the one among all impostor pairs; a pair's "
+        "threshold rises by the mean of its two faces' offsets"
     )
     summary = {
-        "how": "spherical k-means of the faces; per cluster, the threshold at the target rate "
-        "among its own impostor pairs minus the one among all impostor pairs; a pair's "
-        "threshold rises by the mean of its two faces' offsets",
+        "how": how,
         "clusters": clusters,
         "seed": seed,
         "faces": len(keep),
-        "sizes": sizes,
-        "impostor_pairs": pairs,
+        "sizes": np.bincount(assigned, minlength=clusters).tolist(),
+        "cluster_pairs_estimated": estimated,
+        "impostor_pairs": counts.tolist(),
     }
     return result, summary
 
 
+def cluster_offsets(
+    *,
+    assigned: np.ndarray,
+    sims: np.ndarray,
+    impostor: np.ndarray,
+    clusters: int,
+    target_fmr: float,
+    pairs: bool = True,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Per pair of clusters, the threshold at the target rate among impostor pairs between
+    them, less the one among all impostor pairs. Too few pairs to say: the mean of the two
+    clusters' own offsets (each 0 where too few to say). With `pairs` False, every pair of
+    clusters takes that mean: one offset per face, as profiles before v3.
+
+    Returns the offsets and impostor pair counts (clusters x clusters) and how many pairs of
+    clusters were estimated.
+    """
+    overall = threshold_for_fmr(impostor=sims[impostor], target_fmr=target_fmr)
+    low, high = np.minimum.outer(assigned, assigned), np.maximum.outer(assigned, assigned)
+    cell_of = (low * clusters + high)[impostor]
+    scores_all = sims[impostor]
+    order = np.argsort(cell_of, kind="stable")
+    cells, starts = np.unique(cell_of[order], return_index=True)
+    by_cell = dict(zip(cells.tolist(), np.split(scores_all[order], starts[1:]), strict=True))
+
+    def offset(i: int, j: int) -> float | None:
+        scores = by_cell.get(min(i, j) * clusters + max(i, j), np.empty(0))
+        if len(scores) * target_fmr < MIN_FALSE_MATCHES:
+            return None
+        return threshold_for_fmr(impostor=scores, target_fmr=target_fmr) - overall
+
+    own = np.array([offset(c, c) or 0.0 for c in range(clusters)])
+    offsets = (own[:, None] + own[None, :]) / 2
+    counts = np.zeros((clusters, clusters), dtype=int)
+    estimated = 0
+    for i in range(clusters):
+        for j in range(i, clusters):
+            counts[i, j] = counts[j, i] = len(by_cell.get(i * clusters + j, ()))
+            value = offset(i, j) if pairs else None
+            if value is not None:
+                offsets[i, j] = offsets[j, i] = value
+                estimated += 1
+    return offsets, counts, estimated
+
+
 def pair_offsets(*, emb: np.ndarray, clusters: Clusters | None) -> np.ndarray:
-    """The mean cluster offset of every pair of rows (zero without clusters)."""
+    """The clusters' offset of every pair of rows (zero without clusters)."""
     if clusters is None:
         return np.zeros((len(emb), len(emb)))
-    offsets = clusters.offset_of(emb)
-    return (offsets[:, None] + offsets[None, :]) / 2
+    return clusters.pair_offsets(emb, emb)
 
 
 def age_table_fit(
@@ -119,9 +171,15 @@ def age_table_fit(
     target_fmr: float,
     clusters: Clusters | None,
     source: str,
+    adult_identities: Sequence[str] = (),
+    adult_emb: np.ndarray | None = None,
 ) -> tuple[AgeTable, dict]:
     """One threshold per pair of age bands, at the target rate among that cell's impostor
-    pairs' scores, normalised by the faces' cluster offsets.
+    pairs' scores, normalised by the faces' clusters.
+
+    The adults' cell pools this set's adult photos with the adult sets given
+    (`adult_identities`, `adult_emb`: found faces only): a cross-age set has few adults, and
+    old scanned photos, and the adults' threshold is the one most photos meet.
 
     A cell with too few impostor pairs for the target inherits the threshold of its
     strictest estimated neighbour (one band younger or older on either side; failing that,
@@ -130,16 +188,33 @@ def age_table_fit(
     bands = age_bands(np.asarray(ages, dtype=np.float64))
     keep = np.flatnonzero(found & (bands >= 0))
     vectors, band, ids = emb[keep], bands[keep], np.asarray(identities)[keep]
-    sims = vectors @ vectors.T - pair_offsets(emb=vectors, clusters=clusters)
+    normalised = vectors @ vectors.T - pair_offsets(emb=vectors, clusters=clusters)
+    # Clusters fitted on adults normalise only the adults' cell (matching.spaces.rates).
+    adults_only = clusters is not None and clusters.adults_only
+    sims = vectors @ vectors.T if adults_only else normalised
     impostor, genuine = _impostor_mask(ids), _genuine_mask(ids)
     n_bands = len(AGE_BAND_LABELS)
+    adult = n_bands - 1
+    pooled = None
+    if adult_emb is not None and len(adult_emb):
+        pool = np.concatenate([vectors[band == adult], adult_emb])
+        pool_ids = np.concatenate([ids[band == adult], np.asarray(adult_identities)])
+        pool_sims = pool @ pool.T - pair_offsets(emb=pool, clusters=clusters)
+        pooled = (
+            pool_sims[_impostor_mask(pool_ids)],
+            pool_sims[_genuine_mask(pool_ids)],
+        )
     raw: dict[tuple[int, int], dict] = {}
     for i in range(n_bands):
         for j in range(i, n_bands):
             cell = ((band[:, None] == i) & (band[None, :] == j)) | (
                 (band[:, None] == j) & (band[None, :] == i)
             )
-            scores = sims[impostor & cell]
+            within = normalised if i == j == adult else sims
+            scores = within[impostor & cell]
+            genuine_scores = within[genuine & cell]
+            if pooled is not None and i == j == adult:
+                scores, genuine_scores = pooled
             estimate = (
                 threshold_for_fmr(impostor=scores, target_fmr=target_fmr) if len(scores) else 1.0
             )
@@ -147,7 +222,7 @@ def age_table_fit(
                 "estimate": estimate,
                 "enough": len(scores) * target_fmr >= MIN_FALSE_MATCHES,
                 "scores": scores,
-                "genuine": sims[genuine & cell],
+                "genuine": genuine_scores,
             }
     cells: dict[str, Cell] = {}
     tar: dict[str, float | None] = {}
@@ -219,8 +294,9 @@ def age_table_data(*, table: AgeTable, tar: dict[str, float | None]) -> dict:
 def clusters_data(*, clusters: Clusters, summary: dict) -> dict:
     return {
         **summary,
+        "applies_to": "adults" if clusters.adults_only else "all",
         "base_threshold": round(clusters.base_threshold, 5),
         "base_curve": [list(p) for p in clusters.base_curve],
-        "offsets": [round(float(o), 5) for o in clusters.offsets],
+        "offsets": [[round(float(o), 5) for o in row] for row in clusters.offsets],
         "centroids": [[round(float(x), 6) for x in row] for row in clusters.centroids],
     }

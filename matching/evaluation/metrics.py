@@ -75,7 +75,7 @@ def pair_scores(
     shift: np.ndarray | None = None,
 ) -> Scores:
     """All genuine and impostor pair scores among found faces (restricted to `mask` if given),
-    less `shift` (n x n: face clusters' mean offsets, for normalised scores) when given."""
+    less `shift` (n x n: the face clusters' offsets, for normalised scores) when given."""
     ids = np.asarray(identities)
     keep = np.ones(len(ids), bool) if mask is None else mask.copy()
     genuine_unscored = 0
@@ -115,12 +115,8 @@ def pair_thresholds(*, rates: Rates, emb: np.ndarray, ages: np.ndarray | None) -
     cluster offsets."""
     n = len(emb)
     bands = age_bands(np.full(n, np.nan) if ages is None else np.asarray(ages, dtype=np.float64))
-    offsets = rates.offsets(emb)
     return rates.thresholds(
-        bands_a=bands[:, None],
-        bands_b=bands[None, :],
-        offsets_a=offsets[:, None],
-        offsets_b=offsets[None, :],
+        bands_a=bands[:, None], bands_b=bands[None, :], offsets=rates.pair_offsets(emb, emb)
     )
 
 

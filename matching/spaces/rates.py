@@ -4,17 +4,18 @@ the two photos' ages and for the kind of faces they are.
 Plain numpy and the profile's numbers, so `evaluate` measures exactly what the search runs.
 
 Two tables come from `calibrate`:
-- **face clusters** (unsupervised fair score normalisation, Terhörst et al. 2020): the face
-  space is split into clusters without any label; each cluster has an offset, how much
-  higher (or lower) than overall its own strangers score at the target rate. A pair's score
-  is normalised by the mean of its two faces' offsets, so faces among look-alikes need more.
-  Demographic labels are used only to measure this, never to fit or run it.
+- **face clusters** (unsupervised fair score normalisation after Terhörst et al. 2020): the
+  face space is split into clusters without any label; each pair of clusters has an offset,
+  how much higher (or lower) than overall strangers from those two clusters score at the
+  target rate. A pair's score is normalised by its two faces' clusters' offset, so faces
+  among look-alikes need more and faces of unlike kinds need less. Demographic labels are
+  used only to measure this, never to fit or run it.
 - **age cells**: one threshold per pair of age bands (the age in each photo), each set to
   the target false-match rate on cross-age impostor pairs' normalised scores, with the
   counts behind it. Young children's faces look far more alike than adults', so one adult
   threshold lets strangers through hundreds of times more often than it says.
 
-A pair clears its cell's threshold plus its offset; its stated rate is the cell's rate at
+A pair clears its cell's threshold plus its clusters' offset; its stated rate is the cell's rate at
 its normalised score.
 """
 
@@ -39,6 +40,10 @@ AGE_BAND_PHRASES = (
     gettext_lazy("teenagers (13 to 17)"),
     gettext_lazy("adults"),
 )
+
+
+ADULT_BAND = len(AGE_BAND_LABELS) - 1
+ADULT_CELL = f"{AGE_BAND_LABELS[-1]}|{AGE_BAND_LABELS[-1]}"
 
 
 def age_band(age: float | None) -> int | None:
@@ -148,31 +153,42 @@ class AgeTable:
 
 @dataclass(frozen=True)
 class Clusters:
-    """Face clusters, each with the offset its faces add to a pair's threshold.
+    """Face clusters, and the offset each pair of clusters adds to a pair's threshold.
 
-    A pair's threshold is its cell's (or the base) plus the mean of its two faces' offsets:
-    the threshold the target rate needs among each cluster's own strangers, less the one it
-    needs among all strangers. `base_threshold` and `base_curve` are for normalised scores.
+    `offsets[i, j]`: the threshold the target rate needs among strangers of clusters i and j,
+    less the one it needs among all strangers. Per pair of clusters, not per face: strangers
+    of one kind score higher than strangers of unlike kinds, and an offset per face cannot
+    say which pair it is in. `base_threshold` and `base_curve` are for normalised scores.
     """
 
     centroids: np.ndarray  # unit vectors, one row per cluster
-    offsets: np.ndarray
+    offsets: np.ndarray  # (clusters x clusters), symmetric
     base_threshold: float
     base_curve: tuple[tuple[float, float], ...]
+    # Fitted on adults' faces, they apply only to two adults' photos: children's faces
+    # fall into the adults' clusters in ways that say nothing of children (measured: they
+    # hid a third of the children found). Profiles before v3 applied them to every pair.
+    adults_only: bool = False
 
     def assign(self, vectors: np.ndarray) -> np.ndarray:
         return np.argmax(np.atleast_2d(vectors) @ self.centroids.T, axis=1)
 
-    def offset_of(self, vectors: np.ndarray) -> np.ndarray:
-        return self.offsets[self.assign(vectors)]
+    def pair_offsets(self, vectors_a: np.ndarray, vectors_b: np.ndarray) -> np.ndarray:
+        """The offset of every (a, b) pair of faces: len(a) x len(b)."""
+        return self.offsets[np.ix_(self.assign(vectors_a), self.assign(vectors_b))]
 
     @classmethod
     def from_data(cls, data: dict) -> Clusters:
+        offsets = np.asarray(data["offsets"], dtype=np.float64)
+        if offsets.ndim == 1:
+            # Profiles before sface-dlib-ages-v3 kept one offset per face: a pair took the mean.
+            offsets = (offsets[:, None] + offsets[None, :]) / 2
         return cls(
             centroids=np.asarray(data["centroids"], dtype=np.float32),
-            offsets=np.asarray(data["offsets"], dtype=np.float64),
+            offsets=offsets,
             base_threshold=float(data["base_threshold"]),
             base_curve=tuple((float(s), float(r)) for s, r in data["base_curve"]),
+            adults_only=data.get("applies_to") == "adults",
         )
 
 
@@ -233,40 +249,51 @@ class Rates:
         *,
         bands_a: np.ndarray,
         bands_b: np.ndarray,
-        offsets_a: np.ndarray | None = None,
-        offsets_b: np.ndarray | None = None,
+        offsets: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Each pair's threshold: its age cell's (without an age table, the base) plus the
-        mean of its two faces' cluster offsets."""
+        """Each pair's threshold: its age cell's (without an age table, the base) plus its
+        clusters' offset (`pair_offsets`)."""
         n = np.broadcast(bands_a, bands_b).shape
         if self.ages is not None:
             cell = self.ages.thresholds(np.asarray(bands_a), np.asarray(bands_b))
         else:
             cell = np.full(n, self.base_threshold)
-        if self.clusters is None or offsets_a is None or offsets_b is None:
+        if self.clusters is None or offsets is None:
             return np.broadcast_to(cell, n).astype(np.float64)
-        return cell + (np.asarray(offsets_a) + np.asarray(offsets_b)) / 2
+        if self.ages is not None and self.clusters.adults_only:
+            adults = (np.asarray(bands_a) == ADULT_BAND) & (np.asarray(bands_b) == ADULT_BAND)
+            return cell + np.where(adults, offsets, 0.0)
+        return cell + np.asarray(offsets)
 
-    def offsets(self, vectors: np.ndarray) -> np.ndarray:
-        """Each face's cluster offset. Vectors of another space (the test suite's fake
-        engine) have no clusters, so no offset."""
-        vectors = np.atleast_2d(vectors)
-        if self.clusters is None or vectors.shape[1] != self.clusters.centroids.shape[1]:
-            return np.zeros(len(vectors))
-        return self.clusters.offset_of(vectors)
+    def pair_offsets(self, vectors_a: np.ndarray, vectors_b: np.ndarray) -> np.ndarray:
+        """The clusters' offset of every (a, b) pair of faces: len(a) x len(b). Vectors of
+        another space (the test suite's fake engine) have no clusters, so no offset."""
+        vectors_a, vectors_b = np.atleast_2d(vectors_a), np.atleast_2d(vectors_b)
+        if self.clusters is None or vectors_a.shape[1] != self.clusters.centroids.shape[1]:
+            return np.zeros((len(vectors_a), len(vectors_b)))
+        return self.clusters.pair_offsets(vectors_a, vectors_b)
+
+    def pair_offset(self, vector_a: np.ndarray, vector_b: np.ndarray | None) -> float:
+        """The clusters' offset of one pair of faces (0 without the other's vector)."""
+        if vector_b is None:
+            return 0.0
+        return float(self.pair_offsets(vector_a, vector_b)[0, 0])
 
     def pair(
         self, *, score: float, age_a: float | None, age_b: float | None, offset: float = 0.0
     ) -> PairRule:
         """The rule for one pair: its threshold and its calibrated rate at `score`.
 
-        `offset` is the mean of the two faces' cluster offsets.
+        `offset` is the two faces' clusters' offset (`pair_offset`).
         """
-        normalised = score - offset
         if self.ages is None:
+            normalised = score - offset
             fmr = curve_rate(curve=self.base_curve, score=normalised) if self.base_curve else 0.0
             return PairRule(threshold=self.base_threshold + offset, fmr=fmr, cell="")
         key, cell = self.ages.cell(age_band(age_a), age_band(age_b))
+        if self.clusters is not None and self.clusters.adults_only and key != ADULT_CELL:
+            offset = 0.0
+        normalised = score - offset
         return PairRule(threshold=cell.threshold + offset, fmr=cell.rate_at(normalised), cell=key)
 
 

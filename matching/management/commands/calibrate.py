@@ -9,8 +9,9 @@ cross-age impostor pairs when the set has ages; and the review bands.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from django.conf import settings
@@ -19,11 +20,26 @@ from django.utils import timezone
 
 from matching.evaluation import datasets, metrics
 from matching.evaluation import fit as rates_fit
-from matching.spaces.profiles import PROFILES_DIR
-from matching.spaces.rates import Clusters, rate_curve
+from matching.spaces.profiles import PROFILES_DIR, profile_read
+from matching.spaces.rates import AGE_BAND_EDGES, Clusters, rate_curve
 
 # Large-age-gap thresholds need this many cross-age impostor pairs per allowed false match.
 MIN_IMPOSTORS_PER_FALSE_MATCH = 10
+
+
+class Faces(NamedTuple):
+    identities: np.ndarray
+    emb: np.ndarray
+    sources: list[str]
+
+
+@dataclass(frozen=True)
+class AgesSet:
+    samples: list
+    found: np.ndarray
+    emb: np.ndarray
+    ages: np.ndarray
+    name: str
 
 
 class Command(BaseCommand):
@@ -41,6 +57,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--models", default="SFace,Dlib", help="one model, or two to fuse")
         parser.add_argument("--flip", action="store_true", help="average in mirrored chips")
+        parser.add_argument(
+            "--space-from",
+            help="take the space (models, fusion weights, options) of this profile, unfitted",
+        )
         parser.add_argument("--jitters", type=int, default=0, help="dlib jitter (0 = off)")
         parser.add_argument("--metadata", type=Path, help="CSV with ages (see evaluate)")
         parser.add_argument("--target-fmr", type=float, default=settings.TARGET_FMR)
@@ -53,6 +73,13 @@ class Command(BaseCommand):
             type=int,
             default=0,
             help="face clusters for fair score normalisation (0: off); fitted without labels",
+        )
+        parser.add_argument(
+            "--cluster-pairs",
+            action="store_true",
+            help="an offset per pair of clusters, for adults' pairs only, fitted with the "
+            "--ages set's adults; the adults' age cell pools every adult set (measured, not "
+            "adopted: docs/accuracy.md)",
         )
         parser.add_argument(
             "--cohort",
@@ -80,7 +107,14 @@ class Command(BaseCommand):
         flip = bool(options["flip"])
         jitters = int(options["jitters"])
         fusion = None
-        if len(models) == 2:
+        if options["space_from"]:
+            # Same vectors as that profile's space: switching to this one re-embeds nothing.
+            earlier = profile_read(name=options["space_from"]).data
+            weights = {m: float(w) for m, w in earlier["space"]["weights"].items()}
+            fusion = earlier.get("fusion")
+            flip = bool(earlier["space"].get("flip", False))
+            jitters = int(earlier["space"].get("jitters", 0))
+        elif len(models) == 2:
             fusion = metrics.fusion_calibrate(
                 identities=identities, embedded=embedded, models=models, flip=flip
             )
@@ -104,8 +138,12 @@ class Command(BaseCommand):
         # With a large age gap, a pair below the candidate threshold still reads "possible"
         # down to where impostors are ten times more common (same-child scores fall with age).
         wide = metrics.threshold_for_fmr(impostor=scores.impostor, target_fmr=target * 10)
-        clusters, clusters_summary = self._clusters(
+        adults = self._adults(
             samples=samples, found=found, emb=emb, weights=weights, options=options
+        )
+        ages_set = self._ages_set(weights=weights, options=options)
+        clusters, clusters_summary = self._clusters(
+            adults=adults, ages_set=ages_set, options=options
         )
         if clusters is not None:
             # Rates of the whole rule: scores normalised by the faces' cluster offsets.
@@ -117,7 +155,9 @@ class Command(BaseCommand):
                 shift=rates_fit.pair_offsets(emb=emb, clusters=clusters),
             )
         at = metrics.rates_at(scores=scores, threshold=threshold)
-        age_cells = self._age_cells(weights=weights, clusters=clusters, options=options)
+        age_cells = self._age_cells(
+            ages_set=ages_set, adults=adults, clusters=clusters, options=options
+        )
         large_gap = self._large_gap(
             samples=samples,
             found=found,
@@ -194,20 +234,13 @@ class Command(BaseCommand):
             f"{strong:.4f}. Written to {out}"
         )
 
-    def _clusters(
-        self,
-        *,
-        samples: list,
-        found: np.ndarray,
-        emb: np.ndarray,
-        weights: dict[str, float],
-        options: dict,
-    ) -> tuple[Clusters | None, dict]:
-        """Face clusters from the calibration set and any --cohort sets (no labels used)."""
-        if not options["clusters"]:
-            return None, {}
+    def _adults(
+        self, *, samples: list, found: np.ndarray, emb: np.ndarray, weights: dict, options: dict
+    ) -> Faces:
+        """The adult sets' found faces: the calibration set and any --cohort sets."""
         identities = [s.identity for s in samples]
         founds, embs = [found], [emb]
+        sources = [Path(options["embeddings"]).name]
         for path in options["cohort"]:
             more, embedded = datasets.embeddings_load(path=Path(path))
             f, e = datasets.space_embeddings(
@@ -216,26 +249,12 @@ class Command(BaseCommand):
             identities += [s.identity for s in more]
             founds.append(f)
             embs.append(e)
-        clusters, summary = rates_fit.clusters_fit(
-            identities=identities,
-            found=np.concatenate(founds),
-            emb=np.concatenate(embs),
-            clusters=int(options["clusters"]),
-            target_fmr=options["target_fmr"],
-        )
-        summary["sources"] = [Path(options["embeddings"]).name] + [
-            Path(p).name for p in options["cohort"]
-        ]
-        return clusters, summary
+            sources.append(Path(path).name)
+        keep = np.concatenate(founds)
+        return Faces(np.asarray(identities)[keep], np.concatenate(embs)[keep], sources)
 
-    def _age_cells(
-        self,
-        *,
-        weights: dict[str, float],
-        clusters: Clusters | None,
-        options: dict,
-    ) -> dict | None:
-        """Thresholds per pair of age bands, from the cross-age set given with --ages."""
+    def _ages_set(self, *, weights: dict[str, float], options: dict) -> AgesSet | None:
+        """The cross-age set given with --ages: its found faces and their ages."""
         if options["ages"] is None:
             return None
         if options["ages_metadata"] is None:
@@ -245,15 +264,65 @@ class Command(BaseCommand):
             embedded=embedded, weights=weights, flip=bool(options["flip"])
         )
         metadata = datasets.metadata_read(csv_path=Path(options["ages_metadata"]))
-        table, tar = rates_fit.age_table_fit(
-            identities=[s.identity for s in samples],
+        return AgesSet(
+            samples=samples,
             found=found,
             emb=emb,
             ages=datasets.sample_ages(samples=samples, metadata=metadata),
+            name=Path(options["ages"]).name,
+        )
+
+    def _clusters(
+        self, *, adults: Faces, ages_set: AgesSet | None, options: dict
+    ) -> tuple[Clusters | None, dict]:
+        """Face clusters from the adult sets' faces (with --cluster-pairs, the cross-age
+        set's adults too). No label is used."""
+        if not options["clusters"]:
+            return None, {}
+        identities, emb, sources = adults
+        if ages_set is not None and options["cluster_pairs"]:
+            grown = ages_set.found & (np.nan_to_num(ages_set.ages) >= AGE_BAND_EDGES[-1])
+            identities = np.concatenate(
+                [identities, np.asarray([s.identity for s in ages_set.samples])[grown]]
+            )
+            emb = np.concatenate([emb, ages_set.emb[grown]])
+            sources = [*sources, f"{ages_set.name} (adults)"]
+        clusters, summary = rates_fit.clusters_fit(
+            identities=identities,
+            found=np.ones(len(emb), bool),
+            emb=emb,
+            clusters=int(options["clusters"]),
+            target_fmr=options["target_fmr"],
+            pairs=bool(options["cluster_pairs"]),
+        )
+        summary["sources"] = sources
+        return clusters, summary
+
+    def _age_cells(
+        self, *, ages_set: AgesSet | None, adults: Faces, clusters: Clusters | None, options: dict
+    ) -> dict | None:
+        """Thresholds per pair of age bands from the cross-age set (with --cluster-pairs, the
+        adults' cell pools the adult sets too)."""
+        if ages_set is None:
+            return None
+        samples = ages_set.samples
+        pooled = bool(options["cluster_pairs"])
+        source = (
+            f"{ages_set.name}: {len(samples)} photos of "
+            f"{len({s.identity for s in samples})} people with ages"
+        )
+        if pooled:
+            source += f"; the adults' cell also pools {', '.join(adults.sources)}"
+        table, tar = rates_fit.age_table_fit(
+            identities=[s.identity for s in samples],
+            found=ages_set.found,
+            emb=ages_set.emb,
+            ages=ages_set.ages,
             target_fmr=options["target_fmr"],
             clusters=clusters,
-            source=f"{Path(options['ages']).name}: {len(samples)} photos of "
-            f"{len({s.identity for s in samples})} people with ages",
+            source=source,
+            adult_identities=adults.identities if pooled else (),
+            adult_emb=adults.emb if pooled else None,
         )
         return rates_fit.age_table_data(table=table, tar=tar)
 

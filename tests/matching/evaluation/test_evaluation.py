@@ -167,6 +167,40 @@ def test_calibrate_writes_age_cells_and_face_clusters_that_evaluate_measures(
     assert cells["6-12|6-12"]["impostor_pairs"] == 0 and "too few" in cells["6-12|6-12"]["note"]
     assert len(profile["clusters"]["centroids"]) == 2 == len(profile["clusters"]["offsets"])
 
+    # Offsets per pair of clusters: a new calibration of the same vectors keeps their space,
+    # and the adults' cell pools the adult sets with the cross-age set's own adults.
+    again = tmp_path / "again.json"
+    call_command(
+        "calibrate",
+        "--embeddings",
+        str(npz),
+        "--space-from",
+        str(profile_file),
+        "--models",
+        "Dlib",
+        "--ages",
+        str(npz),
+        "--ages-metadata",
+        str(tmp_path / "ages.csv"),
+        "--clusters",
+        "2",
+        "--cluster-pairs",
+        "--target-fmr",
+        "0.3",
+        "--name",
+        "again",
+        "--out",
+        str(again),
+    )
+    kept = json.loads(again.read_text())
+    assert kept["space"] == profile["space"] and kept["model_name"] == profile["model_name"]
+    assert np.shape(kept["clusters"]["offsets"]) == (2, 2)
+    assert kept["clusters"]["applies_to"] == "adults"
+    assert "emb.npz (adults)" in kept["clusters"]["sources"]
+    assert "pools emb.npz" in kept["age_cells"]["source"]
+    pooled = kept["age_cells"]["cells"]["18+|18+"]["impostor_pairs"]
+    assert pooled > cells["18+|18+"]["impostor_pairs"]
+
     out = tmp_path / "measured"
     call_command(
         "evaluate",

@@ -9,10 +9,19 @@ from matching.evaluation import metrics
 from matching.evaluation.fit import (
     age_table_data,
     age_table_fit,
+    cluster_offsets,
     clusters_data,
     clusters_fit,
 )
-from matching.spaces.rates import AGE_BAND_LABELS, Rates, age_band, age_bands, rate_words
+from matching.spaces.rates import (
+    AGE_BAND_LABELS,
+    Clusters,
+    Rates,
+    age_band,
+    age_bands,
+    cell_key,
+    rate_words,
+)
 
 DIM = 32
 
@@ -131,8 +140,8 @@ def test_clusters_raise_the_threshold_where_strangers_look_alike():
     clusters, summary = clusters_fit(
         identities=identities, found=found, emb=emb, clusters=2, target_fmr=0.01
     )
-    offsets = clusters.offset_of(emb)
-    assert offsets[:160].mean() > offsets[160:].mean()
+    offsets = clusters.pair_offsets(emb, emb)
+    assert offsets[:160, :160].mean() > offsets[160:, 160:].mean()
     data = clusters_data(clusters=clusters, summary=summary)
     rates = Rates.from_profile_data({"clusters": data}, base_threshold=data["base_threshold"])
     rule = metrics.pair_thresholds(rates=rates, emb=emb, ages=None)
@@ -153,15 +162,115 @@ def test_rates_without_clusters_ignore_vectors_of_another_space():
         {
             "clusters": {
                 "centroids": [[1.0, 0.0], [0.0, 1.0]],
-                "offsets": [0.0, 0.1],
+                "offsets": [[0.0, 0.05], [0.05, 0.1]],
                 "base_threshold": 0.5,
                 "base_curve": [[0.5, 0.01]],
             }
         },
         base_threshold=0.5,
     )
-    assert rates.offsets(np.array([[0.0, 1.0]])).tolist() == [pytest.approx(0.1)]
-    assert rates.offsets(np.ones((1, 3))).tolist() == [0.0]
+    assert rates.pair_offset(np.array([0.0, 1.0]), np.array([0.0, 1.0])) == pytest.approx(0.1)
+    assert rates.pair_offset(np.array([1.0, 0.0]), np.array([0.0, 1.0])) == pytest.approx(0.05)
+    assert rates.pair_offset(np.array([1.0, 0.0]), None) == 0.0
+    assert rates.pair_offsets(np.ones((1, 3)), np.ones((2, 3))).tolist() == [[0.0, 0.0]]
+
+
+def test_profiles_with_one_offset_per_face_take_the_mean_for_a_pair():
+    clusters = Clusters.from_data(
+        {
+            "centroids": [[1.0, 0.0], [0.0, 1.0]],
+            "offsets": [0.0, 0.1],
+            "base_threshold": 0.5,
+            "base_curve": [[0.5, 0.01]],
+        }
+    )
+    assert clusters.offsets.tolist() == [[0.0, 0.05], [0.05, 0.1]]
+    assert not clusters.adults_only
+
+
+def test_cluster_pairs_lower_the_threshold_between_unlike_kinds():
+    rng = np.random.default_rng(5)
+    a_centre, b_centre = np.zeros(DIM), np.zeros(DIM)
+    a_centre[0], b_centre[1] = 3.0, 3.0
+    group_a = _people(rng, n=80, photos=2, spread=0.8, noise=0.1, centre=a_centre)
+    group_b = _people(rng, n=80, photos=2, spread=0.8, noise=0.1, centre=b_centre)
+    emb = _unit(np.concatenate([group_a, group_b]))
+    identities = [f"p{i // 2}" for i in range(len(emb))]
+    clusters, summary = clusters_fit(
+        identities=identities,
+        found=np.ones(len(emb), bool),
+        emb=emb,
+        clusters=2,
+        target_fmr=0.01,
+        pairs=True,
+    )
+    offsets = clusters.pair_offsets(emb, emb)
+    # Strangers of one kind score higher than strangers of two: a pair of one kind needs
+    # more, a pair of two kinds less, which a mean of per-face offsets cannot say.
+    assert offsets[0, 1] > 0 > offsets[0, 170]
+    assert summary["cluster_pairs_estimated"] == 3
+    assert clusters_data(clusters=clusters, summary=summary)["applies_to"] == "adults"
+
+
+def test_a_pair_of_clusters_with_too_few_strangers_takes_its_clusters_mean():
+    rng = np.random.default_rng(6)
+    # 300 faces in cluster 0, 10 in cluster 1, 2 in cluster 2: at 1 in 1,000 only cluster
+    # 0's own strangers and its pairs with cluster 1 are enough to say.
+    assigned = np.array([0] * 300 + [1] * 10 + [2] * 2)
+    sims = rng.uniform(0, 1, (312, 312))
+    sims = (sims + sims.T) / 2
+    impostor = np.triu(np.ones((312, 312), bool), k=1)
+    offsets, pairs, estimated = cluster_offsets(
+        assigned=assigned, sims=sims, impostor=impostor, clusters=3, target_fmr=0.001
+    )
+    assert estimated == 2 and pairs[0, 1] == 3000 and pairs[1, 1] == 45
+    own_0 = offsets[0, 0]
+    assert offsets[1, 1] == offsets[2, 2] == 0.0
+    assert offsets[0, 2] == pytest.approx(own_0 / 2) and offsets[1, 2] == 0.0
+    assert offsets[0, 1] == offsets[1, 0] != pytest.approx(own_0 / 2)
+    # One offset per face, as before v3: every pair of clusters takes the mean.
+    means, _, none = cluster_offsets(
+        assigned=assigned,
+        sims=sims,
+        impostor=impostor,
+        clusters=3,
+        target_fmr=0.001,
+        pairs=False,
+    )
+    assert none == 0 and means[0, 1] == pytest.approx(own_0 / 2) == means[0, 2]
+
+
+def test_adults_clusters_leave_childrens_cells_alone():
+    cells = {
+        cell_key(i, j): {
+            "threshold": 0.8 if i < 3 else 0.6,
+            "stated_fmr": 0.001,
+            "impostor_pairs": 5000,
+        }
+        for i in range(4)
+        for j in range(i, 4)
+    }
+    rates = Rates.from_profile_data(
+        {
+            "age_cells": {"cells": cells, "target_fmr": 0.001},
+            "clusters": {
+                "centroids": [[1.0, 0.0], [0.0, 1.0]],
+                "offsets": [[0.1, 0.0], [0.0, 0.0]],
+                "base_threshold": 0.6,
+                "base_curve": [[0.6, 0.001]],
+                "applies_to": "adults",
+            },
+        },
+        base_threshold=0.6,
+    )
+    assert rates.pair(score=0.7, age_a=30, age_b=40, offset=0.1).threshold == pytest.approx(0.7)
+    assert rates.pair(score=0.7, age_a=3, age_b=40, offset=0.1).threshold == pytest.approx(0.8)
+    emb = np.array([[1.0, 0.0], [1.0, 0.0]])
+    bands = np.array([3, 0])
+    thresholds = rates.thresholds(
+        bands_a=bands[:, None], bands_b=bands[None, :], offsets=rates.pair_offsets(emb, emb)
+    )
+    assert thresholds[0, 0] == pytest.approx(0.7) and thresholds[0, 1] == pytest.approx(0.8)
 
 
 @pytest.mark.parametrize(
