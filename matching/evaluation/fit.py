@@ -43,7 +43,7 @@ def _genuine_mask(identities: Sequence[str] | np.ndarray) -> np.ndarray:
 
 def clusters_fit(
     *,
-    identities: Sequence[str],
+    identities: Sequence[str] | np.ndarray,
     found: np.ndarray,
     emb: np.ndarray,
     clusters: int,
@@ -171,7 +171,7 @@ def age_table_fit(
     target_fmr: float,
     clusters: Clusters | None,
     source: str,
-    adult_identities: Sequence[str] = (),
+    adult_identities: Sequence[str] | np.ndarray = (),
     adult_emb: np.ndarray | None = None,
 ) -> tuple[AgeTable, dict]:
     """One threshold per pair of age bands, at the target rate among that cell's impostor
