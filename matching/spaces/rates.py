@@ -7,16 +7,16 @@ Two tables come from `calibrate`:
 - **face clusters** (unsupervised fair score normalisation after Terhörst et al. 2020): the
   face space is split into clusters without any label; each pair of clusters has an offset,
   how much higher (or lower) than overall strangers from those two clusters score at the
-  target rate. A pair's score is normalised by its two faces' clusters' offset, so faces
-  among look-alikes need more and faces of unlike kinds need less. Demographic labels are
-  used only to measure this, never to fit or run it.
+  target rate (in the shipped profile, the mean of the two clusters' own offsets). A pair's
+  score is normalised by its two faces' clusters' offset, so faces among look-alikes need
+  more. Demographic labels are used only to measure this, never to fit or run it.
 - **age cells**: one threshold per pair of age bands (the age in each photo), each set to
   the target false-match rate on cross-age impostor pairs' normalised scores, with the
   counts behind it. Young children's faces look far more alike than adults', so one adult
   threshold lets strangers through hundreds of times more often than it says.
 
-A pair clears its cell's threshold plus its clusters' offset; its stated rate is the cell's rate at
-its normalised score.
+A pair clears its cell's threshold plus its clusters' offset; its stated rate is the cell's
+rate at its normalised score.
 """
 
 from __future__ import annotations
@@ -165,9 +165,10 @@ class Clusters:
     offsets: np.ndarray  # (clusters x clusters), symmetric
     base_threshold: float
     base_curve: tuple[tuple[float, float], ...]
-    # Fitted on adults' faces, they apply only to two adults' photos: children's faces
-    # fall into the adults' clusters in ways that say nothing of children (measured: they
-    # hid a third of the children found). Profiles before v3 applied them to every pair.
+    # Fitted on adults' faces, offsets per pair of clusters apply only to two adults'
+    # photos: children fall into the adults' clusters in ways that say nothing of children
+    # (measured: they hid up to a third of the children found). Earlier profiles apply
+    # their offsets to every pair.
     adults_only: bool = False
 
     def assign(self, vectors: np.ndarray) -> np.ndarray:
