@@ -127,15 +127,20 @@ def test_an_unknown_age_takes_the_most_cautious_band(cross_age_set):
     assert matrix.tolist() == [cell.threshold, both_unknown.threshold]
 
 
-def test_clusters_raise_the_threshold_where_strangers_look_alike():
-    rng = np.random.default_rng(3)
+def _two_groups(*, seed: int, spread_a: float, spread_b: float) -> tuple[np.ndarray, list[str]]:
+    """80 people of each of two kinds of face, two photos each."""
+    rng = np.random.default_rng(seed)
     a_centre, b_centre = np.zeros(DIM), np.zeros(DIM)
     a_centre[0], b_centre[1] = 3.0, 3.0
-    # Group A's strangers look alike; group B's do not. No label is given to the fit.
-    group_a = _people(rng, n=80, photos=2, spread=0.4, noise=0.1, centre=a_centre)
-    group_b = _people(rng, n=80, photos=2, spread=1.2, noise=0.1, centre=b_centre)
+    group_a = _people(rng, n=80, photos=2, spread=spread_a, noise=0.1, centre=a_centre)
+    group_b = _people(rng, n=80, photos=2, spread=spread_b, noise=0.1, centre=b_centre)
     emb = _unit(np.concatenate([group_a, group_b]))
-    identities = [f"p{i // 2}" for i in range(len(emb))]
+    return emb, [f"p{i // 2}" for i in range(len(emb))]
+
+
+def test_clusters_raise_the_threshold_where_strangers_look_alike():
+    # Group A's strangers look alike; group B's do not. No label is given to the fit.
+    emb, identities = _two_groups(seed=3, spread_a=0.4, spread_b=1.2)
     found = np.ones(len(emb), bool)
     clusters, summary = clusters_fit(
         identities=identities, found=found, emb=emb, clusters=2, target_fmr=0.01
@@ -189,13 +194,7 @@ def test_profiles_with_one_offset_per_face_take_the_mean_for_a_pair():
 
 
 def test_cluster_pairs_lower_the_threshold_between_unlike_kinds():
-    rng = np.random.default_rng(5)
-    a_centre, b_centre = np.zeros(DIM), np.zeros(DIM)
-    a_centre[0], b_centre[1] = 3.0, 3.0
-    group_a = _people(rng, n=80, photos=2, spread=0.8, noise=0.1, centre=a_centre)
-    group_b = _people(rng, n=80, photos=2, spread=0.8, noise=0.1, centre=b_centre)
-    emb = _unit(np.concatenate([group_a, group_b]))
-    identities = [f"p{i // 2}" for i in range(len(emb))]
+    emb, identities = _two_groups(seed=5, spread_a=0.8, spread_b=0.8)
     clusters, summary = clusters_fit(
         identities=identities,
         found=np.ones(len(emb), bool),
