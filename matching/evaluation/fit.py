@@ -188,10 +188,10 @@ def age_table_fit(
     bands = age_bands(np.asarray(ages, dtype=np.float64))
     keep = np.flatnonzero(found & (bands >= 0))
     vectors, band, ids = emb[keep], bands[keep], np.asarray(identities)[keep]
-    raw = vectors @ vectors.T
-    normalised = raw - pair_offsets(emb=vectors, clusters=clusters)
+    plain = vectors @ vectors.T
+    normalised = plain - pair_offsets(emb=vectors, clusters=clusters)
     # Clusters fitted on adults normalise only the adults' cell (matching.spaces.rates).
-    sims = raw if clusters is not None and clusters.adults_only else normalised
+    sims = plain if clusters is not None and clusters.adults_only else normalised
     impostor, genuine = _impostor_mask(ids), _genuine_mask(ids)
     n_bands = len(AGE_BAND_LABELS)
     adult = n_bands - 1
