@@ -220,9 +220,14 @@
 
   // Sends one draft with its idempotency key: a retry of something the server already
   // filed answers with that record, never a second one.
-  function sendOne(session, draft) {
+  function sendOne(session, draft, onChange) {
     return update(draft.id, { state: "sending", sendingSince: Date.now(), reason: "", reasonCode: "" })
-      .then(function () { return read(session, draft); })
+      .then(function (sending) {
+        // The page that sends hears nothing on the channel it posts to: it is told here, so
+        // a slow upload reads "Sending…", not "not sent yet".
+        if (onChange) { onChange(sending); }
+        return read(session, draft);
+      })
       .then(function (body) {
         var data = new FormData();
         body.fields.forEach(function (pair) { data.append(pair[0], pair[1]); });
@@ -274,7 +279,7 @@
         var queue = drafts.filter(function (d) { return sendable(d, session); });
         return queue.reduce(function (chain, draft) {
           return chain.then(function () {
-            return sendOne(session, draft).then(function (updated) { if (onChange) { onChange(updated); } });
+            return sendOne(session, draft, onChange).then(function (updated) { if (onChange) { onChange(updated); } });
           });
         }, Promise.resolve()).then(function () { return queue.length; });
       });
