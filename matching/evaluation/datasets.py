@@ -103,6 +103,10 @@ def sample_roles(
     return roles
 
 
+# A photo whose metadata gives no label for a group column: listed, never pooled.
+UNKNOWN_GROUP = "unknown"
+
+
 def sample_groups(
     *, samples: Sequence[Sample], metadata: dict[str, dict[str, str]], columns: Iterable[str]
 ) -> dict[str, list[str]]:
@@ -114,9 +118,9 @@ def sample_groups(
             row = metadata.get(sample.path) or metadata.get(sample.identity) or {}
             if column == "age":
                 age = sample_age(row=row)
-                labels.append(age_band(age) if age is not None else "unknown")
+                labels.append(age_band(age) if age is not None else UNKNOWN_GROUP)
             else:
-                labels.append(row.get(column) or "unknown")
+                labels.append(row.get(column) or UNKNOWN_GROUP)
         groups[column] = labels
     return groups
 

@@ -277,6 +277,37 @@ def test_pair_scores_count_unscored_genuine_pairs():
     assert rates["fnmr"] == 0 and rates["fnmr_incl_no_face"] == pytest.approx(2 / 3)
 
 
+def test_a_groups_rate_is_compared_with_strangers_of_the_same_group():
+    # Two groups of three strangers each. Within g1 one pair of three passes; within g2 none;
+    # across the groups (nine pairs) none: the overall rate pools the six same-group pairs.
+    identities, found, emb = _toy(
+        {
+            "a": [[1, 0, 0, 0]],
+            "b": [[0.9, 0.436, 0, 0]],
+            "c": [[0, 1, 0, 0]],
+            "d": [[0, 0, 1, 0]],
+            "e": [[0, 0, 0, 1]],
+            "f": [[0, 0, 0.6, 0.8]],
+        }
+    )
+    labels = ["g1", "g1", "g1", "g2", "g2", "g2"]
+    rule = np.full((6, 6), 0.85)
+    fair = metrics.group_rates(
+        identities=identities, found=found, emb=emb, rule=rule, labels=labels
+    )
+    assert fair["overall"]["impostor_pairs"] == 6 and fair["overall"]["fmr"] == pytest.approx(1 / 6)
+    assert fair["all_pairs"]["impostor_pairs"] == 15
+    assert fair["all_pairs"]["fmr"] == pytest.approx(1 / 15)
+    assert fair["groups"]["g1"]["times_overall"] == pytest.approx(2.0)
+    assert fair["groups"]["g2"]["times_overall"] == 0.0
+    # A photo with no label is listed, never pooled into the overall rate.
+    unlabelled = metrics.group_rates(
+        identities=identities, found=found, emb=emb, rule=rule, labels=[*labels[:5], "unknown"]
+    )
+    assert unlabelled["overall"]["impostor_pairs"] == 4
+    assert "unknown" in unlabelled["groups"]
+
+
 def test_evidence_score_rewards_agreement_and_ignores_weak_pairs():
     assert evidence_score(scores=[0.95], threshold=0.93) == pytest.approx(0.95)
     assert evidence_score(scores=[0.95, 0.94], threshold=0.93) == pytest.approx(0.955)
