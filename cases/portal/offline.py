@@ -3,32 +3,27 @@
 The service worker and the pages' scripts are static files (`static/js/offline-*.js`); this
 module serves the worker from the site root (its scope is the whole portal) with the URLs
 of the vendored Workbox builds, and gives a signed-in page the key its drafts are
-encrypted with. The key lives in the server's session only: it is made at sign-in, is the
-same for the whole session, and is gone when the session ends (sign-out, expiry), so
-drafts left on a device cannot be read after that. See docs/safeguards.md.
+encrypted with (made at sign-in, kept in the server's session only:
+cases/access/draft_keys.py). See docs/safeguards.md.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
-from typing import Any, cast
+from typing import cast
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.signals import user_logged_in
 from django.contrib.staticfiles import finders
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
+from cases.access.draft_keys import draft_key_get
 from cases.access.http import AuthenticatedHttpRequest
 from cases.access.permissions import Action, role_allows, user_can
 
-SESSION_KEY = "reunite_offline_key"
 WORKBOX = "vendor/workbox-7.4.1"
 WORKBOX_MODULES = ("workbox-core", "workbox-routing", "workbox-strategies")
 # Long side of a photo after the device downscales it; the engine uses far less.
@@ -82,23 +77,6 @@ def manifest(request: HttpRequest) -> HttpResponse:
     return HttpResponse(json.dumps(body), content_type="application/manifest+json")
 
 
-def _session_key(request: HttpRequest) -> str:
-    key = request.session.get(SESSION_KEY)
-    if not key:  # a session from before keys were made at sign-in
-        key = base64.b64encode(secrets.token_bytes(32)).decode()
-        request.session[SESSION_KEY] = key
-    return key
-
-
-@receiver(user_logged_in, dispatch_uid="reunite_offline_key")
-def _key_at_sign_in(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
-    # Made before the browser holds the session: made on a first ask instead, two asks at
-    # once (a page and its worker) would each make one, the session would keep the last,
-    # and a draft sealed with the other could never be read or sent.
-    if request is not None and hasattr(request, "session"):
-        _session_key(request)
-
-
 @require_GET
 def offline_key(request: HttpRequest) -> HttpResponse:
     """This session's draft key and what the organisation asks of the device.
@@ -116,7 +94,7 @@ def offline_key(request: HttpRequest) -> HttpResponse:
             {
                 "signed_in": True,
                 "user": user.pk,
-                "key": _session_key(request),
+                "key": draft_key_get(session=request.session),
                 "csrf": get_token(request),
                 "draft_hours": organisation.offline_draft_hours if organisation else 24,
                 "photo_original": bool(organisation and organisation.photo_upload_original),

@@ -7,8 +7,8 @@ import io
 import pytest
 from PIL import Image
 
+from cases.access.draft_keys import SESSION_KEY
 from cases.models import FoundReport, IdempotencyKey, MissingCase
-from cases.portal import offline
 from tests.support.data import CASE_FIELDS, textured_photo
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,7 @@ def test_the_draft_key_is_the_sessions_and_ends_with_it(client, caseworker, org_
 
 def test_the_draft_key_is_made_at_sign_in_so_asks_at_once_get_one_key(client, caseworker):
     client.force_login(caseworker)
-    made = client.session[offline.SESSION_KEY]
+    made = client.session[SESSION_KEY]
     # Two asks racing each other (a page and its worker) each read the key the session has.
     assert client.get("/offline/key/").json()["key"] == made
     assert client.get("/offline/key/").json()["key"] == made
@@ -88,10 +88,10 @@ def test_the_draft_key_is_made_at_sign_in_so_asks_at_once_get_one_key(client, ca
 def test_a_session_from_before_gets_its_key_on_first_ask(client, caseworker):
     client.force_login(caseworker)
     session = client.session
-    del session[offline.SESSION_KEY]
+    del session[SESSION_KEY]
     session.save()
     key = client.get("/offline/key/").json()["key"]
-    assert client.session[offline.SESSION_KEY] == key
+    assert client.session[SESSION_KEY] == key
 
 
 def test_a_draft_sent_twice_with_its_key_files_one_report(client, caseworker):
