@@ -14,6 +14,7 @@ import numpy as np
 
 from matching.evaluation.metrics import threshold_for_fmr
 from matching.spaces.rates import (
+    ADULT_BAND,
     AGE_BAND_LABELS,
     AgeTable,
     Cell,
@@ -194,11 +195,10 @@ def age_table_fit(
     sims = plain if clusters is not None and clusters.adults_only else normalised
     impostor, genuine = _impostor_mask(ids), _genuine_mask(ids)
     n_bands = len(AGE_BAND_LABELS)
-    adult = n_bands - 1
     pooled = None
     if adult_emb is not None and len(adult_emb):
-        pool = np.concatenate([vectors[band == adult], adult_emb])
-        pool_ids = np.concatenate([ids[band == adult], np.asarray(adult_identities)])
+        pool = np.concatenate([vectors[band == ADULT_BAND], adult_emb])
+        pool_ids = np.concatenate([ids[band == ADULT_BAND], np.asarray(adult_identities)])
         pool_sims = pool @ pool.T - pair_offsets(emb=pool, clusters=clusters)
         pooled = (
             pool_sims[_impostor_mask(pool_ids)],
@@ -210,10 +210,10 @@ def age_table_fit(
             cell = ((band[:, None] == i) & (band[None, :] == j)) | (
                 (band[:, None] == j) & (band[None, :] == i)
             )
-            within = normalised if i == j == adult else sims
+            within = normalised if i == j == ADULT_BAND else sims
             scores = within[impostor & cell]
             genuine_scores = within[genuine & cell]
-            if pooled is not None and i == j == adult:
+            if pooled is not None and i == j == ADULT_BAND:
                 scores, genuine_scores = pooled
             estimate = (
                 threshold_for_fmr(impostor=scores, target_fmr=target_fmr) if len(scores) else 1.0

@@ -138,10 +138,15 @@ class Command(BaseCommand):
         # With a large age gap, a pair below the candidate threshold still reads "possible"
         # down to where impostors are ten times more common (same-child scores fall with age).
         wide = metrics.threshold_for_fmr(impostor=scores.impostor, target_fmr=target * 10)
-        adults = self._adults(
-            samples=samples, found=found, emb=emb, weights=weights, options=options
+        # The adult sets (and their cohorts' I/O) serve only the clusters and the pooled cell.
+        adults = (
+            self._adults(
+                samples=samples, found=found, emb=emb, weights=weights, flip=flip, options=options
+            )
+            if options["clusters"] or options["cluster_pairs"]
+            else None
         )
-        ages_set = self._ages_set(weights=weights, options=options)
+        ages_set = self._ages_set(weights=weights, flip=flip, options=options)
         clusters, clusters_summary = self._clusters(
             adults=adults, ages_set=ages_set, options=options
         )
@@ -235,7 +240,14 @@ class Command(BaseCommand):
         )
 
     def _adults(
-        self, *, samples: list, found: np.ndarray, emb: np.ndarray, weights: dict, options: dict
+        self,
+        *,
+        samples: list,
+        found: np.ndarray,
+        emb: np.ndarray,
+        weights: dict,
+        flip: bool,
+        options: dict,
     ) -> Faces:
         """The adult sets' found faces: the calibration set and any --cohort sets."""
         identities = [s.identity for s in samples]
@@ -243,9 +255,7 @@ class Command(BaseCommand):
         sources = [Path(options["embeddings"]).name]
         for path in options["cohort"]:
             more, embedded = datasets.embeddings_load(path=Path(path))
-            f, e = datasets.space_embeddings(
-                embedded=embedded, weights=weights, flip=bool(options["flip"])
-            )
+            f, e = datasets.space_embeddings(embedded=embedded, weights=weights, flip=flip)
             identities += [s.identity for s in more]
             founds.append(f)
             embs.append(e)
@@ -253,16 +263,14 @@ class Command(BaseCommand):
         keep = np.concatenate(founds)
         return Faces(np.asarray(identities)[keep], np.concatenate(embs)[keep], sources)
 
-    def _ages_set(self, *, weights: dict[str, float], options: dict) -> AgesSet | None:
+    def _ages_set(self, *, weights: dict[str, float], flip: bool, options: dict) -> AgesSet | None:
         """The cross-age set given with --ages: its found faces and their ages."""
         if options["ages"] is None:
             return None
         if options["ages_metadata"] is None:
             raise CommandError("--ages needs --ages-metadata (a CSV with path, identity, age).")
         samples, embedded = datasets.embeddings_load(path=Path(options["ages"]))
-        found, emb = datasets.space_embeddings(
-            embedded=embedded, weights=weights, flip=bool(options["flip"])
-        )
+        found, emb = datasets.space_embeddings(embedded=embedded, weights=weights, flip=flip)
         metadata = datasets.metadata_read(csv_path=Path(options["ages_metadata"]))
         return AgesSet(
             samples=samples,
@@ -273,11 +281,11 @@ class Command(BaseCommand):
         )
 
     def _clusters(
-        self, *, adults: Faces, ages_set: AgesSet | None, options: dict
+        self, *, adults: Faces | None, ages_set: AgesSet | None, options: dict
     ) -> tuple[Clusters | None, dict]:
         """Face clusters from the adult sets' faces (with --cluster-pairs, the cross-age
         set's adults too). No label is used."""
-        if not options["clusters"]:
+        if not options["clusters"] or adults is None:
             return None, {}
         identities, emb, sources = adults
         if ages_set is not None and options["cluster_pairs"]:
@@ -299,20 +307,25 @@ class Command(BaseCommand):
         return clusters, summary
 
     def _age_cells(
-        self, *, ages_set: AgesSet | None, adults: Faces, clusters: Clusters | None, options: dict
+        self,
+        *,
+        ages_set: AgesSet | None,
+        adults: Faces | None,
+        clusters: Clusters | None,
+        options: dict,
     ) -> dict | None:
         """Thresholds per pair of age bands from the cross-age set (with --cluster-pairs, the
         adults' cell pools the adult sets too)."""
         if ages_set is None:
             return None
         samples = ages_set.samples
-        pooled = bool(options["cluster_pairs"])
+        pooled = adults if options["cluster_pairs"] else None
         source = (
             f"{ages_set.name}: {len(samples)} photos of "
             f"{len({s.identity for s in samples})} people with ages"
         )
-        if pooled:
-            source += f"; the adults' cell also pools {', '.join(adults.sources)}"
+        if pooled is not None:
+            source += f"; the adults' cell also pools {', '.join(pooled.sources)}"
         table, tar = rates_fit.age_table_fit(
             identities=[s.identity for s in samples],
             found=ages_set.found,
@@ -321,8 +334,8 @@ class Command(BaseCommand):
             target_fmr=options["target_fmr"],
             clusters=clusters,
             source=source,
-            adult_identities=adults.identities if pooled else (),
-            adult_emb=adults.emb if pooled else None,
+            adult_identities=pooled.identities if pooled is not None else (),
+            adult_emb=pooled.emb if pooled is not None else None,
         )
         return rates_fit.age_table_data(table=table, tar=tar)
 

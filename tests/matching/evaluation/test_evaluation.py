@@ -141,23 +141,29 @@ def test_calibrate_writes_age_cells_and_face_clusters_that_evaluate_measures(
         for path in np.load(npz)["paths"]:
             handle.write(f"{path},{path.split('/')[0]},{3 if path.endswith('1.jpg') else 30}\n")
     profile_file = tmp_path / "aged.json"
-    call_command(
-        "calibrate",
-        "--embeddings",
-        str(npz),
-        "--ages",
-        str(npz),
-        "--ages-metadata",
-        str(tmp_path / "ages.csv"),
-        "--clusters",
-        "2",
-        "--target-fmr",
-        "0.3",
-        "--name",
-        "aged",
-        "--out",
-        str(profile_file),
-    )
+
+    def calibrate(out: Path, *options: str) -> None:
+        # The cross-age set is the calibration set itself, with the ages written above.
+        call_command(
+            "calibrate",
+            "--embeddings",
+            str(npz),
+            *options,
+            "--ages",
+            str(npz),
+            "--ages-metadata",
+            str(tmp_path / "ages.csv"),
+            "--clusters",
+            "2",
+            "--target-fmr",
+            "0.3",
+            "--name",
+            out.stem,
+            "--out",
+            str(out),
+        )
+
+    calibrate(profile_file)
     profile = json.loads(profile_file.read_text())
     cells = profile["age_cells"]["cells"]
     assert set(cells) >= {"under 6|under 6", "under 6|18+", "18+|18+"}
@@ -170,28 +176,7 @@ def test_calibrate_writes_age_cells_and_face_clusters_that_evaluate_measures(
     # Offsets per pair of clusters: a new calibration of the same vectors keeps their space,
     # and the adults' cell pools the adult sets with the cross-age set's own adults.
     again = tmp_path / "again.json"
-    call_command(
-        "calibrate",
-        "--embeddings",
-        str(npz),
-        "--space-from",
-        str(profile_file),
-        "--models",
-        "Dlib",
-        "--ages",
-        str(npz),
-        "--ages-metadata",
-        str(tmp_path / "ages.csv"),
-        "--clusters",
-        "2",
-        "--cluster-pairs",
-        "--target-fmr",
-        "0.3",
-        "--name",
-        "again",
-        "--out",
-        str(again),
-    )
+    calibrate(again, "--space-from", str(profile_file), "--models", "Dlib", "--cluster-pairs")
     kept = json.loads(again.read_text())
     assert kept["space"] == profile["space"] and kept["model_name"] == profile["model_name"]
     assert np.shape(kept["clusters"]["offsets"]) == (2, 2)
